@@ -1,0 +1,50 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * The key value format of DESIGN §3: `gwk_` + 43 base62 characters of 32 random bytes + 6 base62
+ * characters of the CRC32 of those 43. Like GitHub's tokens, the prefix lets secret scanners find
+ * leaked keys and the checksum rejects a typo before any lookup.
+ */
+export const KEY_PREFIX = 'gwk_';
+const BODY_LENGTH = 43;
+const CHECK_LENGTH = 6;
+export const KEY_VALUE_LENGTH = KEY_PREFIX.length + BODY_LENGTH + CHECK_LENGTH;
+/** How much of a key an interface may show: the prefix and four characters. */
+export const HINT_LENGTH = KEY_PREFIX.length + 4;
+export const KEY_SECRET_BYTES = 32;
+
+// Digits in ASCII order, so comparing base62 strings of equal length compares their numbers.
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const SHAPE = new RegExp(`^${KEY_PREFIX}[0-9A-Za-z]{${BODY_LENGTH + CHECK_LENGTH}}$`);
+
+function toBase62(value: bigint, width: number): string {
+  let digits = '';
+  for (let n = value; n > 0n; n /= 62n) digits = BASE62[Number(n % 62n)] + digits;
+  return digits.padStart(width, '0');
+}
+
+/** The largest body: 2^256 - 1. A longer number cannot come from 32 bytes. */
+const MAX_BODY = toBase62((1n << 256n) - 1n, BODY_LENGTH);
+
+function checksum(body: string): string {
+  return toBase62(BigInt(crc32(body)), CHECK_LENGTH);
+}
+
+/** The key value for 32 secret bytes (from libsodium's CSPRNG in the vault). */
+export function encodeKeyValue(secret: Uint8Array): string {
+  if (secret.length !== KEY_SECRET_BYTES) throw new RangeError(`a key needs ${KEY_SECRET_BYTES} secret bytes`);
+  const body = toBase62(BigInt('0x' + Buffer.from(secret).toString('hex')), BODY_LENGTH);
+  return KEY_PREFIX + body + checksum(body);
+}
+
+/** Whether a presented value has the key format and a correct checksum. No lookup is made. */
+export function isWellFormedKeyValue(value: string): boolean {
+  if (value.length !== KEY_VALUE_LENGTH || !SHAPE.test(value)) return false;
+  const body = value.slice(KEY_PREFIX.length, KEY_PREFIX.length + BODY_LENGTH);
+  return body <= MAX_BODY && value.endsWith(checksum(body));
+}
+
+/** The part of a key an interface may show: `gwk_` and four characters. */
+export function keyHint(value: string): string {
+  return value.slice(0, HINT_LENGTH);
+}

@@ -1,0 +1,118 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import ajvFormats from 'ajv-formats';
+import { rpcMethods, schemaDocuments, type RpcMethod, type RpcMethods } from '../generated/schemas.js';
+import { type ErrorCode, VaultError } from './errors.js';
+
+/**
+ * Params of every RPC method are checked by the JSON Schemas in schemas/, compiled once by ajv:
+ * the static rules live there, not here. Failures become a DESIGN error code with the field to
+ * blame, taken from the schema's `x-errors` where it names one.
+ */
+
+/** Fields of human text: NFC-normalised before validation, so lengths count code points of NFC text. */
+const TEXT_FIELDS = ['name', 'newName', 'description'] as const;
+
+interface SchemaErrorText {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+}
+
+function createAjv(): Ajv2020 {
+  // strictRequired is off because `not: {required: [...]}` (expiresOn XOR validFor) is the idiom.
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, verbose: true, useDefaults: true, allErrors: false });
+  (ajvFormats as unknown as (ajv: Ajv2020, formats: string[]) => void)(ajv, ['date', 'date-time']);
+  ajv.addKeyword('x-errors');
+  for (const document of schemaDocuments) ajv.addSchema(document);
+  return ajv;
+}
+
+let ajv: Ajv2020 | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+/** The compiled validator of a schema id (`params/apiKey.create.json`, `results/…`), compiled on first use. */
+export function validatorFor(schemaId: string): ValidateFunction {
+  let validate = validators.get(schemaId);
+  if (!validate) {
+    ajv ??= createAjv();
+    validate = ajv.getSchema(schemaId);
+    if (!validate) throw new Error(`no schema ${schemaId}`);
+    validators.set(schemaId, validate);
+  }
+  return validate;
+}
+
+export function isRpcMethod(method: string): method is RpcMethod {
+  return (rpcMethods as readonly string[]).includes(method);
+}
+
+/**
+ * The params of `method`, checked, with text NFC-normalised and schema defaults filled in; or a
+ * VaultError. The caller's object is not changed. Omitted params count as `{}`.
+ */
+export function parseParams<M extends RpcMethod>(method: M, raw: unknown): RpcMethods[M]['params'] {
+  const params = isPlainObject(raw) ? normalizeText(raw) : raw === undefined ? {} : raw;
+  const validate = validatorFor(`params/${method}.json`);
+  if (!validate(params)) throw toVaultError(validate.errors![0]!);
+  return params as RpcMethods[M]['params'];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function normalizeText(raw: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...raw };
+  for (const field of TEXT_FIELDS) {
+    const value = copy[field];
+    if (typeof value === 'string') copy[field] = value.normalize('NFC');
+  }
+  return copy;
+}
+
+/** The field an ajv error is about: the first segment of its path, or the property it names. */
+function fieldOf(error: ErrorObject): string | undefined {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  if (error.keyword === 'required') return params.missingProperty;
+  if (error.keyword === 'additionalProperties') return params.additionalProperty;
+  const first = error.instancePath.split('/')[1];
+  return first === undefined || first === '' ? undefined : first.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function toVaultError(error: ErrorObject): VaultError {
+  const field = fieldOf(error);
+  const params = error.params as Record<string, unknown>;
+  const declared = (error.parentSchema?.['x-errors'] as Record<string, SchemaErrorText> | undefined)?.[error.keyword];
+  if (declared) {
+    const message = declared.message.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name]));
+    return new VaultError(declared.code, message, declared.field ?? field);
+  }
+  return new VaultError('InvalidParams', describe(error, field, params), field);
+}
+
+/** Plain words for the errors the schemas leave to the generic InvalidParams. */
+function describe(error: ErrorObject, field: string | undefined, params: Record<string, unknown>): string {
+  const subject = field === undefined ? 'params' : `'${field}'`;
+  switch (error.keyword) {
+    case 'required':
+      return `Missing required field '${String(params.missingProperty)}'.`;
+    case 'additionalProperties':
+      return `Unknown field '${String(params.additionalProperty)}'.`;
+    case 'type':
+      return field === undefined
+        ? 'params must be an object of named fields.'
+        : `${subject} must be ${params.type === 'integer' ? 'an integer' : `a ${String(params.type)}`}.`;
+    case 'enum':
+      return `${subject} must be one of: ${(params.allowedValues as unknown[]).join(', ')}.`;
+    case 'format':
+      return `${subject} must be ${params.format === 'date' ? 'a real calendar date written YYYY-MM-DD' : `a ${String(params.format)}`}.`;
+    case 'minimum':
+      return `${subject} must be at least ${String(params.limit)}.`;
+    case 'maxLength':
+      return `${subject} can have at most ${String(params.limit)} characters.`;
+    case 'uniqueItems':
+      return `${subject} names a value twice.`;
+    default:
+      return `${subject} is not valid: it ${error.message ?? 'does not match the schema'}.`;
+  }
+}

@@ -1,0 +1,112 @@
+import t from 'tap';
+import { Temporal } from 'temporal-polyfill';
+import type { ApiKeyRecord } from '../src/vault/api-key.js';
+import { foldName, nameMatcher } from '../src/vault/name.js';
+import { parseParams } from '../src/vault/params.js';
+import { listKeys } from '../src/vault/query.js';
+import fc from 'fast-check';
+
+const today = Temporal.PlainDate.from('2026-11-27');
+let n = 0;
+function record(name: string, expiresInDays: number, extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  n++;
+  return {
+    id: `id${n}`, name, description: `about ${name}`, key: `gwk_${String(n).padStart(4, '0')}${'x'.repeat(45)}`,
+    createdAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000, updatedAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000,
+    expiresOn: today.add({ days: expiresInDays }), lastUsedAt: null, ...extra,
+  };
+}
+
+const records = [
+  record('prod-orders', 200, { lastUsedAt: Date.parse('2026-11-20T10:00:00Z') }),
+  record('Prod-Billing', 10, { lastUsedAt: Date.parse('2026-11-26T10:00:00Z') }),
+  record('test-alpha', -3),
+  record('Straße-key', 2, { lastUsedAt: Date.parse('2026-10-01T00:00:00Z') }),
+  record('zeta', 15),
+  record('ápice', 4),
+];
+const list = (params: object) => listKeys(records, parseParams('apiKey.list', params), today);
+const names = (params: object) => list(params).items.map((i) => i.name);
+
+t.test('default: every key, sorted by name case-insensitively', async (t) => {
+  t.same(names({}), ['Prod-Billing', 'prod-orders', 'Straße-key', 'test-alpha', 'zeta', 'ápice']);
+  t.equal(list({}).total, 6);
+  t.same(names({ descending: true }), ['ápice', 'zeta', 'test-alpha', 'Straße-key', 'prod-orders', 'Prod-Billing']);
+});
+
+t.test('each column sorts ascending and descending', async (t) => {
+  t.same(names({ sortBy: 'expiresOn' }), ['test-alpha', 'Straße-key', 'ápice', 'Prod-Billing', 'zeta', 'prod-orders']);
+  t.same(names({ sortBy: 'expiresOn', descending: true }), ['prod-orders', 'zeta', 'Prod-Billing', 'ápice', 'Straße-key', 'test-alpha']);
+  t.same(names({ sortBy: 'createdAt' }), records.map((r) => r.name));
+  t.same(names({ sortBy: 'createdAt', descending: true }), records.map((r) => r.name).reverse());
+  t.same(names({ sortBy: 'lastUsedAt' }), ['test-alpha', 'zeta', 'ápice', 'Straße-key', 'prod-orders', 'Prod-Billing'], 'never used first, ties by name');
+  t.same(names({ sortBy: 'lastUsedAt', descending: true }), ['Prod-Billing', 'prod-orders', 'Straße-key', 'ápice', 'zeta', 'test-alpha']);
+  t.same(names({ sortBy: 'status' }), ['test-alpha', 'Straße-key', 'Prod-Billing', 'ápice', 'prod-orders', 'zeta'], 'most urgent first');
+  t.same(names({ sortBy: 'status', descending: true }), ['zeta', 'prod-orders', 'ápice', 'Prod-Billing', 'Straße-key', 'test-alpha']);
+});
+
+t.test('status and colour as of today, or as of asOf', async (t) => {
+  const byName = Object.fromEntries(list({}).items.map((i) => [i.name, i]));
+  t.match(byName['test-alpha'], { status: 'Expired', color: 'Red', daysLeft: -3 });
+  t.match(byName['Straße-key'], { status: 'ExpiresSoon', color: 'Red', daysLeft: 2 });
+  t.match(byName['ápice'], { status: 'Expiring', color: 'Orange', daysLeft: 4 });
+  t.match(byName['Prod-Billing'], { status: 'Expiring', color: 'Orange', daysLeft: 10 });
+  t.match(byName['zeta'], { status: 'Active', color: 'Green', daysLeft: 15 });
+  const later = Object.fromEntries(list({ asOf: '2026-12-10' }).items.map((i) => [i.name, i]));
+  t.match(later['zeta'], { status: 'ExpiresSoon', daysLeft: 2 }, 'a preview as of a later date');
+  t.match(later['Prod-Billing'], { status: 'Expired', daysLeft: -3 });
+  t.same(names({ status: ['Expired'], asOf: '2026-12-10' }), ['Prod-Billing', 'Straße-key', 'test-alpha', 'ápice']);
+});
+
+t.test('filter by status', async (t) => {
+  t.same(names({ status: ['Expired'] }), ['test-alpha']);
+  t.same(names({ status: ['ExpiresSoon', 'Expiring'] }), ['Prod-Billing', 'Straße-key', 'ápice']);
+  t.same(names({ status: [] }), [], 'an empty status list matches nothing');
+});
+
+t.test('wildcard names, case-insensitive', async (t) => {
+  t.same(names({ name: 'prod-*' }), ['Prod-Billing', 'prod-orders']);
+  t.same(names({ name: 'PROD-*' }), ['Prod-Billing', 'prod-orders']);
+  t.same(names({ name: '*a' }), ['test-alpha', 'zeta']);
+  t.same(names({ name: 'z?ta' }), ['zeta']);
+  t.same(names({ name: 'STRASSE-KEY' }), ['Straße-key'], 'ß folds like SS');
+  t.same(names({ name: 'a\u0301pice' }), ['ápice'], 'NFC-equal patterns match');
+  t.same(names({ name: '*' }), names({}));
+  t.same(names({ name: 'nothing*' }), []);
+  t.same(names({ name: 'prod.orders' }), [], '. is literal');
+  t.same(names({ name: '[p]rod-orders' }), [], 'brackets are literal');
+});
+
+t.test('offset and limit page the sorted matches; total counts them all', async (t) => {
+  t.same(list({ limit: 2 }), { total: 6, items: list({}).items.slice(0, 2) });
+  t.same(names({ offset: 4 }), ['zeta', 'ápice']);
+  t.same(names({ offset: 2, limit: 2 }), ['Straße-key', 'test-alpha']);
+  t.same(list({ offset: 10 }), { items: [], total: 6 });
+  t.same(list({ limit: 0 }), { items: [], total: 6 });
+  t.equal(list({ name: 'prod*', limit: 1 }).total, 2);
+});
+
+t.test('items carry the info of DESIGN §5 and only the hint of the key', async (t) => {
+  const item = list({ name: 'zeta' }).items[0]!;
+  t.same(Object.keys(item).sort(), ['color', 'createdAt', 'daysLeft', 'description', 'expiresOn', 'hint', 'lastUsedAt', 'name', 'status', 'updatedAt']);
+  t.equal(item.hint.length, 8);
+  t.equal(item.expiresOn, '2026-12-12');
+  t.match(item.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  t.equal(item.lastUsedAt, null);
+});
+
+t.test('wildcard matching agrees with a regular expression (property), and many stars stay fast', async (t) => {
+  const alphabet = fc.constantFrom('a', 'b', 'A', '*', '?');
+  fc.assert(
+    fc.property(fc.array(alphabet, { maxLength: 8 }), fc.array(fc.constantFrom('a', 'b', 'B'), { maxLength: 10 }), (p, s) => {
+      const pattern = p.join('');
+      const name = s.join('');
+      const regex = new RegExp('^' + foldName(pattern).replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'u');
+      return nameMatcher(pattern)(foldName(name)) === regex.test(foldName(name));
+    }),
+    { numRuns: 5000 },
+  );
+  // A pattern that makes a backtracking regex explode is answered by the linear matcher.
+  const evil = '*a'.repeat(30) + '*b';
+  t.equal(nameMatcher(evil)('a'.repeat(100)), false);
+});
