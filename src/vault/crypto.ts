@@ -1,0 +1,100 @@
+import sodium from 'sodium-native';
+
+/**
+ * The libsodium primitives the vault uses, each in one place:
+ * - XChaCha20-Poly1305 (AEAD) for everything at rest, with a random 24-byte nonce per message;
+ * - keyed BLAKE2b for the lookup index of key values;
+ * - keys in sodium_malloc memory (guarded pages, never swapped out where mlock is allowed).
+ */
+
+export const KEY_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+export const NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+export const TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;
+export const LOOKUP_TAG_BYTES = 32;
+
+export function randomBytes(length: number): Buffer {
+  const bytes = Buffer.alloc(length);
+  sodium.randombytes_buf(bytes);
+  return bytes;
+}
+
+/** A 32-byte key held in sodium_malloc memory, read-only once made. */
+export class SecretKey {
+  private constructor(private readonly bytes: Buffer) {
+    sodium.sodium_mprotect_readonly(bytes);
+  }
+
+  static generate(): SecretKey {
+    const bytes = sodium.sodium_malloc(KEY_BYTES);
+    sodium.randombytes_buf(bytes);
+    return new SecretKey(bytes);
+  }
+
+  /** Copies `source` into secure memory and wipes `source`. */
+  static takeFrom(source: Uint8Array): SecretKey {
+    if (source.length !== KEY_BYTES) throw new RangeError(`a key has ${KEY_BYTES} bytes`);
+    const bytes = sodium.sodium_malloc(KEY_BYTES);
+    bytes.set(source);
+    sodium.sodium_memzero(source);
+    return new SecretKey(bytes);
+  }
+
+  /** A subkey for one purpose (BLAKE2b KDF): the master key itself never encrypts anything. */
+  derive(subkeyId: number, context: string): SecretKey {
+    const ctx = Buffer.from(context, 'ascii');
+    if (ctx.length !== sodium.crypto_kdf_CONTEXTBYTES) throw new RangeError('a KDF context has 8 characters');
+    const bytes = sodium.sodium_malloc(KEY_BYTES);
+    sodium.crypto_kdf_derive_from_key(bytes, subkeyId, ctx, this.bytes);
+    return new SecretKey(bytes);
+  }
+
+  /** Lends the raw bytes to a libsodium call; they must not be copied or kept. */
+  use<T>(fn: (bytes: Buffer) => T): T {
+    return fn(this.bytes);
+  }
+
+  dispose(): void {
+    sodium.sodium_mprotect_readwrite(this.bytes);
+    sodium.sodium_memzero(this.bytes);
+    sodium.sodium_free(this.bytes);
+  }
+}
+
+/** nonce ‖ ciphertext ‖ tag of `plaintext`, bound to `associatedData`. */
+export function seal(key: SecretKey, plaintext: Uint8Array, associatedData: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(NONCE_BYTES + plaintext.length + TAG_BYTES);
+  const nonce = out.subarray(0, NONCE_BYTES);
+  sodium.randombytes_buf(nonce);
+  key.use((k) =>
+    sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(out.subarray(NONCE_BYTES), plaintext, associatedData, null, nonce, k),
+  );
+  return out;
+}
+
+/** The plaintext of a sealed message, or null when it fails authentication (altered, or another key). */
+export function open(key: SecretKey, sealed: Uint8Array, associatedData: Uint8Array): Buffer | null {
+  if (sealed.length < NONCE_BYTES + TAG_BYTES) return null;
+  const plaintext = Buffer.allocUnsafe(sealed.length - NONCE_BYTES - TAG_BYTES);
+  try {
+    key.use((k) =>
+      sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        plaintext, null, sealed.subarray(NONCE_BYTES), associatedData, sealed.subarray(0, NONCE_BYTES), k,
+      ),
+    );
+    return plaintext;
+  } catch {
+    return null;
+  }
+}
+
+/** Keyed BLAKE2b: the index under which a key value is found, useless without the key. */
+export function keyedHash(key: SecretKey, input: Uint8Array, length = LOOKUP_TAG_BYTES): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  key.use((k) => sodium.crypto_generichash(out, input, k));
+  return out;
+}
+
+/** Constant-time equality of two byte strings of equal length. */
+export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && sodium.sodium_memcmp(a, b);
+}

@@ -1,0 +1,155 @@
+import { crc32 } from 'node:zlib';
+import { NONCE_BYTES, open, seal, type SecretKey, TAG_BYTES } from '../crypto.js';
+import { StoreIntegrityError } from './integrity-error.js';
+
+/**
+ * Layout of the snapshot and journal files. Both start with the same header, which binds them to
+ * one vault and one generation; it is the associated data of everything sealed in the file, so a
+ * file from another vault or another generation fails authentication.
+ *
+ *   header   : magic(4) version(1) vaultId(16) generation(8, big-endian)
+ *   snapshot : header ‖ sealed(JSON array of records)
+ *   journal  : header ‖ sealed(empty) ‖ record*
+ *   record   : length(4) ‖ lengthCheck(4) ‖ sealed(JSON mutation), associated data header ‖ seq(8)
+ *
+ * `lengthCheck` (CRC32 of the length) lets a reader tell a torn or zeroed tail from a length that
+ * was altered in the middle of the file.
+ */
+export const FORMAT_VERSION = 1;
+export const VAULT_ID_BYTES = 16;
+export const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
+const SEALED_EMPTY_BYTES = NONCE_BYTES + TAG_BYTES;
+export const JOURNAL_HEADER_BYTES = HEADER_BYTES + SEALED_EMPTY_BYTES;
+const RECORD_PREFIX_BYTES = 8;
+/** No mutation the vault writes comes near this; a larger length is damage. */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const LENGTH_CHECK_SALT = 0x4a524e4c;
+
+export type StoreFileKind = 'snapshot' | 'journal';
+const MAGIC: Record<StoreFileKind, string> = { snapshot: 'GWKS', journal: 'GWKJ' };
+
+export interface FileHeader {
+  vaultId: Buffer;
+  generation: number;
+}
+
+export function encodeHeader(kind: StoreFileKind, header: FileHeader): Buffer {
+  const bytes = Buffer.alloc(HEADER_BYTES);
+  bytes.write(MAGIC[kind], 0, 'ascii');
+  bytes.writeUInt8(FORMAT_VERSION, 4);
+  header.vaultId.copy(bytes, 5);
+  bytes.writeBigUInt64BE(BigInt(header.generation), 21);
+  return bytes;
+}
+
+/** The header of a store file, checked to belong to this vault (not yet authenticated). */
+function decodeHeader(kind: StoreFileKind, bytes: Buffer, file: string, vaultId: Buffer): FileHeader {
+  if (bytes.length < HEADER_BYTES || bytes.toString('ascii', 0, 4) !== MAGIC[kind]) {
+    throw new StoreIntegrityError(file, `is not a gateway-apikeys ${kind} file (damaged or truncated)`);
+  }
+  const version = bytes.readUInt8(4);
+  if (version !== FORMAT_VERSION) {
+    throw new StoreIntegrityError(file, `has format version ${version}; this daemon reads version ${FORMAT_VERSION}`,
+      'Nothing was changed. Run the gateway-apikeys version that wrote it.');
+  }
+  const header = { vaultId: Buffer.from(bytes.subarray(5, 21)), generation: Number(bytes.readBigUInt64BE(21)) };
+  if (!header.vaultId.equals(vaultId)) {
+    throw new StoreIntegrityError(file, 'belongs to another vault than master.key');
+  }
+  return header;
+}
+
+const notAuthentic = 'fails authentication: it was altered or damaged, or master.key is not the key it was written with';
+
+export function encodeSnapshot(key: SecretKey, header: FileHeader, payload: Buffer): Buffer {
+  const head = encodeHeader('snapshot', header);
+  return Buffer.concat([head, seal(key, payload, head)]);
+}
+
+export function decodeSnapshot(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): { header: FileHeader; payload: Buffer } {
+  const header = decodeHeader('snapshot', bytes, file, vaultId);
+  const payload = open(key, bytes.subarray(HEADER_BYTES), bytes.subarray(0, HEADER_BYTES));
+  if (!payload) throw new StoreIntegrityError(file, notAuthentic);
+  return { header, payload };
+}
+
+export function encodeJournalHeader(key: SecretKey, header: FileHeader): Buffer {
+  const head = encodeHeader('journal', header);
+  return Buffer.concat([head, seal(key, Buffer.alloc(0), head)]);
+}
+
+function recordAssociatedData(journalHeader: Buffer, seq: number): Buffer {
+  const ad = Buffer.alloc(HEADER_BYTES + 8);
+  journalHeader.copy(ad, 0, 0, HEADER_BYTES);
+  ad.writeBigUInt64BE(BigInt(seq), HEADER_BYTES);
+  return ad;
+}
+
+function lengthCheck(length: number): number {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(length);
+  return (crc32(bytes) ^ LENGTH_CHECK_SALT) >>> 0;
+}
+
+/** One journal record: the `seq`-th of the journal whose header is `journalHeader`. */
+export function encodeJournalRecord(key: SecretKey, journalHeader: Buffer, seq: number, payload: Buffer): Buffer {
+  const sealed = seal(key, payload, recordAssociatedData(journalHeader, seq));
+  const prefix = Buffer.alloc(RECORD_PREFIX_BYTES);
+  prefix.writeUInt32BE(sealed.length, 0);
+  prefix.writeUInt32BE(lengthCheck(sealed.length), 4);
+  return Buffer.concat([prefix, sealed]);
+}
+
+export interface DecodedJournal {
+  header: FileHeader;
+  payloads: Buffer[];
+  /** Where the authentic records end: a torn tail starts here. */
+  validLength: number;
+  /** Why the bytes after validLength were dropped, if any were. */
+  tornTail?: string;
+}
+
+/** A record prefix that looks intact at `offset`: a checked length that fits the file. */
+function plausibleRecordAt(bytes: Buffer, offset: number): boolean {
+  if (offset + RECORD_PREFIX_BYTES > bytes.length) return false;
+  const length = bytes.readUInt32BE(offset);
+  return length >= SEALED_EMPTY_BYTES && length <= MAX_RECORD_BYTES &&
+    bytes.readUInt32BE(offset + 4) === lengthCheck(length) && offset + RECORD_PREFIX_BYTES + length <= bytes.length;
+}
+
+/**
+ * The journal's records. A final record that is incomplete or fails authentication is a torn
+ * tail from a crash: reported, not an error. Anything else that fails is damage or tampering.
+ */
+export function decodeJournal(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): DecodedJournal {
+  const header = decodeHeader('journal', bytes, file, vaultId);
+  const head = bytes.subarray(0, HEADER_BYTES);
+  if (bytes.length < JOURNAL_HEADER_BYTES || !open(key, bytes.subarray(HEADER_BYTES, JOURNAL_HEADER_BYTES), head)) {
+    throw new StoreIntegrityError(file, notAuthentic);
+  }
+  const payloads: Buffer[] = [];
+  let offset = JOURNAL_HEADER_BYTES;
+  const torn = (reason: string): DecodedJournal => ({ header, payloads, validLength: offset, tornTail: reason });
+  while (offset < bytes.length) {
+    const seq = payloads.length;
+    if (offset + RECORD_PREFIX_BYTES > bytes.length) return torn('an incomplete record header');
+    const length = bytes.readUInt32BE(offset);
+    if (bytes.readUInt32BE(offset + 4) !== lengthCheck(length) || length < SEALED_EMPTY_BYTES || length > MAX_RECORD_BYTES) {
+      // A crash leaves nothing intact after the torn record; an intact record further on means damage here.
+      for (let later = offset + 1; later < bytes.length; later++) {
+        if (plausibleRecordAt(bytes, later)) throw new StoreIntegrityError(file, `has a damaged record ${seq} at byte ${offset}`);
+      }
+      return torn('a damaged final record header');
+    }
+    const end = offset + RECORD_PREFIX_BYTES + length;
+    if (end > bytes.length) return torn('an incomplete final record');
+    const payload = open(key, bytes.subarray(offset + RECORD_PREFIX_BYTES, end), recordAssociatedData(head, seq));
+    if (!payload) {
+      if (end === bytes.length) return torn('a final record that fails authentication');
+      throw new StoreIntegrityError(file, `record ${seq} at byte ${offset} ${notAuthentic}`);
+    }
+    payloads.push(payload);
+    offset = end;
+  }
+  return { header, payloads, validLength: offset };
+}

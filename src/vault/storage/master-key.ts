@@ -1,0 +1,101 @@
+import sodium from 'sodium-native';
+import { keyedHash, open, randomBytes, seal, SecretKey } from '../crypto.js';
+import { VAULT_ID_BYTES } from './file-format.js';
+import { StoreIntegrityError } from './integrity-error.js';
+
+/**
+ * master.key: the vault's id and its 32-byte master key, either as a key file (protected by the
+ * data dir's permissions) or sealed with a passphrase through Argon2id.
+ *
+ *   GWKM version(1) kind(1) vaultId(16) then
+ *     kind 0 (key file):   key(32) check(16)            check = BLAKE2b-128 keyed by the key over the bytes before
+ *     kind 1 (passphrase): opslimit(4) memlimit(4) salt(16) sealed(key)   associated data = the bytes before
+ */
+const MAGIC = 'GWKM';
+const VERSION = 1;
+const PREFIX_BYTES = 4 + 1 + 1 + VAULT_ID_BYTES;
+const CHECK_BYTES = 16;
+
+export interface MasterKey {
+  vaultId: Buffer;
+  key: SecretKey;
+}
+
+function prefix(kind: number, vaultId: Buffer): Buffer {
+  const bytes = Buffer.alloc(PREFIX_BYTES);
+  bytes.write(MAGIC, 0, 'ascii');
+  bytes.writeUInt8(VERSION, 4);
+  bytes.writeUInt8(kind, 5);
+  vaultId.copy(bytes, 6);
+  return bytes;
+}
+
+/** Argon2id at libsodium's "interactive" cost: about 64 MiB and a fraction of a second, paid once per start. */
+function passphraseKey(passphrase: Uint8Array, salt: Buffer, opslimit: number, memlimit: number): SecretKey {
+  const derived = Buffer.alloc(32);
+  sodium.crypto_pwhash(derived, passphrase, salt, opslimit, memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
+  return SecretKey.takeFrom(derived);
+}
+
+/** A new vault's master key file, sealed with `passphrase` when one is given. */
+export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
+  const vaultId = randomBytes(VAULT_ID_BYTES);
+  const raw = randomBytes(32);
+  let file: Buffer;
+  if (passphrase) {
+    const params = Buffer.alloc(8 + sodium.crypto_pwhash_SALTBYTES);
+    const opslimit = sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    const memlimit = sodium.crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    params.writeUInt32BE(opslimit, 0);
+    params.writeUInt32BE(memlimit, 4);
+    sodium.randombytes_buf(params.subarray(8));
+    const head = Buffer.concat([prefix(1, vaultId), params]);
+    const wrapping = passphraseKey(passphrase, params.subarray(8), opslimit, memlimit);
+    file = Buffer.concat([head, seal(wrapping, raw, head)]);
+    wrapping.dispose();
+  } else {
+    const head = Buffer.concat([prefix(0, vaultId), raw]);
+    const check = SecretKey.takeFrom(Buffer.from(raw));
+    file = Buffer.concat([head, keyedHash(check, head, CHECK_BYTES)]);
+    check.dispose();
+  }
+  const master = { vaultId, key: SecretKey.takeFrom(raw) };
+  return { file, master };
+}
+
+/** The master key in `bytes` (the content of `fileName`), or a clear refusal. */
+export function readMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: Uint8Array): MasterKey {
+  if (bytes.length < PREFIX_BYTES || bytes.toString('ascii', 0, 4) !== MAGIC || bytes.readUInt8(4) !== VERSION) {
+    throw new StoreIntegrityError(fileName, 'is not a gateway-apikeys master key file');
+  }
+  const kind = bytes.readUInt8(5);
+  const vaultId = Buffer.from(bytes.subarray(6, PREFIX_BYTES));
+  if (kind === 0) {
+    if (bytes.length !== PREFIX_BYTES + 32 + CHECK_BYTES) throw new StoreIntegrityError(fileName, 'has the wrong length (damaged)');
+    const head = bytes.subarray(0, PREFIX_BYTES + 32);
+    const key = SecretKey.takeFrom(Buffer.from(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + 32)));
+    if (!keyedHash(key, head, CHECK_BYTES).equals(bytes.subarray(PREFIX_BYTES + 32))) {
+      key.dispose();
+      throw new StoreIntegrityError(fileName, 'fails its check: it was altered or damaged');
+    }
+    sodium.sodium_memzero(bytes);
+    return { vaultId, key };
+  }
+  if (kind === 1) {
+    if (!passphrase) {
+      throw new StoreIntegrityError(fileName, 'is sealed with a passphrase and none was given',
+        'Give it with GATEWAY_APIKEYS_PASSPHRASE or --passphrase-file.');
+    }
+    const head = bytes.subarray(0, PREFIX_BYTES + 8 + 16);
+    const wrapping = passphraseKey(passphrase, bytes.subarray(PREFIX_BYTES + 8, PREFIX_BYTES + 24),
+      bytes.readUInt32BE(PREFIX_BYTES), bytes.readUInt32BE(PREFIX_BYTES + 4));
+    const raw = open(wrapping, bytes.subarray(head.length), head);
+    wrapping.dispose();
+    if (!raw || raw.length !== 32) {
+      throw new StoreIntegrityError(fileName, 'cannot be opened with this passphrase (wrong passphrase, or the file was altered)',
+        'Nothing was changed. Give the passphrase the vault was created with.');
+    }
+    return { vaultId, key: SecretKey.takeFrom(raw) };
+  }
+  throw new StoreIntegrityError(fileName, `has an unknown kind ${kind}`);
+}

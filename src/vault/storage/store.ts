@@ -1,0 +1,175 @@
+import path from 'node:path';
+import type { ApiKeyRecord } from '../api-key.js';
+import type { SecretKey } from '../crypto.js';
+import type { Log } from '../log.js';
+import {
+  decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader,
+  JOURNAL_HEADER_BYTES,
+} from './file-format.js';
+import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from './file-system.js';
+import { StoreIntegrityError } from './integrity-error.js';
+import type { MasterKey } from './master-key.js';
+import { decodeMutation, decodeRecords, encodeMutation, encodeRecords, type Mutation } from './mutations.js';
+
+export const SNAPSHOT_FILE = 'keys.snapshot';
+export const JOURNAL_FILE = 'keys.journal';
+
+/** What the files hold: the snapshot's records, then the journal's mutations to replay on them. */
+export interface StoreContents {
+  records: ApiKeyRecord[];
+  mutations: Mutation[];
+}
+
+/**
+ * Durable storage of the keys: an atomic snapshot plus an append-only journal of mutations since.
+ * A mutation costs one journal write and one fdatasync whatever the number of keys; compaction
+ * rewrites the snapshot from the live records and starts an empty journal of the next generation.
+ *
+ * Crash points of a compaction: the new snapshot (generation g+1) is renamed in first, the new
+ * journal second. A journal one generation behind the snapshot is therefore the old one, whose
+ * records the snapshot already holds.
+ */
+export class KeyStore {
+  /** Set when the journal may hold bytes the vault did not acknowledge: appends wait for a compaction. */
+  private mustRewrite = false;
+
+  private constructor(
+    private readonly fs: StoreFileSystem,
+    private readonly dataDir: string,
+    private readonly key: SecretKey,
+    private readonly vaultId: Buffer,
+    private generation: number,
+    private journal: StoreFile,
+    private journalHeader: Buffer,
+    private journalLength: number,
+    private journalRecords: number,
+    private snapshotLength: number,
+    private readonly log: Log,
+  ) {}
+
+  private static filePaths(dataDir: string) {
+    return { snapshot: path.join(dataDir, SNAPSHOT_FILE), journal: path.join(dataDir, JOURNAL_FILE) };
+  }
+
+  /**
+   * Opens the store in `dataDir` (creating an empty one if there is none), or throws a
+   * StoreIntegrityError naming the file that cannot be trusted. Writes nothing to an existing
+   * store except removing leftover temporary files.
+   */
+  static async open(fs: StoreFileSystem, dataDir: string, master: MasterKey, log: Log): Promise<{ store: KeyStore; contents: StoreContents }> {
+    const files = KeyStore.filePaths(dataDir);
+    await Promise.all([fs.remove(`${files.snapshot}.tmp`), fs.remove(`${files.journal}.tmp`)]);
+    const [snapshotBytes, journalBytes] = await Promise.all([fs.readFile(files.snapshot), fs.readFile(files.journal)]);
+    const snapshot = snapshotBytes && decodeSnapshot(master.key, snapshotBytes, SNAPSHOT_FILE, master.vaultId);
+    const journal = journalBytes && decodeJournal(master.key, journalBytes, JOURNAL_FILE, master.vaultId);
+
+    if (!snapshot) {
+      if (journal && (journal.header.generation !== 0 || journal.payloads.length > 0)) {
+        throw new StoreIntegrityError(SNAPSHOT_FILE, 'is missing while keys.journal holds keys');
+      }
+      // A new vault, or a first start that stopped before its snapshot was written.
+      return KeyStore.create(fs, dataDir, master, log);
+    }
+    const records = decodeRecords(snapshot.payload);
+    const generation = snapshot.header.generation;
+    if (!journal) throw new StoreIntegrityError(JOURNAL_FILE, 'is missing, so keys changed since the last snapshot would be lost');
+
+    let mutations: Mutation[] = [];
+    if (journal.header.generation === generation) {
+      mutations = journal.payloads.map(decodeMutation);
+      if (journal.tornTail) {
+        log.warn('Dropped a torn journal tail left by a crash: the change it held was never acknowledged', {
+          event: 'store.tornTail', file: JOURNAL_FILE, reason: journal.tornTail, droppedBytes: journalBytes!.length - journal.validLength,
+        });
+      }
+    } else if (journal.header.generation !== generation - 1) {
+      throw new StoreIntegrityError(JOURNAL_FILE, `is from generation ${journal.header.generation}, but keys.snapshot is from generation ${generation}`);
+    }
+    const handle = await fs.openExisting(files.journal);
+    const store = new KeyStore(fs, dataDir, master.key, master.vaultId, generation, handle,
+      journalBytes!.subarray(0, JOURNAL_HEADER_BYTES), journal.validLength, mutations.length, snapshotBytes!.length, log);
+    // The old generation's journal, or a torn tail, is replaced by the next compaction, never appended to.
+    store.mustRewrite = journal.header.generation !== generation || journal.tornTail !== undefined;
+    return { store, contents: { records, mutations } };
+  }
+
+  private static async create(fs: StoreFileSystem, dataDir: string, master: MasterKey, log: Log): Promise<{ store: KeyStore; contents: StoreContents }> {
+    const files = KeyStore.filePaths(dataDir);
+    const header: FileHeader = { vaultId: master.vaultId, generation: 0 };
+    // Journal first: a start that stops between the two leaves an empty journal and no snapshot, which open() recognises.
+    const journalHeader = encodeJournalHeader(master.key, header);
+    await replaceFileAtomically(fs, files.journal, journalHeader);
+    const snapshot = encodeSnapshot(master.key, header, encodeRecords([]));
+    await replaceFileAtomically(fs, files.snapshot, snapshot);
+    const handle = await fs.openExisting(files.journal);
+    log.info('Created a new, empty key store', { event: 'store.created', dataDir });
+    const store = new KeyStore(fs, dataDir, master.key, master.vaultId, 0, handle, journalHeader, journalHeader.length, 0, snapshot.length, log);
+    return { store, contents: { records: [], mutations: [] } };
+  }
+
+  /** Whether the journal may hold bytes nobody acknowledged (after a write fault, a torn tail, an old generation): compact before appending. */
+  get needsRewrite(): boolean {
+    return this.mustRewrite;
+  }
+
+  /** Whether compacting now pays: the journal outgrew the snapshot, so its cost amortises over as many mutations as there are keys. */
+  get journalOutgrewSnapshot(): boolean {
+    return this.journalLength > Math.max(this.snapshotLength, 1024 * 1024);
+  }
+
+  get journalRecordCount(): number {
+    return this.journalRecords;
+  }
+
+  /**
+   * Makes `mutations` durable: one write and one fdatasync. Returns only when they are on disk; on
+   * any fault the journal is cut back to what it held before, or, failing that, marked for a
+   * rewrite, so that no unacknowledged mutation can come back after a restart.
+   */
+  async append(mutations: Mutation[]): Promise<void> {
+    if (this.mustRewrite) throw new Error('the journal must be rewritten before it takes new records');
+    const records = mutations.map((m, i) => encodeJournalRecord(this.key, this.journalHeader, this.journalRecords + i, encodeMutation(m)));
+    const bytes = records.length === 1 ? records[0]! : Buffer.concat(records);
+    try {
+      await this.journal.write(bytes, this.journalLength);
+      await this.journal.sync();
+    } catch (error) {
+      try {
+        await this.journal.truncate(this.journalLength);
+        await this.journal.sync();
+      } catch {
+        this.mustRewrite = true;
+      }
+      throw error;
+    }
+    this.journalLength += bytes.length;
+    this.journalRecords += mutations.length;
+  }
+
+  /** Writes `records` as the snapshot of the next generation and starts its empty journal. */
+  async compact(records: Iterable<ApiKeyRecord>): Promise<void> {
+    const files = KeyStore.filePaths(this.dataDir);
+    const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
+    const snapshot = encodeSnapshot(this.key, header, encodeRecords(records));
+    const journalHeader = encodeJournalHeader(this.key, header);
+    // Once the new snapshot may be on disk the old journal is stale, and records appended to it
+    // would be ignored at the next start: no appends until the new journal is in place.
+    this.mustRewrite = true;
+    await replaceFileAtomically(this.fs, files.snapshot, snapshot);
+    this.generation = header.generation;
+    this.snapshotLength = snapshot.length;
+    await replaceFileAtomically(this.fs, files.journal, journalHeader);
+    const handle = await this.fs.openExisting(files.journal);
+    await this.journal.close().catch(() => undefined);
+    this.journal = handle;
+    this.journalHeader = journalHeader;
+    this.journalLength = journalHeader.length;
+    this.journalRecords = 0;
+    this.mustRewrite = false;
+    this.log.info('Compacted the key store', { event: 'store.compacted', generation: header.generation, snapshotBytes: snapshot.length });
+  }
+
+  async close(): Promise<void> {
+    await this.journal.close();
+  }
+}

@@ -1,0 +1,342 @@
+import path from 'node:path';
+import type { Temporal } from 'temporal-polyfill';
+import type {
+  ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
+  ApiKeyRevealResult, ApiKeyUpdateParams, AuthenticateResult, KeyCounts,
+} from '../generated/schemas.js';
+import { type ApiKeyRecord, toInfo, toRevealed } from './api-key.js';
+import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
+import { keyedHash, randomBytes, type SecretKey } from './crypto.js';
+import { VaultError } from './errors.js';
+import { chosenExpiry, newKeyExpiry } from './expiry.js';
+import { KeyIndex } from './key-index.js';
+import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-value.js';
+import { type Log, silentLog } from './log.js';
+import { listKeys } from './query.js';
+import { daysLeft, statusFor } from './status.js';
+import { prepareDataDir } from './storage/data-dir.js';
+import { nodeFileSystem, replaceFileAtomically, type StoreFileSystem } from './storage/file-system.js';
+import { StoreIntegrityError } from './storage/integrity-error.js';
+import { acquireDataDirLock, type DataDirLock } from './storage/lock.js';
+import { createMasterKeyFile, type MasterKey, readMasterKeyFile } from './storage/master-key.js';
+import type { Mutation } from './storage/mutations.js';
+import { JOURNAL_FILE, KeyStore, SNAPSHOT_FILE } from './storage/store.js';
+
+export const MASTER_KEY_FILE = 'master.key';
+
+export interface VaultOptions {
+  dataDir: string;
+  clock?: Clock;
+  /** The zone whose calendar expiry dates live in; default the host's. */
+  timeZone?: string;
+  log?: Log;
+  fileSystem?: StoreFileSystem;
+  /** Seals a new vault's master key with this passphrase (Argon2id); opens a sealed one. */
+  passphrase?: Uint8Array;
+  /** How often last-used times are persisted (they are in memory at once). */
+  lastUsedFlushMs?: number;
+  /** How soon after a delete the compaction that removes its ciphertext from disk runs. */
+  compactAfterDeleteMs?: number;
+}
+
+/** A change planned against the current keys: what to write, and the answer once it is durable. */
+interface Plan<T> {
+  mutations: Mutation[];
+  result: () => T;
+}
+
+function notFound(name: string): VaultError {
+  return new VaultError('KeyNotFound', `No API key is named '${name}'.`, 'name');
+}
+
+/**
+ * The vault: the keys, their rules and their durable storage, with no networking. Reads answer
+ * from memory; changes are planned against the current keys, written to the journal and made
+ * durable, and only then applied and acknowledged, one at a time so two changes never race.
+ */
+export class Vault {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly unsavedUses = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private compactTimer: NodeJS.Timeout | undefined;
+  private compactDue = Infinity;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  readonly calendar: VaultCalendar;
+
+  private constructor(
+    private readonly index: KeyIndex,
+    private readonly store: KeyStore,
+    /** The subkeys derived from the master key, in secure memory until close(). */
+    private readonly keys: readonly SecretKey[],
+    private readonly lock: DataDirLock,
+    private readonly log: Log,
+    private readonly clock: Clock,
+    timeZone: string,
+    private readonly lastUsedFlushMs: number,
+    private readonly compactAfterDeleteMs: number,
+  ) {
+    this.calendar = new VaultCalendar(clock, timeZone);
+  }
+
+  /**
+   * Opens the vault in `dataDir`, creating it on first use. Holds the data dir's lock until
+   * close(). Throws StoreIntegrityError naming a file that cannot be trusted, having changed nothing.
+   */
+  static async open(options: VaultOptions): Promise<Vault> {
+    const { dataDir } = options;
+    const fs = options.fileSystem ?? nodeFileSystem;
+    const log = options.log ?? silentLog;
+    const clock = options.clock ?? systemClock;
+    const timeZone = VaultCalendar.checkTimeZone(options.timeZone ?? hostTimeZone());
+    await prepareDataDir(dataDir);
+    const lock = await acquireDataDirLock(dataDir);
+    const keys: SecretKey[] = [];
+    try {
+      const master = await Vault.loadMasterKey(fs, dataDir, options.passphrase, log);
+      // The master key only derives one subkey per purpose, then leaves memory.
+      const lookupKey = master.key.derive(1, 'gwlookup');
+      const storeKey = master.key.derive(2, 'gwstore_');
+      master.key.dispose();
+      keys.push(lookupKey, storeKey);
+      const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
+      const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('base64'));
+      for (const record of contents.records) index.apply({ type: 'put', record });
+      for (const mutation of contents.mutations) index.apply(mutation);
+      const vault = new Vault(index, store, keys, lock, log, clock, timeZone,
+        options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
+      log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
+      // Deleted keys' ciphertext leaves the disk at the latest on the next start.
+      if (store.needsRewrite || store.journalRecordCount > 0) await vault.enqueue(() => vault.compact());
+      return vault;
+    } catch (error) {
+      for (const key of keys) key.dispose();
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private static async loadMasterKey(fs: StoreFileSystem, dataDir: string, passphrase: Uint8Array | undefined, log: Log): Promise<MasterKey> {
+    const file = path.join(dataDir, MASTER_KEY_FILE);
+    const bytes = await fs.readFile(file);
+    if (bytes) return readMasterKeyFile(bytes, MASTER_KEY_FILE, passphrase);
+    for (const storeFile of [SNAPSHOT_FILE, JOURNAL_FILE]) {
+      if (await fs.readFile(path.join(dataDir, storeFile))) {
+        throw new StoreIntegrityError(MASTER_KEY_FILE, `is missing, and ${storeFile} cannot be decrypted without it`,
+          'Nothing was changed. Put back master.key from the backup of this data directory.');
+      }
+    }
+    const created = createMasterKeyFile(passphrase);
+    await replaceFileAtomically(fs, file, created.file);
+    log.info('Created the master key of a new vault', { event: 'vault.created', sealedWithPassphrase: passphrase !== undefined });
+    return created.master;
+  }
+
+  get timeZone(): string {
+    return this.calendar.timeZone;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  today(): Temporal.PlainDate {
+    return this.calendar.today();
+  }
+
+  list(params: ApiKeyListParams): ApiKeyListResult {
+    return listKeys(this.index.records(), params, this.today());
+  }
+
+  get(params: { name: string }): ApiKeyInfo {
+    return toInfo(this.find(params.name), this.today());
+  }
+
+  reveal(params: { name: string }): ApiKeyRevealResult {
+    return toRevealed(this.find(params.name));
+  }
+
+  counts(): KeyCounts {
+    const today = this.today();
+    const counts: KeyCounts = { total: 0, Active: 0, Expiring: 0, ExpiresSoon: 0, Expired: 0 };
+    for (const record of this.index.records()) {
+      counts.total++;
+      counts[statusFor(daysLeft(record.expiresOn, today)).status]++;
+    }
+    return counts;
+  }
+
+  create(params: ApiKeyCreateParams): Promise<ApiKeyCreateResult> {
+    return this.change(() => {
+      const today = this.today();
+      const expiresOn = newKeyExpiry(params, today);
+      this.checkNameFree(params.name, 'name');
+      const now = this.clock.now();
+      const record: ApiKeyRecord = {
+        id: randomBytes(16).toString('hex'),
+        name: params.name,
+        description: params.description ?? '',
+        key: encodeKeyValue(randomBytes(KEY_SECRET_BYTES)),
+        createdAt: now,
+        updatedAt: now,
+        expiresOn,
+        lastUsedAt: null,
+      };
+      return { mutations: [{ type: 'put', record }], result: () => ({ ...toInfo(record, today), key: record.key }) };
+    });
+  }
+
+  /** Edits name, description or expiry. A new expiry on an expired key re-activates it at once. Nothing to change writes nothing. */
+  update(params: ApiKeyUpdateParams): Promise<ApiKeyInfo> {
+    return this.change(() => {
+      const today = this.today();
+      const record = this.find(params.name);
+      const expiresOn = chosenExpiry(params, today) ?? record.expiresOn;
+      const name = params.newName ?? record.name;
+      if (name !== record.name) this.checkNameFree(name, 'newName', record.id);
+      const description = params.description ?? record.description;
+      if (name === record.name && description === record.description && expiresOn.equals(record.expiresOn)) {
+        return { mutations: [], result: () => toInfo(record, today) };
+      }
+      const updated: ApiKeyRecord = { ...record, name, description, expiresOn, updatedAt: this.clock.now() };
+      return { mutations: [{ type: 'put', record: updated }], result: () => toInfo(updated, today) };
+    });
+  }
+
+  /** Deletes a key: it fails authentication from the moment this returns; its ciphertext leaves the disk at the compaction this schedules. */
+  delete(params: { name: string }): Promise<ApiKeyDeleteResult> {
+    return this.change(() => {
+      const record = this.find(params.name);
+      return {
+        mutations: [{ type: 'delete', id: record.id }],
+        result: () => {
+          this.scheduleCompaction(this.compactAfterDeleteMs);
+          return { deleted: true as const };
+        },
+      };
+    });
+  }
+
+  /** Whether a presented key is valid, recording its use when `recordUse` (connector.authenticate; not apiKey.verify). */
+  authenticate(presented: string, recordUse: boolean): AuthenticateResult {
+    if (!isWellFormedKeyValue(presented)) return { authenticated: false, reason: 'Malformed' };
+    const record = this.index.findByKey(presented);
+    if (!record) return { authenticated: false, reason: 'Unknown' };
+    const left = daysLeft(record.expiresOn, this.today());
+    if (left < 0) return { authenticated: false, reason: 'Expired' };
+    if (recordUse) {
+      record.lastUsedAt = this.clock.now();
+      this.unsavedUses.add(record.id);
+      this.flushTimer ??= setTimeout(() => void this.flushUses(), this.lastUsedFlushMs).unref();
+    }
+    return { authenticated: true, name: record.name, expiresOn: record.expiresOn.toString(), status: statusFor(left).status };
+  }
+
+  /** Persists pending last-used times, compacts away deleted keys, and releases the data dir. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearTimeout(this.compactTimer);
+      await this.flushUses();
+      await this.enqueue(async () => {
+        this.closed = true;
+        if (this.store.needsRewrite || this.store.journalRecordCount > 0) {
+          await this.compact().catch((error: Error) =>
+            this.log.error('Compaction at shutdown failed; it runs at the next start', { event: 'store.compactFailed', reason: error.message }));
+        }
+      });
+      await this.store.close();
+      for (const key of this.keys) key.dispose();
+      await this.lock.release();
+      this.log.info('Closed the vault', { event: 'vault.closed' });
+    })();
+    return this.closing;
+  }
+
+  private find(name: string): ApiKeyRecord {
+    const record = this.index.findByName(name);
+    if (!record) throw notFound(name);
+    return record;
+  }
+
+  private checkNameFree(name: string, field: string, exceptId?: string): void {
+    const holder = this.index.findByName(name);
+    if (holder && holder.id !== exceptId) {
+      throw new VaultError('NameTaken', `An API key named '${holder.name}' already exists: names are unique, whatever their case.`, field);
+    }
+  }
+
+  private enqueue<T>(task: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs a change: plan it against the current keys (a rule broken throws, and nothing changes),
+   * make it durable, apply it, answer. A storage fault is an Internal error and changes nothing.
+   */
+  private change<T>(plan: () => Plan<T>): Promise<T> {
+    return this.enqueue(async () => {
+      if (this.closed) throw new VaultError('Internal', 'The vault is shutting down; try again when the daemon is back.');
+      const { mutations, result } = plan();
+      if (mutations.length > 0) {
+        await this.persist(mutations);
+        for (const mutation of mutations) this.index.apply(mutation);
+        if (this.store.journalOutgrewSnapshot) this.scheduleCompaction(0);
+      }
+      return result();
+    });
+  }
+
+  private async persist(mutations: Mutation[]): Promise<void> {
+    try {
+      if (this.store.needsRewrite) await this.compact();
+      await this.store.append(mutations);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.log.error('A change could not be written to disk', { event: 'store.writeFailed', reason });
+      throw new VaultError('Internal', `The change was not saved: writing to the data directory failed (${reason}). Nothing was changed.`);
+    }
+  }
+
+  private async compact(): Promise<void> {
+    await this.store.compact(this.index.records());
+  }
+
+  private scheduleCompaction(delayMs: number): void {
+    const due = this.clock.now() + delayMs;
+    if (this.closed || due >= this.compactDue) return;
+    clearTimeout(this.compactTimer);
+    this.compactDue = due;
+    this.compactTimer = setTimeout(() => {
+      this.compactDue = Infinity;
+      this.enqueue(() => this.compact()).catch((error: Error) => {
+        this.log.error('Compaction failed; it is retried in a minute', { event: 'store.compactFailed', reason: error.message });
+        this.scheduleCompaction(60_000);
+      });
+    }, delayMs).unref();
+  }
+
+  /** Writes the last-used times recorded since the last flush: one journal record for all of them. */
+  private async flushUses(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.unsavedUses.size === 0) return;
+    const ids = [...this.unsavedUses];
+    this.unsavedUses.clear();
+    try {
+      await this.change(() => {
+        const lastUsedAt: [string, number][] = [];
+        for (const id of ids) {
+          const at = this.index.findById(id)?.lastUsedAt;
+          if (at != null) lastUsedAt.push([id, at]);
+        }
+        return { mutations: lastUsedAt.length ? [{ type: 'used', lastUsedAt }] : [], result: () => undefined };
+      });
+    } catch {
+      // Kept in memory and tried again; a crash meanwhile loses only these last-used times.
+      for (const id of ids) this.unsavedUses.add(id);
+      if (!this.closed) this.flushTimer ??= setTimeout(() => void this.flushUses(), this.lastUsedFlushMs).unref();
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Test } from 'tap';
+import type { Log } from '../../src/vault/log.js';
+import { parseParams } from '../../src/vault/params.js';
+import { Vault, type VaultOptions } from '../../src/vault/vault.js';
+import { ManualClock } from './clock.js';
+
+export const TODAY = '2026-11-27';
+
+const scratch = new WeakMap<Test, { dir: string; count: number }>();
+
+/** A new, unused path inside the test's own fixture directory (removed when tap finishes). */
+export function scratchPath(t: Test, prefix: string): string {
+  let entry = scratch.get(t);
+  if (!entry) scratch.set(t, (entry = { dir: t.testdir(), count: 0 }));
+  return path.join(entry.dir, `${prefix}-${++entry.count}`);
+}
+
+/** A fresh data dir path (not yet created) inside the test's own directory. */
+export function freshDataDir(t: Test): string {
+  return scratchPath(t, 'data');
+}
+
+/** A Log that keeps every line, for assertions. */
+export class RecordingLog implements Log {
+  readonly lines: { level: string; message: string; meta?: Record<string, unknown> }[] = [];
+  debug(message: string, meta?: Record<string, unknown>) { this.lines.push({ level: 'debug', message, meta }); }
+  info(message: string, meta?: Record<string, unknown>) { this.lines.push({ level: 'info', message, meta }); }
+  warn(message: string, meta?: Record<string, unknown>) { this.lines.push({ level: 'warn', message, meta }); }
+  error(message: string, meta?: Record<string, unknown>) { this.lines.push({ level: 'error', message, meta }); }
+}
+
+export interface TestVault {
+  vault: Vault;
+  clock: ManualClock;
+  dataDir: string;
+  log: RecordingLog;
+}
+
+/** Opens a vault in `dataDir` (fresh by default) with a manual clock at noon UTC today; closed at teardown. */
+export async function openTestVault(t: Test, options: Partial<VaultOptions> & { clock?: ManualClock } = {}): Promise<TestVault> {
+  const dataDir = options.dataDir ?? freshDataDir(t);
+  const clock = options.clock ?? new ManualClock(`${TODAY}T12:00:00Z`);
+  const log = (options.log as RecordingLog | undefined) ?? new RecordingLog();
+  const vault = await Vault.open({ timeZone: 'UTC', lastUsedFlushMs: 20, ...options, dataDir, clock, log });
+  t.teardown(() => vault.close());
+  return { vault, clock, dataDir, log };
+}
+
+/** Typed shortcuts that go through the schemas first, as the RPC layer does. */
+export const create = async (vault: Vault, params: object) => vault.create(parseParams('apiKey.create', params));
+export const update = async (vault: Vault, params: object) => vault.update(parseParams('apiKey.update', params));
+export const remove = async (vault: Vault, name: string) => vault.delete(parseParams('apiKey.delete', { name }));
+
+/** Everything an interface can see of the vault, for comparing states. */
+export function visibleState(vault: Vault) {
+  const items = vault.list(parseParams('apiKey.list', {})).items;
+  return items.map((item) => ({ ...item, key: vault.reveal({ name: item.name }).key }));
+}
+
+/**
+ * The data dir's files copied as they are on disk now: what a crash at this instant would leave
+ * (every acknowledged change is already durable).
+ */
+export function crashImage(t: Test, dataDir: string): string {
+  const copy = scratchPath(t, 'crash');
+  fs.mkdirSync(copy, { mode: 0o700 });
+  for (const file of fs.readdirSync(dataDir)) {
+    const source = path.join(dataDir, file);
+    if (fs.statSync(source).isFile()) fs.copyFileSync(source, path.join(copy, file));
+  }
+  return copy;
+}
+
+/** Every file under `dir`, with its bytes. */
+export function filesUnder(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const file = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+      files.set(file, fs.readFileSync(file));
+    }
+  }
+  return files;
+}
+
+/** Whether `bytes` hold `secret` in a form a reader could use: UTF-8, UTF-16, base64 or hex of its UTF-8. */
+export function holdsInClear(bytes: Buffer, secret: string): boolean {
+  const utf8 = Buffer.from(secret, 'utf8');
+  const latin1 = bytes.toString('latin1');
+  return bytes.includes(utf8) || bytes.includes(Buffer.from(secret, 'utf16le')) ||
+    latin1.includes(utf8.toString('base64').replace(/=+$/, '').slice(0, -2)) || latin1.toLowerCase().includes(utf8.toString('hex'));
+}
