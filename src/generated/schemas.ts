@@ -102,7 +102,7 @@ export type SortColumn = "name" | "expiresOn" | "lastUsedAt" | "status" | "creat
 /**
  * The new key's info and, this once in the create answer, its value.
  */
-export type ApiKeyCreateResult = ApiKeyInfo & {
+export type ApiKeyCreateResult = ApiKeyInfoFields & {
   key: KeyValue;
 };
 /**
@@ -145,6 +145,29 @@ export interface SharedDefinitionsOfGatewayApikeys {
   [k: string]: unknown;
 }
 /**
+ * The fields of ApiKeyInfo, open for extension (apiKey.create adds the key).
+ *
+ * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
+ * via the `definition` "ApiKeyInfoFields".
+ */
+export interface ApiKeyInfoFields {
+  name: Name;
+  description: Description;
+  createdAt: Instant;
+  updatedAt: Instant;
+  expiresOn: PlainDate;
+  lastUsedAt: Instant | null;
+  status: Status;
+  color: Color;
+  daysLeft: number;
+  /**
+   * The first 8 characters of the key value (gwk_ + 4), never more.
+   */
+  hint: string;
+}
+/**
+ * What interfaces show of a key: never its value, only its hint.
+ *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "ApiKeyInfo".
  */
@@ -232,6 +255,9 @@ export interface SessionHelloParams {
 export interface ApiKeyDeleteResult {
   deleted: true;
 }
+/**
+ * What interfaces show of a key: never its value, only its hint.
+ */
 export interface ApiKeyGetResult {
   name: Name;
   description: Description;
@@ -263,6 +289,9 @@ export interface ApiKeyRevealResult {
   expiresOn: PlainDate;
   key: KeyValue;
 }
+/**
+ * What interfaces show of a key: never its value, only its hint.
+ */
 export interface ApiKeyUpdateResult {
   name: Name;
   description: Description;
@@ -450,10 +479,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "description": "A key value as presented by a caller. Its format and checksum are checked by the vault, which answers Malformed rather than an error.",
         "type": "string"
       },
-      "ApiKeyInfo": {
-        "title": "ApiKeyInfo",
+      "ApiKeyInfoFields": {
+        "title": "ApiKeyInfoFields",
+        "description": "The fields of ApiKeyInfo, open for extension (apiKey.create adds the key).",
         "type": "object",
-        "additionalProperties": false,
         "required": [
           "name",
           "description",
@@ -507,6 +536,13 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "pattern": "^gwk_[0-9A-Za-z]{4}$"
           }
         }
+      },
+      "ApiKeyInfo": {
+        "title": "ApiKeyInfo",
+        "description": "What interfaces show of a key: never its value, only its hint.",
+        "type": "object",
+        "$ref": "#/$defs/ApiKeyInfoFields",
+        "unevaluatedProperties": false
       },
       "KeyValue": {
         "title": "KeyValue",
@@ -791,12 +827,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "title": "ApiKeyCreateResult",
     "description": "The new key's info and, this once in the create answer, its value.",
     "type": "object",
-    "unevaluatedProperties": false,
     "allOf": [
       {
-        "$ref": "../defs.json#/$defs/ApiKeyInfo"
+        "$ref": "../defs.json#/$defs/ApiKeyInfoFields"
       }
     ],
+    "unevaluatedProperties": false,
     "required": [
       "key"
     ],
