@@ -30,11 +30,16 @@ function checksum(body: string): string {
   return toBase62(BigInt(crc32(body)), CHECK_LENGTH);
 }
 
+/** `prefix` + 43 base62 characters of 32 secret bytes + their 6-character checksum: the shape of every secret the product makes. */
+export function encodeSecret(prefix: string, secret: Uint8Array): string {
+  if (secret.length !== KEY_SECRET_BYTES) throw new RangeError(`a secret needs ${KEY_SECRET_BYTES} random bytes`);
+  const body = toBase62(BigInt('0x' + Buffer.from(secret).toString('hex')), BODY_LENGTH);
+  return prefix + body + checksum(body);
+}
+
 /** The key value for 32 secret bytes (from libsodium's CSPRNG in the vault). */
 export function encodeKeyValue(secret: Uint8Array): string {
-  if (secret.length !== KEY_SECRET_BYTES) throw new RangeError(`a key needs ${KEY_SECRET_BYTES} secret bytes`);
-  const body = toBase62(BigInt('0x' + Buffer.from(secret).toString('hex')), BODY_LENGTH);
-  return KEY_PREFIX + body + checksum(body);
+  return encodeSecret(KEY_PREFIX, secret);
 }
 
 /** Whether a presented value has the key format and a correct checksum. No lookup is made. */

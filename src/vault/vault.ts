@@ -37,6 +37,8 @@ export interface VaultOptions {
   lastUsedFlushMs?: number;
   /** How soon after a delete the compaction that removes its ciphertext from disk runs. */
   compactAfterDeleteMs?: number;
+  /** The data dir's lock, when the caller took it already; the vault owns it from then on. */
+  lock?: DataDirLock;
 }
 
 /** A change planned against the current keys: what to write, and the answer once it is durable. */
@@ -88,9 +90,16 @@ export class Vault {
     const fs = options.fileSystem ?? nodeFileSystem;
     const log = options.log ?? silentLog;
     const clock = options.clock ?? systemClock;
-    const timeZone = VaultCalendar.checkTimeZone(options.timeZone ?? hostTimeZone());
-    await prepareDataDir(dataDir);
-    const lock = await acquireDataDirLock(dataDir);
+    let timeZone: string;
+    let lock = options.lock;
+    try {
+      timeZone = VaultCalendar.checkTimeZone(options.timeZone ?? hostTimeZone());
+      await prepareDataDir(dataDir);
+      lock ??= await acquireDataDirLock(dataDir);
+    } catch (error) {
+      await options.lock?.release();
+      throw error;
+    }
     const keys: SecretKey[] = [];
     try {
       const master = await Vault.loadMasterKey(fs, dataDir, options.passphrase, log);
@@ -106,8 +115,14 @@ export class Vault {
       const vault = new Vault(index, store, keys, lock, log, clock, timeZone,
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
-      // Deleted keys' ciphertext leaves the disk at the latest on the next start.
-      if (store.needsRewrite || store.journalRecordCount > 0) await vault.enqueue(() => vault.compact());
+      // Deleted keys' ciphertext leaves the disk at the latest on the next start. A disk that
+      // refuses the rewrite must not keep the gateway from authenticating: log, and serve.
+      if (store.needsRewrite || store.journalRecordCount > 0) {
+        await vault.enqueue(() => vault.compact()).catch((error: Error) => {
+          log.error('Compaction at start failed; it is retried in a minute', { event: 'store.compactFailed', reason: error.message });
+          vault.scheduleCompaction(60_000);
+        });
+      }
       return vault;
     } catch (error) {
       for (const key of keys) key.dispose();
@@ -230,6 +245,11 @@ export class Vault {
       this.flushTimer ??= setTimeout(() => void this.flushUses(), this.lastUsedFlushMs).unref();
     }
     return { authenticated: true, name: record.name, expiresOn: record.expiresOn.toString(), status: statusFor(left).status };
+  }
+
+  /** The name of the key a presented value belongs to, for logs; undefined when malformed or unknown. */
+  keyNameOf(presented: string): string | undefined {
+    return isWellFormedKeyValue(presented) ? this.index.findByKey(presented)?.name : undefined;
   }
 
   /** Persists pending last-used times, compacts away deleted keys, and releases the data dir. */

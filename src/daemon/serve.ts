@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { serverVersion } from '../generated/version.js';
+import { createLogger, type Logger } from '../logging.js';
+import { RpcServer } from '../rpc/server.js';
+import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
+import { prepareDataDir } from '../vault/storage/data-dir.js';
+import { acquireDataDirLock } from '../vault/storage/lock.js';
+import { Vault } from '../vault/vault.js';
+import { ExpiryWatch } from './expiry-watch.js';
+import { RoleTokens, TOKEN_FILES } from './tokens.js';
+
+export interface DaemonOptions {
+  dataDir: string;
+  pipe: string;
+  timeZone?: string;
+  logLevel?: string;
+  /** Seals (first start) or opens the master key with a passphrase. */
+  passphrase?: Buffer;
+  /** GATEWAY_APIKEYS_NOW: start the clock at this instant (a test aid). */
+  now?: string;
+  /** Log to the console as well as to <data-dir>/logs (default true). */
+  consoleLog?: boolean;
+}
+
+export interface RunningDaemon {
+  readonly pipe: string;
+  readonly adminTokenFile: string;
+  readonly vault: Vault;
+  readonly log: Logger;
+  /** Finishes in-flight requests, flushes last-used times, removes the socket. */
+  stop(): Promise<void>;
+}
+
+function startClock(now: string | undefined, log: Logger): Clock {
+  if (now === undefined) return systemClock;
+  const at = Date.parse(now);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(now) || Number.isNaN(at)) {
+    throw new Error(`GATEWAY_APIKEYS_NOW must be an RFC 3339 instant such as 2026-11-27T12:00:00Z, not '${now}'.`);
+  }
+  log.warn('The clock was moved by GATEWAY_APIKEYS_NOW: a test aid, never for production', { event: 'clock.moved', startsAt: new Date(at).toISOString() });
+  return clockStartingAt(at);
+}
+
+/**
+ * Starts the daemon: takes the data dir's lock before touching anything (a second daemon leaves
+ * no trace), opens the vault, makes the role tokens, listens on the pipe.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const startedAt = performance.now();
+  await prepareDataDir(options.dataDir);
+  const lock = await acquireDataDirLock(options.dataDir);
+  let log: Logger | undefined;
+  let vault: Vault | undefined;
+  let tokens: RoleTokens | undefined;
+  let lockHeld = true;
+  try {
+    log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog });
+    const clock = startClock(options.now, log);
+    lockHeld = false; // the vault owns the lock from here, and releases it if it cannot open
+    vault = await Vault.open({
+      dataDir: options.dataDir, lock, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
+    });
+    tokens = await RoleTokens.ensure(options.dataDir);
+    const server = await RpcServer.listen(options.pipe, { vault, tokens, log, serverVersion, startedAt }, log);
+    const watch = new ExpiryWatch(vault, log);
+    log.info('Daemon ready', {
+      event: 'daemon.ready', version: serverVersion, pipe: options.pipe, dataDir: options.dataDir, timeZone: vault.timeZone,
+      keys: vault.size, startMs: Math.round(performance.now() - startedAt),
+    });
+    const running = { vault, log, tokens };
+    return {
+      pipe: options.pipe,
+      adminTokenFile: path.join(options.dataDir, TOKEN_FILES.admin),
+      vault,
+      log,
+      async stop() {
+        watch.stop();
+        await server.close();
+        await running.vault.close();
+        running.tokens.dispose();
+        running.log.info('Daemon stopped', { event: 'daemon.stopped' });
+        await new Promise<void>((resolve) => {
+          running.log.on('finish', resolve);
+          running.log.end();
+        });
+      },
+    };
+  } catch (error) {
+    tokens?.dispose();
+    await vault?.close();
+    if (lockHeld) await lock.release();
+    log?.error('The daemon could not start', { event: 'daemon.startFailed', error: (error as Error).message });
+    log?.end();
+    throw error;
+  }
+}
