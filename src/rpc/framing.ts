@@ -1,0 +1,86 @@
+/**
+ * The LSP base protocol's framing, as JSON-RPC over a pipe uses it:
+ *
+ *   Content-Length: <bytes>\r\n
+ *   \r\n
+ *   <UTF-8 JSON body>
+ *
+ * One decoder serves the daemon (behind vscode-jsonrpc's MessageReader interface) and every
+ * client. It refuses what would let a peer make the daemon hold unbounded memory: a header section
+ * over 4 KiB, a body over `maxBodyBytes`.
+ */
+
+/** The largest body the daemon accepts: far above any valid request (a 4000-character description is 16 KB at most). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_HEADER_BYTES = 4096;
+const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
+
+/** The stream cannot be read further: the frame boundaries are lost. */
+export class FramingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FramingError';
+  }
+}
+
+export function encodeFrame(body: string): Buffer {
+  const length = Buffer.byteLength(body, 'utf8');
+  const frame = Buffer.allocUnsafe(length + 40);
+  const headerLength = frame.write(`Content-Length: ${length}\r\n\r\n`, 0, 'ascii');
+  frame.write(body, headerLength, 'utf8');
+  return frame.subarray(0, headerLength + length);
+}
+
+export class FrameDecoder {
+  private buffer: Buffer = Buffer.alloc(0);
+  private bodyLength = -1;
+
+  constructor(private readonly maxBodyBytes = MAX_BODY_BYTES) {}
+
+  /** Bytes received but not yet part of a returned frame. */
+  get pendingBytes(): number {
+    return this.buffer.length;
+  }
+
+  push(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+  }
+
+  /** The next complete body, or undefined until more bytes arrive. Throws FramingError when the stream is unusable. */
+  next(): Buffer | undefined {
+    if (this.bodyLength < 0) {
+      const end = this.buffer.indexOf(HEADER_END);
+      if (end < 0) {
+        if (this.buffer.length > MAX_HEADER_BYTES) throw new FramingError('The header section is too long.');
+        return undefined;
+      }
+      if (end > MAX_HEADER_BYTES) throw new FramingError('The header section is too long.');
+      this.bodyLength = this.parseHeaders(this.buffer.toString('latin1', 0, end));
+      this.buffer = this.buffer.subarray(end + HEADER_END.length);
+    }
+    if (this.buffer.length < this.bodyLength) return undefined;
+    const body = this.buffer.subarray(0, this.bodyLength);
+    this.buffer = this.buffer.subarray(this.bodyLength);
+    this.bodyLength = -1;
+    return body;
+  }
+
+  private parseHeaders(section: string): number {
+    let length: number | undefined;
+    for (const line of section.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new FramingError(`A header line has no name: '${line.slice(0, 40)}'.`);
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-length') {
+        if (!/^\d{1,10}$/.test(value)) throw new FramingError(`Content-Length must be a byte count, not '${value.slice(0, 20)}'.`);
+        length = Number(value);
+      } else if (name === 'content-type' && /charset=/i.test(value) && !/charset=utf-?8\b/i.test(value)) {
+        throw new FramingError('Only UTF-8 bodies are understood.');
+      }
+    }
+    if (length === undefined) throw new FramingError('A frame must start with a Content-Length header.');
+    if (length > this.maxBodyBytes) throw new FramingError(`A frame of ${length} bytes is over the limit of ${this.maxBodyBytes}.`);
+    return length;
+  }
+}

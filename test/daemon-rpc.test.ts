@@ -1,0 +1,127 @@
+import t from 'tap';
+import { rpcMethods } from '../src/generated/schemas.js';
+import { encodeKeyValue } from '../src/vault/key-value.js';
+import { randomBytes } from '../src/vault/crypto.js';
+import { callError, checkResult, startDaemon } from './helpers/daemon.js';
+
+const NOW = '2026-11-27T12:00:00Z';
+
+t.test('session.hello: roles by token; before it, every method is Unauthenticated', async (t) => {
+  const daemon = await startDaemon(t, { now: NOW });
+  const client = await daemon.client();
+  for (const method of rpcMethods.filter((m) => m !== 'session.hello')) {
+    t.match(await callError(client.request(method, {})), { code: 'Unauthenticated', rpcCode: -32001 }, method);
+  }
+  t.match(await callError(client.request('session.hello', { token: 'gwt_wrong' })), { code: 'Unauthenticated', message: /token is not valid/ });
+  const admin = await client.request('session.hello', { token: daemon.adminToken() });
+  t.same(admin, { role: 'admin', serverVersion: '0.1.0', protocolVersion: 1, today: '2026-11-27', timeZone: 'UTC' });
+  checkResult(t, 'session.hello', admin);
+  t.match(await client.request('session.hello', { token: daemon.gatewayToken() }), { role: 'gateway' }, 'the same connection can change role');
+  t.match(await callError(client.request('session.hello', { token: 'x' })), { code: 'Unauthenticated' });
+  t.match(await callError(client.request('daemon.status', {})), { code: 'Unauthenticated' }, 'a failed hello drops the role');
+  t.match(await callError(client.request('session.hello', {})), { code: 'InvalidParams', field: 'token' });
+  t.match(await client.request('session.hello', { token: daemon.adminToken() }), { role: 'admin' }, 'the connection stays usable');
+});
+
+t.test('unknown methods are -32601, for anyone', async (t) => {
+  const daemon = await startDaemon(t);
+  const client = await daemon.client();
+  t.match(await callError(client.request('apiKey.explode', {})), { rpcCode: -32601, message: /Unknown method 'apiKey.explode'/ });
+  const admin = await daemon.client('admin');
+  t.match(await callError(admin.request('rpc.discover')), { rpcCode: -32601 });
+});
+
+t.test('the gateway role may only authenticate and read the status', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  const { key } = await admin.request('apiKey.create', { name: 'shared' });
+  const params: Record<string, object> = {
+    'apiKey.list': {}, 'apiKey.get': { name: 'shared' }, 'apiKey.create': { name: 'other' }, 'apiKey.update': { name: 'shared', description: 'x' },
+    'apiKey.reveal': { name: 'shared' }, 'apiKey.delete': { name: 'shared' }, 'apiKey.verify': { key },
+  };
+  for (const [method, p] of Object.entries(params)) {
+    t.match(await callError(gateway.request(method, p)), { code: 'Forbidden', rpcCode: -32003, message: `The gateway role cannot call ${method}.` }, method);
+  }
+  t.match(await gateway.request('connector.authenticate', { key }), { authenticated: true, name: 'shared' });
+  checkResult(t, 'daemon.status', await gateway.request('daemon.status', {}));
+  t.match(await admin.request('connector.authenticate', { key }), { authenticated: true }, 'admin may too');
+  t.equal((await admin.request('apiKey.list', {})).total, 1, 'nothing changed');
+});
+
+t.test('every admin method, answering its result schema', async (t) => {
+  const daemon = await startDaemon(t, { now: NOW });
+  const admin = await daemon.client('admin');
+  const created = await admin.request('apiKey.create', { name: 'Orders', description: 'Orders in NAC', validFor: 'P30D' });
+  checkResult(t, 'apiKey.create', created);
+  t.match(created, { name: 'Orders', expiresOn: '2026-12-27', status: 'Active', color: 'Green', daysLeft: 30, hint: created.key.slice(0, 8) });
+  checkResult(t, 'apiKey.get', await admin.request('apiKey.get', { name: 'orders' }));
+  const listed = await admin.request('apiKey.list', { name: 'ord*', sortBy: 'expiresOn', descending: true, limit: 5 });
+  checkResult(t, 'apiKey.list', listed);
+  t.equal(listed.total, 1);
+  const updated = await admin.request('apiKey.update', { name: 'Orders', newName: 'Orders v2', expiresOn: '2027-06-30' });
+  checkResult(t, 'apiKey.update', updated);
+  t.match(updated, { name: 'Orders v2', expiresOn: '2027-06-30' });
+  const revealed = await admin.request('apiKey.reveal', { name: 'orders V2' });
+  checkResult(t, 'apiKey.reveal', revealed);
+  t.same(revealed, { name: 'Orders v2', description: 'Orders in NAC', expiresOn: '2027-06-30', key: created.key });
+  const verified = await admin.request('apiKey.verify', { key: created.key });
+  checkResult(t, 'apiKey.verify', verified);
+  t.same(verified, { authenticated: true, name: 'Orders v2', expiresOn: '2027-06-30', status: 'Active' });
+  t.equal((await admin.request('apiKey.get', { name: 'Orders v2' })).lastUsedAt, null, 'verify records no use');
+  const authenticated = await admin.request('connector.authenticate', { key: created.key, connectorId: 'nac-orders' });
+  checkResult(t, 'connector.authenticate', authenticated);
+  t.match((await admin.request('apiKey.get', { name: 'Orders v2' })).lastUsedAt, /^2026-11-27T12:00:\d\d\.\d{3}Z$/, 'authenticate records the use at once');
+  const status = await admin.request('daemon.status', {});
+  checkResult(t, 'daemon.status', status);
+  t.same(status.keys, { total: 1, Active: 1, Expiring: 0, ExpiresSoon: 0, Expired: 0 });
+  const deleted = await admin.request('apiKey.delete', { name: 'Orders v2' });
+  checkResult(t, 'apiKey.delete', deleted);
+  t.same(await admin.request('connector.authenticate', { key: created.key }), { authenticated: false, reason: 'Unknown' }, 'deleted: Unknown at once');
+});
+
+t.test('every error code of DESIGN §5 the RPC surface can produce, with its field', async (t) => {
+  const daemon = await startDaemon(t, { now: NOW });
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'taken' });
+  const cases: [string, object, string, string | undefined][] = [
+    ['apiKey.create', { name: 'x\u0001y' }, 'NameInvalid', 'name'],
+    ['apiKey.create', { name: 'ab' }, 'NameTooShort', 'name'],
+    ['apiKey.create', { name: 'n'.repeat(101) }, 'NameTooLong', 'name'],
+    ['apiKey.create', { name: 'abc', description: 'd'.repeat(4001) }, 'DescriptionTooLong', 'description'],
+    ['apiKey.create', { name: 'abc', expiresOn: '2027-02-30' }, 'ExpiryInvalid', 'expiresOn'],
+    ['apiKey.create', { name: 'abc', validFor: 'P1H' }, 'ExpiryInvalid', 'validFor'],
+    ['apiKey.create', { name: 'abc', expiresOn: '2026-11-26' }, 'ExpiryInPast', 'expiresOn'],
+    ['apiKey.create', { name: 'abc', expiresOn: '2031-11-28' }, 'ExpiryTooFar', 'expiresOn'],
+    ['apiKey.create', { name: 'TAKEN' }, 'NameTaken', 'name'],
+    ['apiKey.update', { name: 'ghost', description: 'x' }, 'KeyNotFound', 'name'],
+    ['apiKey.get', { name: 'ghost' }, 'KeyNotFound', 'name'],
+    ['apiKey.reveal', { name: 'ghost' }, 'KeyNotFound', 'name'],
+    ['apiKey.delete', { name: 'ghost' }, 'KeyNotFound', 'name'],
+    ['apiKey.create', { name: 'abc', validFor: 'P1D', expiresOn: '2027-01-01' }, 'InvalidParams', 'validFor'],
+    ['apiKey.create', { name: 'abc', unknown: true }, 'InvalidParams', 'unknown'],
+    ['apiKey.list', { asOf: 'yesterday' }, 'InvalidParams', 'asOf'],
+    ['apiKey.list', { offset: -1 }, 'InvalidParams', 'offset'],
+    ['apiKey.list', { limit: 'ten' }, 'InvalidParams', 'limit'],
+    ['connector.authenticate', { key: 42 }, 'InvalidParams', 'key'],
+  ];
+  for (const [method, params, code, field] of cases) {
+    const error = await callError(admin.request(method, params));
+    t.equal(error.code, code, `${method} ${JSON.stringify(params).slice(0, 60)}`);
+    t.equal(error.field, field);
+    t.ok(error.message.length > 10 && !/at .*\.js:\d+/.test(error.message), 'a plain message, no stack');
+  }
+  t.match(await callError(admin.request('apiKey.create', ['positional', 'params'])), { code: 'InvalidParams', message: /object of named fields/ });
+  t.same((await admin.request('apiKey.list', {})).items.map((k) => k.name), ['taken'], 'no bad request changed anything');
+});
+
+t.test('authenticate: Malformed, Unknown, Expired, and no lookup for a bad checksum', async (t) => {
+  const daemon = await startDaemon(t, { now: NOW });
+  const admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  const expired = await admin.request('apiKey.create', { name: 'expires-today', expiresOn: '2026-11-27' });
+  t.same(await gateway.request('connector.authenticate', { key: 'not-a-key' }), { authenticated: false, reason: 'Malformed' });
+  t.same(await gateway.request('connector.authenticate', { key: expired.key.slice(0, -1) + (expired.key.endsWith('0') ? '1' : '0') }), { authenticated: false, reason: 'Malformed' });
+  t.same(await gateway.request('connector.authenticate', { key: encodeKeyValue(randomBytes(32)) }), { authenticated: false, reason: 'Unknown' });
+  t.same(await gateway.request('connector.authenticate', { key: expired.key }), { authenticated: true, name: 'expires-today', expiresOn: '2026-11-27', status: 'ExpiresSoon' });
+});

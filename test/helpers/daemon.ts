@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Test } from 'tap';
+import { RpcClient } from '../../src/rpc/client.js';
+import { validatorFor } from '../../src/vault/params.js';
+import { freshDataDir } from './vault.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/** A short socket path: Unix sockets allow 107 bytes, and test fixture paths are long. */
+export function shortPipe(): string {
+  return path.join(os.tmpdir(), `gwk-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  dataDir: string;
+  pipe: string;
+  stdout: () => string;
+  stderr: () => string;
+  adminToken: () => string;
+  gatewayToken: () => string;
+  /** A connected client; with a role, session.hello is already done. */
+  client(role?: 'admin' | 'gateway'): Promise<RpcClient>;
+  /** SIGTERM and the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  pipe?: string;
+  now?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+/** Runs the real daemon (dist/cli.js serve) as a child process and waits until it listens. */
+export async function startDaemon(t: Test, options: StartOptions = {}): Promise<DaemonProcess> {
+  const dataDir = options.dataDir ?? freshDataDir(t);
+  const pipe = options.pipe ?? shortPipe();
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env };
+  delete env.GATEWAY_APIKEYS_NOW;
+  if (options.now) env.GATEWAY_APIKEYS_NOW = options.now;
+  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', ...(options.args ?? [])], {
+    env, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const onData = () => {
+      if (stdout.includes('is serving')) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => reject(new Error(`the daemon exited (${code}) before serving:\n${stderr}`)));
+  });
+  const clients: RpcClient[] = [];
+  const daemon: DaemonProcess = {
+    child, dataDir, pipe, exited,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    adminToken: () => fs.readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim(),
+    gatewayToken: () => fs.readFileSync(path.join(dataDir, 'gateway.token'), 'utf8').trim(),
+    async client(role) {
+      const client = await RpcClient.connect(pipe);
+      clients.push(client);
+      if (role) await client.request('session.hello', { token: role === 'admin' ? daemon.adminToken() : daemon.gatewayToken() });
+      return client;
+    },
+    async stop(signal = 'SIGTERM') {
+      for (const client of clients) client.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  t.teardown(() => daemon.stop('SIGKILL'));
+  return daemon;
+}
+
+/** Asserts that `result` has the shape results/<method>.json promises. */
+export function checkResult(t: Test, method: string, result: unknown): void {
+  const validate = validatorFor(`results/${method}.json`);
+  t.ok(validate(result), `${method} answers its result schema${validate.errors ? `: ${JSON.stringify(validate.errors[0])}` : ''}`);
+}
+
+/** The daemon's error for a call, as {code, field, rpcCode, message}. */
+export async function callError(promise: Promise<unknown>): Promise<{ code: string; field?: string; rpcCode: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as { code: string; field?: string; rpcCode: number; message: string };
+    return { code: e.code, field: e.field, rpcCode: e.rpcCode, message: e.message };
+  }
+  throw new Error('the call succeeded');
+}

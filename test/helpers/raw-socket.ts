@@ -1,0 +1,59 @@
+import net from 'node:net';
+import { FrameDecoder } from '../../src/rpc/framing.js';
+
+/** A socket that sends whatever bytes a test wants, and collects the framed answers. */
+export class RawSocket {
+  private readonly decoder = new FrameDecoder(Number.MAX_SAFE_INTEGER);
+  readonly answers: Record<string, unknown>[] = [];
+  closed = false;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk) => {
+      this.decoder.push(chunk);
+      for (let body = this.decoder.next(); body; body = this.decoder.next()) this.answers.push(JSON.parse(body.toString('utf8')));
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static connect(pipe: string): Promise<RawSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(pipe, () => resolve(new RawSocket(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  send(bytes: string | Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  frame(body: string | object): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    this.send(`Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  }
+
+  /** Waits until `count` answers arrived or the socket closed (or 5 s passed). */
+  async waitFor(count: number, timeoutMs = 5000): Promise<Record<string, unknown>[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.answers.length < count && !this.closed && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.answers;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { RpcClient } from '../src/rpc/client.js';
+import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
+import { FailureThrottle } from '../src/rpc/failure-throttle.js';
+import type { DaemonContext } from '../src/rpc/methods.js';
+import { RpcServer } from '../src/rpc/server.js';
+import { RoleTokens } from '../src/daemon/tokens.js';
+import { resolveLocations, defaultDataDir, defaultPipe } from '../src/daemon/config.js';
+import { isoDuration } from '../src/cli/client-commands.js';
+import { RecordingLog } from './helpers/vault.js';
+import fs from 'node:fs';
+
+t.test('frames survive any chunking, multi-byte characters split included (property)', async () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 50 }), { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1 }), (texts, cuts) => {
+      const bodies = texts.map((text) => JSON.stringify({ text }));
+      const stream = Buffer.concat(bodies.map(encodeFrame));
+      const decoder = new FrameDecoder();
+      const got: string[] = [];
+      let at = 0;
+      for (let i = 0; at < stream.length; i++) {
+        const size = cuts[i % cuts.length]!;
+        decoder.push(stream.subarray(at, at + size));
+        at += size;
+        for (let body = decoder.next(); body; body = decoder.next()) got.push(body.toString('utf8'));
+      }
+      return JSON.stringify(got) === JSON.stringify(bodies) && decoder.pendingBytes === 0;
+    }),
+  );
+});
+
+t.test('the decoder refuses what would hold unbounded memory', async (t) => {
+  const over = new FrameDecoder(100);
+  over.push(Buffer.from('Content-Length: 101\r\n\r\n'));
+  t.throws(() => over.next(), FramingError);
+  const endless = new FrameDecoder();
+  endless.push(Buffer.alloc(5000, 'a'));
+  t.throws(() => endless.next(), { message: /header section is too long/ });
+  const exact = new FrameDecoder(100);
+  exact.push(Buffer.from(`Content-Length: 100\r\ncontent-type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n${'x'.repeat(100)}`));
+  t.equal(exact.next()?.length, 100, 'the limit itself is allowed; header names are case-insensitive');
+});
+
+t.test('the failure throttle: a burst free, then a steady rate', async (t) => {
+  let now = 0;
+  const throttle = new FailureThrottle(() => now, 3, 10);
+  t.same([throttle.failure(), throttle.failure(), throttle.failure()], [0, 0, 0]);
+  t.equal(throttle.failure(), 100);
+  t.equal(throttle.failure(), 200);
+  now = 10_000;
+  t.equal(throttle.failure(), 0, 'the bucket drains with time');
+  t.equal(throttle.count, 6);
+});
+
+t.test('an unexpected exception in a handler is answered as Internal and logged; the server goes on', async (t) => {
+  const dir = t.testdir();
+  const pipe = path.join(os.tmpdir(), `gwk-unit-${process.pid}.sock`);
+  const tokens = await RoleTokens.ensure(dir);
+  const log = new RecordingLog();
+  const broken = {
+    today: () => ({ toString: () => '2026-11-27' }),
+    timeZone: 'UTC',
+    counts: () => { throw new TypeError('disk gremlins'); },
+    list: () => ({ items: [], total: 0 }),
+  };
+  const context = { vault: broken, tokens, log, serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
+  const server = await RpcServer.listen(pipe, context, log);
+  t.teardown(() => server.close());
+  const client = await RpcClient.connect(pipe);
+  t.teardown(() => client.close());
+  await client.request('session.hello', { token: fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim() });
+  await t.rejects(client.request('daemon.status', {}), { code: 'Internal', rpcCode: -32603, message: 'The daemon failed to answer this request; the details are in its log.' });
+  t.match(log.lines.find((l) => l.level === 'error'), { meta: { event: 'request.failed', method: 'daemon.status', error: 'disk gremlins' } });
+  t.same(await client.request('apiKey.list', {}), { items: [], total: 0 }, 'still serving');
+  tokens.dispose();
+});
+
+t.test('role tokens: made once, compared whole, refused when damaged', async (t) => {
+  const dir = t.testdir();
+  const tokens = await RoleTokens.ensure(dir);
+  const admin = fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim();
+  const gateway = fs.readFileSync(path.join(dir, 'gateway.token'), 'utf8').trim();
+  t.equal(tokens.roleOf(admin), 'admin');
+  t.equal(tokens.roleOf(gateway), 'gateway');
+  t.equal(tokens.roleOf(admin.slice(0, -1)), undefined);
+  t.equal(tokens.roleOf(''), undefined);
+  const again = await RoleTokens.ensure(dir);
+  t.equal(again.roleOf(admin), 'admin', 'existing tokens are kept');
+  fs.writeFileSync(path.join(dir, 'gateway.token'), 'garbage');
+  await t.rejects(RoleTokens.ensure(dir), { message: /does not hold a gateway-apikeys token. Delete it and restart/ });
+  fs.rmSync(path.join(dir, 'gateway.token'));
+  const rotated = await RoleTokens.ensure(dir);
+  t.equal(rotated.roleOf(gateway), undefined, 'deleting a token file rotates it');
+  for (const x of [tokens, again, rotated]) x.dispose();
+});
+
+t.test('locations: flags, then environment, then the platform default', async (t) => {
+  t.equal(defaultDataDir({}, 'linux'), '/var/lib/gateway-apikeys');
+  t.equal(defaultDataDir({ ProgramData: 'D:\\PD' }, 'win32'), 'D:\\PD\\Nintex\\Gateway');
+  t.equal(defaultPipe('/d', {}, 'win32'), '\\\\.\\pipe\\gateway-apikeys');
+  t.equal(defaultPipe('/d', {}, 'linux'), '/d/gateway-apikeys.sock');
+  t.equal(defaultPipe('/d', { GATEWAY_APIKEYS_PIPE: '/run/g.sock' }, 'linux'), '/run/g.sock');
+  t.same(resolveLocations({}, { GATEWAY_APIKEYS_DATA_DIR: '/srv/keys' }, 'linux'), { dataDir: '/srv/keys', pipe: '/srv/keys/gateway-apikeys.sock' });
+  t.same(resolveLocations({ dataDir: '/a', pipe: '/b.sock' }, { GATEWAY_APIKEYS_DATA_DIR: '/srv' }, 'linux'), { dataDir: '/a', pipe: '/b.sock' });
+  t.throws(() => resolveLocations({ dataDir: '/' + 'x'.repeat(120) }, {}, 'linux'), /Unix sockets allow 107/);
+});
+
+t.test('short durations on the command line', async (t) => {
+  t.same(['7d', '30D', '2w', '6m', '1y', 'P90D', 'soon'].map(isoDuration), ['P7D', 'P30D', 'P2W', 'P6M', 'P1Y', 'P90D', 'soon']);
+});
