@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { CLIENT_COMMANDS, runClientCommand } from './cli/client-commands.js';
+import { serveCommand } from './cli/serve-command.js';
+import { UsageError, USAGE } from './cli/usage.js';
+import { serverVersion } from './generated/version.js';
+import { RpcCallError } from './rpc/client.js';
+
+/** The one executable: `serve` runs the daemon; every other command is a thin client of it. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  const err = (text: string) => process.stderr.write(`${text}\n`);
+  try {
+    if (command === '--version' || command === '-v' || command === 'version') {
+      out(serverVersion);
+      return 0;
+    }
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'serve') return await serveCommand(args, out);
+    if (command in CLIENT_COMMANDS) {
+      return await runClientCommand(command, args, { out, err, stdin: process.stdin, stdoutIsTty: Boolean(process.stdout.isTTY) });
+    }
+    throw new UsageError(`Unknown command '${command}'.`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`error: ${error.message}\nRun 'gateway-apikeys --help' for the commands.`);
+      return 2;
+    }
+    if (error instanceof RpcCallError) {
+      err(`error: ${error.message} (${error.code}${error.field ? `, ${error.field}` : ''})`);
+      return 1;
+    }
+    err(`error: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,206 @@
+import readline from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { readClientToken, resolveLocations } from '../daemon/config.js';
+import type { ApiKeyInfo, ApiKeyListParams, Status } from '../generated/schemas.js';
+import { RpcClient } from '../rpc/client.js';
+import { keyDetails, keyTable, paint, table, wantsColor } from './output.js';
+import { UsageError } from './usage.js';
+
+const COMMON = {
+  json: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  pipe: { type: 'string' },
+  'token-file': { type: 'string' },
+} as const;
+
+const EXPIRY = { description: { type: 'string' }, 'expires-on': { type: 'string' }, 'valid-for': { type: 'string' } } as const;
+
+/** `30d`, `2w`, `6m`, `1y` as the ISO 8601 duration the daemon takes; anything else goes as it is, for the daemon to judge. */
+export function isoDuration(text: string): string {
+  const short = /^(\d+)([dwmy])$/i.exec(text);
+  return short ? `P${short[1]}${short[2]!.toUpperCase()}` : text;
+}
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  stdin: NodeJS.ReadStream;
+  stdoutIsTty: boolean;
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function expiryParams(flags: Flags): { expiresOn?: string; validFor?: string } {
+  return {
+    ...(flags['expires-on'] !== undefined && { expiresOn: String(flags['expires-on']) }),
+    ...(flags['valid-for'] !== undefined && { validFor: isoDuration(String(flags['valid-for'])) }),
+  };
+}
+
+function integer(flags: Flags, name: string): number | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(String(value))) throw new UsageError(`--${name} takes a whole number, not '${String(value)}'.`);
+  return Number(value);
+}
+
+async function readKeyFromStdin(stdin: NodeJS.ReadStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin) text += chunk;
+  return text.trim();
+}
+
+async function confirm(io: Io, question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: io.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+interface Command {
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  /** How many positionals it takes: none, exactly one, or at most one. */
+  positional: 'none' | 'one' | 'optional';
+  run(client: RpcClient, flags: Flags, name: string | undefined, io: Io, color: boolean): Promise<number>;
+}
+
+const print = (io: Io, flags: Flags, value: unknown, human: () => string) => io.out(flags.json ? JSON.stringify(value, null, 2) : human());
+
+export const CLIENT_COMMANDS: Record<string, Command> = {
+  list: {
+    options: {
+      name: { type: 'string' }, status: { type: 'string' }, 'sort-by': { type: 'string' }, descending: { type: 'boolean' },
+      'as-of': { type: 'string' }, offset: { type: 'string' }, limit: { type: 'string' },
+    },
+    positional: 'none',
+    async run(client, flags, _name, io, color) {
+      const params: ApiKeyListParams = {
+        ...(flags.name !== undefined && { name: String(flags.name) }),
+        ...(flags.status !== undefined && { status: String(flags.status).split(',').map((s) => s.trim()) as Status[] }),
+        ...(flags['sort-by'] !== undefined && { sortBy: String(flags['sort-by']) as ApiKeyListParams['sortBy'] }),
+        ...(flags.descending && { descending: true }),
+        ...(flags['as-of'] !== undefined && { asOf: String(flags['as-of']) }),
+        ...(integer(flags, 'offset') !== undefined && { offset: integer(flags, 'offset') }),
+        ...(integer(flags, 'limit') !== undefined && { limit: integer(flags, 'limit') }),
+      };
+      const result = await client.request('apiKey.list', params);
+      print(io, flags, result, () =>
+        result.total === 0 ? 'No API keys match.' : `${keyTable(result.items, color)}\n${result.items.length} of ${result.total} keys`);
+      return 0;
+    },
+  },
+  get: {
+    options: {},
+    positional: 'one',
+    async run(client, flags, name, io, color) {
+      const key = await client.request('apiKey.get', { name: name! });
+      print(io, flags, key, () => keyDetails(key, color));
+      return 0;
+    },
+  },
+  new: {
+    options: EXPIRY,
+    positional: 'one',
+    async run(client, flags, name, io, color) {
+      const created = await client.request('apiKey.create', {
+        name: name!, ...(flags.description !== undefined && { description: String(flags.description) }), ...expiryParams(flags),
+      });
+      print(io, flags, created, () =>
+        `Created API key '${created.name}', expires ${created.expiresOn} (${paint(created.status, created.color, color)}).\n` +
+        `Key: ${created.key}\nGive it to the connector now; 'gateway-apikeys reveal ${JSON.stringify(created.name)}' shows it again.`);
+      return 0;
+    },
+  },
+  set: {
+    options: { ...EXPIRY, 'new-name': { type: 'string' } },
+    positional: 'one',
+    async run(client, flags, name, io, color) {
+      const updated = await client.request('apiKey.update', {
+        name: name!,
+        ...(flags['new-name'] !== undefined && { newName: String(flags['new-name']) }),
+        ...(flags.description !== undefined && { description: String(flags.description) }),
+        ...expiryParams(flags),
+      });
+      print(io, flags, updated, () => keyDetails(updated, color));
+      return 0;
+    },
+  },
+  reveal: {
+    options: {},
+    positional: 'one',
+    async run(client, flags, name, io) {
+      const shown = await client.request('apiKey.reveal', { name: name! });
+      print(io, flags, shown, () => [`Name:        ${shown.name}`, `Description: ${shown.description}`, `Expires:     ${shown.expiresOn}`, `Key:         ${shown.key}`].join('\n'));
+      return 0;
+    },
+  },
+  remove: {
+    options: { yes: { type: 'boolean', short: 'y' } },
+    positional: 'one',
+    async run(client, flags, name, io) {
+      if (!flags.yes) {
+        if (!io.stdin.isTTY) throw new UsageError('Deleting a key cannot be undone: add --yes to delete without a prompt.');
+        if (!(await confirm(io, `Delete API key '${name}'? Connectors using it will fail; this cannot be undone. [y/N] `))) {
+          io.err('Nothing was deleted.');
+          return 1;
+        }
+      }
+      const result = await client.request('apiKey.delete', { name: name! });
+      print(io, flags, result, () => `Deleted API key '${name}'.`);
+      return 0;
+    },
+  },
+  verify: {
+    options: {},
+    positional: 'optional',
+    async run(client, flags, key, io) {
+      const presented = key === undefined || key === '-' ? await readKeyFromStdin(io.stdin) : key;
+      const result = await client.request('apiKey.verify', { key: presented });
+      print(io, flags, result, () =>
+        result.authenticated ? `Valid: API key '${result.name}', expires ${result.expiresOn} (${result.status}).` : `Not valid: ${result.reason}.`);
+      return result.authenticated ? 0 : 3;
+    },
+  },
+  status: {
+    options: {},
+    positional: 'none',
+    async run(client, flags, _name, io) {
+      const status = await client.request('daemon.status', {});
+      const { keys } = status;
+      print(io, flags, status, () =>
+        `gateway-apikeys ${status.serverVersion}, up ${status.uptimeSeconds} s\n` +
+        table(['KEYS', 'ACTIVE', 'EXPIRING', 'EXPIRES SOON', 'EXPIRED'],
+          [[keys.total, keys.Active, keys.Expiring, keys.ExpiresSoon, keys.Expired].map(String)]));
+      return 0;
+    },
+  },
+};
+
+/** Runs one client command against the daemon: connect, hello with the admin token, call, print. */
+export async function runClientCommand(command: string, args: string[], io: Io): Promise<number> {
+  const spec = CLIENT_COMMANDS[command]!;
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...COMMON, ...spec.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values: flags, positionals } = parsed;
+  const wanted = spec.positional === 'none' ? 0 : 1;
+  if (positionals.length > wanted || (spec.positional === 'one' && positionals.length === 0)) {
+    throw new UsageError(spec.positional === 'none' ? `'${command}' takes no NAME.` : `'${command}' takes one NAME (quote it if it has spaces).`);
+  }
+  const { dataDir, pipe } = resolveLocations({ dataDir: flags['data-dir'] as string | undefined, pipe: flags.pipe as string | undefined });
+  const token = readClientToken(dataDir, flags['token-file'] as string | undefined);
+  const client = await RpcClient.connect(pipe);
+  try {
+    await client.request('session.hello', { token });
+    return await spec.run(client, flags as Flags, positionals[0], io, !flags.json && io.stdoutIsTty && wantsColor());
+  } finally {
+    client.close();
+  }
+}
+
+export type { ApiKeyInfo };

@@ -1,0 +1,49 @@
+import type { ApiKeyInfo, Color } from '../generated/schemas.js';
+
+/** Colours only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
+export function wantsColor(stream: NodeJS.WriteStream = process.stdout, env = process.env): boolean {
+  return Boolean(stream.isTTY) && env.NO_COLOR === undefined;
+}
+
+const SGR: Record<Color, string> = { Red: '31', Orange: '33', Green: '32' };
+
+export function paint(text: string, color: Color, enabled: boolean): string {
+  return enabled ? `\u001b[${SGR[color]}m${text}\u001b[0m` : text;
+}
+
+/** A plain text table; `colorOf` colours whole cells after padding so columns stay aligned. */
+export function table(headers: string[], rows: string[][], colorOf?: (row: number, column: number) => Color | undefined, color = false): string {
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => [...(r[c] ?? '')].length)));
+  const line = (cells: string[], row: number) =>
+    cells
+      .map((cell, c) => {
+        const padded = cell + ' '.repeat(widths[c]! - [...cell].length);
+        const tint = row >= 0 ? colorOf?.(row, c) : undefined;
+        return tint ? paint(padded, tint, color) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers, -1), line(widths.map((w) => '-'.repeat(w)), -1), ...rows.map((r, i) => line(r, i))].join('\n');
+}
+
+function when(instant: string | null): string {
+  return instant === null ? 'never' : instant.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+export function keyTable(items: ApiKeyInfo[], color: boolean): string {
+  const rows = items.map((k) => [k.name, k.status, k.expiresOn, String(k.daysLeft), when(k.lastUsedAt), k.hint + '…']);
+  return table(['NAME', 'STATUS', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'KEY'], rows, (r, c) => (c === 1 ? items[r]!.color : undefined), color);
+}
+
+export function keyDetails(key: ApiKeyInfo, color: boolean): string {
+  return [
+    `Name:        ${key.name}`,
+    `Description: ${key.description}`,
+    `Status:      ${paint(key.status, key.color, color)} (${key.daysLeft} days left)`,
+    `Expires:     ${key.expiresOn}`,
+    `Last used:   ${when(key.lastUsedAt)}`,
+    `Created:     ${when(key.createdAt)}`,
+    `Updated:     ${when(key.updatedAt)}`,
+    `Key:         ${key.hint}…`,
+  ].join('\n');
+}

@@ -1,0 +1,32 @@
+/** A mistake in the command line itself: exit code 2 and the usage. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `gateway-apikeys: the API key vault of the integration gateway.
+
+Daemon:
+  gateway-apikeys serve [--data-dir DIR] [--pipe PATH] [--time-zone ZONE] [--log-level LEVEL] [--passphrase-file FILE]
+
+Keys (a thin client of the running daemon):
+  gateway-apikeys list   [--name PATTERN] [--status S[,S…]] [--sort-by COLUMN] [--descending] [--as-of DATE] [--offset N] [--limit N]
+  gateway-apikeys get    NAME
+  gateway-apikeys new    NAME [--description TEXT] [--expires-on DATE | --valid-for DURATION]
+  gateway-apikeys set    NAME [--new-name NAME] [--description TEXT] [--expires-on DATE | --valid-for DURATION]
+  gateway-apikeys reveal NAME
+  gateway-apikeys remove NAME [--yes]
+  gateway-apikeys verify [KEY | -]          (no KEY or -: read it from standard input)
+  gateway-apikeys status
+
+Client options: --json (machine-readable output), --data-dir DIR, --pipe PATH, --token-file FILE.
+  DURATION: 7d, 30d, 60d, 90d, 180d, 1y, or ISO 8601 (P6M). DATE: YYYY-MM-DD. STATUS: Active, Expiring, ExpiresSoon, Expired.
+  COLUMN: name, expiresOn, lastUsedAt, status, createdAt.
+
+Environment: GATEWAY_APIKEYS_DATA_DIR, GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN, GATEWAY_APIKEYS_PASSPHRASE,
+  GATEWAY_APIKEYS_NOW (test aid: start the daemon's clock at an RFC 3339 instant).
+
+Exit codes: 0 done; 1 the daemon refused or cannot be reached; 2 bad command line; 3 verify: the key is not valid.
+`;

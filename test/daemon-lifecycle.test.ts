@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { CLI, startDaemon } from './helpers/daemon.js';
+import { filesUnder, freshDataDir, holdsInClear } from './helpers/vault.js';
+
+const run = promisify(execFile);
+
+t.test('first start makes the data dir 0700, token files 0600, the socket 0660', { skip: process.platform === 'win32' && 'POSIX modes' }, async (t) => {
+  const daemon = await startDaemon(t);
+  t.equal(fs.statSync(daemon.dataDir).mode & 0o777, 0o700);
+  for (const file of ['admin.token', 'gateway.token', 'master.key', 'keys.snapshot', 'keys.journal']) {
+    t.equal(fs.statSync(path.join(daemon.dataDir, file)).mode & 0o777, 0o600, file);
+  }
+  t.equal(fs.statSync(daemon.pipe).mode & 0o777, 0o660, 'socket');
+  t.match(daemon.adminToken(), /^gwt_[0-9A-Za-z]{49}$/);
+  t.not(daemon.adminToken(), daemon.gatewayToken());
+  t.match(daemon.stdout(), `pipe:        ${daemon.pipe}`);
+  t.match(daemon.stdout(), `admin token: ${path.join(daemon.dataDir, 'admin.token')}`);
+});
+
+t.test('SIGTERM and SIGINT stop cleanly: exit 0, socket removed, keys and last-used times kept', async (t) => {
+  const dataDir = freshDataDir(t);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const daemon = await startDaemon(t, { dataDir });
+    const admin = await daemon.client('admin');
+    const { key } = await admin.request('apiKey.create', { name: `stopped-by-${signal}` });
+    await (await daemon.client('gateway')).request('connector.authenticate', { key });
+    const lastUsed = (await admin.request('apiKey.get', { name: `stopped-by-${signal}` })).lastUsedAt;
+    t.equal(await daemon.stop(signal), 0, `${signal}: exit code 0`);
+    t.notOk(fs.existsSync(daemon.pipe), 'the socket file is gone');
+    const again = await startDaemon(t, { dataDir });
+    const kept = await (await again.client('admin')).request('apiKey.get', { name: `stopped-by-${signal}` });
+    t.equal(kept.lastUsedAt, lastUsed, 'last-used was flushed at shutdown');
+    t.equal(await again.stop(), 0);
+  }
+});
+
+t.test('GATEWAY_APIKEYS_NOW: an expired key is re-activated by editing its expiry; it persists across restarts', async (t) => {
+  const dataDir = freshDataDir(t);
+  let daemon = await startDaemon(t, { dataDir, now: '2026-11-27T09:00:00Z' });
+  t.match(daemon.stderr(), /"event":"clock.moved"/, 'the moved clock is logged as a warning');
+  let admin = await daemon.client('admin');
+  const { key } = await admin.request('apiKey.create', { name: 'weekly', validFor: 'P7D' });
+  await daemon.stop();
+
+  daemon = await startDaemon(t, { dataDir, now: '2026-12-05T09:00:00Z' });
+  admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  t.same(await gateway.request('connector.authenticate', { key }), { authenticated: false, reason: 'Expired' });
+  t.match(await admin.request('apiKey.get', { name: 'weekly' }), { status: 'Expired', color: 'Red', daysLeft: -1 });
+  t.match(await admin.request('apiKey.update', { name: 'weekly', validFor: 'P30D' }), { status: 'Active', expiresOn: '2027-01-04' });
+  t.match(await gateway.request('connector.authenticate', { key }), { authenticated: true, status: 'Active' }, 'works again at once');
+  await daemon.stop();
+
+  daemon = await startDaemon(t, { dataDir, now: '2026-12-06T09:00:00Z' });
+  t.match(await (await daemon.client('gateway')).request('connector.authenticate', { key }), { authenticated: true, name: 'weekly' });
+});
+
+t.test('a second daemon on the same data dir exits non-zero and touches nothing', async (t) => {
+  const first = await startDaemon(t);
+  await (await first.client('admin')).request('apiKey.create', { name: 'exists' });
+  const before = filesUnder(first.dataDir);
+  const second = await startDaemon(t, { dataDir: first.dataDir }).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+  t.match(second?.message, /exited \(1\) before serving:[\s\S]*Another gateway-apikeys daemon is already running on the data directory/);
+  t.same(filesUnder(first.dataDir), before, 'not a byte changed, logs included');
+  t.equal((await (await first.client('admin')).request('apiKey.list', {})).total, 1, 'the first keeps serving');
+});
+
+t.test('a pipe another daemon listens on is refused; a stale socket file is replaced', { skip: process.platform === 'win32' && 'Unix sockets' }, async (t) => {
+  const first = await startDaemon(t);
+  const error = await startDaemon(t, { pipe: first.pipe }).then(() => undefined, (e: Error) => e);
+  t.match(error?.message, /Another process is already listening on/);
+  await first.stop('SIGKILL');
+  t.ok(fs.existsSync(first.pipe), 'a killed daemon leaves its socket file');
+  const next = await startDaemon(t, { dataDir: first.dataDir, pipe: first.pipe });
+  t.equal((await (await next.client('admin')).request('apiKey.list', {})).total, 0, 'a new daemon takes the stale path');
+});
+
+t.test('the command line: new, list, get, set, verify, reveal, remove, status', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-27T12:00:00Z' });
+  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe, NO_COLOR: '1' };
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+  const created = await cli('new', 'CLI key', '--description', 'made by the CLI', '--valid-for', '90d', '--json');
+  t.equal(created.code, 0, created.stderr);
+  const key = JSON.parse(created.stdout) as { key: string; expiresOn: string };
+  t.equal(key.expiresOn, '2027-02-25');
+  const listed = await cli('list');
+  t.match(listed.stdout, /NAME\s+STATUS\s+EXPIRES\s+DAYS LEFT\s+LAST USED\s+KEY/);
+  t.match(listed.stdout, /CLI key\s+Active\s+2027-02-25\s+90\s+never\s+gwk_/);
+  t.notMatch(listed.stdout, key.key.slice(8), 'list shows only the hint');
+  t.match((await cli('get', 'cli KEY')).stdout, /Description: made by the CLI/);
+  t.match((await cli('set', 'CLI key', '--expires-on', '2027-01-31', '--json')).stdout, /"expiresOn": "2027-01-31"/);
+  t.match((await cli('verify', key.key)).stdout, /Valid: API key 'CLI key'/);
+  const bad = await cli('verify', 'gwk_bad');
+  t.equal(bad.code, 3);
+  t.match(bad.stdout, /Not valid: Malformed/);
+  t.match((await cli('reveal', 'CLI key')).stdout, `Key:         ${key.key}`);
+  t.match((await cli('status', '--json')).stdout, /"total": 1/);
+  const clash = await cli('new', 'cli key');
+  t.equal(clash.code, 1);
+  t.match(clash.stderr, /error: An API key named 'CLI key' already exists.*\(NameTaken, name\)/);
+  const usage = await cli('new');
+  t.equal(usage.code, 2);
+  t.match(usage.stderr, /takes one NAME/);
+  const refused = await cli('remove', 'CLI key');
+  t.equal(refused.code, 2, 'no prompt without a terminal: --yes is required');
+  t.equal((await cli('remove', 'CLI key', '--yes')).code, 0);
+  t.match((await cli('list')).stdout, /No API keys match/);
+  await daemon.stop();
+  const down = await cli('list');
+  t.equal(down.code, 1);
+  t.match(down.stderr, /daemon is not running at .*Start it with: gateway-apikeys serve/);
+});
+
+t.test('logs: an audit line for every change, expiry warnings, and no secret anywhere', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-27T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  const secrets = [daemon.adminToken(), daemon.gatewayToken()];
+  const a = await admin.request('apiKey.create', { name: 'audited', validFor: 'P10D' });
+  const b = await admin.request('apiKey.create', { name: 'soon', expiresOn: '2026-11-28' });
+  secrets.push(a.key, b.key);
+  await admin.request('apiKey.update', { name: 'audited', description: 'changed' });
+  await admin.request('apiKey.reveal', { name: 'audited' });
+  await gateway.request('connector.authenticate', { key: a.key });
+  await gateway.request('connector.authenticate', { key: a.key.slice(0, 20) });
+  await admin.request('apiKey.verify', { key: b.key });
+  await admin.request('apiKey.delete', { name: 'soon' });
+  await admin.request('session.hello', { token: secrets[1]! + 'x' }).catch(() => undefined);
+  const cliError = await run(process.execPath, [CLI, 'verify', a.key], { env: { ...process.env, GATEWAY_APIKEYS_PIPE: daemon.pipe, GATEWAY_APIKEYS_TOKEN: 'wrong' } })
+    .then(() => '', (e: { stderr: string }) => e.stderr);
+  t.match(cliError, /token is not valid/);
+  t.equal(await daemon.stop(), 0);
+
+  const logFile = path.join(daemon.dataDir, 'logs', 'gateway-apikeys.log');
+  const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = lines.map((l) => l.event);
+  for (const event of ['apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'session.rejected']) t.ok(events.includes(event), event);
+  t.match(lines.find((l) => l.event === 'apiKey.created'), { role: 'admin', keyName: 'audited', level: 'info' });
+  t.match(lines.find((l) => l.event === 'apiKey.deleted'), { role: 'admin', keyName: 'soon' });
+  t.match(lines.find((l) => l.event === 'apiKey.updated'), { keyName: 'audited', changed: ['description'] });
+  // The expiry watch runs at start and every minute: keys made after start show on the next run.
+  for (const [file, bytes] of filesUnder(daemon.dataDir)) {
+    // The token files are DESIGN's one exception: clients read their token there.
+    if (file.endsWith('.token')) continue;
+    for (const secret of secrets) t.notOk(holdsInClear(bytes, secret), `${path.basename(file)} holds no secret (${secret.slice(0, 8)}…)`);
+  }
+  for (const secret of secrets) {
+    t.notOk(daemon.stderr().includes(secret), 'console log holds no secret');
+    t.notOk(cliError.includes(secret), 'CLI error output holds no secret');
+  }
+});
+
+t.test('a key entering the Expiring or ExpiresSoon window is logged as a warning', async (t) => {
+  const dataDir = freshDataDir(t);
+  let daemon = await startDaemon(t, { dataDir, now: '2026-11-01T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'lapsing', expiresOn: '2026-11-30' });
+  await admin.request('apiKey.create', { name: 'fine', validFor: 'P1Y' });
+  await daemon.stop();
+  daemon = await startDaemon(t, { dataDir, now: '2026-11-20T12:00:00Z' });
+  await daemon.stop();
+  daemon = await startDaemon(t, { dataDir, now: '2026-11-28T12:00:00Z' });
+  await daemon.stop();
+  const lines = fs.readFileSync(path.join(dataDir, 'logs', 'gateway-apikeys.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const warnings = lines.filter((l) => String(l.event).startsWith('apiKey.expir'));
+  t.match(warnings, [
+    { event: 'apiKey.expiring', keyName: 'lapsing', level: 'warn', daysLeft: 10 },
+    { event: 'apiKey.expiresSoon', keyName: 'lapsing', level: 'warn', daysLeft: 2 },
+  ]);
+  t.equal(warnings.length, 2, 'nothing about the key that is fine');
+});
