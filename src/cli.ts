@@ -38,4 +38,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// No top-level await: the single executable runs this file as a CommonJS bundle.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
