@@ -4,12 +4,14 @@ import { serveCommand } from './cli/serve-command.js';
 import { UsageError, USAGE } from './cli/usage.js';
 import { serverVersion } from './generated/version.js';
 import { RpcCallError } from './rpc/client.js';
+import { maskSecrets } from './vault/secret-text.js';
 
 /** The one executable: `serve` runs the daemon; every other command is a thin client of it. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const out = (text: string) => process.stdout.write(`${text}\n`);
-  const err = (text: string) => process.stderr.write(`${text}\n`);
+  // Whatever an error repeats of the command line, a key value or token in it is cut to its hint.
+  const err = (text: string) => process.stderr.write(`${maskSecrets(text)}\n`);
   try {
     if (command === '--version' || command === '-v' || command === 'version') {
       out(serverVersion);

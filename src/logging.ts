@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
 import type { Log } from './vault/log.js';
+import { maskSecrets } from './vault/secret-text.js';
 
 /**
  * Structured logs (winston, JSON lines) for operators: what happened, to which key name, by which
@@ -10,13 +11,11 @@ import type { Log } from './vault/log.js';
  * fields named like secrets are replaced, before any transport sees the line.
  */
 
-/** Key values (gwk_) and role tokens (gwt_): anything longer than the 8-character hint. */
-const SECRET_VALUE = /(gw[kt]_[0-9A-Za-z]{4})[0-9A-Za-z]+/g;
 const SECRET_FIELD = /^(key|token|passphrase|secret|password|masterKey)$/i;
 export const REDACTED = '[redacted]';
 
 function redactValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.replace(SECRET_VALUE, '$1…');
+  if (typeof value === 'string') return maskSecrets(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const copy: Record<string, unknown> = {};

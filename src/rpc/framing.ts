@@ -1,3 +1,5 @@
+import { maskSecrets } from '../vault/secret-text.js';
+
 /**
  * The LSP base protocol's framing, as JSON-RPC over a pipe uses it:
  *
@@ -18,7 +20,7 @@ const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
 /** The stream cannot be read further: the frame boundaries are lost. */
 export class FramingError extends Error {
   constructor(message: string) {
-    super(message);
+    super(maskSecrets(message));
     this.name = 'FramingError';
   }
 }

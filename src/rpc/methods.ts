@@ -4,6 +4,7 @@ import type { RoleTokens } from '../daemon/tokens.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
 import { isRpcMethod, parseParams } from '../vault/params.js';
+import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
 import { rpcError, toResponseError } from './errors.js';
 import type { Session } from './session.js';
@@ -139,7 +140,7 @@ async function authenticate(ctx: DaemonContext, session: Session, key: string, r
  * ResponseError; an unexpected exception is logged and answered as Internal, never thrown on.
  */
 export async function dispatch(ctx: DaemonContext, session: Session, method: string, params: unknown): Promise<unknown> {
-  if (!isRpcMethod(method)) return new ResponseError(ErrorCodes.MethodNotFound, `Unknown method '${method.slice(0, 100)}'.`);
+  if (!isRpcMethod(method)) return new ResponseError(ErrorCodes.MethodNotFound, maskSecrets(`Unknown method '${method.slice(0, 100)}'.`));
   const allowed = ALLOWED[method];
   if (allowed !== 'anyone') {
     if (!session.role) return rpcError('Unauthenticated', 'Call session.hello with a token first.');

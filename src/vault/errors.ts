@@ -1,4 +1,5 @@
 import { schemaDocuments, type ErrorCode } from '../generated/schemas.js';
+import { maskSecrets } from './secret-text.js';
 
 export type { ErrorCode };
 
@@ -17,7 +18,7 @@ export class VaultError extends Error {
     message: string,
     readonly field?: string,
   ) {
-    super(message);
+    super(maskSecrets(message));
     this.name = 'VaultError';
   }
 }
