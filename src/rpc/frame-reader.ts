@@ -72,6 +72,14 @@ export class FrameMessageReader extends AbstractMessageReader {
       this.invalidHandler?.({ id: isId(id) ? id : null, code: -32600, message: 'Invalid request: expected {"jsonrpc": "2.0", "method": …, "id": number or string}.' });
       return;
     }
-    callback(message as Message);
+    if (candidate.method === '$/cancelRequest' && !isId((candidate.params as { id?: unknown } | undefined)?.id)) {
+      return; // vscode-jsonrpc reads params.id of a cancellation unchecked; a malformed one is dropped here
+    }
+    try {
+      callback(message as Message);
+    } catch {
+      // The library refused a message we let through: answer it rather than take the daemon down.
+      if (isId(id)) this.invalidHandler?.({ id, code: -32600, message: 'Invalid request.' });
+    }
   }
 }
