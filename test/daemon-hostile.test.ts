@@ -112,28 +112,6 @@ t.test('a flood of requests from one client is served in order, without unbounde
   raw.close();
 });
 
-t.test('repeated failed authentications on one connection are slowed; valid ones are not', async (t) => {
-  const daemon = await startDaemon(t);
-  const admin = await daemon.client('admin');
-  const { key } = await admin.request('apiKey.create', { name: 'genuine' });
-  const gateway = await daemon.client('gateway');
-  const started = Date.now();
-  const guesses = Array.from({ length: 30 }, (_, i) => gateway.request('connector.authenticate', { key: `gwk_guess${i}` }).then(() => Date.now()));
-  const valid = gateway.request('connector.authenticate', { key }).then(() => Date.now());
-  const guessTimes = await Promise.all(guesses);
-  const validAt = await valid;
-  // 20 free, then 5 per second: the 30th failure cannot come back before (30 - 20) × 200 ms.
-  t.ok(Math.max(...guessTimes) - started >= 1900, `failures were held back (${Math.max(...guessTimes) - started} ms)`);
-  t.ok(validAt < Math.max(...guessTimes), 'the valid key sent after them was answered first');
-  const other = await daemon.client('gateway');
-  const before = Date.now();
-  t.match(await other.request('connector.authenticate', { key }), { authenticated: true });
-  t.ok(Date.now() - before < Math.max(...guessTimes) - started, 'another connection is not held');
-  await daemon.stop();
-  t.match(daemon.stderr(), /"event":"auth.throttled"/);
-  t.notMatch(daemon.stderr(), /gwk_guess/, 'the guesses are not logged');
-});
-
 t.test('RpcClient reports a daemon that is not running', async (t) => {
   await t.rejects(RpcClient.connect('/tmp/no-such-gateway-apikeys.sock'), { name: 'DaemonUnreachableError', message: /not running at/ });
 });

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { Vault } from '../src/vault/vault.js';
-import { ManualClock } from './helpers/clock.js';
-import { FaultyFileSystem, type FaultPoint } from './helpers/faulty-fs.js';
-import { create, crashImage, openTestVault, remove, TODAY, update, visibleState } from './helpers/vault.js';
+import { Vault } from '../../src/vault/vault.js';
+import { ManualClock } from '../helpers/clock.js';
+import { FaultyFileSystem, type FaultPoint } from '../helpers/faulty-fs.js';
+import { create, crashImage, openTestVault, remove, TODAY, update, visibleState } from '../helpers/vault.js';
 
 async function reopenedState(dataDir: string) {
   const vault = await Vault.open({ dataDir, timeZone: 'UTC', clock: new ManualClock(`${TODAY}T12:00:00Z`) });

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { StoreIntegrityError } from '../src/vault/storage/integrity-error.js';
-import { JOURNAL_HEADER_BYTES } from '../src/vault/storage/file-format.js';
-import { Vault } from '../src/vault/vault.js';
-import { ManualClock } from './helpers/clock.js';
-import { create, crashImage, filesUnder, freshDataDir, openTestVault, RecordingLog, remove, TODAY, update, visibleState } from './helpers/vault.js';
+import { StoreIntegrityError } from '../../src/vault/storage/integrity-error.js';
+import { JOURNAL_HEADER_BYTES } from '../../src/vault/storage/file-format.js';
+import { Vault } from '../../src/vault/vault.js';
+import { ManualClock } from '../helpers/clock.js';
+import { create, crashImage, filesUnder, freshDataDir, openTestVault, RecordingLog, remove, TODAY, update, visibleState } from '../helpers/vault.js';
 
 type State = ReturnType<typeof visibleState>;
 

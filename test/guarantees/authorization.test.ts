@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { rpcMethods } from '../../src/generated/schemas.js';
+import { callError, startDaemon } from '../helpers/daemon.js';
+import { freshDataDir } from '../helpers/vault.js';
+
+/**
+ * Guarantee 5: every method × every caller (no session, a wrong token, gateway, admin) gives exactly
+ * DESIGN §6's answer; a data dir others can write to is refused at start.
+ */
+type Caller = 'none' | 'wrong token' | 'gateway' | 'admin';
+const CALLERS: Caller[] = ['none', 'wrong token', 'gateway', 'admin'];
+const GATEWAY_MAY = new Set(['session.hello', 'connector.authenticate', 'daemon.status']);
+
+function expected(method: string, caller: Caller): 'allowed' | 'Unauthenticated' | 'Forbidden' {
+  if (method === 'session.hello') return caller === 'none' || caller === 'wrong token' ? 'Unauthenticated' : 'allowed';
+  if (caller === 'none' || caller === 'wrong token') return 'Unauthenticated';
+  if (caller === 'gateway') return GATEWAY_MAY.has(method) ? 'allowed' : 'Forbidden';
+  return 'allowed';
+}
+
+t.test('the role matrix: every method for every caller', async (t) => {
+  const daemon = await startDaemon(t);
+  const setup = await daemon.client('admin');
+  const { key } = await setup.request('apiKey.create', { name: 'matrix' });
+  const tokens: Record<Caller, string | undefined> = {
+    none: undefined, 'wrong token': daemon.adminToken().slice(0, -1) + 'x', gateway: daemon.gatewayToken(), admin: daemon.adminToken(),
+  };
+  // Params that succeed for an allowed caller; each mutation acts on its own key so the matrix can run in any order.
+  let serial = 0;
+  const paramsFor = async (method: string, caller: Caller): Promise<object> => {
+    const name = `m-${caller.replace(' ', '-')}-${serial++}`;
+    if (['apiKey.get', 'apiKey.reveal', 'apiKey.update', 'apiKey.delete'].includes(method)) await setup.request('apiKey.create', { name });
+    switch (method) {
+      case 'session.hello': return { token: tokens[caller] ?? 'no token' };
+      case 'apiKey.create': return { name };
+      case 'apiKey.update': return { name, description: 'changed' };
+      case 'apiKey.get': case 'apiKey.reveal': case 'apiKey.delete': return { name };
+      case 'apiKey.verify': case 'connector.authenticate': return { key };
+      default: return {};
+    }
+  };
+  for (const method of rpcMethods) {
+    for (const caller of CALLERS) {
+      const client = await daemon.client();
+      if (caller !== 'none') await client.request('session.hello', { token: tokens[caller]! }).catch(() => undefined);
+      const params = await paramsFor(method, caller);
+      const want = expected(method, caller);
+      const outcome = await client.request(method, params).then(() => 'allowed', (e: { code: string }) => e.code);
+      t.equal(outcome, want, `${method} as ${caller}`);
+      client.close();
+    }
+  }
+});
+
+t.test('tokens: any other string, however close, is refused', async (t) => {
+  const daemon = await startDaemon(t);
+  const client = await daemon.client();
+  const admin = daemon.adminToken();
+  for (const token of [admin.slice(0, -1), admin + 'a', admin.toLowerCase(), ` ${admin}`, admin.slice(0, 8), daemon.gatewayToken().slice(0, -1) + admin.slice(-1), '']) {
+    t.match(await callError(client.request('session.hello', { token })), { code: 'Unauthenticated' });
+  }
+  t.match(await client.request('session.hello', { token: admin }), { role: 'admin' });
+});
+
+t.test('a data dir others can write to is refused at start, with the fix in the message', { skip: process.platform === 'win32' && 'POSIX modes' }, async (t) => {
+  const dataDir = freshDataDir(t);
+  fs.mkdirSync(dataDir, { mode: 0o700 });
+  fs.chmodSync(dataDir, 0o777);
+  const error = await startDaemon(t, { dataDir }).then(() => undefined, (e: Error) => e);
+  t.match(error?.message, /exited \(1\)[\s\S]*can be written by every user \(mode 777\)\. Make it private first: chmod 700/);
+  t.same(fs.readdirSync(dataDir), [], 'nothing was written into it');
+});
+
+t.test('a tampered store stops the daemon with a message naming the file', async (t) => {
+  const daemon = await startDaemon(t);
+  await (await daemon.client('admin')).request('apiKey.create', { name: 'tampered' });
+  await daemon.stop();
+  const snapshot = path.join(daemon.dataDir, 'keys.snapshot');
+  const bytes = fs.readFileSync(snapshot);
+  bytes[bytes.length - 20]! ^= 0x01;
+  fs.writeFileSync(snapshot, bytes);
+  const error = await startDaemon(t, { dataDir: daemon.dataDir }).then(() => undefined, (e: Error) => e);
+  t.match(error?.message, /exited \(1\)[\s\S]*keys\.snapshot: fails authentication[\s\S]*Restore the data directory from a backup/);
+  t.same(fs.readFileSync(snapshot), bytes, 'the file was left as it was');
+});
