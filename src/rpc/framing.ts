@@ -34,37 +34,65 @@ export function encodeFrame(body: string): Buffer {
 }
 
 export class FrameDecoder {
-  private buffer: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet returned, as they came: joined only when a whole frame is there, so a large frame costs one copy. */
+  private chunks: Buffer[] = [];
+  private received = 0;
   private bodyLength = -1;
 
   constructor(private readonly maxBodyBytes = MAX_BODY_BYTES) {}
 
   /** Bytes received but not yet part of a returned frame. */
   get pendingBytes(): number {
-    return this.buffer.length;
+    return this.received;
   }
 
   push(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.chunks.push(chunk);
+    this.received += chunk.length;
   }
 
   /** The next complete body, or undefined until more bytes arrive. Throws FramingError when the stream is unusable. */
   next(): Buffer | undefined {
     if (this.bodyLength < 0) {
-      const end = this.buffer.indexOf(HEADER_END);
+      const head = this.peek(MAX_HEADER_BYTES + HEADER_END.length);
+      const end = head.indexOf(HEADER_END);
       if (end < 0) {
-        if (this.buffer.length > MAX_HEADER_BYTES) throw new FramingError('The header section is too long.');
+        if (head.length > MAX_HEADER_BYTES) throw new FramingError('The header section is too long.');
         return undefined;
       }
-      if (end > MAX_HEADER_BYTES) throw new FramingError('The header section is too long.');
-      this.bodyLength = this.parseHeaders(this.buffer.toString('latin1', 0, end));
-      this.buffer = this.buffer.subarray(end + HEADER_END.length);
+      this.bodyLength = this.parseHeaders(head.toString('latin1', 0, end));
+      this.take(end + HEADER_END.length);
     }
-    if (this.buffer.length < this.bodyLength) return undefined;
-    const body = this.buffer.subarray(0, this.bodyLength);
-    this.buffer = this.buffer.subarray(this.bodyLength);
+    if (this.received < this.bodyLength) return undefined;
+    const body = this.take(this.bodyLength);
     this.bodyLength = -1;
     return body;
+  }
+
+  /** Up to `length` bytes from the front, without consuming them. */
+  private peek(length: number): Buffer {
+    const first = this.chunks[0];
+    if (!first) return Buffer.alloc(0);
+    if (first.length >= length || this.chunks.length === 1) return first.subarray(0, length);
+    this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!.subarray(0, length);
+  }
+
+  /** Removes and returns `length` bytes from the front (the caller knows they are there). */
+  private take(length: number): Buffer {
+    const first = this.chunks[0]!;
+    let taken: Buffer;
+    if (first.length >= length) {
+      taken = first.subarray(0, length);
+      if (first.length === length) this.chunks.shift();
+      else this.chunks[0] = first.subarray(length);
+    } else {
+      const all = Buffer.concat(this.chunks);
+      taken = all.subarray(0, length);
+      this.chunks = all.length > length ? [all.subarray(length)] : [];
+    }
+    this.received -= length;
+    return taken;
   }
 
   private parseHeaders(section: string): number {
