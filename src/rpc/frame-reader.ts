@@ -22,6 +22,8 @@ function isId(value: unknown): value is string | number {
 export class FrameMessageReader extends AbstractMessageReader {
   private readonly decoder: FrameDecoder;
   private invalidHandler: ((invalid: InvalidMessage) => void) | undefined;
+  /** Messages handed to the connection so far: the server compares it with those it has begun. */
+  delivered = 0;
 
   constructor(private readonly socket: Socket, maxBodyBytes?: number) {
     super();
@@ -76,6 +78,7 @@ export class FrameMessageReader extends AbstractMessageReader {
       return; // vscode-jsonrpc reads params.id of a cancellation unchecked; a malformed one is dropped here
     }
     try {
+      if (id !== undefined) this.delivered++;
       callback(message as Message);
     } catch {
       // The library refused a message we let through: answer it rather than take the daemon down.

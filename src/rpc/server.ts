@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { createMessageConnection, type Logger, type MessageConnection, SocketMessageWriter } from 'vscode-jsonrpc/node';
+import { createMessageConnection, type Logger, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Log } from '../vault/log.js';
 import { FrameMessageReader } from './frame-reader.js';
+import { FrameMessageWriter } from './frame-writer.js';
 import { FramingError } from './framing.js';
 import { type DaemonContext, dispatch } from './methods.js';
 import { Session } from './session.js';
@@ -80,7 +81,10 @@ export class RpcServer {
   private accept(socket: net.Socket): void {
     const session = new Session(this.nextId++);
     const reader = new FrameMessageReader(socket);
-    const writer = new SocketMessageWriter(socket);
+    // vscode-jsonrpc dispatches one queued message per turn of the event loop: answers wait until
+    // the requests that arrived with them have all begun, then leave in one write.
+    let started = 0;
+    const writer = new FrameMessageWriter(socket, () => started < reader.delivered);
     const connection = createMessageConnection(reader, writer, this.rpcLogger(session));
     const client: Client = { session, socket, connection, inFlight: 0, idle: undefined };
     this.clients.add(client);
@@ -91,8 +95,8 @@ export class RpcServer {
     reader.onError((error) => {
       if (error instanceof FramingError) {
         this.log.info('Closed a connection that sent a malformed frame', { event: 'connection.badFrame', connection: session.id, reason: error.message });
-        void writer.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.message}` } } as never)
-          .catch(() => undefined).finally(() => socket.end());
+        void writer.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.message}` } } as never);
+        writer.end();
       }
     });
     // A client that vanishes mid-request is its own business: the daemon just forgets it.
@@ -104,6 +108,8 @@ export class RpcServer {
     });
 
     connection.onRequest(async (method, params) => {
+      started++;
+      writer.release();
       if (++client.inFlight === MAX_IN_FLIGHT) socket.pause();
       try {
         return await dispatch(this.context, session, method, params);

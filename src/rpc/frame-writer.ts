@@ -1,0 +1,87 @@
+import type { Socket } from 'node:net';
+import { AbstractMessageWriter, type Message, type MessageWriter } from 'vscode-jsonrpc/node';
+import { RawJson } from './raw-json.js';
+
+const WRITTEN = Promise.resolve();
+/** Bodies above this are encoded to bytes once, not carried as text and measured twice. */
+const LARGE_BODY = 64 * 1024;
+/** The longest answers are held, whatever `holdWhile` says: a request the library never dispatches (a duplicate id) must not stall its connection. */
+const MAX_HOLD_MS = 2;
+
+/**
+ * vscode-jsonrpc's MessageWriter over a socket, built for many answers in flight: each message is
+ * framed once, and answers are held while the connection still has requests waiting to be
+ * dispatched (`holdWhile`), then leave together in one socket write. The stock writer makes two
+ * writes per message and waits for each to drain before the next.
+ */
+export class FrameMessageWriter extends AbstractMessageWriter implements MessageWriter {
+  private text = '';
+  private readonly queued: (string | Buffer)[] = [];
+  private scheduled = false;
+  private holdTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    /** True while answers should wait for more: set by the connection that owns this writer. */
+    private readonly holdWhile: () => boolean = () => false,
+  ) {
+    super();
+    socket.on('error', (error) => this.fireError(error));
+    socket.on('close', () => this.fireClose());
+  }
+
+  write(message: Message): Promise<void> {
+    const result = (message as { result?: unknown }).result;
+    if (result instanceof RawJson) {
+      const head = `{"jsonrpc":"2.0","id":${JSON.stringify((message as unknown as { id: unknown }).id)},"result":`;
+      this.text += `Content-Length: ${Buffer.byteLength(head) + result.bytes.length + 1}\r\n\r\n${head}`;
+      this.queued.push(this.takeText(), result.bytes);
+      this.text = '}';
+      this.release();
+      return WRITTEN;
+    }
+    const body = JSON.stringify(message);
+    if (body.length > LARGE_BODY) {
+      const bytes = Buffer.from(body, 'utf8');
+      this.text += `Content-Length: ${bytes.length}\r\n\r\n`;
+      this.queued.push(this.takeText(), bytes);
+    } else {
+      this.text += `Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`;
+    }
+    this.release();
+    return WRITTEN;
+  }
+
+  /** Sends what is held, unless the owner still holds it; call when the reason to hold may be gone. */
+  release(): void {
+    if (this.scheduled || (!this.text && this.queued.length === 0)) return;
+    if (!this.holdWhile()) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    } else {
+      this.holdTimer ??= setTimeout(this.flush, MAX_HOLD_MS);
+    }
+  }
+
+  private takeText(): string {
+    const text = this.text;
+    this.text = '';
+    return text;
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    const parts = [...this.queued.splice(0), this.takeText()].filter((part) => part.length > 0);
+    if (!this.socket.writable || parts.length === 0) return;
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
+  };
+
+  end(): void {
+    this.flush();
+    this.socket.end();
+  }
+}
