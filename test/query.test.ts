@@ -3,8 +3,9 @@ import { Temporal } from 'temporal-polyfill';
 import type { ApiKeyRecord } from '../src/vault/api-key.js';
 import { foldName, nameMatcher } from '../src/vault/name.js';
 import { parseParams } from '../src/vault/params.js';
-import { listKeys } from '../src/vault/query.js';
+import { listKeys, listKeysJson, sortByName } from '../src/vault/query.js';
 import fc from 'fast-check';
+import { epochDay } from '../src/vault/status.js';
 
 const today = Temporal.PlainDate.from('2026-11-27');
 let n = 0;
@@ -13,7 +14,7 @@ function record(name: string, expiresInDays: number, extra: Partial<ApiKeyRecord
   return {
     id: `id${n}`, name, description: `about ${name}`, key: `gwk_${String(n).padStart(4, '0')}${'x'.repeat(45)}`,
     createdAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000, updatedAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000,
-    expiresOn: today.add({ days: expiresInDays }), lastUsedAt: null, ...extra,
+    expiresOn: today.add({ days: expiresInDays }).toString(), lastUsedAt: null, ...extra,
   };
 }
 
@@ -25,7 +26,8 @@ const records = [
   record('zeta', 15),
   record('ápice', 4),
 ];
-const list = (params: object) => listKeys(records, parseParams('apiKey.list', params), today);
+const byName = sortByName(records.map((r) => [foldName(r.name), r] as const));
+const list = (params: object) => listKeys(byName, parseParams('apiKey.list', params), epochDay(today.toString()));
 const names = (params: object) => list(params).items.map((i) => i.name);
 
 t.test('default: every key, sorted by name case-insensitively', async (t) => {
@@ -109,4 +111,29 @@ t.test('wildcard matching agrees with a regular expression (property), and many 
   // A pattern that makes a backtracking regex explode is answered by the linear matcher.
   const evil = '*a'.repeat(30) + '*b';
   t.equal(nameMatcher(evil)('a'.repeat(100)), false);
+});
+
+t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)', async () => {
+  const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 });
+  const key = fc.record({
+    name: text, description: fc.string({ unit: 'grapheme', maxLength: 20 }), days: fc.integer({ min: -40, max: 2000 }),
+    createdAt: fc.integer({ min: 0, max: 4e12 }), lastUsedAt: fc.option(fc.integer({ min: 0, max: 4e12 })),
+  });
+  const params = fc.record({
+    name: fc.constantFrom('*', 'a*', '?*', 'x'), status: fc.subarray(['Active', 'Expiring', 'ExpiresSoon', 'Expired']),
+    sortBy: fc.constantFrom('name', 'expiresOn', 'lastUsedAt', 'status', 'createdAt'), descending: fc.boolean(),
+    asOf: fc.constantFrom('2026-11-27', '2027-01-01', '2020-02-29'), offset: fc.nat(10), limit: fc.nat(10),
+  }, { requiredKeys: [] });
+  fc.assert(
+    fc.property(fc.array(key, { maxLength: 2500 }), params, (keys, p) => {
+      const named = sortByName(keys.map((k, i) => {
+        const r = record(`${k.name}${i}`, k.days, { description: k.description, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt ?? null });
+        return [foldName(r.name), r] as const;
+      }));
+      const parsed = parseParams('apiKey.list', p);
+      const day = epochDay('2026-11-27');
+      return listKeysJson(named, parsed, day).toString('utf8') === JSON.stringify(listKeys(named, parsed, day));
+    }),
+    { numRuns: 60 },
+  );
 });

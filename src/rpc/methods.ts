@@ -1,5 +1,5 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
+import type { ApiKeyListResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
 import type { RoleTokens } from '../daemon/tokens.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
@@ -7,6 +7,7 @@ import { isRpcMethod, parseParams } from '../vault/params.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
 import { rpcError, toResponseError } from './errors.js';
+import { RawJson } from './raw-json.js';
 import type { Session } from './session.js';
 
 /** What the methods act on: one per daemon. */
@@ -81,7 +82,8 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   'connector.authenticate': (ctx, session, { key, connectorId }) => authenticate(ctx, session, key, true, connectorId),
   'apiKey.verify': (ctx, session, { key }) => authenticate(ctx, session, key, false),
 
-  'apiKey.list': (ctx, _session, params) => ctx.vault.list(params),
+  // The one answer that can be megabytes: written as JSON text directly (RawJson), not via objects.
+  'apiKey.list': (ctx, _session, params) => new RawJson(ctx.vault.listJson(params)) as unknown as ApiKeyListResult,
   'apiKey.get': (ctx, _session, params) => ctx.vault.get(params),
 
   'apiKey.reveal': (ctx, session, params) => {

@@ -1,4 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
+import { epochDay } from './status.js';
 
 /** Where the vault reads the time: injected, so tests and GATEWAY_APIKEYS_NOW can set it. */
 export interface Clock {
@@ -27,6 +28,7 @@ export function hostTimeZone(): string {
 export class VaultCalendar {
   readonly timeZone: string;
   private cachedToday: Temporal.PlainDate | undefined;
+  private cachedEpochDay = 0;
   private cachedFrom = Infinity;
   private cachedUntil = -Infinity;
 
@@ -51,9 +53,16 @@ export class VaultCalendar {
     if (this.cachedToday === undefined || now < this.cachedFrom || now >= this.cachedUntil) {
       const startOfDay = Temporal.Instant.fromEpochMilliseconds(now).toZonedDateTimeISO(this.timeZone).startOfDay();
       this.cachedToday = startOfDay.toPlainDate();
+      this.cachedEpochDay = epochDay(this.cachedToday.toString());
       this.cachedFrom = startOfDay.epochMilliseconds;
       this.cachedUntil = startOfDay.add({ days: 1 }).epochMilliseconds;
     }
     return this.cachedToday;
+  }
+
+  /** Today as days since 1970-01-01: what status computations subtract from. */
+  todayEpochDay(): number {
+    this.today();
+    return this.cachedEpochDay;
   }
 }

@@ -1,6 +1,7 @@
 import type { ApiKeyRecord } from './api-key.js';
 import { equalConstantTime } from './crypto.js';
 import { foldName } from './name.js';
+import { type NamedRecord, sortByName } from './query.js';
 import type { Mutation } from './storage/mutations.js';
 
 /**
@@ -12,6 +13,7 @@ export class KeyIndex {
   private readonly byId = new Map<string, ApiKeyRecord>();
   private readonly byFoldedName = new Map<string, ApiKeyRecord>();
   private readonly byLookupTag = new Map<string, ApiKeyRecord>();
+  private sortedByName: NamedRecord[] | undefined;
 
   constructor(private readonly lookupTag: (keyValue: string) => string) {}
 
@@ -21,6 +23,12 @@ export class KeyIndex {
 
   records(): IterableIterator<ApiKeyRecord> {
     return this.byId.values();
+  }
+
+  /** Every key with its folded name, in name order: sorted once after each change, not per list. */
+  keysByName(): readonly NamedRecord[] {
+    this.sortedByName ??= sortByName(this.byFoldedName.entries());
+    return this.sortedByName;
   }
 
   findByName(name: string): ApiKeyRecord | undefined {
@@ -39,6 +47,7 @@ export class KeyIndex {
   }
 
   apply(mutation: Mutation): void {
+    if (mutation.type !== 'used') this.sortedByName = undefined;
     switch (mutation.type) {
       case 'put': {
         const { record } = mutation;

@@ -1,4 +1,3 @@
-import type { Temporal } from 'temporal-polyfill';
 import type { Color, Status } from '../generated/schemas.js';
 
 export type { Color, Status };
@@ -15,17 +14,25 @@ const BANDS: readonly { fromDaysLeft: number; status: Status; color: Color }[] =
 export const STATUS_URGENCY: readonly Status[] = BANDS.map((b) => b.status).reverse();
 
 export function statusFor(daysLeft: number): { status: Status; color: Color } {
-  const band = BANDS.find((b) => daysLeft >= b.fromDaysLeft)!;
-  return { status: band.status, color: band.color };
+  for (const band of BANDS) if (daysLeft >= band.fromDaysLeft) return band;
+  throw new RangeError(`daysLeft ${daysLeft} is not a number`);
 }
 
 /**
- * Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil): plain integer
- * arithmetic, valid for any year, unlike Date.UTC, which reads years 0-99 as 1900-1999.
+ * A calendar date as ISO 8601 text, `YYYY-MM-DD`: how the vault keeps and sends expiry dates
+ * (compact, sortable, ready for the wire). The rules compute with Temporal.PlainDate.
  */
-export function epochDay(date: Temporal.PlainDate): number {
-  const { month, day } = date;
-  const year = date.year - (month <= 2 ? 1 : 0);
+export type IsoDate = string;
+
+/**
+ * Days since 1970-01-01 of an ISO date (Hinnant's days_from_civil): plain integer arithmetic,
+ * valid for any year, unlike Date.UTC, which reads years 0-99 as 1900-1999. The list and
+ * authenticate paths call it for every key, so it parses the text itself.
+ */
+export function epochDay(date: IsoDate): number {
+  const month = Number(date.slice(-5, -3));
+  const day = Number(date.slice(-2));
+  const year = Number(date.slice(0, -6)) - (month <= 2 ? 1 : 0);
   const era = Math.floor(year / 400);
   const yearOfEra = year - era * 400;
   const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
@@ -34,6 +41,6 @@ export function epochDay(date: Temporal.PlainDate): number {
 }
 
 /** `expiresOn − today` in days: 0 on the last valid day, negative once expired. */
-export function daysLeft(expiresOn: Temporal.PlainDate, today: Temporal.PlainDate): number {
-  return epochDay(expiresOn) - epochDay(today);
+export function daysLeft(expiresOn: IsoDate, todayEpochDay: number): number {
+  return epochDay(expiresOn) - todayEpochDay;
 }

@@ -12,7 +12,7 @@ import { chosenExpiry, newKeyExpiry } from './expiry.js';
 import { KeyIndex } from './key-index.js';
 import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-value.js';
 import { type Log, silentLog } from './log.js';
-import { listKeys } from './query.js';
+import { listKeys, listKeysJson } from './query.js';
 import { daysLeft, statusFor } from './status.js';
 import { prepareDataDir } from './storage/data-dir.js';
 import { nodeFileSystem, replaceFileAtomically, type StoreFileSystem } from './storage/file-system.js';
@@ -39,6 +39,17 @@ export interface VaultOptions {
   compactAfterDeleteMs?: number;
   /** The data dir's lock, when the caller took it already; the vault owns it from then on. */
   lock?: DataDirLock;
+}
+
+/**
+ * The subkeys of a vault: one for the lookup index of key values, one for the store files. The
+ * master key only derives them, then leaves memory.
+ */
+export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey } {
+  const lookupKey = master.key.derive(1, 'gwlookup');
+  const storeKey = master.key.derive(2, 'gwstore_');
+  master.key.dispose();
+  return { lookupKey, storeKey };
 }
 
 /** A change planned against the current keys: what to write, and the answer once it is durable. */
@@ -103,10 +114,7 @@ export class Vault {
     const keys: SecretKey[] = [];
     try {
       const master = await Vault.loadMasterKey(fs, dataDir, options.passphrase, log);
-      // The master key only derives one subkey per purpose, then leaves memory.
-      const lookupKey = master.key.derive(1, 'gwlookup');
-      const storeKey = master.key.derive(2, 'gwstore_');
-      master.key.dispose();
+      const { lookupKey, storeKey } = deriveVaultKeys(master);
       keys.push(lookupKey, storeKey);
       const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
       const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('base64'));
@@ -160,11 +168,16 @@ export class Vault {
   }
 
   list(params: ApiKeyListParams): ApiKeyListResult {
-    return listKeys(this.index.records(), params, this.today());
+    return listKeys(this.index.keysByName(), params, this.calendar.todayEpochDay());
+  }
+
+  /** `list` as UTF-8 JSON, for the wire: the same answer, made without an object per key. */
+  listJson(params: ApiKeyListParams): Buffer {
+    return listKeysJson(this.index.keysByName(), params, this.calendar.todayEpochDay());
   }
 
   get(params: { name: string }): ApiKeyInfo {
-    return toInfo(this.find(params.name), this.today());
+    return toInfo(this.find(params.name), this.calendar.todayEpochDay());
   }
 
   reveal(params: { name: string }): ApiKeyRevealResult {
@@ -172,7 +185,7 @@ export class Vault {
   }
 
   counts(): KeyCounts {
-    const today = this.today();
+    const today = this.calendar.todayEpochDay();
     const counts: KeyCounts = { total: 0, Active: 0, Expiring: 0, ExpiresSoon: 0, Expired: 0 };
     for (const record of this.index.records()) {
       counts.total++;
@@ -183,8 +196,7 @@ export class Vault {
 
   create(params: ApiKeyCreateParams): Promise<ApiKeyCreateResult> {
     return this.change(() => {
-      const today = this.today();
-      const expiresOn = newKeyExpiry(params, today);
+      const expiresOn = newKeyExpiry(params, this.today()).toString();
       this.checkNameFree(params.name, 'name');
       const now = this.clock.now();
       const record: ApiKeyRecord = {
@@ -197,20 +209,20 @@ export class Vault {
         expiresOn,
         lastUsedAt: null,
       };
-      return { mutations: [{ type: 'put', record }], result: () => ({ ...toInfo(record, today), key: record.key }) };
+      return { mutations: [{ type: 'put', record }], result: () => ({ ...toInfo(record, this.calendar.todayEpochDay()), key: record.key }) };
     });
   }
 
   /** Edits name, description or expiry. A new expiry on an expired key re-activates it at once. Nothing to change writes nothing. */
   update(params: ApiKeyUpdateParams): Promise<ApiKeyInfo> {
     return this.change(() => {
-      const today = this.today();
       const record = this.find(params.name);
-      const expiresOn = chosenExpiry(params, today) ?? record.expiresOn;
+      const expiresOn = chosenExpiry(params, this.today())?.toString() ?? record.expiresOn;
       const name = params.newName ?? record.name;
       if (name !== record.name) this.checkNameFree(name, 'newName', record.id);
       const description = params.description ?? record.description;
-      if (name === record.name && description === record.description && expiresOn.equals(record.expiresOn)) {
+      const today = this.calendar.todayEpochDay();
+      if (name === record.name && description === record.description && expiresOn === record.expiresOn) {
         return { mutations: [], result: () => toInfo(record, today) };
       }
       const updated: ApiKeyRecord = { ...record, name, description, expiresOn, updatedAt: this.clock.now() };
@@ -237,14 +249,14 @@ export class Vault {
     if (!isWellFormedKeyValue(presented)) return { authenticated: false, reason: 'Malformed' };
     const record = this.index.findByKey(presented);
     if (!record) return { authenticated: false, reason: 'Unknown' };
-    const left = daysLeft(record.expiresOn, this.today());
+    const left = daysLeft(record.expiresOn, this.calendar.todayEpochDay());
     if (left < 0) return { authenticated: false, reason: 'Expired' };
     if (recordUse) {
       record.lastUsedAt = this.clock.now();
       this.unsavedUses.add(record.id);
       this.flushTimer ??= setTimeout(() => void this.flushUses(), this.lastUsedFlushMs).unref();
     }
-    return { authenticated: true, name: record.name, expiresOn: record.expiresOn.toString(), status: statusFor(left).status };
+    return { authenticated: true, name: record.name, expiresOn: record.expiresOn, status: statusFor(left).status };
   }
 
   /** The name of the key a presented value belongs to, for logs; undefined when malformed or unknown. */
