@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { CLIENT_COMMANDS, runClientCommand } from './cli/client-commands.js';
-import { serveCommand } from './cli/serve-command.js';
 import { UsageError, USAGE } from './cli/usage.js';
 import { serverVersion } from './generated/version.js';
 import { RpcCallError } from './rpc/client.js';
@@ -21,7 +19,9 @@ async function main(argv: string[]): Promise<number> {
       out(USAGE);
       return command === undefined ? 2 : 0;
     }
-    if (command === 'serve') return await serveCommand(args, out);
+    // Each command loads only what it needs: --version and the client never load the daemon.
+    if (command === 'serve') return await (await import('./cli/serve-command.js')).serveCommand(args, out);
+    const { CLIENT_COMMANDS, runClientCommand } = await import('./cli/client-commands.js');
     if (command in CLIENT_COMMANDS) {
       return await runClientCommand(command, args, { out, err, stdin: process.stdin, stdoutIsTty: Boolean(process.stdout.isTTY) });
     }
