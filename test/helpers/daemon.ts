@@ -36,16 +36,21 @@ export interface StartOptions {
   now?: string;
   env?: Record<string, string>;
   args?: string[];
+  /** A single executable to run instead of `node dist/cli.js`. */
+  executable?: string;
+  /** The environment `env` is added to; process.env by default. */
+  baseEnv?: Record<string, string>;
 }
 
-/** Runs the real daemon (dist/cli.js serve) as a child process and waits until it listens. */
+/** Runs the real daemon (`dist/cli.js serve`, or a single executable's `serve`) as a child process and waits until it listens. */
 export async function startDaemon(t: Test, options: StartOptions = {}): Promise<DaemonProcess> {
   const dataDir = options.dataDir ?? freshDataDir(t);
   const pipe = options.pipe ?? shortPipe();
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env };
+  const env: Record<string, string> = { ...(options.baseEnv ?? (process.env as Record<string, string>)), ...options.env };
   delete env.GATEWAY_APIKEYS_NOW;
   if (options.now) env.GATEWAY_APIKEYS_NOW = options.now;
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', ...(options.args ?? [])], {
+  const [command, ...commandArgs] = options.executable ? [options.executable] : [process.execPath, CLI];
+  const child = spawn(command!, [...commandArgs, 'serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', ...(options.args ?? [])], {
     env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
