@@ -61,16 +61,17 @@ export class RpcServer {
       if (await somethingListens(pipe)) throw new PipeInUseError(pipe);
       fs.rmSync(pipe, { force: true }); // left by a daemon that crashed
     }
-    // The socket is made 0660 from the start: owner and group (the gateway's) may connect, nobody else.
-    const umask = process.platform === 'win32' ? undefined : process.umask(0o117);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PipeInUseError(pipe) : error));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PipeInUseError(pipe) : error));
+      // The socket is made 0660 from the start: owner and group (the gateway's) may connect, nobody
+      // else. listen() binds synchronously, so the process-wide umask is back before anything else runs.
+      const umask = process.platform === 'win32' ? undefined : process.umask(0o117);
+      try {
         server.listen(pipe, () => resolve());
-      });
-    } finally {
-      if (umask !== undefined) process.umask(umask);
-    }
+      } finally {
+        if (umask !== undefined) process.umask(umask);
+      }
+    });
     return rpc;
   }
 
