@@ -1,0 +1,42 @@
+// Makes a data dir holding `count` keys without `count` fsyncs: a vault is created the normal way,
+// then one compaction writes a snapshot of generated records through the store itself.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Temporal } from 'temporal-polyfill';
+import { randomBytes } from '../../dist/vault/crypto.js';
+import { encodeKeyValue } from '../../dist/vault/key-value.js';
+import { silentLog } from '../../dist/vault/log.js';
+import { nodeFileSystem } from '../../dist/vault/storage/file-system.js';
+import { readMasterKeyFile } from '../../dist/vault/storage/master-key.js';
+import { KeyStore } from '../../dist/vault/storage/store.js';
+import { deriveVaultKeys, Vault } from '../../dist/vault/vault.js';
+
+/** Returns the key values of the first few keys, for authenticate benchmarks. */
+export async function populate(dataDir, count) {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const vault = await Vault.open({ dataDir, timeZone: 'UTC' });
+  await vault.close();
+  const master = readMasterKeyFile(fs.readFileSync(path.join(dataDir, 'master.key')), 'master.key');
+  const { lookupKey, storeKey } = deriveVaultKeys(master);
+  const { store } = await KeyStore.open(nodeFileSystem, dataDir, { vaultId: master.vaultId, key: storeKey }, silentLog);
+  const today = Temporal.PlainDate.from('2026-11-27');
+  const now = Date.now();
+  const records = [];
+  for (let i = 0; i < count; i++) {
+    records.push({
+      id: randomBytes(16).toString('hex'),
+      name: `key-${String(i).padStart(6, '0')}-${(i * 7919) % 1000}`,
+      description: `Connector ${i} of the benchmark vault`,
+      key: encodeKeyValue(randomBytes(32)),
+      createdAt: now - i * 1000,
+      updatedAt: now - i * 1000,
+      expiresOn: today.add({ days: 1 + (i % 1800) }),
+      lastUsedAt: i % 3 ? now - i * 500 : null,
+    });
+  }
+  await store.compact(records);
+  await store.close();
+  lookupKey.dispose();
+  storeKey.dispose();
+  return records.slice(0, 16).map((r) => r.key);
+}

@@ -1,0 +1,45 @@
+// bench/results.md from bench/results.json: each figure beside its baseline and target.
+const check = (ok) => (ok ? 'met' : '**missed**');
+
+export function markdown(r) {
+  const lines = [`# Benchmark results`, '', `${r.machine}; ${r.date}${r.tiny ? ' — TINY RUN: checks the code only, the numbers mean nothing' : ''}.`, ''];
+  if (r.rpc) {
+    lines.push('## connector.authenticate over the socket, against a bare server', '',
+      'Bare server: parses each Content-Length frame and its JSON and answers a fixed result (bench/lib/bare-server.mjs). Same lean client for both; medians of alternating rounds.', '',
+      '| shape | daemon req/s | bare req/s | ratio | daemon p50 / p99 ms | bare p50 / p99 ms | p99 ratio |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const x of r.rpc) {
+      lines.push(`| ${x.shape} | ${x.daemon.perSecond} | ${x.bare.perSecond} | ${x.throughputRatio} | ${x.daemon.p50Ms} / ${x.daemon.p99Ms} | ${x.bare.p50Ms} / ${x.bare.p99Ms} | ${x.p99Ratio} |`);
+    }
+    const at64 = r.rpc.find((x) => x.shape.startsWith('64'));
+    const at1 = r.rpc.find((x) => x.shape.startsWith('1 in'));
+    lines.push('', 'Targets:', '',
+      `- throughput ≥ 0.5 × bare at 64 in flight: ${at64.throughputRatio} — ${check(at64.throughputRatio >= 0.5)}`,
+      `- p99 at 64 in flight ≤ 1.5 × bare's: ${at64.p99Ratio} — ${check(at64.p99Ratio <= 1.5)}`,
+      `- p99 at 1 in flight ≤ 0.5 ms: ${at1.daemon.p99Ms} ms — ${check(at1.daemon.p99Ms <= 0.5)}`, '');
+  }
+  if (r.scale) {
+    lines.push('## Scale', '', 'Durable changes are sequential requests, each acknowledged after fsync; list is the whole vault sorted by name, as the client receives it.', '',
+      '| keys | start ms | RSS after start MiB | list all ms | create ms (median / mean) | update ms | delete ms | mean cost vs smallest (c/u/d) | RSS after MiB |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const x of r.scale) {
+      lines.push(`| ${x.keys} | ${x.startMs} | ${x.rssAfterStartMiB} | ${x.listAllMs} | ${x.create.medianMs} / ${x.create.meanMs} | ${x.update.medianMs} / ${x.update.meanMs} | ${x.delete.medianMs} / ${x.delete.meanMs} | ${x.vsSmallest.create} / ${x.vsSmallest.update} / ${x.vsSmallest.delete} | ${x.rssAfterWorkMiB} |`);
+    }
+    const big = r.scale.at(-1);
+    lines.push('', `Targets at ${big.keys} keys:`, '',
+      `- change cost ≤ 1.5 × at ${r.scale[0].keys}: ${Math.max(big.vsSmallest.create, big.vsSmallest.update, big.vsSmallest.delete)} — ${check(Math.max(big.vsSmallest.create, big.vsSmallest.update, big.vsSmallest.delete) <= 1.5)}`,
+      `- start ≤ 1 s: ${big.startMs} ms — ${check(big.startMs <= 1000)}`,
+      `- RSS ≤ 250 MB: ${big.rssAfterWorkMiB} MiB — ${check(big.rssAfterWorkMiB * 1.048576 <= 250)}`,
+      `- list of all ≤ 300 ms: ${big.listAllMs} ms — ${check(big.listAllMs <= 300)}`, '');
+  }
+  if (r.executable) {
+    lines.push('## The executable', '');
+    if (r.executable.skipped) lines.push(`Skipped: ${r.executable.skipped}.`, '');
+    else lines.push(`Cold start of \`gateway-apikeys --version\` ${r.executable.exeMs} ms against the bare Node binary of the same version (\`-e 0\`) ${r.executable.nodeMs} ms: ratio ${r.executable.ratio} (target ≤ 1.5 — ${check(r.executable.ratio <= 1.5)}).`, '');
+  }
+  if (r.powershell) {
+    lines.push('## PowerShell', '');
+    if (r.powershell.skipped) lines.push(`Skipped: ${r.powershell.skipped}.`, '');
+    else lines.push(`100 \`Get-GatewayApiKey -Name x\` in one session ${r.powershell.cmdletMs} ms against 100 raw framed requests from the same session ${r.powershell.rawMs} ms: ratio ${r.powershell.ratio} (target ≤ 2 — ${check(r.powershell.ratio <= 2)}).`, '');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,91 @@
+<#
+.SYNOPSIS
+The PowerShell module's overhead: Get-GatewayApiKey against raw framed requests, in one session.
+
+.DESCRIPTION
+Against a running daemon (GATEWAY_APIKEYS_PIPE, and GATEWAY_APIKEYS_TOKEN or the admin.token of
+GATEWAY_APIKEYS_DATA_DIR), times -Count calls of `Get-GatewayApiKey -Name <name>` and -Count raw
+apiKey.get requests for the same name over one connection of this session: a prebuilt frame
+written, the answer's frame read by its Content-Length and parsed with ConvertFrom-Json, which is
+the least any client does with an answer. The key is created first if missing. Both are warmed up
+first, then timed call by call, interleaved, in -Rounds rounds. Prints one JSON object: the total
+milliseconds of the -Count calls of each and their ratio, from the round with the median ratio
+(target ratio <= 2).
+
+.EXAMPLE
+$env:GATEWAY_APIKEYS_PIPE = '/tmp/gwk.sock'; $env:GATEWAY_APIKEYS_DATA_DIR = './.data'
+pwsh -NoProfile -File bench/powershell-overhead.ps1
+#>
+param(
+    [string] $Name = 'bench-powershell',
+    [int] $Count = 100,
+    [int] $Warmup = 20,
+    [int] $Rounds = 5
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+Import-Module (Join-Path $PSScriptRoot '../powershell/GatewayApiKeys/GatewayApiKeys.psd1') -Force
+
+if (-not (Get-GatewayApiKey -Name $Name -ErrorAction Ignore)) { $null = New-GatewayApiKey -Name $Name -Description 'bench/powershell-overhead.ps1' }
+
+$pipe = (Get-GatewayApiKeyServiceStatus).Pipe
+$token = $env:GATEWAY_APIKEYS_TOKEN
+if (-not $token) { $token = (Get-Content -Raw (Join-Path $env:GATEWAY_APIKEYS_DATA_DIR 'admin.token')).Trim() }
+
+# The raw client: one connection, bytes in and out, nothing of the module.
+if ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT) {
+    $stream = New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList '.', ($pipe -replace '^\\\\\.\\pipe\\', ''), ([System.IO.Pipes.PipeDirection]::InOut)
+    $stream.Connect(5000)
+} else {
+    $socket = New-Object System.Net.Sockets.Socket -ArgumentList ([System.Net.Sockets.AddressFamily]::Unix), ([System.Net.Sockets.SocketType]::Stream), ([System.Net.Sockets.ProtocolType]::Unspecified)
+    $socket.Connect((New-Object System.Net.Sockets.UnixDomainSocketEndPoint -ArgumentList $pipe))
+    $stream = New-Object System.Net.Sockets.NetworkStream -ArgumentList $socket, $true
+}
+$utf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
+$buffer = New-Object byte[] 65536
+
+function ConvertTo-Frame([string] $Body) {
+    $bytes = $utf8.GetBytes($Body)
+    [byte[]]([System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($bytes.Length)`r`n`r`n") + $bytes)
+}
+
+function Invoke-Raw([byte[]] $Frame) {
+    $stream.Write($Frame, 0, $Frame.Length)
+    $count = 0
+    $headerEnd = -1
+    while ($headerEnd -lt 0) {
+        $count += $stream.Read($buffer, $count, $buffer.Length - $count)
+        $headerEnd = [System.Text.Encoding]::ASCII.GetString($buffer, 0, $count).IndexOf("`r`n`r`n", [System.StringComparison]::Ordinal)
+    }
+    $length = [int]([regex]::Match([System.Text.Encoding]::ASCII.GetString($buffer, 0, $headerEnd), 'Content-Length: (\d+)').Groups[1].Value)
+    while ($count -lt $headerEnd + 4 + $length) { $count += $stream.Read($buffer, $count, $buffer.Length - $count) }
+    ConvertFrom-Json -InputObject $utf8.GetString($buffer, $headerEnd + 4, $length)
+}
+
+$hello = Invoke-Raw (ConvertTo-Frame (ConvertTo-Json -Compress -Depth 3 -InputObject @{ jsonrpc = '2.0'; id = 0; method = 'session.hello'; params = @{ token = $token } }))
+if ($hello.PSObject.Properties['error']) { throw "session.hello failed: $($hello.error.message)" }
+$request = ConvertTo-Frame (ConvertTo-Json -Compress -Depth 3 -InputObject @{ jsonrpc = '2.0'; id = 1; method = 'apiKey.get'; params = @{ name = $Name } })
+
+# One call of each in turn, so that whatever else the machine does falls on both alike; each total
+# is the sum of its own calls. Of -Rounds such rounds, the one with the median ratio is reported.
+$raw = { $null = Invoke-Raw $request }
+$cmdlet = { $null = Get-GatewayApiKey -Name $Name }
+for ($i = 0; $i -lt $Warmup; $i++) { & $raw; & $cmdlet }
+$watch = New-Object System.Diagnostics.Stopwatch
+$results = for ($round = 0; $round -lt $Rounds; $round++) {
+    $rawMs = 0.0
+    $cmdletMs = 0.0
+    for ($i = 0; $i -lt $Count; $i++) {
+        $watch.Restart(); & $raw; $rawMs += $watch.Elapsed.TotalMilliseconds
+        $watch.Restart(); & $cmdlet; $cmdletMs += $watch.Elapsed.TotalMilliseconds
+    }
+    [pscustomobject]@{ CmdletMs = $cmdletMs; RawMs = $rawMs; Ratio = $cmdletMs / $rawMs }
+}
+$median = @($results | Sort-Object Ratio)[[math]::Floor($Rounds / 2)]
+$stream.Dispose()
+
+ConvertTo-Json -Compress -Depth 2 -InputObject ([ordered]@{
+        cmdletMs = [math]::Round($median.CmdletMs, 1)
+        rawMs    = [math]::Round($median.RawMs, 1)
+        ratio    = [math]::Round($median.Ratio, 2)
+    })

@@ -1,0 +1,169 @@
+// npm run bench: every performance figure of the project beside its baseline, measured in the same
+// run on this machine, written to bench/results.json and bench/results.md.
+//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,scale,executable,powershell]
+// --tiny runs every benchmark on a tiny size: it checks the code, not the speed (npm test uses it).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { call, connect, drive, percentile } from './lib/framed-client.mjs';
+import { populate } from './lib/populate.mjs';
+import { ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from './lib/processes.mjs';
+
+const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
+const tiny = Boolean(flags.tiny);
+const outDir = path.resolve(flags.out ?? path.join(ROOT, 'bench'));
+const only = new Set((flags.only ?? 'rpc,scale,executable,powershell').split(','));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-bench-'));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const log = (text) => process.stderr.write(`${text}\n`);
+
+/** One measurement of `connections` × `inFlight` authenticate requests against a server. */
+async function measure(server, token, key, { connections, inFlight, count }) {
+  const sockets = await Promise.all(Array.from({ length: connections }, () => connect(server.pipe)));
+  for (const socket of sockets) await call(socket, 'session.hello', { token });
+  const runs = await Promise.all(sockets.map((socket) => drive(socket, { count: Math.ceil(count / connections), inFlight, method: 'connector.authenticate', params: { key } })));
+  for (const socket of sockets) socket.destroy();
+  const latencies = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  const seconds = Math.max(...runs.map((r) => r.seconds));
+  return { perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function rpcBenchmarks() {
+  const dataDir = path.join(work, 'rpc');
+  const [key] = await populate(dataDir, 100);
+  const daemon = await startDaemon(dataDir, tempPipe('daemon'));
+  const bare = await startBareServer(tempPipe('bare'));
+  const shapes = [
+    { label: '1 in flight, 1 connection', connections: 1, inFlight: 1, count: tiny ? 200 : 5000 },
+    { label: '64 in flight, 1 connection', connections: 1, inFlight: 64, count: tiny ? 500 : 40000 },
+    { label: '8 connections × 8 in flight', connections: 8, inFlight: 8, count: tiny ? 500 : 40000 },
+  ];
+  const rounds = tiny ? 1 : 7;
+  const results = [];
+  try {
+    for (const shape of shapes) {
+      // Warm both up, then alternate, so drift on this shared machine hits both alike.
+      await measure(daemon, daemon.gatewayToken, key, { ...shape, count: Math.min(shape.count, 2000) });
+      await measure(bare, 'any', key, { ...shape, count: Math.min(shape.count, 2000) });
+      const pairs = [];
+      for (let r = 0; r < rounds; r++) {
+        const d = await measure(daemon, daemon.gatewayToken, key, shape);
+        const b = await measure(bare, 'any', key, shape);
+        pairs.push({ d, b });
+        log(`rpc ${shape.label} round ${r + 1}: daemon ${Math.round(d.perSecond)}/s p99 ${d.p99.toFixed(3)} ms, bare ${Math.round(b.perSecond)}/s p99 ${b.p99.toFixed(3)} ms`);
+      }
+      results.push({
+        shape: shape.label,
+        rounds,
+        daemon: { perSecond: round(median(pairs.map((p) => p.d.perSecond)), 0), p50Ms: round(median(pairs.map((p) => p.d.p50)), 3), p99Ms: round(median(pairs.map((p) => p.d.p99)), 3) },
+        bare: { perSecond: round(median(pairs.map((p) => p.b.perSecond)), 0), p50Ms: round(median(pairs.map((p) => p.b.p50)), 3), p99Ms: round(median(pairs.map((p) => p.b.p99)), 3) },
+        throughputRatio: round(median(pairs.map((p) => p.d.perSecond / p.b.perSecond))),
+        p99Ratio: round(median(pairs.map((p) => p.d.p99 / p.b.p99))),
+      });
+    }
+  } finally {
+    await daemon.stop();
+    await bare.stop();
+  }
+  return results;
+}
+
+/** Times one sequential request `count` times; returns {medianMs, meanMs}. */
+async function timeEach(socket, count, request) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const { method, params } = request(i);
+    const started = performance.now();
+    await call(socket, method, params);
+    times.push(performance.now() - started);
+  }
+  return { medianMs: round(median(times), 3), meanMs: round(times.reduce((a, b) => a + b, 0) / times.length, 3) };
+}
+
+async function scaleBenchmarks() {
+  const sizes = tiny ? [10, 100] : [100, 10_000, 100_000];
+  const rows = [];
+  for (const size of sizes) {
+    const dataDir = path.join(work, `scale-${size}`);
+    await populate(dataDir, size);
+    const starts = [];
+    let daemon;
+    for (let i = 0; i < (tiny ? 1 : 3); i++) {
+      daemon = await startDaemon(dataDir, tempPipe('scale'));
+      starts.push(daemon.startMs);
+      if (i < (tiny ? 0 : 2)) await daemon.stop();
+    }
+    const rssAfterStart = rssMiB(daemon.child.pid);
+    const socket = await connect(daemon.pipe);
+    await call(socket, 'session.hello', { token: daemon.adminToken });
+    const listTimes = [];
+    for (let i = 0; i < (tiny ? 1 : 5); i++) {
+      const started = performance.now();
+      const { total } = await call(socket, 'apiKey.list', { sortBy: 'name' });
+      listTimes.push(performance.now() - started);
+      if (total !== size) throw new Error(`listed ${total} keys, expected ${size}`);
+    }
+    const ops = tiny ? 5 : 100;
+    const create = await timeEach(socket, ops, (i) => ({ method: 'apiKey.create', params: { name: `bench-new-${i}` } }));
+    const update = await timeEach(socket, ops, (i) => ({ method: 'apiKey.update', params: { name: `bench-new-${i}`, description: `edited ${i}` } }));
+    const remove = await timeEach(socket, ops, (i) => ({ method: 'apiKey.delete', params: { name: `bench-new-${i}` } }));
+    const rssAfterWork = rssMiB(daemon.child.pid);
+    socket.destroy();
+    await daemon.stop();
+    rows.push({ keys: size, startMs: round(median(starts), 0), rssAfterStartMiB: round(rssAfterStart, 0), listAllMs: round(median(listTimes), 1), create, update, delete: remove, rssAfterWorkMiB: round(rssAfterWork, 0) });
+    log(`scale ${size}: start ${round(median(starts), 0)} ms, list ${round(median(listTimes), 1)} ms, create ${create.medianMs} ms, RSS ${round(rssAfterWork, 0)} MiB`);
+  }
+  const base = rows[0];
+  for (const row of rows) {
+    row.vsSmallest = {
+      create: round(row.create.meanMs / base.create.meanMs), update: round(row.update.meanMs / base.update.meanMs), delete: round(row.delete.meanMs / base.delete.meanMs),
+    };
+  }
+  return rows;
+}
+
+function executableBenchmark() {
+  const exe = path.join(ROOT, 'dist/gateway-apikeys-linux-x64');
+  if (!fs.existsSync(exe)) return { skipped: 'dist/gateway-apikeys-linux-x64 not built: run `npm run package` first' };
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'bench/cold-start.mjs'), ...(tiny ? ['--runs', '3'] : [])], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+function powershellBenchmark(daemonInfo) {
+  const pwsh = [path.join(ROOT, '.tools/pwsh/pwsh'), 'pwsh'].find((p) => spawnSync(p, ['-NoProfile', '-Command', '1'], { stdio: 'ignore' }).status === 0);
+  if (!pwsh) return { skipped: 'pwsh not installed: run `node build/install-powershell-tools.mjs`' };
+  const script = path.join(ROOT, 'bench/powershell-overhead.ps1');
+  if (!fs.existsSync(script)) return { skipped: 'bench/powershell-overhead.ps1 is missing' };
+  const result = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', script, ...(tiny ? ['-Count', '5'] : [])], {
+    encoding: 'utf8', env: { ...process.env, GATEWAY_APIKEYS_PIPE: daemonInfo.pipe, GATEWAY_APIKEYS_TOKEN: daemonInfo.adminToken },
+  });
+  if (result.status !== 0) throw new Error(`powershell benchmark failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1));
+}
+
+async function main() {
+  const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny };
+  if (only.has('rpc')) results.rpc = await rpcBenchmarks();
+  if (only.has('scale')) results.scale = await scaleBenchmarks();
+  if (only.has('executable')) results.executable = executableBenchmark();
+  if (only.has('powershell')) {
+    const dataDir = path.join(work, 'powershell');
+    await populate(dataDir, 10);
+    const daemon = await startDaemon(dataDir, tempPipe('ps'));
+    try {
+      results.powershell = powershellBenchmark(daemon);
+    } finally {
+      await daemon.stop();
+    }
+  }
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'results.md'), (await import('./lib/report.mjs')).markdown(results));
+  fs.rmSync(work, { recursive: true, force: true });
+  log(`wrote ${path.join(outDir, 'results.md')}`);
+}
+
+await main();
