@@ -5,9 +5,9 @@ The PowerShell module's overhead: Get-GatewayApiKey against raw framed requests,
 .DESCRIPTION
 Against a running daemon (GATEWAY_APIKEYS_PIPE, and GATEWAY_APIKEYS_TOKEN or the admin.token of
 GATEWAY_APIKEYS_DATA_DIR), times -Count calls of `Get-GatewayApiKey -Name <name>` and -Count raw
-apiKey.get requests for the same name over one connection of this session: a prebuilt frame
-written, the answer's frame read by its Content-Length and parsed with ConvertFrom-Json, which is
-the least any client does with an answer. The key is created first if missing. Both are warmed up
+apiKey.get requests for the same name over one connection of this session. A raw request is the
+least any client does: the request serialised with its own id (ConvertTo-Json), framed and
+written; the answer's frame read by its Content-Length and parsed (ConvertFrom-Json). The key is created first if missing. Both are warmed up
 first, then timed call by call, interleaved, in -Rounds rounds. Prints one JSON object: the total
 milliseconds of the -Count calls of each and their ratio, from the round with the median ratio
 (target ratio <= 2).
@@ -44,13 +44,12 @@ if ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT) {
 $utf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
 $buffer = New-Object byte[] 65536
 
-function ConvertTo-Frame([string] $Body) {
-    $bytes = $utf8.GetBytes($Body)
-    [byte[]]([System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($bytes.Length)`r`n`r`n") + $bytes)
-}
-
-function Invoke-Raw([byte[]] $Frame) {
-    $stream.Write($Frame, 0, $Frame.Length)
+function Invoke-Raw([string] $Method, [hashtable] $Params) {
+    $script:nextId++
+    $body = $utf8.GetBytes((ConvertTo-Json -Compress -Depth 3 -InputObject @{ jsonrpc = '2.0'; id = $script:nextId; method = $Method; params = $Params }))
+    $header = [System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($body.Length)`r`n`r`n")
+    $stream.Write($header, 0, $header.Length)
+    $stream.Write($body, 0, $body.Length)
     $count = 0
     $headerEnd = -1
     while ($headerEnd -lt 0) {
@@ -62,13 +61,14 @@ function Invoke-Raw([byte[]] $Frame) {
     ConvertFrom-Json -InputObject $utf8.GetString($buffer, $headerEnd + 4, $length)
 }
 
-$hello = Invoke-Raw (ConvertTo-Frame (ConvertTo-Json -Compress -Depth 3 -InputObject @{ jsonrpc = '2.0'; id = 0; method = 'session.hello'; params = @{ token = $token } }))
+$nextId = 0
+$hello = Invoke-Raw 'session.hello' @{ token = $token }
 if ($hello.PSObject.Properties['error']) { throw "session.hello failed: $($hello.error.message)" }
-$request = ConvertTo-Frame (ConvertTo-Json -Compress -Depth 3 -InputObject @{ jsonrpc = '2.0'; id = 1; method = 'apiKey.get'; params = @{ name = $Name } })
+$params = @{ name = $Name }
 
 # One call of each in turn, so that whatever else the machine does falls on both alike; each total
 # is the sum of its own calls. Of -Rounds such rounds, the one with the median ratio is reported.
-$raw = { $null = Invoke-Raw $request }
+$raw = { $null = Invoke-Raw 'apiKey.get' $params }
 $cmdlet = { $null = Get-GatewayApiKey -Name $Name }
 for ($i = 0; $i -lt $Warmup; $i++) { & $raw; & $cmdlet }
 $watch = New-Object System.Diagnostics.Stopwatch

@@ -1,0 +1,32 @@
+@{
+    RootModule           = 'GatewayApiKeys.psm1'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '862663f0-1ccc-4d80-a74f-6f529f51c044'
+    Author               = 'gateway-apikeys'
+    CompanyName          = 'gateway-apikeys'
+    Copyright            = '(c) gateway-apikeys. All rights reserved.'
+    Description          = 'Manage the API keys of the on-premises integration gateway: list, create, edit, view, copy, verify and delete keys held by the gateway-apikeys daemon, and provision them with DSC.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    FormatsToProcess     = @('GatewayApiKeys.format.ps1xml')
+    FunctionsToExport    = @(
+        'Connect-GatewayApiKeyService'
+        'Copy-GatewayApiKey'
+        'Get-GatewayApiKey'
+        'Get-GatewayApiKeyServiceStatus'
+        'New-GatewayApiKey'
+        'Remove-GatewayApiKey'
+        'Set-GatewayApiKey'
+        'Show-GatewayApiKey'
+        'Test-GatewayApiKey'
+    )
+    CmdletsToExport      = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    DscResourcesToExport = @('GatewayApiKey')
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('ApiKey', 'Gateway', 'Secrets', 'DSC', 'Windows', 'Linux', 'PSEdition_Desktop', 'PSEdition_Core')
+        }
+    }
+}

@@ -1,0 +1,191 @@
+# Framing limits, as the daemon's own (src/rpc/framing.ts): a header section over 4 KiB means the
+# stream is not speaking the protocol.
+#
+# The functions on the request path are simple functions (no [Parameter()] attributes): advanced
+# function binding costs as much as the round trip itself, and the module's overhead over a raw
+# request is measured (bench/powershell-overhead.ps1).
+$script:GatewayMaxHeaderBytes = 4096
+$script:GatewayUtf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
+
+function Get-GatewayConnection {
+    <#
+    The module's one connection, opened (with its session.hello) when there is none. Every cmdlet of
+    the session shares it; Invoke-GatewayRpc drops it when it breaks and the next call opens another.
+    #>
+    param([int] $ConnectTimeoutMilliseconds)
+    if ($null -ne $script:GatewayConnection) { return $script:GatewayConnection }
+    if ($ConnectTimeoutMilliseconds -le 0) { $ConnectTimeoutMilliseconds = $script:GatewaySettings.TimeoutMilliseconds }
+    $connection = Open-GatewayStream -Pipe (Get-GatewayPipe) -TimeoutMilliseconds $ConnectTimeoutMilliseconds
+    try {
+        $response = Invoke-GatewayExchange $connection 'session.hello' @{ token = (Get-GatewayToken) }
+    } catch {
+        Close-GatewayStream $connection
+        throw (ConvertTo-GatewayConnectionError -Connection $connection -ErrorRecord $_)
+    }
+    if ($response.PSObject.Properties['error']) {
+        Close-GatewayStream $connection
+        throw (ConvertFrom-GatewayRpcError -RpcError $response.error -TargetObject $connection.Pipe)
+    }
+    $connection.Hello = $response.result
+    $script:GatewayConnection = $connection
+    $connection
+}
+
+function Close-GatewayConnection {
+    <# Drops the module's connection; the next call opens a new one. #>
+    if ($null -ne $script:GatewayConnection) {
+        Close-GatewayStream $script:GatewayConnection
+        $script:GatewayConnection = $null
+    }
+}
+
+function Open-GatewayStream {
+    <#
+    A connected stream to the daemon: a named pipe on Windows, a Unix domain socket elsewhere. Both
+    are Streams, so framing has one code path. Fails with DaemonUnreachable within -TimeoutMilliseconds;
+    answers are waited for as long as the session's timeout (Connect-GatewayApiKeyService -TimeoutSec).
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Pipe,
+        [Parameter(Mandatory)] [int] $TimeoutMilliseconds
+    )
+    $socket = $null
+    try {
+        if (Test-GatewayWindows) {
+            # \\server\pipe\name, or a bare pipe name on this machine.
+            $server = '.'
+            $name = $Pipe
+            if ($Pipe -match '^\\\\([^\\]+)\\pipe\\(.+)$') {
+                $server = $Matches[1]
+                $name = $Matches[2]
+            }
+            $stream = New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList $server, $name,
+                ([System.IO.Pipes.PipeDirection]::InOut), ([System.IO.Pipes.PipeOptions]::Asynchronous)
+            $stream.Connect($TimeoutMilliseconds)
+        } else {
+            $socket = New-Object System.Net.Sockets.Socket -ArgumentList ([System.Net.Sockets.AddressFamily]::Unix),
+                ([System.Net.Sockets.SocketType]::Stream), ([System.Net.Sockets.ProtocolType]::Unspecified)
+            $endpoint = New-Object System.Net.Sockets.UnixDomainSocketEndPoint -ArgumentList $Pipe
+            if (-not $socket.ConnectAsync($endpoint).Wait($TimeoutMilliseconds)) {
+                throw (New-Object System.TimeoutException -ArgumentList "No answer within $TimeoutMilliseconds ms.")
+            }
+            $stream = New-Object System.Net.Sockets.NetworkStream -ArgumentList $socket, $true
+            $stream.ReadTimeout = $script:GatewaySettings.TimeoutMilliseconds
+        }
+    } catch {
+        if ($null -ne $socket) { $socket.Dispose() }
+        $reason = $_.Exception
+        while ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
+        $message = "Cannot connect to the gateway-apikeys daemon at '$Pipe': $($reason.Message) " +
+            'Is the daemon running? Start it with ''gateway-apikeys serve'', or point GATEWAY_APIKEYS_PIPE ' +
+            '(or Connect-GatewayApiKeyService -Pipe) at its pipe.'
+        throw (New-GatewayErrorRecord -ErrorId 'DaemonUnreachable' -Message $message -TargetObject $Pipe)
+    }
+    @{
+        Pipe                = $Pipe
+        Stream              = $stream
+        TimeoutMilliseconds = $script:GatewaySettings.TimeoutMilliseconds
+        Buffer              = New-Object byte[] 65536
+        Count               = 0
+        NextId              = 1
+        Sent                = $false
+        Hello               = $null
+    }
+}
+
+function Close-GatewayStream([hashtable] $Connection) {
+    $Connection.Stream.Dispose()
+}
+
+function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [System.Collections.IDictionary] $Params) {
+    <#
+    Sends one request and returns the daemon's whole response object (result or error).
+
+    The request is one frame, header and body in one write, Content-Length counting the body's UTF-8
+    bytes. Connection.Sent tells whether it went out. The answer is read until its whole frame is in
+    the buffer: one read may return fewer bytes than asked for. A socket reads synchronously with its
+    ReadTimeout (the fast path); a Windows pipe has no read timeout, so it reads asynchronously and
+    waits as long. The answer must be to this request.
+    #>
+    $stream = $Connection.Stream
+    $Connection.Sent = $false
+    $request = @{ jsonrpc = '2.0'; id = $Connection.NextId; method = $Method; params = $Params }
+    $body = $script:GatewayUtf8.GetBytes((ConvertTo-Json -InputObject $request -Depth 8 -Compress))
+    $header = [System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($body.Length)`r`n`r`n")
+    $frame = [byte[]]::new($header.Length + $body.Length)
+    [System.Array]::Copy($header, $frame, $header.Length)
+    [System.Array]::Copy($body, 0, $frame, $header.Length, $body.Length)
+    $stream.Write($frame, 0, $frame.Length)
+    $stream.Flush()
+    $Connection.Sent = $true
+
+    $headerEnd = -1
+    $frameEnd = -1
+    while ($headerEnd -lt 0 -or $Connection.Count -lt $frameEnd) {
+        if ($headerEnd -lt 0 -and $Connection.Count -gt 0) {
+            $seen = [System.Math]::Min($Connection.Count, $script:GatewayMaxHeaderBytes + 4)
+            $headerEnd = [System.Text.Encoding]::ASCII.GetString($Connection.Buffer, 0, $seen).IndexOf("`r`n`r`n", [System.StringComparison]::Ordinal)
+            if ($headerEnd -ge 0) {
+                $headerText = [System.Text.Encoding]::ASCII.GetString($Connection.Buffer, 0, $headerEnd)
+                $lengthMatch = [regex]::Match($headerText, '(?im)^Content-Length:[ \t]*(\d{1,9})[ \t]*$')
+                if (-not $lengthMatch.Success) {
+                    throw (New-GatewayProtocolError -Connection $Connection -Problem 'a frame has no Content-Length')
+                }
+                $frameEnd = $headerEnd + 4 + [int]$lengthMatch.Groups[1].Value
+                if ($frameEnd -gt $Connection.Buffer.Length) {
+                    $bigger = [byte[]]::new($frameEnd)
+                    [System.Array]::Copy($Connection.Buffer, $bigger, $Connection.Count)
+                    $Connection.Buffer = $bigger
+                }
+                continue
+            }
+            if ($Connection.Count -gt $script:GatewayMaxHeaderBytes) {
+                throw (New-GatewayProtocolError -Connection $Connection -Problem 'its header section is too long')
+            }
+        }
+        $free = $Connection.Buffer.Length - $Connection.Count
+        $timedOut = $false
+        if ($stream.CanTimeout) {
+            try {
+                $read = $stream.Read($Connection.Buffer, $Connection.Count, $free)
+            } catch [System.IO.IOException] {
+                $socketError = $_.Exception.InnerException -as [System.Net.Sockets.SocketException]
+                if ($null -eq $socketError -or $socketError.SocketErrorCode -ne 'TimedOut') { throw }
+                $timedOut = $true
+            }
+        } else {
+            $task = $stream.ReadAsync($Connection.Buffer, $Connection.Count, $free)
+            $timedOut = -not $task.Wait($Connection.TimeoutMilliseconds)
+            if (-not $timedOut) { $read = $task.Result }
+        }
+        if ($timedOut) {
+            $message = "The gateway-apikeys daemon at '$($Connection.Pipe)' did not answer within $($Connection.TimeoutMilliseconds) ms."
+            throw (New-GatewayErrorRecord -ErrorId 'DaemonTimeout' -Message $message -TargetObject $Connection.Pipe)
+        }
+        if ($read -eq 0) { throw (New-Object System.IO.EndOfStreamException -ArgumentList 'The daemon closed the connection.') }
+        $Connection.Count += $read
+    }
+    $json = $script:GatewayUtf8.GetString($Connection.Buffer, $headerEnd + 4, $frameEnd - $headerEnd - 4)
+    $rest = $Connection.Count - $frameEnd
+    if ($rest -gt 0) { [System.Array]::Copy($Connection.Buffer, $frameEnd, $Connection.Buffer, 0, $rest) }
+    $Connection.Count = $rest
+
+    $response = ConvertFrom-Json -InputObject $json @script:GatewayJsonReadOptions
+    if ($response.id -ne $Connection.NextId) {
+        throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered request $($response.id) instead of $($Connection.NextId)")
+    }
+    $Connection.NextId++
+    $response
+}
+
+function New-GatewayProtocolError([hashtable] $Connection, [string] $Problem) {
+    $message = "What answers at '$($Connection.Pipe)' does not speak the gateway-apikeys protocol: $Problem."
+    New-GatewayErrorRecord -ErrorId 'DaemonProtocolError' -Message $message -TargetObject $Connection.Pipe
+}
+
+# ConvertFrom-Json on PowerShell 7 turns date-like strings into [datetime]; 7.5+ can be told not to,
+# so a name or description that looks like a date stays the text it is.
+$script:GatewayJsonReadOptions = @{}
+if ((Get-Command ConvertFrom-Json).Parameters.ContainsKey('DateKind')) {
+    $script:GatewayJsonReadOptions.DateKind = 'String'
+}

@@ -1,0 +1,82 @@
+# The ErrorCategory of each ErrorId: the daemon's data.code values (DESIGN §5) and this module's own.
+$script:GatewayErrorCategories = @{
+    Unauthenticated      = 'PermissionDenied'
+    Forbidden            = 'PermissionDenied'
+    InvalidParams        = 'InvalidArgument'
+    NameInvalid          = 'InvalidArgument'
+    NameTooShort         = 'InvalidArgument'
+    NameTooLong          = 'InvalidArgument'
+    DescriptionTooLong   = 'InvalidArgument'
+    ExpiryInvalid        = 'InvalidArgument'
+    ExpiryInPast         = 'InvalidArgument'
+    ExpiryTooFar         = 'InvalidArgument'
+    NameTaken            = 'ResourceExists'
+    KeyNotFound          = 'ObjectNotFound'
+    Internal             = 'NotSpecified'
+    DaemonUnreachable    = 'ConnectionError'
+    DaemonConnectionLost = 'ConnectionError'
+    DaemonTimeout        = 'OperationTimeout'
+    DaemonProtocolError  = 'ProtocolError'
+    TokenUnavailable     = 'PermissionDenied'
+    ClipboardUnavailable = 'ResourceUnavailable'
+}
+
+# The exception type of each category, so that scripts can also catch by type. None derives from
+# RuntimeException: PowerShell would show such an error as the helper's 'Exception:', not the cmdlet's.
+$script:GatewayExceptionTypes = @{
+    PermissionDenied    = [System.UnauthorizedAccessException]
+    InvalidArgument     = [System.ArgumentException]
+    ResourceExists      = [System.InvalidOperationException]
+    ObjectNotFound      = [System.Collections.Generic.KeyNotFoundException]
+    ConnectionError     = [System.IO.IOException]
+    OperationTimeout    = [System.TimeoutException]
+    ProtocolError       = [System.IO.InvalidDataException]
+    ResourceUnavailable = [System.NotSupportedException]
+    NotSpecified        = [System.InvalidOperationException]
+}
+
+# Errors after which nothing else in the pipeline can succeed: they stop the command instead of
+# being reported once per input object.
+$script:GatewayTerminatingErrorIds = @(
+    'Unauthenticated', 'Forbidden', 'DaemonUnreachable', 'DaemonConnectionLost', 'DaemonTimeout',
+    'DaemonProtocolError', 'TokenUnavailable', 'ClipboardUnavailable'
+)
+
+function New-GatewayErrorRecord {
+    <#
+    The one place ErrorRecords are made: ErrorId = the daemon's code (or this module's), the category
+    from the table above, the message as given (the daemon's intact). Messages never hold a key value.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $ErrorId,
+        [Parameter(Mandatory)] [string] $Message,
+        [object] $TargetObject,
+        [string] $Field
+    )
+    $category = $script:GatewayErrorCategories[$ErrorId]
+    if ($null -eq $category) { $category = 'NotSpecified' }
+    $exception = New-Object -TypeName $script:GatewayExceptionTypes[$category].FullName -ArgumentList $Message
+    $exception.Data['GatewayErrorId'] = $ErrorId
+    if ($Field) { $exception.Data['Field'] = $Field }
+    New-Object System.Management.Automation.ErrorRecord -ArgumentList $exception, $ErrorId, $category, $TargetObject
+}
+
+function Write-GatewayError {
+    <#
+    Passes an error caught in a public cmdlet on as that cmdlet's: connection and permission
+    problems end the command, a problem with one key is reported and the pipeline goes on.
+    #>
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorRecord] $ErrorRecord
+    )
+    $errorId = $ErrorRecord.Exception.Data['GatewayErrorId']
+    if ($errorId) {
+        # A new record and exception, so that the error is the cmdlet's (ErrorId,Cmdlet) and is
+        # $Error[0]: PowerShell does not add an exception to $Error that is already there.
+        $ErrorRecord = New-GatewayErrorRecord -ErrorId $errorId -Message $ErrorRecord.Exception.Message `
+            -TargetObject $ErrorRecord.TargetObject -Field $ErrorRecord.Exception.Data['Field']
+    }
+    if ($script:GatewayTerminatingErrorIds -contains $errorId) { $Cmdlet.ThrowTerminatingError($ErrorRecord) }
+    $Cmdlet.WriteError($ErrorRecord)
+}

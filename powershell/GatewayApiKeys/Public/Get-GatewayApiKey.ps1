@@ -1,0 +1,123 @@
+function Get-GatewayApiKey {
+    <#
+    .SYNOPSIS
+    Gets API keys: their name, description, expiry, status, last use and hint, never their value.
+
+    .DESCRIPTION
+    Without -Name, gets every key. -Name takes names or wildcard patterns (* any run of characters,
+    ? one character), matched whatever their case. A name without wildcards that no key has is an
+    error (KeyNotFound), unless -Status, -AsOf or paging narrow a list, where it just matches nothing.
+
+    Keys come sorted by name unless -SortBy says otherwise; -First and -Skip page through them and
+    -IncludeTotalCount tells how many match in all. ExpiresOn, LastUsed and Created are [datetime]
+    values (LastUsed is $null for a key never used), so Sort-Object and Where-Object work on them.
+
+    .PARAMETER Name
+    Names or wildcard patterns. Accepts pipeline input, by value and by property name.
+
+    .PARAMETER Status
+    Only keys in these statuses: Active (15 days or more left), Expiring (4-14), ExpiresSoon (0-3), Expired.
+
+    .PARAMETER SortBy
+    The column to sort by: Name (the default), ExpiresOn, LastUsed, Status or Created.
+
+    .PARAMETER Descending
+    Sorts in descending order.
+
+    .PARAMETER AsOf
+    Computes Status and DaysLeft as of this date instead of today: a preview that changes nothing.
+
+    .EXAMPLE
+    Get-GatewayApiKey
+
+    Name             ExpiresOn  DaysLeft LastUsed         Hint     Status
+    ----             ---------  -------- --------         ----     ------
+    Orders connector 2027-02-25       90 2026-11-27 09:14 gwk_6OvE Active
+
+    .EXAMPLE
+    Get-GatewayApiKey -Name 'Orders*' -Status Expiring, ExpiresSoon -SortBy ExpiresOn
+
+    The keys whose name starts with Orders that expire within 14 days, soonest first.
+
+    .EXAMPLE
+    Get-GatewayApiKey -AsOf (Get-Date).AddDays(30) -Status Expired, ExpiresSoon
+
+    The keys that will have expired, or be about to, in 30 days.
+
+    .EXAMPLE
+    Get-GatewayApiKey -Status Expired | Remove-GatewayApiKey
+
+    Deletes every expired key, asking for each.
+
+    .OUTPUTS
+    GatewayApiKeys.ApiKey
+
+    .LINK
+    about_GatewayApiKeys
+    #>
+    [CmdletBinding(SupportsPaging)]
+    [OutputType('GatewayApiKeys.ApiKey')]
+    param(
+        [Parameter(Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [ValidateNotNullOrEmpty()]
+        [ValidateScript({ $_.Length -le 400 -or (Assert-GatewayNamePattern $_) })]
+        [SupportsWildcards()]
+        [string[]] $Name,
+
+        [ValidateSet('Active', 'Expiring', 'ExpiresSoon', 'Expired')]
+        [string[]] $Status,
+
+        [ValidateSet('Name', 'ExpiresOn', 'LastUsed', 'Status', 'Created')]
+        [string] $SortBy,
+
+        [switch] $Descending,
+
+        [datetime] $AsOf
+    )
+    begin {
+        # The list request's filters, the same for every -Name.
+        $filter = @{}
+        if ($PSBoundParameters.ContainsKey('Status')) {
+            # ValidateSet lets any case through; the daemon wants its own spelling, once each.
+            $filter.status = @(foreach ($wanted in 'Active', 'Expiring', 'ExpiresSoon', 'Expired') { if ($Status -contains $wanted) { $wanted } })
+        }
+        if ($PSBoundParameters.ContainsKey('SortBy')) { $filter.sortBy = $script:GatewaySortColumns[$SortBy] }
+        if ($Descending) { $filter.descending = $true }
+        if ($PSBoundParameters.ContainsKey('AsOf')) { $filter.asOf = ConvertTo-GatewayDate $AsOf }
+        $paging = $PSCmdlet.PagingParameters
+        if ($paging.Skip -gt 0) { $filter.offset = $paging.Skip }
+        if ($paging.First -lt [uint64]::MaxValue) { $filter.limit = $paging.First }
+        # A literal name alone is one apiKey.get; anything that filters or pages is a list.
+        $narrowed = $filter.ContainsKey('status') -or $filter.ContainsKey('asOf') -or
+            $filter.ContainsKey('offset') -or $filter.ContainsKey('limit') -or $paging.IncludeTotalCount
+    }
+    process {
+        $patterns = $Name
+        if ($null -eq $patterns) { $patterns = @($null) }
+        foreach ($pattern in $patterns) {
+            try {
+                if ($null -ne $pattern -and -not $narrowed -and $pattern -notmatch '[*?]') {
+                    ConvertTo-GatewayApiKeyObject (Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $pattern })
+                    continue
+                }
+                $params = $filter.Clone()
+                if ($null -ne $pattern) { $params.name = $pattern }
+                $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params $params
+            } catch {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
+                continue
+            }
+            if ($paging.IncludeTotalCount) { $paging.NewTotalCount([uint64]$found.total, 1.0) }
+            foreach ($item in $found.items) { ConvertTo-GatewayApiKeyObject $item }
+        }
+    }
+}
+
+# -SortBy takes the output's property names; the daemon its own column names.
+$script:GatewaySortColumns = @{
+    Name      = 'name'
+    ExpiresOn = 'expiresOn'
+    LastUsed  = 'lastUsedAt'
+    Status    = 'status'
+    Created   = 'createdAt'
+}

@@ -1,0 +1,61 @@
+function Remove-GatewayApiKey {
+    <#
+    .SYNOPSIS
+    Deletes API keys, irreversibly.
+
+    .DESCRIPTION
+    From the moment the delete returns, the key fails authentication and nothing can show or
+    restore it. Asks for confirmation of each key (ConfirmImpact High) unless -Force or
+    -Confirm:$false is given. Names are exact; to delete by pattern or status, pipe
+    Get-GatewayApiKey into it.
+
+    .PARAMETER Name
+    The keys to delete. Accepts pipeline input, by value and by property name.
+
+    .PARAMETER Force
+    Deletes without asking.
+
+    .EXAMPLE
+    Remove-GatewayApiKey -Name 'Orders connector'
+
+    Deletes the key after asking for confirmation.
+
+    .EXAMPLE
+    Get-GatewayApiKey -Status Expired | Remove-GatewayApiKey -Force
+
+    Deletes every expired key without asking.
+
+    .EXAMPLE
+    Get-GatewayApiKey -Name 'Test*' | Remove-GatewayApiKey -WhatIf
+
+    Shows which keys would be deleted, and deletes none.
+
+    .OUTPUTS
+    None.
+
+    .LINK
+    about_GatewayApiKeys
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [string[]] $Name,
+
+        [switch] $Force
+    )
+    begin {
+        if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
+    }
+    process {
+        foreach ($one in $Name) {
+            if (-not $PSCmdlet.ShouldProcess($one, 'Delete API key (irreversible)')) { continue }
+            try {
+                $null = Invoke-GatewayRpc -Method 'apiKey.delete' -Params @{ name = $one }
+            } catch {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
+            }
+        }
+    }
+}

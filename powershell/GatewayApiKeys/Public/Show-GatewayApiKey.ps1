@@ -1,0 +1,57 @@
+function Show-GatewayApiKey {
+    <#
+    .SYNOPSIS
+    Shows an API key's View screen: its name, description, expiry and value, in clear.
+
+    .DESCRIPTION
+    The one cmdlet whose purpose is to display a key's value (Copy-GatewayApiKey puts it on the
+    clipboard instead). Use it where nobody can look over your shoulder; the value also stays in
+    the console's history and in any transcript.
+
+    .PARAMETER Name
+    The key to show. Accepts pipeline input, by value and by property name.
+
+    .EXAMPLE
+    Show-GatewayApiKey -Name 'Orders connector'
+
+    Name        : Orders connector
+    Description : Orders in NAC
+    ExpiresOn   : 2027-02-25
+    Key         : gwk_6OvENVBnDNooQVOqgxspNZ9iyDn4DacWOSNLEbNi65E0uBzHt
+
+    .EXAMPLE
+    (Show-GatewayApiKey -Name 'Orders connector').Key
+
+    Only the value, for a script that passes it on.
+
+    .OUTPUTS
+    GatewayApiKeys.ApiKeyView: Name, Description, ExpiresOn, Key.
+
+    .LINK
+    about_GatewayApiKeys
+    #>
+    [CmdletBinding()]
+    [OutputType('GatewayApiKeys.ApiKeyView')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [string[]] $Name
+    )
+    process {
+        foreach ($one in $Name) {
+            try {
+                $revealed = Invoke-GatewayRpc -Method 'apiKey.reveal' -Params @{ name = $one }
+            } catch {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
+                continue
+            }
+            [pscustomobject]@{
+                PSTypeName  = 'GatewayApiKeys.ApiKeyView'
+                Name        = $revealed.name
+                Description = $revealed.description
+                ExpiresOn   = [datetime]$revealed.expiresOn
+                Key         = $revealed.key
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+function Test-GatewayApiKey {
+    <#
+    .SYNOPSIS
+    Tells whether a key value is valid: $true or $false.
+
+    .DESCRIPTION
+    Asks the daemon whether the value belongs to a key that has not expired, exactly as the gateway
+    would, but without recording a use. -Detailed returns why instead: the key's name, expiry and
+    status, or the reason it was refused (Malformed: not a key value or a typo, Unknown: no such
+    key, Expired). The value is never shown or logged.
+
+    .PARAMETER Key
+    The value: a string, a SecureString, or an object with a Key property such as the output of
+    New-GatewayApiKey. Accepts pipeline input.
+
+    .PARAMETER Detailed
+    Returns a result object instead of $true/$false.
+
+    .EXAMPLE
+    Test-GatewayApiKey -Key (Read-Host -AsSecureString -Prompt 'Key')
+
+    True
+
+    .EXAMPLE
+    Get-Content .\billing.key | Test-GatewayApiKey -Detailed
+
+    Authenticated Name            ExpiresOn           Status Reason
+    ------------- ----            ---------           ------ ------
+             True Billing sandbox 2027-06-30 00:00:00 Active
+
+    .OUTPUTS
+    System.Boolean, or GatewayApiKeys.KeyTestResult with -Detailed.
+
+    .LINK
+    about_GatewayApiKeys
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    [OutputType('GatewayApiKeys.KeyTestResult')]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline)]
+        [AllowEmptyString()]
+        [object] $Key,
+
+        [switch] $Detailed
+    )
+    process {
+        try {
+            $verdict = Invoke-GatewayRpc -Method 'apiKey.verify' -Params @{ key = (ConvertTo-GatewayKeyValue $Key) }
+        } catch {
+            Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
+            return
+        }
+        if (-not $Detailed) { return [bool]$verdict.authenticated }
+        $result = [ordered]@{ PSTypeName = 'GatewayApiKeys.KeyTestResult'; Authenticated = [bool]$verdict.authenticated; Name = $null; ExpiresOn = $null; Status = $null; Reason = $null }
+        if ($verdict.authenticated) {
+            $result.Name = $verdict.name
+            $result.ExpiresOn = [datetime]$verdict.expiresOn
+            $result.Status = $verdict.status
+        } else {
+            $result.Reason = $verdict.reason
+        }
+        [pscustomobject]$result
+    }
+}

@@ -1,0 +1,579 @@
+# Every cmdlet against a real daemon on a temp data dir, its clock started at 2026-11-27T12:00:00Z
+# (UTC), so that expiry dates and statuses are known in advance.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestDaemon.psm1') -Force
+    Import-TestedModule
+    $script:Daemon = Start-TestDaemon
+    $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+
+    # The value of a key, as the View screen shows it.
+    function Get-KeyValue([string] $Name) { (Show-GatewayApiKey -Name $Name).Key }
+}
+
+AfterAll {
+    Remove-Module GatewayApiKeys -ErrorAction Ignore
+    Stop-TestDaemon $Daemon
+}
+
+Describe 'Connect-GatewayApiKeyService' {
+    It 'connects with the admin token file of -DataDirectory and tells whom it reached' {
+        $connection = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+        $connection.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.Connection'
+        $connection.Pipe | Should -Be $Daemon.Pipe
+        $connection.Role | Should -Be 'admin'
+        $connection.ServerVersion | Should -Be '0.1.0'
+        $connection.ProtocolVersion | Should -Be 1
+        $connection.Today | Should -Be ([datetime]'2026-11-27')
+        $connection.TimeZone | Should -Be 'UTC'
+    }
+
+    It 'takes -Token as a SecureString: the gateway token gives the gateway role, which may not list keys' {
+        $connection = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Token (ConvertTo-TestSecureString $Daemon.GatewayToken)
+        $connection.Role | Should -Be 'gateway'
+        $denied = { Get-GatewayApiKey } | Should -Throw -ErrorId 'Forbidden,Get-GatewayApiKey' -PassThru
+        $denied.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $denied.Exception.Message | Should -Be 'The gateway role cannot call apiKey.list.'
+    }
+
+    It 'refuses a wrong token with Unauthenticated, a terminating PermissionDenied error' {
+        $refused = { Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Token (ConvertTo-TestSecureString 'not-the-token') } |
+            Should -Throw -ErrorId 'Unauthenticated,Connect-GatewayApiKeyService' -PassThru
+        $refused.CategoryInfo.Category | Should -Be 'PermissionDenied'
+    }
+
+    It 'says clearly that no daemon runs at a pipe, within the timeout, with its own error id' {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $unreachable = { Connect-GatewayApiKeyService -Pipe '/tmp/gwk-nobody-here.sock' -TimeoutSec 2 } |
+            Should -Throw -ErrorId 'DaemonUnreachable,Connect-GatewayApiKeyService' -PassThru
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+        $unreachable.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $unreachable.Exception.Message | Should -Match "Cannot connect to the gateway-apikeys daemon at '/tmp/gwk-nobody-here.sock'"
+        $unreachable.Exception.Message | Should -Match 'Is the daemon running\?'
+    }
+
+    It 'says which token file it could not read when no token is given' {
+        $missing = { Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory '/tmp/gwk-no-such-dir' } |
+            Should -Throw -ErrorId 'TokenUnavailable,Connect-GatewayApiKeyService' -PassThru
+        $missing.Exception.Message | Should -Match ([regex]::Escape((Join-Path '/tmp/gwk-no-such-dir' 'admin.token')))
+        $missing.CategoryInfo.Category | Should -Be 'PermissionDenied'
+    }
+
+    AfterAll {
+        $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory -TimeoutSec 5
+    }
+}
+
+Describe 'Connection settings from the environment' {
+    BeforeAll {
+        $saved = @{ Pipe = $env:GATEWAY_APIKEYS_PIPE; Token = $env:GATEWAY_APIKEYS_TOKEN; Dir = $env:GATEWAY_APIKEYS_DATA_DIR }
+    }
+    BeforeEach {
+        Import-TestedModule
+        $env:GATEWAY_APIKEYS_PIPE = $null; $env:GATEWAY_APIKEYS_TOKEN = $null; $env:GATEWAY_APIKEYS_DATA_DIR = $null
+    }
+    AfterAll {
+        $env:GATEWAY_APIKEYS_PIPE = $saved.Pipe; $env:GATEWAY_APIKEYS_TOKEN = $saved.Token; $env:GATEWAY_APIKEYS_DATA_DIR = $saved.Dir
+        Import-TestedModule
+        $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+    }
+
+    It 'needs no Connect-: GATEWAY_APIKEYS_PIPE and the admin.token file of GATEWAY_APIKEYS_DATA_DIR' {
+        $env:GATEWAY_APIKEYS_PIPE = $Daemon.Pipe
+        $env:GATEWAY_APIKEYS_DATA_DIR = $Daemon.DataDirectory
+        (Get-GatewayApiKeyServiceStatus).Role | Should -Be 'admin'
+    }
+
+    It 'takes the token from GATEWAY_APIKEYS_TOKEN before the token file' {
+        $env:GATEWAY_APIKEYS_PIPE = $Daemon.Pipe
+        $env:GATEWAY_APIKEYS_DATA_DIR = $Daemon.DataDirectory
+        $env:GATEWAY_APIKEYS_TOKEN = $Daemon.GatewayToken
+        (Get-GatewayApiKeyServiceStatus).Role | Should -Be 'gateway'
+    }
+
+    It 'finds the socket in the data dir when no pipe is given (off Windows)' -Skip:$IsWindows {
+        # The default pipe is <data-dir>/gateway-apikeys.sock; this daemon's is elsewhere, so the error names the default.
+        $env:GATEWAY_APIKEYS_DATA_DIR = $Daemon.DataDirectory
+        $unreachable = { Get-GatewayApiKeyServiceStatus } | Should -Throw -ErrorId 'DaemonUnreachable,Get-GatewayApiKeyServiceStatus' -PassThru
+        $unreachable.Exception.Message | Should -Match ([regex]::Escape("$($Daemon.DataDirectory)/gateway-apikeys.sock"))
+    }
+}
+
+Describe 'New-GatewayApiKey' {
+    It 'creates a key valid one year by default and returns its value as a SecureString' {
+        $key = New-GatewayApiKey -Name 'Orders connector' -Description 'Orders in NAC'
+        $key.PSObject.TypeNames | Should -Contain 'GatewayApiKeys.NewApiKey'
+        $key.PSObject.TypeNames | Should -Contain 'GatewayApiKeys.ApiKey'
+        $key.Name | Should -Be 'Orders connector'
+        $key.Description | Should -Be 'Orders in NAC'
+        $key.ExpiresOn | Should -Be ([datetime]'2027-11-27')
+        $key.DaysLeft | Should -Be 365
+        $key.Status | Should -Be 'Active'
+        $key.Color | Should -Be 'Green'
+        $key.LastUsed | Should -BeNullOrEmpty
+        $key.Created | Should -BeOfType [datetime]
+        $key.Created.ToUniversalTime().Date | Should -Be ([datetime]'2026-11-27')
+        $key.Key | Should -BeOfType [System.Security.SecureString]
+        $plain = [System.Net.NetworkCredential]::new('', $key.Key).Password
+        $plain | Should -MatchExactly '^gwk_[0-9A-Za-z]{49}$'
+        $key.Hint | Should -Be $plain.Substring(0, 8)
+        Get-KeyValue 'Orders connector' | Should -Be $plain
+    }
+
+    It 'returns the value as a string with -AsPlainText' {
+        $key = New-GatewayApiKey -Name 'Plain text key' -AsPlainText
+        $key.Key | Should -BeOfType [string]
+        $key.Key | Should -Be (Get-KeyValue 'Plain text key')
+    }
+
+    It 'counts -ValidFor <ValidFor> from today: expires <Expected>' -TestCases @(
+        @{ ValidFor = '7d'; Expected = '2026-12-04'; Status = 'Expiring' }
+        @{ ValidFor = '30d'; Expected = '2026-12-27'; Status = 'Active' }
+        @{ ValidFor = '60d'; Expected = '2027-01-26'; Status = 'Active' }
+        @{ ValidFor = '90d'; Expected = '2027-02-25'; Status = 'Active' }
+        @{ ValidFor = '180d'; Expected = '2027-05-26'; Status = 'Active' }
+        @{ ValidFor = '1y'; Expected = '2027-11-27'; Status = 'Active' }
+        @{ ValidFor = 'P6M'; Expected = '2027-05-27'; Status = 'Active' }
+        @{ ValidFor = 'p2w'; Expected = '2026-12-11'; Status = 'Expiring' }
+        @{ ValidFor = 'P2D'; Expected = '2026-11-29'; Status = 'ExpiresSoon' }
+    ) {
+        $key = New-GatewayApiKey -Name "Valid for $ValidFor" -ValidFor $ValidFor
+        $key.ExpiresOn | Should -Be ([datetime]$Expected)
+        $key.Status | Should -Be $Status
+    }
+
+    It 'takes -ExpiresOn as a [datetime]: its date counts, whatever the culture' {
+        $saved = [System.Globalization.CultureInfo]::CurrentCulture
+        try {
+            [System.Globalization.CultureInfo]::CurrentCulture = 'th-TH'   # a Buddhist-era calendar
+            $key = New-GatewayApiKey -Name 'Fixed date key' -ExpiresOn (Get-Date -Year 2027 -Month 3 -Day 31 -Hour 18)
+        } finally {
+            [System.Globalization.CultureInfo]::CurrentCulture = $saved
+        }
+        $key.ExpiresOn | Should -Be ([datetime]'2027-03-31')
+        $key.DaysLeft | Should -Be 124
+    }
+
+    It 'refuses a taken name, whatever its case, with NameTaken (ResourceExists) and the daemon''s message' {
+        $created = New-GatewayApiKey -Name 'ORDERS CONNECTOR' -ErrorVariable failed -ErrorAction SilentlyContinue
+        $created | Should -BeNullOrEmpty
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'NameTaken,New-GatewayApiKey'
+        $failed[-1].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $failed[-1].Exception.Message | Should -Be "An API key named 'Orders connector' already exists: names are unique, whatever their case."
+        $failed[-1].TargetObject | Should -Be 'ORDERS CONNECTOR'
+        (Get-GatewayApiKey -Name 'Orders connector').Description | Should -Be 'Orders in NAC'
+    }
+
+    It 'passes on the daemon''s <Code> for an expiry <Why>' -TestCases @(
+        @{ Code = 'ExpiryInPast'; Why = 'before today'; Splat = @{ ExpiresOn = [datetime]'2026-11-26' } }
+        @{ Code = 'ExpiryTooFar'; Why = 'beyond five years'; Splat = @{ ExpiresOn = [datetime]'2031-11-28' } }
+        @{ Code = 'ExpiryTooFar'; Why = 'of too long a duration'; Splat = @{ ValidFor = 'P6Y' } }
+    ) {
+        New-GatewayApiKey -Name 'Bad expiry key' @Splat -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[-1].FullyQualifiedErrorId | Should -Be "$Code,New-GatewayApiKey"
+        $failed[-1].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-GatewayApiKey -Name 'Bad expiry key' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'accepts expiry on the last day allowed, today + 5 years' {
+        (New-GatewayApiKey -Name 'Five years key' -ExpiresOn '2031-11-27').ExpiresOn | Should -Be ([datetime]'2031-11-27')
+    }
+
+    It 'creates nothing with -WhatIf' {
+        New-GatewayApiKey -Name 'What if key' -WhatIf | Should -BeNullOrEmpty
+        { Get-GatewayApiKey -Name 'What if key' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Get-GatewayApiKey'
+    }
+
+    It 'creates one key per input object, binding Name, Description and ValidFor by property name' {
+        $made = @(
+            [pscustomobject]@{ Name = 'Imported one'; Description = 'from CSV'; ValidFor = '90d' }
+            [pscustomobject]@{ Name = 'Imported two'; Description = 'from CSV too'; ValidFor = '7d' }
+        ) | New-GatewayApiKey
+        $made.Name | Should -Be 'Imported one', 'Imported two'
+        $made.ExpiresOn | Should -Be ([datetime]'2027-02-25'), ([datetime]'2026-12-04')
+        (Get-GatewayApiKey -Name 'Imported two').Description | Should -Be 'from CSV too'
+    }
+
+    It 'never writes the key value to the verbose or debug streams' {
+        $streams = New-GatewayApiKey -Name 'Quiet key' -AsPlainText -Verbose -Debug 4>&1 5>&1
+        $key = $streams | Where-Object { $_ -isnot [System.Management.Automation.InformationalRecord] }
+        $messages = ($streams | Where-Object { $_ -is [System.Management.Automation.InformationalRecord] }).Message -join "`n"
+        $messages | Should -Match 'apiKey.create'
+        $messages | Should -Not -Match ([regex]::Escape($key.Key))
+    }
+}
+
+Describe 'Get-GatewayApiKey' {
+    BeforeAll {
+        foreach ($spec in @(
+                @{ Name = 'Zeta sorting'; ExpiresOn = '2027-01-10' }
+                @{ Name = 'alpha sorting'; ExpiresOn = '2026-11-30' }
+                @{ Name = 'Mid sorting'; ExpiresOn = '2026-12-08' })) {
+            $null = New-GatewayApiKey @spec
+        }
+    }
+
+    It 'gets every key, sorted by name whatever the case, as typed objects with [datetime] dates' {
+        $all = Get-GatewayApiKey
+        $names = @($all.Name)
+        $names | Should -Contain 'Orders connector'
+        $names | Should -Be ($names | Sort-Object)
+        $all[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
+        $all[0].PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'DaysLeft', 'Status', 'Color', 'LastUsed', 'Created', 'Updated', 'Hint'
+        $all.ExpiresOn | Should -BeOfType [datetime]
+        $all.Created | Should -BeOfType [datetime]
+        $all.Hint | Should -MatchExactly '^gwk_[0-9A-Za-z]{4}$'
+    }
+
+    It 'matches -Name wildcards whatever the case' {
+        (Get-GatewayApiKey -Name '*SORTING').Name | Should -Be 'alpha sorting', 'Mid sorting', 'Zeta sorting'
+        (Get-GatewayApiKey -Name '?eta sort*').Name | Should -Be 'Zeta sorting'
+        Get-GatewayApiKey -Name 'nothing like it*' | Should -BeNullOrEmpty
+    }
+
+    It 'gets one key by its exact name, whatever the case' {
+        $key = Get-GatewayApiKey -Name 'mid SORTING'
+        $key.Name | Should -Be 'Mid sorting'
+        $key.ExpiresOn | Should -Be ([datetime]'2026-12-08')
+        $key.DaysLeft | Should -Be 11
+        $key.Status | Should -Be 'Expiring'
+        $key.Color | Should -Be 'Orange'
+    }
+
+    It 'reports a missing exact name as KeyNotFound (ObjectNotFound) and goes on with the next name' {
+        $found = 'alpha sorting', 'no such key', 'Zeta sorting' | Get-GatewayApiKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        $found.Name | Should -Be 'alpha sorting', 'Zeta sorting'
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'KeyNotFound,Get-GatewayApiKey'
+        $failed[-1].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failed[-1].Exception | Should -BeOfType [System.Collections.Generic.KeyNotFoundException]
+        $failed[-1].Exception.Message | Should -Match 'no such key'
+    }
+
+    It 'filters by -Status' {
+        (Get-GatewayApiKey -Name '*sorting' -Status Expiring, ExpiresSoon).Name | Should -Be 'alpha sorting', 'Mid sorting'
+        (Get-GatewayApiKey -Name '*sorting' -Status expiressoon).Name | Should -Be 'alpha sorting'
+    }
+
+    It 'sorts by -SortBy <SortBy>' -TestCases @(
+        @{ SortBy = 'ExpiresOn'; Descending = $false; Expected = 'alpha sorting', 'Mid sorting', 'Zeta sorting' }
+        @{ SortBy = 'ExpiresOn'; Descending = $true; Expected = 'Zeta sorting', 'Mid sorting', 'alpha sorting' }
+        @{ SortBy = 'Name'; Descending = $true; Expected = 'Zeta sorting', 'Mid sorting', 'alpha sorting' }
+        @{ SortBy = 'Status'; Descending = $false; Expected = 'alpha sorting', 'Mid sorting', 'Zeta sorting' }
+    ) {
+        (Get-GatewayApiKey -Name '*sorting' -SortBy $SortBy -Descending:$Descending).Name | Should -Be $Expected
+    }
+
+    It 'sorts by -SortBy Created, oldest first' {
+        # Keys made in the same millisecond tie and fall back to name order, so the instants are what is checked.
+        $created = @((Get-GatewayApiKey -SortBy Created).Created)
+        $created.Count | Should -BeGreaterThan 10
+        for ($i = 1; $i -lt $created.Count; $i++) { $created[$i] | Should -BeGreaterOrEqual $created[$i - 1] }
+        (Get-GatewayApiKey -SortBy Created -Descending)[0].Created | Should -Be $created[-1]
+    }
+
+    It 'sorts by LastUsed, and shows the last use of a key the gateway authenticated as a [datetime]' {
+        $result = Invoke-TestAuthenticate -Daemon $Daemon -Key (Get-KeyValue 'Mid sorting')
+        $result.authenticated | Should -BeTrue
+        $used = Get-GatewayApiKey -Name 'Mid sorting'
+        $used.LastUsed | Should -BeOfType [datetime]
+        $used.LastUsed.ToUniversalTime().Date | Should -Be ([datetime]'2026-11-27')
+        (Get-GatewayApiKey -Name '*sorting' -SortBy LastUsed -Descending)[0].Name | Should -Be 'Mid sorting'
+    }
+
+    It 'computes status -AsOf a later date, changing nothing' {
+        $preview = Get-GatewayApiKey -Name '*sorting' -AsOf '2026-12-05'
+        ($preview | Where-Object Name -EQ 'alpha sorting').Status | Should -Be 'Expired'
+        ($preview | Where-Object Name -EQ 'alpha sorting').DaysLeft | Should -Be -5
+        ($preview | Where-Object Name -EQ 'Mid sorting').Status | Should -Be 'ExpiresSoon'
+        (Get-GatewayApiKey -Name 'alpha sorting').Status | Should -Be 'ExpiresSoon'
+        (Get-GatewayApiKey -Name 'alpha sorting' -AsOf '2026-12-05').Status | Should -Be 'Expired'
+        (Get-GatewayApiKey -Name '*sorting' -AsOf '2026-12-05' -Status Expired).Name | Should -Be 'alpha sorting'
+    }
+
+    It 'pages with -Skip and -First, and counts all matches with -IncludeTotalCount' {
+        (Get-GatewayApiKey -Name '*sorting' -Skip 1 -First 1).Name | Should -Be 'Mid sorting'
+        $page = Get-GatewayApiKey -Name '*sorting' -First 2 -IncludeTotalCount
+        $page[0].ToString() | Should -Be 'Total count: 3'
+        $page[1..2].Name | Should -Be 'alpha sorting', 'Mid sorting'
+    }
+
+    It 'rejects a pattern longer than the schema allows before a round trip' {
+        { Get-GatewayApiKey -Name ('x' * 401) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey'
+    }
+}
+
+Describe 'Set-GatewayApiKey' {
+    BeforeAll {
+        $script:original = New-GatewayApiKey -Name 'Settable key' -Description 'before' -ValidFor 30d -AsPlainText
+    }
+
+    It 'changes the description and outputs nothing without -PassThru' {
+        Set-GatewayApiKey -Name 'Settable key' -Description 'after' | Should -BeNullOrEmpty
+        (Get-GatewayApiKey -Name 'Settable key').Description | Should -Be 'after'
+    }
+
+    It 'moves the expiry with -ValidFor and -ExpiresOn, and returns the key with -PassThru' {
+        $changed = Set-GatewayApiKey -Name 'Settable key' -ValidFor 90d -PassThru
+        $changed.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
+        $changed.ExpiresOn | Should -Be ([datetime]'2027-02-25')
+        (Set-GatewayApiKey -Name 'Settable key' -ExpiresOn '2027-01-15' -PassThru).ExpiresOn | Should -Be ([datetime]'2027-01-15')
+    }
+
+    It 'renames with -NewName and keeps the value' {
+        Set-GatewayApiKey -Name 'Settable key' -NewName 'Renamed key'
+        Get-KeyValue 'Renamed key' | Should -Be $original.Key
+        Set-GatewayApiKey -Name 'Renamed key' -NewName 'Settable key'
+    }
+
+    It 'refuses a rename to a taken name with NameTaken' {
+        Set-GatewayApiKey -Name 'Settable key' -NewName 'orders connector' -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'NameTaken,Set-GatewayApiKey'
+        $failed[-1].CategoryInfo.Category | Should -Be 'ResourceExists'
+    }
+
+    It 'reports KeyNotFound for a missing key' {
+        { Set-GatewayApiKey -Name 'Nobody by this name' -Description 'x' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Set-GatewayApiKey'
+    }
+
+    It 'changes nothing with -WhatIf' {
+        Set-GatewayApiKey -Name 'Settable key' -Description 'what if' -ValidFor 7d -WhatIf
+        $key = Get-GatewayApiKey -Name 'Settable key'
+        $key.Description | Should -Be 'after'
+        $key.ExpiresOn | Should -Be ([datetime]'2027-01-15')
+    }
+
+    It 'says there is nothing to change when no change is given' {
+        { Set-GatewayApiKey -Name 'Settable key' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidParams,Set-GatewayApiKey'
+    }
+
+    It 'changes every key piped from Get-GatewayApiKey' {
+        Get-GatewayApiKey -Name 'Imported*' | Set-GatewayApiKey -ValidFor 180d
+        (Get-GatewayApiKey -Name 'Imported*').ExpiresOn | Should -Be ([datetime]'2027-05-26'), ([datetime]'2027-05-26')
+    }
+}
+
+Describe 'Show-GatewayApiKey' {
+    It 'shows name, description, expiry and value' {
+        $created = New-GatewayApiKey -Name 'Shown key' -Description 'for the View screen' -ExpiresOn '2027-02-01' -AsPlainText
+        $view = Show-GatewayApiKey -Name 'shown KEY'
+        $view.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKeyView'
+        $view.PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'Key'
+        $view.Name | Should -Be 'Shown key'
+        $view.Description | Should -Be 'for the View screen'
+        $view.ExpiresOn | Should -Be ([datetime]'2027-02-01')
+        $view.Key | Should -Be $created.Key
+    }
+
+    It 'renders as the View screen, value in clear' {
+        $text = Show-GatewayApiKey -Name 'Shown key' | Out-String
+        $text | Should -Match 'Name\s+: Shown key'
+        $text | Should -Match 'ExpiresOn\s+: 2027-02-01'
+        $text | Should -Match ('Key\s+: ' + [regex]::Escape((Get-KeyValue 'Shown key')))
+    }
+
+    It 'takes names from the pipeline and reports KeyNotFound for a missing one' {
+        $shown = 'Shown key', 'Gone key' | Show-GatewayApiKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        @($shown).Count | Should -Be 1
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'KeyNotFound,Show-GatewayApiKey'
+    }
+}
+
+Describe 'Copy-GatewayApiKey' {
+    Context 'where there is no clipboard' {
+        BeforeAll { $savedDisplay = $env:DISPLAY; $env:DISPLAY = $null }
+        AfterAll { $env:DISPLAY = $savedDisplay }
+
+        It 'fails with ClipboardUnavailable and says what to do' -Skip:($IsWindows -or $IsMacOS) {
+            $failed = { Copy-GatewayApiKey -Name 'Shown key' } | Should -Throw -ErrorId 'ClipboardUnavailable,Copy-GatewayApiKey' -PassThru
+            $failed.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            $failed.Exception.Message | Should -Match 'xclip'
+            $failed.Exception.Message | Should -Match 'Show-GatewayApiKey'
+        }
+    }
+
+    Context 'where there is a clipboard' {
+        BeforeAll {
+            # A stand-in xclip and display make the clipboard look present; Set-Clipboard itself is mocked.
+            $savedDisplay = $env:DISPLAY; $savedPath = $env:PATH
+            $bin = Join-Path $TestDrive 'bin'
+            $null = New-Item -ItemType Directory -Path $bin
+            Set-Content -Path (Join-Path $bin 'xclip') -Value '#!/bin/sh'
+            if (-not $IsWindows) { & chmod +x (Join-Path $bin 'xclip') }
+            $env:DISPLAY = ':99'
+            $env:PATH = $bin + [System.IO.Path]::PathSeparator + $env:PATH
+            Mock -ModuleName GatewayApiKeys Set-Clipboard { }
+        }
+        AfterAll { $env:DISPLAY = $savedDisplay; $env:PATH = $savedPath }
+
+        It 'puts the value on the clipboard and outputs nothing' {
+            Copy-GatewayApiKey -Name 'Shown key' | Should -BeNullOrEmpty
+            $expected = Get-KeyValue 'Shown key'
+            Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 1 -Exactly -ParameterFilter { $Value -eq $expected }
+        }
+
+        It 'copies nothing with -WhatIf' {
+            Copy-GatewayApiKey -Name 'Shown key' -WhatIf
+            Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 0 -Exactly
+        }
+
+        It 'reports KeyNotFound for a missing key' {
+            { Copy-GatewayApiKey -Name 'Gone key' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Copy-GatewayApiKey'
+        }
+    }
+}
+
+Describe 'Test-GatewayApiKey' {
+    BeforeAll {
+        $script:tested = New-GatewayApiKey -Name 'Tested key' -ValidFor 30d -AsPlainText
+    }
+
+    It 'is $true for a valid key given as a string' {
+        Test-GatewayApiKey -Key $tested.Key | Should -BeTrue
+    }
+
+    It 'is $true for a valid key given as a SecureString, also from the pipeline' {
+        Test-GatewayApiKey -Key (ConvertTo-TestSecureString $tested.Key) | Should -BeTrue
+        (ConvertTo-TestSecureString $tested.Key) | Test-GatewayApiKey | Should -BeTrue
+    }
+
+    It 'takes the output of New-GatewayApiKey from the pipeline' {
+        New-GatewayApiKey -Name 'Piped test key' | Test-GatewayApiKey | Should -BeTrue
+    }
+
+    It 'is $false for a value that is not a key, and -Detailed says Malformed' {
+        Test-GatewayApiKey -Key 'not a key' | Should -BeFalse
+        $detail = Test-GatewayApiKey -Key 'not a key' -Detailed
+        $detail.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.KeyTestResult'
+        $detail.Authenticated | Should -BeFalse
+        $detail.Reason | Should -Be 'Malformed'
+        $detail.Name | Should -BeNullOrEmpty
+    }
+
+    It 'is $false for a well-formed value of a deleted key: Unknown' {
+        $gone = New-GatewayApiKey -Name 'Deleted test key' -AsPlainText
+        Remove-GatewayApiKey -Name 'Deleted test key' -Force
+        (Test-GatewayApiKey -Key $gone.Key -Detailed).Reason | Should -Be 'Unknown'
+    }
+
+    It 'gives name, expiry and status with -Detailed, and records no use' {
+        $detail = Test-GatewayApiKey -Key $tested.Key -Detailed
+        $detail.Authenticated | Should -BeTrue
+        $detail.Name | Should -Be 'Tested key'
+        $detail.ExpiresOn | Should -Be ([datetime]'2026-12-27')
+        $detail.Status | Should -Be 'Active'
+        $detail.Reason | Should -BeNullOrEmpty
+        (Get-GatewayApiKey -Name 'Tested key').LastUsed | Should -BeNullOrEmpty
+    }
+
+    It 'rejects a -Key that is neither a string nor a SecureString' {
+        { Test-GatewayApiKey -Key 42 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidParams,Test-GatewayApiKey'
+    }
+}
+
+Describe 'Remove-GatewayApiKey' {
+    BeforeEach {
+        foreach ($name in 'Doomed one', 'Doomed two') {
+            if (-not (Get-GatewayApiKey -Name $name -ErrorAction Ignore)) { $null = New-GatewayApiKey -Name $name }
+        }
+    }
+
+    It 'is ConfirmImpact High' {
+        (Get-Command Remove-GatewayApiKey).ScriptBlock.Attributes.Where({ $_ -is [System.Management.Automation.CmdletBindingAttribute] }).ConfirmImpact |
+            Should -Be 'High'
+    }
+
+    It 'deletes with -Force: the key is gone and its value no longer authenticates' {
+        $value = Get-KeyValue 'Doomed one'
+        Remove-GatewayApiKey -Name 'Doomed one' -Force | Should -BeNullOrEmpty
+        { Get-GatewayApiKey -Name 'Doomed one' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Get-GatewayApiKey'
+        Test-GatewayApiKey -Key $value | Should -BeFalse
+    }
+
+    It 'deletes nothing with -WhatIf' {
+        Remove-GatewayApiKey -Name 'Doomed one' -WhatIf
+        (Get-GatewayApiKey -Name 'Doomed one').Name | Should -Be 'Doomed one'
+    }
+
+    It 'takes names by value and by property name from the pipeline' {
+        'Doomed one' | Remove-GatewayApiKey -Confirm:$false
+        Get-GatewayApiKey -Name 'Doomed two' | Remove-GatewayApiKey -Confirm:$false
+        Get-GatewayApiKey -Name 'Doomed*' | Should -BeNullOrEmpty
+    }
+
+    It 'reports KeyNotFound for a missing key and goes on with the next' {
+        Remove-GatewayApiKey -Name 'Never was', 'Doomed one' -Force -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'KeyNotFound,Remove-GatewayApiKey'
+        Get-GatewayApiKey -Name 'Doomed one' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Get-GatewayApiKeyServiceStatus' {
+    It 'counts the keys per status, as the daemon does' {
+        $status = Get-GatewayApiKeyServiceStatus
+        $status.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ServiceStatus'
+        $status.ServerVersion | Should -Be '0.1.0'
+        $status.Role | Should -Be 'admin'
+        $status.Uptime | Should -BeOfType [timespan]
+        $status.Today | Should -Be ([datetime]'2026-11-27')
+        $all = Get-GatewayApiKey
+        $status.Keys | Should -Be @($all).Count
+        foreach ($name in 'Active', 'Expiring', 'ExpiresSoon', 'Expired') {
+            $status.$name | Should -Be @($all | Where-Object Status -EQ $name).Count
+        }
+    }
+}
+
+Describe 'Tab completion of key names' {
+    It 'offers the daemon''s names for -Name, quoted when they hold a space' {
+        $line = 'Show-GatewayApiKey -Name Orders'
+        $found = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+        $found.CompletionText | Should -Be "'Orders connector'"
+        $found.ListItemText | Should -Be 'Orders connector'
+        $line = 'Remove-GatewayApiKey -Name plain'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be "'Plain text key'"
+    }
+
+    It 'offers the -ValidFor presets' {
+        $line = 'New-GatewayApiKey -Name x -ValidFor 1'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be '180d', '1y'
+    }
+}
+
+Describe 'A daemon that restarts, stops, or lets keys expire' {
+    It 'reconnects transparently after a restart, and then sees time move on: Get -Status Expired | Remove' {
+        $before = Get-KeyValue 'alpha sorting'
+        Stop-TestDaemon $Daemon -Keep
+        # The same store, ten days later: 'alpha sorting' (2026-12-01) has expired.
+        $script:Daemon = Start-TestDaemon -Now '2026-12-07T12:00:00Z' -Paths $Daemon.Paths
+        $expired = Get-GatewayApiKey -Status Expired
+        $expired.Name | Should -Contain 'alpha sorting'
+        $expired.Name | Should -Not -Contain 'Orders connector'
+        (Test-GatewayApiKey -Key $before -Detailed).Reason | Should -Be 'Expired'
+        Get-GatewayApiKey -Status Expired | Remove-GatewayApiKey -Confirm:$false
+        Get-GatewayApiKey -Status Expired | Should -BeNullOrEmpty
+        (Get-GatewayApiKey -Name 'Orders connector').Status | Should -Be 'Active'
+    }
+
+    It 're-activates an expired key when its expiry moves' {
+        $null = New-GatewayApiKey -Name 'Lapsing key' -ValidFor P2D
+        Stop-TestDaemon $Daemon -Keep
+        $script:Daemon = Start-TestDaemon -Now '2026-12-20T12:00:00Z' -Paths $Daemon.Paths
+        (Get-GatewayApiKey -Name 'Lapsing key').Status | Should -Be 'Expired'
+        (Set-GatewayApiKey -Name 'Lapsing key' -ValidFor 30d -PassThru).Status | Should -Be 'Active'
+    }
+
+    It 'says clearly that the daemon is not running, and completion then offers nothing, silently' {
+        Stop-TestDaemon $Daemon -Keep
+        try {
+            $unreachable = { Get-GatewayApiKey } | Should -Throw -ErrorId 'DaemonUnreachable,Get-GatewayApiKey' -PassThru
+            $unreachable.CategoryInfo.Category | Should -Be 'ConnectionError'
+            $unreachable.Exception.Message | Should -Match 'Is the daemon running\?'
+            $line = 'Show-GatewayApiKey -Name Orders'
+            $Error.Clear()
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty
+        } finally {
+            $script:Daemon = Start-TestDaemon -Now '2026-12-20T12:00:00Z' -Paths $Daemon.Paths
+        }
+        (Get-GatewayApiKey -Name 'Orders connector').Name | Should -Be 'Orders connector'
+    }
+}

@@ -1,0 +1,175 @@
+# The module as shipped: its manifest, its exports, its help, and code that Windows PowerShell 5.1 can parse.
+
+BeforeDiscovery {
+    $moduleRoot = Join-Path $PSScriptRoot '../GatewayApiKeys'
+    $publicNames = (Get-ChildItem -Path (Join-Path $moduleRoot 'Public') -Filter '*.ps1').BaseName | Sort-Object
+    $sourceFiles = Get-ChildItem -Path $moduleRoot -Recurse -Include '*.ps1', '*.psm1' | ForEach-Object { @{ File = $_.FullName; Name = $_.Name } }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestDaemon.psm1') -Force
+    $moduleRoot = Join-Path $PSScriptRoot '../GatewayApiKeys'
+    $manifestPath = Join-Path $moduleRoot 'GatewayApiKeys.psd1'
+    $publicNames = (Get-ChildItem -Path (Join-Path $moduleRoot 'Public') -Filter '*.ps1').BaseName | Sort-Object
+    Import-TestedModule
+
+    <#
+    The constructs of PowerShell 6+ that Windows PowerShell 5.1 cannot run, found in a syntax tree:
+    ??, ??=, ?., ?[], ternary, && and ||, -AsHashtable, ConvertFrom-Json -Depth, ConvertTo-Json
+    without -Depth, and the `e and `u{} escapes (5.1 reads them as plain letters).
+    #>
+    function Find-PowerShell7Syntax {
+        param([Parameter(Mandatory)] [System.Management.Automation.Language.Ast] $Ast)
+        $found = New-Object System.Collections.Generic.List[string]
+        $nodes = $Ast.FindAll({ $true }, $true)
+        foreach ($node in $nodes) {
+            $kind = $node.GetType().Name
+            $line = $node.Extent.StartLineNumber
+            if ($kind -eq 'TernaryExpressionAst') { $found.Add("ternary operator (line $line)") }
+            if ($kind -eq 'PipelineChainAst') { $found.Add("&& or || (line $line)") }
+            if ($kind -eq 'BinaryExpressionAst' -and $node.Operator -eq 'QuestionQuestion') { $found.Add("?? (line $line)") }
+            if ($kind -eq 'AssignmentStatementAst' -and $node.Operator -eq 'QuestionQuestionEquals') { $found.Add("??= (line $line)") }
+            if ($kind -in 'MemberExpressionAst', 'InvokeMemberExpressionAst', 'IndexExpressionAst' -and $node.NullConditional) {
+                $found.Add("null-conditional access (line $line)")
+            }
+            if ($kind -eq 'CommandParameterAst' -and $node.ParameterName -eq 'AsHashtable') { $found.Add("-AsHashtable (line $line)") }
+            if ($kind -eq 'CommandAst') {
+                $command = $node.GetCommandName()
+                $parameters = @($node.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] } | ForEach-Object ParameterName)
+                if ($command -eq 'ConvertTo-Json' -and $parameters -notcontains 'Depth') { $found.Add("ConvertTo-Json without -Depth (line $line)") }
+                if ($command -eq 'ConvertFrom-Json' -and $parameters -contains 'Depth') { $found.Add("ConvertFrom-Json -Depth (line $line)") }
+            }
+            if ($kind -in 'StringConstantExpressionAst', 'ExpandableStringExpressionAst' -and
+                $node.StringConstantType -in 'DoubleQuoted', 'DoubleQuotedHereString' -and $node.Extent.Text -match '`(e|u\{)') {
+                $found.Add('`e or `u{} escape (line ' + $line + ')')
+            }
+        }
+        $found
+    }
+
+    function ConvertTo-SyntaxTree([string] $Text) {
+        $tokens = $null
+        $errors = $null
+        $tree = [System.Management.Automation.Language.Parser]::ParseInput($Text, [ref]$tokens, [ref]$errors)
+        $errors | Should -BeNullOrEmpty
+        $tree
+    }
+}
+
+Describe 'The manifest' {
+    It 'passes Test-ModuleManifest' {
+        { Test-ModuleManifest -Path $manifestPath -ErrorAction Stop } | Should -Not -Throw
+    }
+
+    It 'declares both editions, PowerShell 5.1, the format file and the DSC resource' {
+        $manifest = Import-PowerShellDataFile -Path $manifestPath
+        $manifest.CompatiblePSEditions | Should -Be 'Desktop', 'Core'
+        $manifest.PowerShellVersion | Should -Be '5.1'
+        $manifest.RootModule | Should -Be 'GatewayApiKeys.psm1'
+        $manifest.FormatsToProcess | Should -Be 'GatewayApiKeys.format.ps1xml'
+        Join-Path $moduleRoot $manifest.FormatsToProcess | Should -Exist
+        $manifest.DscResourcesToExport | Should -Be 'GatewayApiKey'
+    }
+
+    It 'exports exactly the functions of Public/, listed without wildcards, and nothing else' {
+        $manifest = Import-PowerShellDataFile -Path $manifestPath
+        $manifest.FunctionsToExport | Should -Not -Match '[*?]'
+        @($manifest.FunctionsToExport | Sort-Object) | Should -Be $publicNames
+        $manifest.CmdletsToExport | Should -BeNullOrEmpty
+        $manifest.AliasesToExport | Should -BeNullOrEmpty
+        $manifest.VariablesToExport | Should -BeNullOrEmpty
+        @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
+        $publicNames | Should -Be @(
+            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
+            'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey')
+    }
+
+    It 'uses approved verbs only' {
+        $approved = (Get-Verb).Verb
+        foreach ($name in $publicNames) { $approved | Should -Contain ($name -split '-')[0] }
+    }
+
+    It 'supports -WhatIf and -Confirm on every command that changes state' {
+        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey') {
+            (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf' -Because $name
+            (Get-Command $name).Parameters.Keys | Should -Contain 'Confirm' -Because $name
+        }
+    }
+
+    It 'binds -Name from the pipeline by property name on every command that takes a key' {
+        foreach ($name in 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Show-GatewayApiKey', 'Copy-GatewayApiKey', 'New-GatewayApiKey') {
+            $attribute = (Get-Command $name).Parameters['Name'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+            $attribute.ValueFromPipelineByPropertyName | Should -BeTrue -Because $name
+        }
+    }
+
+    It 'ships about_GatewayApiKeys' {
+        $about = Join-Path $moduleRoot 'en-US/about_GatewayApiKeys.help.txt'
+        $about | Should -Exist
+        $text = Get-Content -Raw $about
+        $text | Should -Match 'about_GatewayApiKeys'
+        foreach ($name in $publicNames) { $text | Should -Match $name }
+    }
+}
+
+Describe 'Help of <_>' -ForEach $publicNames {
+    BeforeAll {
+        $help = Get-Help -Name $_ -Full
+        $command = Get-Command -Name $_
+    }
+
+    It 'has a synopsis of its own' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -Match ([regex]::Escape($_) + ' ')   # not the generated syntax line
+    }
+
+    It 'has at least one example with code' {
+        @($help.Examples.Example).Count | Should -BeGreaterThan 0
+        $help.Examples.Example[0].Code | Should -Not -BeNullOrEmpty
+    }
+
+    It 'describes every parameter' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters + 'First', 'Skip', 'IncludeTotalCount'
+        foreach ($parameter in $command.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $described = $help.Parameters.Parameter | Where-Object Name -EQ $parameter
+            ($described.Description.Text -join '') | Should -Not -BeNullOrEmpty -Because "-$parameter"
+        }
+    }
+}
+
+Describe 'Windows PowerShell 5.1 syntax in <Name>' -ForEach $sourceFiles {
+    It 'parses without errors and uses nothing 5.1 lacks' {
+        $tree = ConvertTo-SyntaxTree (Get-Content -Raw -Path $File)
+        Find-PowerShell7Syntax $tree | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Windows PowerShell 5.1 syntax in the format file''s script blocks' {
+    It 'parses every script block and finds nothing 5.1 lacks' {
+        $format = [xml](Get-Content -Raw (Join-Path $moduleRoot 'GatewayApiKeys.format.ps1xml'))
+        $blocks = $format.SelectNodes('//ScriptBlock')
+        $blocks.Count | Should -BeGreaterThan 2
+        foreach ($block in $blocks) { Find-PowerShell7Syntax (ConvertTo-SyntaxTree $block.InnerText) | Should -BeNullOrEmpty }
+    }
+}
+
+Describe 'The 5.1 syntax check itself' {
+    It 'finds <Why>' -TestCases @(
+        @{ Why = '??'; Code = '$a = $b ?? 1' }
+        @{ Why = '??='; Code = '$a ??= 1' }
+        @{ Why = '?.'; Code = '${a}?.Name' }
+        @{ Why = 'ternary'; Code = '$a = $b ? 1 : 2' }
+        @{ Why = '&&'; Code = 'Get-Item x && Get-Item y' }
+        @{ Why = '||'; Code = 'Get-Item x || Get-Item y' }
+        @{ Why = '-AsHashtable'; Code = '$a = ConvertFrom-Json -Depth 3 -AsHashtable $t' }
+        @{ Why = 'ConvertTo-Json without -Depth'; Code = 'ConvertTo-Json -InputObject $a' }
+        @{ Why = '`e escape'; Code = '"`e[31m"' }
+    ) {
+        Find-PowerShell7Syntax (ConvertTo-SyntaxTree $Code) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'finds nothing in 5.1 code' {
+        Find-PowerShell7Syntax (ConvertTo-SyntaxTree '$a = if ($b) { 1 } else { 2 }; ConvertTo-Json -InputObject $a -Depth 4; "$([char]27)[31m"') |
+            Should -BeNullOrEmpty
+    }
+}

@@ -1,0 +1,426 @@
+# The module without a daemon: Invoke-GatewayRpc mocked, framing over in-memory streams, the
+# format view rendered from hand-made objects.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestDaemon.psm1') -Force
+    Import-TestedModule
+
+    # What the daemon answers for a key (ApiKeyInfo), parsed from JSON as the module parses it.
+    function New-KeyInfo {
+        param(
+            [string] $Name = 'Unit key',
+            [string] $ExpiresOn = '2027-01-02',
+            [int] $DaysLeft = 36,
+            [string] $Status = 'Active',
+            [string] $Color = 'Green',
+            [string] $LastUsedAt = $null
+        )
+        $lastUsed = 'null'
+        if ($LastUsedAt) { $lastUsed = """$LastUsedAt""" }
+        ConvertFrom-Json @"
+{"name":"$Name","description":"unit","createdAt":"2026-11-27T10:00:00.000Z","updatedAt":"2026-11-27T11:00:00.000Z",
+ "expiresOn":"$ExpiresOn","lastUsedAt":$lastUsed,"status":"$Status","color":"$Color","daysLeft":$DaysLeft,"hint":"gwk_AbCd"}
+"@
+    }
+
+    # In-memory stand-ins for the daemon's end of the pipe: TrickleStream answers with the bytes it
+    # is given, at most three per read as a pipe may, and keeps what is written to it in Sent;
+    # SilentStream takes requests and never answers.
+    if (-not ('GatewayTest.TrickleStream' -as [type])) {
+        Add-Type -TypeDefinition @'
+namespace GatewayTest {
+    using System.IO;
+    using System.Threading;
+    using System.Threading.Tasks;
+    public class TrickleStream : MemoryStream {
+        public readonly MemoryStream Sent = new MemoryStream();
+        public TrickleStream(byte[] answer) : base(answer) { }
+        public override int Read(byte[] buffer, int offset, int count) { return base.Read(buffer, offset, System.Math.Min(count, 3)); }
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken token) {
+            return Task.FromResult(Read(buffer, offset, count));
+        }
+        public override void Write(byte[] buffer, int offset, int count) { Sent.Write(buffer, offset, count); }
+    }
+    public class SilentStream : MemoryStream {
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken token) {
+            return new TaskCompletionSource<int>().Task;
+        }
+    }
+}
+'@
+    }
+
+    # A connection as Open-GatewayStream makes it, over one of the streams above.
+    function New-TestConnection([System.IO.Stream] $Stream, [int] $BufferSize = 65536, [int] $NextId = 1) {
+        @{ Pipe = 'test'; Stream = $Stream; Buffer = [byte[]]::new($BufferSize); Count = 0; NextId = $NextId; TimeoutMilliseconds = 300; Hello = $null }
+    }
+
+    # One request and its answer over such a connection, by the module's own framing.
+    function Invoke-TestExchange([hashtable] $Connection, [string] $Method = 'daemon.status', [hashtable] $Params = @{}) {
+        InModuleScope GatewayApiKeys -Parameters @{ Connection = $Connection; Method = $Method; Params = $Params } {
+            param($Connection, $Method, $Params)
+            Invoke-GatewayExchange $Connection $Method $Params
+        }
+    }
+
+    # Frames as the daemon writes them: Content-Length counts the UTF-8 bytes of each body.
+    function New-FrameBytes([string[]] $Body) {
+        $utf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
+        $bytes = New-Object System.Collections.Generic.List[byte]
+        foreach ($one in $Body) {
+            $encoded = $utf8.GetBytes($one)
+            $bytes.AddRange([System.Text.Encoding]::ASCII.GetBytes("Content-Length: $($encoded.Length)`r`n`r`n"))
+            $bytes.AddRange($encoded)
+        }
+        $bytes.ToArray()
+    }
+}
+
+Describe 'Requests the cmdlets send (Invoke-GatewayRpc mocked)' {
+    BeforeEach {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ items = @(); total = 0 } } -ParameterFilter { $Method -eq 'apiKey.list' }
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { New-KeyInfo -Name $Params.name } -ParameterFilter { $Method -in 'apiKey.get', 'apiKey.update' }
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc {
+            $info = New-KeyInfo -Name $Params.name
+            Add-Member -InputObject $info -NotePropertyName key -NotePropertyValue ('gwk_' + 'A' * 49) -PassThru
+        } -ParameterFilter { $Method -eq 'apiKey.create' }
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ authenticated = $false; reason = 'Unknown' } } -ParameterFilter { $Method -eq 'apiKey.verify' }
+    }
+
+    It 'Get-GatewayApiKey turns every filter into apiKey.list params, in the daemon''s spelling' {
+        Get-GatewayApiKey -Name 'Ord*' -Status expired, Active, EXPIRED -SortBy LastUsed -Descending -AsOf '2027-01-02T23:30:00' -Skip 5 -First 10
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Method -eq 'apiKey.list' -and $Params.name -eq 'Ord*' -and ($Params.status -join ',') -ceq 'Active,Expired' -and
+            $Params.sortBy -ceq 'lastUsedAt' -and $Params.descending -eq $true -and $Params.asOf -eq '2027-01-02' -and
+            $Params.offset -eq 5 -and $Params.limit -eq 10 -and $Params.Count -eq 7
+        }
+    }
+
+    It 'Get-GatewayApiKey without -Name lists everything, with no params' {
+        Get-GatewayApiKey
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.list' -and $Params.Count -eq 0 }
+    }
+
+    It 'Get-GatewayApiKey -Name without wildcards is one apiKey.get per name' {
+        $keys = Get-GatewayApiKey -Name 'One key', 'Two key'
+        $keys.Name | Should -Be 'One key', 'Two key'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 2 -Exactly -ParameterFilter { $Method -eq 'apiKey.get' }
+    }
+
+    It 'New-GatewayApiKey sends -ValidFor <ValidFor> as <Sent>' -TestCases @(
+        @{ ValidFor = '7d'; Sent = 'P7D' }
+        @{ ValidFor = '1Y'; Sent = 'P1Y' }
+        @{ ValidFor = '180D'; Sent = 'P180D' }
+        @{ ValidFor = 'p1y2m'; Sent = 'P1Y2M' }
+        @{ ValidFor = 'P3W'; Sent = 'P3W' }
+    ) {
+        $null = New-GatewayApiKey -Name 'Unit key' -ValidFor $ValidFor
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Method -eq 'apiKey.create' -and $Params.validFor -ceq $Sent -and -not $Params.Contains('expiresOn')
+        }
+    }
+
+    It 'New-GatewayApiKey sends -ExpiresOn as YYYY-MM-DD in any culture, and no expiry when none is given' {
+        $saved = [System.Globalization.CultureInfo]::CurrentCulture
+        try {
+            [System.Globalization.CultureInfo]::CurrentCulture = 'ar-SA'   # Hijri calendar, Arabic digits
+            $null = New-GatewayApiKey -Name 'Unit key' -ExpiresOn ([datetime]::new(2027, 3, 31, 23, 59, 0))
+        } finally {
+            [System.Globalization.CultureInfo]::CurrentCulture = $saved
+        }
+        $null = New-GatewayApiKey -Name 'Unit key two'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Params.expiresOn -ceq '2027-03-31' }
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Params.name -eq 'Unit key two' -and $Params.Count -eq 1 }
+    }
+
+    It 'New-GatewayApiKey returns the value as a SecureString, or as text with -AsPlainText' {
+        $secure = New-GatewayApiKey -Name 'Unit key'
+        $secure.Key | Should -BeOfType [System.Security.SecureString]
+        [System.Net.NetworkCredential]::new('', $secure.Key).Password | Should -Be ('gwk_' + 'A' * 49)
+        (New-GatewayApiKey -Name 'Unit key' -AsPlainText).Key | Should -Be ('gwk_' + 'A' * 49)
+    }
+
+    It 'Set-GatewayApiKey sends only what it is given' {
+        Set-GatewayApiKey -Name 'Unit key' -Description ''
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Method -eq 'apiKey.update' -and $Params.Count -eq 2 -and $Params.description -eq ''
+        }
+        Set-GatewayApiKey -Name 'Unit key' -NewName 'Unit key 2' -ValidFor 30d
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Params.Count -eq 3 -and $Params.newName -eq 'Unit key 2' -and $Params.validFor -eq 'P30D'
+        }
+    }
+
+    It 'Test-GatewayApiKey sends the clear value of a SecureString and answers $false with the reason' {
+        $secure = ConvertTo-SecureString -String 'gwk_secret' -AsPlainText -Force
+        Test-GatewayApiKey -Key $secure | Should -BeFalse
+        (Test-GatewayApiKey -Key $secure -Detailed).Reason | Should -Be 'Unknown'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 2 -Exactly -ParameterFilter { $Params.key -ceq 'gwk_secret' }
+    }
+
+    It 'accepts a name of 100 characters as the daemon counts them (code points), even when longer in UTF-16' {
+        $astral = [char]::ConvertFromUtf32(0x1F511) * 100
+        $astral.Length | Should -Be 200
+        $null = New-GatewayApiKey -Name $astral
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.create' }
+    }
+}
+
+Describe 'Parameter validation mirrors the schema: no round trip for a mistake' {
+    BeforeAll {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { throw 'no request may be sent' }
+    }
+
+    It '<Command> refuses <Why>' -TestCases @(
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name of 2 characters'; Splat = @{ Name = 'ab' }; Message = 'at least 3 characters' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name of 101 characters'; Splat = @{ Name = 'n' * 101 }; Message = 'at most 100 characters' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with leading white space'; Splat = @{ Name = ' Leading' }; Message = 'white space' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with trailing white space'; Splat = @{ Name = "Trailing$([char]0x00A0)" }; Message = 'white space' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with a control character'; Splat = @{ Name = "Tab`there" }; Message = 'control characters' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with an unpaired surrogate'; Splat = @{ Name = "Half$([char]0xD83D)key" }; Message = 'control characters' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description of 4001 characters'; Splat = @{ Name = 'Unit key'; Description = 'd' * 4001 }; Message = 'at most 4000' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description with NUL'; Splat = @{ Name = 'Unit key'; Description = "a$([char]0)b" }; Message = 'NUL' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2d (not a preset)'; Splat = @{ Name = 'Unit key'; ValidFor = '2d' }; Message = 'not a validity' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P1H (not a date duration)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P1H' }; Message = 'not a validity' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P (no amount)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P' }; Message = 'not a validity' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName of 2 characters'; Splat = @{ Name = 'Unit key'; NewName = 'ab' }; Message = 'at least 3' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a description of 4001 characters'; Splat = @{ Name = 'Unit key'; Description = 'd' * 4001 }; Message = 'at most 4000' }
+        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name of 2 characters'; Splat = @{ Name = 'ab'; Force = $true }; Message = 'at least 3' }
+        @{ Command = 'Show-GatewayApiKey'; Why = 'a name of 101 characters'; Splat = @{ Name = 'n' * 101 }; Message = 'at most 100' }
+        @{ Command = 'Copy-GatewayApiKey'; Why = 'a name of 2 characters'; Splat = @{ Name = 'ab' }; Message = 'at least 3' }
+        @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown status'; Splat = @{ Status = 'Soon' }; Message = 'Soon' }
+        @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown sort column'; Splat = @{ SortBy = 'Hint' }; Message = 'Hint' }
+    ) {
+        $failed = { & $Command @Splat } | Should -Throw -ErrorId "ParameterArgumentValidationError,$Command" -PassThru
+        $failed.Exception.Message | Should -Match ([regex]::Escape($Message))
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+
+    It 'refuses -ExpiresOn together with -ValidFor' {
+        { New-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d } | Should -Throw -ErrorId 'AmbiguousParameterSet,New-GatewayApiKey'
+        { Set-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d } | Should -Throw -ErrorId 'AmbiguousParameterSet,Set-GatewayApiKey'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+}
+
+BeforeDiscovery {
+    $errorCodes = (Get-Content -Raw (Join-Path $PSScriptRoot '../../schemas/defs.json') | ConvertFrom-Json).'$defs'.ErrorCode.enum
+}
+
+Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message intact' {
+    BeforeAll {
+        $expectedCategory = @{
+            Unauthenticated = 'PermissionDenied'; Forbidden = 'PermissionDenied'; NameTaken = 'ResourceExists'
+            KeyNotFound = 'ObjectNotFound'; Internal = 'NotSpecified'
+        }
+    }
+
+    It 'knows the 13 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
+        $Count | Should -Be 13
+    }
+
+    It 'maps <_> from the daemon to ErrorId <_> and its category' -ForEach $errorCodes {
+        $code = $_
+        $rpcError = ConvertFrom-Json "{""code"":-32000,""message"":""Message of $code."",""data"":{""code"":""$code"",""field"":""name""}}"
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc {
+            throw (& (Get-Module GatewayApiKeys) { param($e, $t) ConvertFrom-GatewayRpcError -RpcError $e -TargetObject $t } $rpcError $Params.name)
+        }
+        $category = $expectedCategory[$code]
+        if (-not $category) { $category = 'InvalidArgument' }
+
+        $errors = $null
+        try {
+            'First key', 'Second key' | Remove-GatewayApiKey -Force -ErrorVariable errors -ErrorAction SilentlyContinue
+        } catch {
+            $errors = @($_)
+        }
+        # -ErrorVariable also holds what the module caught on the way; the cmdlet's own errors end in its name.
+        $written = @($errors | Where-Object FullyQualifiedErrorId -EQ "$code,Remove-GatewayApiKey")
+        $calls = 2
+        if ($code -in 'Unauthenticated', 'Forbidden') { $calls = 1 }
+        $written.Count | Should -Be $calls
+        $written = $written[0]
+        $written.CategoryInfo.Category | Should -Be $category
+        $written.Exception.Message | Should -Be "Message of $code."
+        $written.Exception.Data['Field'] | Should -Be 'name'
+        $written.TargetObject | Should -Be 'First key'
+        # A refused session ends the command; a problem with one key does not stop the next.
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times $calls -Exactly
+    }
+
+    It 'keeps the JSON-RPC number of an error without a code: JsonRpc-32601' {
+        $record = InModuleScope GatewayApiKeys { ConvertFrom-GatewayRpcError -RpcError (ConvertFrom-Json '{"code":-32601,"message":"Unhandled method x"}') }
+        $record.FullyQualifiedErrorId | Should -Be 'JsonRpc-32601'
+        $record.Exception.Message | Should -Be 'Unhandled method x'
+    }
+}
+
+Describe 'Framing (Content-Length, UTF-8 bytes, short reads)' {
+    It 'writes Content-Length as the UTF-8 byte count of the body' {
+        $stream = [GatewayTest.TrickleStream]::new((New-FrameBytes '{"jsonrpc":"2.0","id":7,"result":{}}'))
+        $connection = New-TestConnection -Stream $stream -NextId 7
+        $null = Invoke-TestExchange $connection 'apiKey.create' @{ name = "Clé 🔑 ünïcödé" }
+        $sent = $stream.Sent.ToArray()
+        $text = [System.Text.Encoding]::UTF8.GetString($sent)
+        $header = [regex]::Match($text, "^Content-Length: (\d+)`r`n`r`n")
+        $header.Success | Should -BeTrue
+        $headerLength = [System.Text.Encoding]::UTF8.GetByteCount($header.Value)
+        [int]$header.Groups[1].Value | Should -Be ($sent.Length - $headerLength)
+        $request = [System.Text.Encoding]::UTF8.GetString($sent, $headerLength, $sent.Length - $headerLength) | ConvertFrom-Json
+        $request.jsonrpc | Should -Be '2.0'
+        $request.id | Should -Be 7
+        $request.method | Should -Be 'apiKey.create'
+        $request.params.name | Should -Be "Clé 🔑 ünïcödé"
+        $connection.NextId | Should -Be 8
+        $connection.Sent | Should -BeTrue
+    }
+
+    It 'reads answers that arrive a few bytes at a time, multi-byte characters split, two frames back to back' {
+        $bytes = New-FrameBytes '{"jsonrpc":"2.0","id":1,"result":{"name":"Ключ 🔑 one"}}', '{"jsonrpc":"2.0","id":2,"result":{"name":"2026-01-01T00:00:00Z"}}'
+        # A small buffer, so that it has to grow to hold a frame.
+        $connection = New-TestConnection -Stream ([GatewayTest.TrickleStream]::new($bytes)) -BufferSize 64
+        $results = (Invoke-TestExchange $connection 'apiKey.get' @{ name = 'one' }).result, (Invoke-TestExchange $connection 'apiKey.get' @{ name = 'two' }).result
+        $results[0].name | Should -Be 'Ключ 🔑 one'
+        # A name that looks like an instant stays the text it is.
+        $results[1].name | Should -BeOfType [string]
+        $results[1].name | Should -Be '2026-01-01T00:00:00Z'
+    }
+
+    It 'refuses <Why> as DaemonProtocolError' -TestCases @(
+        @{ Why = 'a frame without Content-Length'; Text = "Content-Type: x`r`n`r`n{}" }
+        @{ Why = 'a header section over 4 KiB'; Text = 'X' * 5000 }
+        @{ Why = 'an answer to another request'; Text = "Content-Length: 36`r`n`r`n" + '{"jsonrpc":"2.0","id":9,"result":{}}' }
+    ) {
+        $connection = New-TestConnection -Stream ([GatewayTest.TrickleStream]::new([System.Text.Encoding]::ASCII.GetBytes($Text)))
+        $failed = { Invoke-TestExchange $connection } | Should -Throw -ErrorId 'DaemonProtocolError' -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'ProtocolError'
+    }
+
+    It 'turns a connection closed in mid-frame into DaemonConnectionLost and drops the connection' {
+        $partial = [System.Text.Encoding]::ASCII.GetBytes("Content-Length: 50`r`n`r`n{""jsonrpc""")
+        $connection = New-TestConnection -Stream ([GatewayTest.TrickleStream]::new($partial))
+        $failed = {
+            InModuleScope GatewayApiKeys -Parameters @{ Connection = $connection } {
+                param($Connection)
+                $script:GatewayConnection = $Connection
+                Invoke-GatewayRpc -Method 'daemon.status'
+            }
+        } | Should -Throw -ErrorId 'DaemonConnectionLost' -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $failed.Exception.Message | Should -Be "The connection to the gateway-apikeys daemon at 'test' was lost: The daemon closed the connection."
+        InModuleScope GatewayApiKeys { $script:GatewayConnection } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'A daemon that does not answer' {
+    It 'is DaemonTimeout after the timeout, on a pipe (asynchronous read)' {
+        $connection = New-TestConnection -Stream ([GatewayTest.SilentStream]::new())
+        $failed = { Invoke-TestExchange $connection } | Should -Throw -ErrorId 'DaemonTimeout' -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $failed.Exception.Message | Should -Be "The gateway-apikeys daemon at 'test' did not answer within 300 ms."
+    }
+
+    It 'is DaemonTimeout after the timeout, on a socket (blocking read with ReadTimeout)' -Skip:$IsWindows {
+        # A listener that accepts and never says a word.
+        $path = "/tmp/gwk-silent-$PID.sock"
+        $listener = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $listener.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new($path))
+            $listener.Listen(1)
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $failed = { Connect-GatewayApiKeyService -Pipe $path -Token (ConvertTo-TestSecureString 'any') -TimeoutSec 1 } |
+                Should -Throw -ErrorId 'DaemonTimeout,Connect-GatewayApiKeyService' -PassThru
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+            $failed.Exception.Message | Should -Match 'did not answer within 1000 ms'
+        } finally {
+            $listener.Dispose()
+            Remove-Item -Path $path -ErrorAction Ignore
+        }
+    }
+}
+
+Describe 'Output objects' {
+    It 'has [datetime] dates: instants in local time, the expiry a date, LastUsed $null when never used' {
+        $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo -LastUsedAt '2026-11-28T09:30:15.250Z') } {
+            param($Info)
+            ConvertTo-GatewayApiKeyObject $Info
+        }
+        $key.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
+        $key.ExpiresOn | Should -Be ([datetime]'2027-01-02')
+        $key.LastUsed.Kind | Should -Be 'Local'
+        $key.LastUsed.ToUniversalTime() | Should -Be ([datetime]::new(2026, 11, 28, 9, 30, 15, 250, [System.DateTimeKind]::Utc))
+        $key.Created.ToUniversalTime() | Should -Be ([datetime]::new(2026, 11, 27, 10, 0, 0, [System.DateTimeKind]::Utc))
+        $key.DaysLeft | Should -BeOfType [int]
+        $never = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo) } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
+        $never.LastUsed | Should -BeNullOrEmpty
+    }
+
+    It 'takes instants that PowerShell 7 before 7.5 has already read as UTC [datetime] values' {
+        $info = New-KeyInfo -LastUsedAt '2026-11-28T09:30:00Z'
+        $info.lastUsedAt = [datetime]::new(2026, 11, 28, 9, 30, 0, [System.DateTimeKind]::Utc)
+        $info.createdAt = [datetime]::new(2026, 11, 27, 10, 0, 0, [System.DateTimeKind]::Utc)
+        $key = InModuleScope GatewayApiKeys -Parameters @{ Info = $info } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
+        $key.LastUsed.Kind | Should -Be 'Local'
+        $key.LastUsed.ToUniversalTime() | Should -Be ([datetime]::new(2026, 11, 28, 9, 30, 0, [System.DateTimeKind]::Utc))
+        $key.Created.ToUniversalTime() | Should -Be ([datetime]::new(2026, 11, 27, 10, 0, 0, [System.DateTimeKind]::Utc))
+    }
+}
+
+Describe 'The key table (format view)' {
+    BeforeAll {
+        $keys = InModuleScope GatewayApiKeys -Parameters @{ Infos = @(
+                (New-KeyInfo -Name 'Green key' -Status Active -Color Green -DaysLeft 40)
+                (New-KeyInfo -Name 'Orange key' -Status Expiring -Color Orange -DaysLeft 10)
+                (New-KeyInfo -Name 'Soon key' -Status ExpiresSoon -Color Red -DaysLeft 2)
+                (New-KeyInfo -Name 'Red key' -Status Expired -Color Red -DaysLeft -3 -LastUsedAt '2026-11-20T08:05:00Z')) } {
+            param($Infos)
+            foreach ($info in $Infos) { ConvertTo-GatewayApiKeyObject $info }
+        }
+        $savedRendering = $PSStyle.OutputRendering
+        $savedNoColor = $env:NO_COLOR
+    }
+    AfterEach {
+        $PSStyle.OutputRendering = $savedRendering
+        $env:NO_COLOR = $savedNoColor
+    }
+
+    It 'shows name, expiry, days left, last use and hint, Status last' {
+        $PSStyle.OutputRendering = 'PlainText'
+        $lines = ($keys | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match '\S' }
+        $lines[0] | Should -Match '^Name\s+ExpiresOn\s+DaysLeft\s+LastUsed\s+Hint\s+Status$'
+        $lines[2] | Should -Match '^Green key\s+2027-01-02\s+40 never\s+gwk_AbCd Active$'
+        $lines[5] | Should -Match ('^Red key\s+2027-01-02\s+-3 ' + (Get-Date '2026-11-20T08:05:00Z').ToString('yyyy-MM-dd HH:mm') + ' gwk_AbCd Expired$')
+    }
+
+    It 'colours Status red, orange and green with $PSStyle' {
+        $PSStyle.OutputRendering = 'Ansi'
+        $text = $keys | Out-String -Width 120
+        $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.Green)Active$($PSStyle.Reset)"))
+        $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.FromRgb(255, 140, 0))Expiring$($PSStyle.Reset)"))
+        $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.Red)ExpiresSoon$($PSStyle.Reset)"))
+        $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.Red)Expired$($PSStyle.Reset)"))
+    }
+
+    It 'has no colour at all when <Why>' -TestCases @(
+        @{ Why = 'NO_COLOR is set'; Rendering = 'Ansi'; NoColor = '1' }
+        @{ Why = 'output is plain text (redirected)'; Rendering = 'PlainText'; NoColor = $null }
+    ) {
+        $PSStyle.OutputRendering = $Rendering
+        $env:NO_COLOR = $NoColor
+        # The rows; PowerShell itself may still colour the header when it renders ANSI.
+        $rows = ($keys | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match 'gwk_AbCd' }
+        @($rows).Count | Should -Be 4
+        $rows | Should -Not -Match ([char]27)
+        $rows[3] | Should -Match 'Red key.* Expired$'
+    }
+
+    It 'falls back, without $PSStyle (Windows PowerShell 5.1), to plain text when output is redirected' {
+        [Console]::IsOutputRedirected | Should -BeTrue -Because 'the suite runs with redirected output'
+        $format = [xml](Get-Content -Raw (Join-Path $PSScriptRoot '../GatewayApiKeys/GatewayApiKeys.format.ps1xml'))
+        $statusCell = [scriptblock]::Create(($format.Configuration.ViewDefinitions.View[0].TableControl.TableRowEntries.TableRowEntry.TableColumnItems.TableColumnItem)[-1].ScriptBlock)
+        $PSStyle.OutputRendering = 'Ansi'
+        $env:NO_COLOR = $null
+        $cell = & { $PSStyle = $null; $keys[3] | ForEach-Object $statusCell }
+        $cell | Should -Be 'Expired'
+    }
+}

@@ -1,0 +1,101 @@
+# Starts and stops a real gateway-apikeys daemon (dist/cli.js) for the Pester suites: a temp data
+# dir, a short socket path (Unix socket paths are limited to 107 bytes), a fixed start instant.
+
+Set-StrictMode -Version 3.0
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+
+function Get-TestNode {
+    if ($env:GATEWAY_TEST_NODE) { return $env:GATEWAY_TEST_NODE }
+    'node'
+}
+
+function New-TestDaemonPaths {
+    <# A data dir and a pipe that no other suite uses. #>
+    $id = [guid]::NewGuid().ToString('N').Substring(0, 10)
+    $dataDirectory = Join-Path ([System.IO.Path]::GetTempPath()) "gwk-pester-$id"
+    if ($IsWindows) { $pipe = "\\.\pipe\gwk-pester-$id" } else { $pipe = "/tmp/gwk-$id.sock" }
+    [pscustomobject]@{ DataDirectory = $dataDirectory; Pipe = $pipe }
+}
+
+function Start-TestDaemon {
+    <#
+    Starts `node dist/cli.js serve` and waits for its "is serving" line. -Now starts the daemon's
+    clock at that instant (GATEWAY_APIKEYS_NOW); -Paths reuses another daemon's data dir and pipe.
+    #>
+    param(
+        [string] $Now = '2026-11-27T12:00:00Z',
+        [object] $Paths = (New-TestDaemonPaths)
+    )
+    $null = New-Item -ItemType Directory -Force -Path (Join-Path ([System.IO.Path]::GetTempPath()) 'gwk-pester-logs')
+    $log = Join-Path ([System.IO.Path]::GetTempPath()) ("gwk-pester-logs/" + [guid]::NewGuid().ToString('N'))
+    $previousNow = $env:GATEWAY_APIKEYS_NOW
+    $env:GATEWAY_APIKEYS_NOW = $Now
+    try {
+        $process = Start-Process -FilePath (Get-TestNode) -PassThru -NoNewWindow `
+            -ArgumentList @((Join-Path $script:RepoRoot 'dist/cli.js'), 'serve', '--data-dir', $Paths.DataDirectory,
+                '--pipe', $Paths.Pipe, '--time-zone', 'UTC', '--log-level', 'warn') `
+            -RedirectStandardOutput "$log.out" -RedirectStandardError "$log.err"
+    } finally {
+        $env:GATEWAY_APIKEYS_NOW = $previousNow
+    }
+    $deadline = [datetime]::UtcNow.AddSeconds(30)
+    while (-not ((Test-Path "$log.out") -and (Get-Content -Raw "$log.out") -match 'is serving')) {
+        if ($process.HasExited -or [datetime]::UtcNow -gt $deadline) {
+            throw "The test daemon did not start: $(Get-Content -Raw "$log.err" -ErrorAction Ignore)"
+        }
+        Start-Sleep -Milliseconds 50
+    }
+    [pscustomobject]@{
+        Process       = $process
+        Pipe          = $Paths.Pipe
+        DataDirectory = $Paths.DataDirectory
+        Paths         = $Paths
+        AdminToken    = (Get-Content -Raw (Join-Path $Paths.DataDirectory 'admin.token')).Trim()
+        GatewayToken  = (Get-Content -Raw (Join-Path $Paths.DataDirectory 'gateway.token')).Trim()
+        Log           = $log
+    }
+}
+
+function Stop-TestDaemon {
+    <# SIGTERM (the daemon's clean stop) where there are signals; waits until it has exited. -Keep leaves the data dir. #>
+    param([Parameter(Mandatory)] [object] $Daemon, [switch] $Keep)
+    if (-not $Daemon.Process.HasExited) {
+        if ($IsWindows) { $Daemon.Process.Kill() } else { & kill -s TERM $Daemon.Process.Id }
+        if (-not $Daemon.Process.WaitForExit(15000)) { $Daemon.Process.Kill() }
+    }
+    if (-not $Keep) {
+        Remove-Item -Recurse -Force -Path $Daemon.DataDirectory -ErrorAction Ignore
+        Remove-Item -Force -Path "$($Daemon.Log).out", "$($Daemon.Log).err" -ErrorAction Ignore
+    }
+}
+
+function ConvertTo-TestSecureString {
+    param([Parameter(Mandatory)] [string] $Text)
+    ConvertTo-SecureString -String $Text -AsPlainText -Force
+}
+
+function Import-TestedModule {
+    <# A fresh copy of the module under test, so that no connection or setting carries over. #>
+    Import-Module (Join-Path $script:RepoRoot 'powershell/GatewayApiKeys/GatewayApiKeys.psd1') -Force -Global
+}
+
+function Invoke-TestAuthenticate {
+    <#
+    connector.authenticate with the gateway token on a connection of its own, as the gateway would:
+    the one call that records a key's last use.
+    #>
+    param([Parameter(Mandatory)] [object] $Daemon, [Parameter(Mandatory)] [string] $Key)
+    InModuleScope GatewayApiKeys -Parameters @{ Daemon = $Daemon; Key = $Key } {
+        param($Daemon, $Key)
+        $connection = Open-GatewayStream -Pipe $Daemon.Pipe -TimeoutMilliseconds 5000
+        try {
+            $null = Invoke-GatewayExchange -Connection $connection -Method 'session.hello' -Params @{ token = $Daemon.GatewayToken }
+            (Invoke-GatewayExchange -Connection $connection -Method 'connector.authenticate' -Params @{ key = $Key; connectorId = 'pester' }).result
+        } finally {
+            Close-GatewayStream $connection
+        }
+    }
+}
+
+Export-ModuleMember -Function Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate
