@@ -142,6 +142,11 @@ Describe 'Windows PowerShell 5.1 syntax in <Name>' -ForEach $sourceFiles {
         $tree = ConvertTo-SyntaxTree (Get-Content -Raw -Path $File)
         Find-PowerShell7Syntax $tree | Should -BeNullOrEmpty
     }
+
+    It 'is plain ASCII, which 5.1 reads the same without a byte-order mark' {
+        $bytes = [System.IO.File]::ReadAllBytes($File)
+        @($bytes | Where-Object { $_ -gt 127 }).Count | Should -Be 0
+    }
 }
 
 Describe 'Windows PowerShell 5.1 syntax in the format file''s script blocks' {

@@ -1,4 +1,4 @@
-# The module without a daemon: Invoke-GatewayRpc mocked, framing over in-memory streams, the
+﻿# The module without a daemon: Invoke-GatewayRpc mocked, framing over in-memory streams, the
 # format view rendered from hand-made objects.
 
 BeforeAll {

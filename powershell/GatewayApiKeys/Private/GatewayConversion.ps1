@@ -34,7 +34,7 @@ function ConvertTo-GatewayDate {
 function ConvertTo-GatewayValidFor {
     <#
     -ValidFor as the ISO 8601 date duration the daemon takes: the presets 7d, 30d, 60d, 90d, 180d
-    and 1y, or a duration such as P6M (DESIGN §3). Throws for anything else, so that parameter
+    and 1y, or a duration such as P6M (DESIGN section 3). Throws for anything else, so that parameter
     validation rejects it before a round trip.
     #>
     param([Parameter(Mandatory)] [string] $ValidFor)
@@ -45,7 +45,7 @@ function ConvertTo-GatewayValidFor {
     throw "'$ValidFor' is not a validity: use 7d, 30d, 60d, 90d, 180d or 1y, or an ISO 8601 date duration such as P6M or P2W."
 }
 
-# The presets a UI offers (DESIGN §3), as typed at a prompt and as sent.
+# The presets a UI offers (DESIGN section 3), as typed at a prompt and as sent.
 $script:GatewayValidForPresets = [ordered]@{
     '7d'   = 'P7D'
     '30d'  = 'P30D'
@@ -78,7 +78,7 @@ function ConvertTo-GatewayKeyValue {
 }
 
 function ConvertTo-GatewaySessionInfo {
-    <# What session.hello told about a connection, as the properties Connect- and Get-…ServiceStatus show. #>
+    <# What session.hello told about a connection, as the properties Connect- and Get-...ServiceStatus show. #>
     param([Parameter(Mandatory)] [hashtable] $Connection)
     [ordered]@{
         Pipe            = $Connection.Pipe

@@ -4,7 +4,7 @@ function Test-GatewayWindows {
 }
 
 function Get-GatewayDataDirectory {
-    <# The daemon's data dir as DESIGN §4 defines it: -DataDirectory, else the environment, else the platform default. #>
+    <# The daemon's data dir as DESIGN section 4 defines it: -DataDirectory, else the environment, else the platform default. #>
     if ($script:GatewaySettings.DataDirectory) { return $script:GatewaySettings.DataDirectory }
     if ($env:GATEWAY_APIKEYS_DATA_DIR) { return $env:GATEWAY_APIKEYS_DATA_DIR }
     if (Test-GatewayWindows) { return (Join-Path $env:ProgramData 'Nintex\Gateway') }

@@ -17,7 +17,7 @@ function Show-GatewayApiKey {
     Name        : Orders connector
     Description : Orders in NAC
     ExpiresOn   : 2027-02-25
-    Key         : gwk_6OvE… (the whole 53-character value)
+    Key         : gwk_6OvE... (the whole 53-character value)
 
     .EXAMPLE
     (Show-GatewayApiKey -Name 'Orders connector').Key
