@@ -22,8 +22,6 @@ function isId(value: unknown): value is string | number {
 export class FrameMessageReader extends AbstractMessageReader {
   private readonly decoder: FrameDecoder;
   private invalidHandler: ((invalid: InvalidMessage) => void) | undefined;
-  /** Messages handed to the connection so far: the server compares it with those it has begun. */
-  delivered = 0;
 
   constructor(private readonly socket: Socket, maxBodyBytes?: number) {
     super();
@@ -74,15 +72,6 @@ export class FrameMessageReader extends AbstractMessageReader {
       this.invalidHandler?.({ id: isId(id) ? id : null, code: -32600, message: 'Invalid request: expected {"jsonrpc": "2.0", "method": …, "id": number or string}.' });
       return;
     }
-    if (candidate.method === '$/cancelRequest' && !isId((candidate.params as { id?: unknown } | undefined)?.id)) {
-      return; // vscode-jsonrpc reads params.id of a cancellation unchecked; a malformed one is dropped here
-    }
-    try {
-      if (id !== undefined) this.delivered++;
-      callback(message as Message);
-    } catch {
-      // The library refused a message we let through: answer it rather than take the daemon down.
-      if (isId(id)) this.invalidHandler?.({ id, code: -32600, message: 'Invalid request.' });
-    }
+    callback(message as Message);
   }
 }

@@ -5,26 +5,19 @@ import { RawJson } from './raw-json.js';
 const WRITTEN = Promise.resolve();
 /** Bodies above this are encoded to bytes once, not carried as text and measured twice. */
 const LARGE_BODY = 64 * 1024;
-/** The longest answers are held, whatever `holdWhile` says: a request the library never dispatches (a duplicate id) must not stall its connection. */
-const MAX_HOLD_MS = 2;
 
 /**
  * vscode-jsonrpc's MessageWriter over a socket, built for many answers in flight: each message is
- * framed once, and answers are held while the connection still has requests waiting to be
- * dispatched (`holdWhile`), then leave together in one socket write. The stock writer makes two
- * writes per message and waits for each to drain before the next.
+ * framed once, and the answers written while one read of the socket is handled leave together in
+ * one socket write. The stock writer makes two writes per message and waits for each to drain
+ * before the next.
  */
 export class FrameMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private text = '';
   private readonly queued: (string | Buffer)[] = [];
   private scheduled = false;
-  private holdTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly socket: Socket,
-    /** True while answers should wait for more: set by the connection that owns this writer. */
-    private readonly holdWhile: () => boolean = () => false,
-  ) {
+  constructor(private readonly socket: Socket) {
     super();
     socket.on('error', (error) => this.fireError(error));
     socket.on('close', () => this.fireClose());
@@ -37,7 +30,7 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
       this.text += `Content-Length: ${Buffer.byteLength(head) + result.bytes.length + 1}\r\n\r\n${head}`;
       this.queued.push(this.takeText(), result.bytes);
       this.text = '}';
-      this.release();
+      this.schedule();
       return WRITTEN;
     }
     const body = JSON.stringify(message);
@@ -48,18 +41,15 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
     } else {
       this.text += `Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`;
     }
-    this.release();
+    this.schedule();
     return WRITTEN;
   }
 
-  /** Sends what is held, unless the owner still holds it; call when the reason to hold may be gone. */
-  release(): void {
-    if (this.scheduled || (!this.text && this.queued.length === 0)) return;
-    if (!this.holdWhile()) {
+  /** Sends after the current read's requests are answered: setImmediate runs once its promise jobs are done. */
+  private schedule(): void {
+    if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
-    } else {
-      this.holdTimer ??= setTimeout(this.flush, MAX_HOLD_MS);
     }
   }
 
@@ -71,8 +61,6 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    clearTimeout(this.holdTimer);
-    this.holdTimer = undefined;
     const parts = [...this.queued.splice(0), this.takeText()].filter((part) => part.length > 0);
     if (!this.socket.writable || parts.length === 0) return;
     this.socket.cork();
