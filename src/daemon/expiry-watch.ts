@@ -19,10 +19,12 @@ const NAMED_AT_START = 20;
  */
 export class ExpiryWatch {
   private known = new Map<string, Status>();
+  private readonly first: NodeJS.Immediate;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly vault: Vault, private readonly log: Log, intervalMs = 60_000) {
-    this.check(NAMED_AT_START);
+    // Not in the way of start-up: the first look is taken once the daemon serves.
+    this.first = setImmediate(() => this.check(NAMED_AT_START));
     this.timer = setInterval(() => this.check(Infinity), intervalMs).unref();
   }
 
@@ -47,6 +49,7 @@ export class ExpiryWatch {
   }
 
   stop(): void {
+    clearImmediate(this.first);
     clearInterval(this.timer);
   }
 }

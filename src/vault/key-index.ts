@@ -7,13 +7,16 @@ import type { Mutation } from './storage/mutations.js';
 /**
  * The keys in memory, found by id, by name (case-insensitively) and by key value. A key value is
  * found through its lookup tag (keyed BLAKE2b, computed by `lookupTag`), then compared in constant
- * time. Changed only through `apply`, the same function that replays the journal at start.
+ * time. Changed only through `load` (a snapshot, at start) and `apply`, the same function that
+ * replays the journal.
  */
 export class KeyIndex {
   private readonly byId = new Map<string, ApiKeyRecord>();
   private readonly byFoldedName = new Map<string, ApiKeyRecord>();
   private readonly byLookupTag = new Map<string, ApiKeyRecord>();
   private sortedByName: NamedRecord[] | undefined;
+  /** Snapshot keys whose lookup tag is not computed yet (see `load`). */
+  private untagged: ApiKeyRecord[] = [];
 
   constructor(private readonly lookupTag: (keyValue: string) => string) {}
 
@@ -39,8 +42,31 @@ export class KeyIndex {
     return this.byId.get(id);
   }
 
+  /**
+   * Loads a snapshot's keys. Their lookup tags, a keyed hash each, are left to `tagSome`, so a large
+   * vault serves sooner; the first key lookup computes whatever is still missing.
+   */
+  load(records: readonly ApiKeyRecord[]): void {
+    for (const record of records) {
+      this.byId.set(record.id, record);
+      this.byFoldedName.set(foldName(record.name), record);
+    }
+    this.untagged.push(...records);
+    this.sortedByName = undefined;
+  }
+
+  /** Computes up to `limit` of the lookup tags `load` left; returns whether some remain. */
+  tagSome(limit = Infinity): boolean {
+    for (; limit > 0 && this.untagged.length > 0; limit--) {
+      const record = this.untagged.pop()!;
+      if (this.byId.get(record.id) === record) this.byLookupTag.set(this.lookupTag(record.key), record);
+    }
+    return this.untagged.length > 0;
+  }
+
   /** The key whose value is `keyValue`; the caller has checked its format. */
   findByKey(keyValue: string): ApiKeyRecord | undefined {
+    if (this.untagged.length > 0) this.tagSome();
     const record = this.byLookupTag.get(this.lookupTag(keyValue));
     if (!record || !equalConstantTime(Buffer.from(record.key, 'latin1'), Buffer.from(keyValue, 'latin1'))) return undefined;
     return record;

@@ -4,8 +4,12 @@
  * ß/SS and ligatures the way people expect, then NFC makes equal text equal code points.
  */
 export function foldName(name: string): string {
+  // For ASCII, lower-casing alone is the same fold; most names are ASCII, and start-up folds them all.
+  if (ASCII.test(name)) return name.toLowerCase();
   return name.toUpperCase().toLowerCase().normalize('NFC');
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * A case-insensitive wildcard pattern over names: `*` any run of characters, `?` exactly one

@@ -118,10 +118,11 @@ export class Vault {
       keys.push(lookupKey, storeKey);
       const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
       const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('base64'));
-      for (const record of contents.records) index.apply({ type: 'put', record });
+      index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
       const vault = new Vault(index, store, keys, lock, log, clock, timeZone,
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
+      vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
       // Deleted keys' ciphertext leaves the disk at the latest on the next start. A disk that
       // refuses the rewrite must not keep the gateway from authenticating: log, and serve.
@@ -171,8 +172,8 @@ export class Vault {
     return listKeys(this.index.keysByName(), params, this.calendar.todayEpochDay());
   }
 
-  /** `list` as UTF-8 JSON, for the wire: the same answer, made without an object per key. */
-  listJson(params: ApiKeyListParams): Buffer {
+  /** `list` as UTF-8 JSON pieces, for the wire: the same answer, made without an object per key. */
+  listJson(params: ApiKeyListParams): Buffer[] {
     return listKeysJson(this.index.keysByName(), params, this.calendar.todayEpochDay());
   }
 
@@ -282,6 +283,13 @@ export class Vault {
       this.log.info('Closed the vault', { event: 'vault.closed' });
     })();
     return this.closing;
+  }
+
+  /** Computes the lookup tags the index left at load, a slice per turn of the event loop, after the daemon is up. */
+  private tagInBackground(): void {
+    setImmediate(() => {
+      if (!this.closed && this.index.tagSome(2000)) this.tagInBackground();
+    });
   }
 
   private find(name: string): ApiKeyRecord {

@@ -15,7 +15,8 @@ import { StoreIntegrityError } from './integrity-error.js';
  * `lengthCheck` (CRC32 of the length) lets a reader tell a torn or zeroed tail from a length that
  * was altered in the middle of the file.
  */
-export const FORMAT_VERSION = 1;
+// 2: snapshot records as rows (see mutations.ts).
+export const FORMAT_VERSION = 2;
 export const VAULT_ID_BYTES = 16;
 export const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
 const SEALED_EMPTY_BYTES = NONCE_BYTES + TAG_BYTES;
@@ -68,7 +69,8 @@ export function encodeSnapshot(key: SecretKey, header: FileHeader, payload: Buff
 
 export function decodeSnapshot(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): { header: FileHeader; payload: Buffer } {
   const header = decodeHeader('snapshot', bytes, file, vaultId);
-  const payload = open(key, bytes.subarray(HEADER_BYTES), bytes.subarray(0, HEADER_BYTES));
+  // In place: a snapshot of many keys is megabytes, and its ciphertext is not needed again.
+  const payload = open(key, bytes.subarray(HEADER_BYTES), bytes.subarray(0, HEADER_BYTES), true);
   if (!payload) throw new StoreIntegrityError(file, notAuthentic);
   return { header, payload };
 }

@@ -18,10 +18,19 @@ export function decodeMutation(bytes: Buffer): Mutation {
   return JSON.parse(bytes.toString('utf8')) as Mutation;
 }
 
+/**
+ * A key as a snapshot row: its fields in this order, without their names. A snapshot holds every
+ * key, so this makes it a third smaller, and faster to decrypt and parse at start.
+ */
+type SnapshotRow = [id: string, name: string, description: string, key: string, createdAt: number, updatedAt: number, expiresOn: string, lastUsedAt: number | null];
+
 export function encodeRecords(records: Iterable<ApiKeyRecord>): Buffer {
-  return Buffer.from(JSON.stringify(Array.from(records)), 'utf8');
+  const rows = Array.from(records, (r): SnapshotRow => [r.id, r.name, r.description, r.key, r.createdAt, r.updatedAt, r.expiresOn, r.lastUsedAt]);
+  return Buffer.from(JSON.stringify(rows), 'utf8');
 }
 
 export function decodeRecords(bytes: Buffer): ApiKeyRecord[] {
-  return JSON.parse(bytes.toString('utf8')) as ApiKeyRecord[];
+  return (JSON.parse(bytes.toString('utf8')) as SnapshotRow[]).map(
+    ([id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt]) => ({ id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt }),
+  );
 }
