@@ -132,7 +132,7 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
       }));
       const parsed = parseParams('apiKey.list', p);
       const day = epochDay('2026-11-27');
-      return listKeysJson(named, parsed, day).toString('utf8') === JSON.stringify(listKeys(named, parsed, day));
+      return Buffer.concat(listKeysJson(named, parsed, day)).toString('utf8') === JSON.stringify(listKeys(named, parsed, day));
     }),
     { numRuns: 60 },
   );

@@ -64,7 +64,7 @@ t.test('an unexpected exception in a handler is answered as Internal and logged;
     today: () => ({ toString: () => '2026-11-27' }),
     timeZone: 'UTC',
     counts: () => { throw new TypeError('disk gremlins'); },
-    listJson: () => Buffer.from('{"items":[],"total":0}'),
+    listJson: () => [Buffer.from('{"items":[],"total":0}')],
   };
   const context = { vault: broken, tokens, log, serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
   const server = await RpcServer.listen(pipe, context, log);

@@ -14,7 +14,7 @@ const LARGE_BODY = 64 * 1024;
  */
 export class FrameMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private text = '';
-  private readonly queued: (string | Buffer)[] = [];
+  private queued: (string | Buffer)[] = [];
   private scheduled = false;
 
   constructor(private readonly socket: Socket) {
@@ -27,8 +27,9 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
     const result = (message as { result?: unknown }).result;
     if (result instanceof RawJson) {
       const head = `{"jsonrpc":"2.0","id":${JSON.stringify((message as unknown as { id: unknown }).id)},"result":`;
-      this.text += `Content-Length: ${Buffer.byteLength(head) + result.bytes.length + 1}\r\n\r\n${head}`;
-      this.queued.push(this.takeText(), result.bytes);
+      this.text += `Content-Length: ${Buffer.byteLength(head) + result.byteLength + 1}\r\n\r\n${head}`;
+      this.queued.push(this.takeText());
+      for (const piece of result.pieces) this.queued.push(piece); // a loop: a vault's worth of pieces is too many arguments for push(...)
       this.text = '}';
       this.schedule();
       return WRITTEN;
@@ -61,10 +62,13 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    const parts = [...this.queued.splice(0), this.takeText()].filter((part) => part.length > 0);
-    if (!this.socket.writable || parts.length === 0) return;
+    const parts = this.queued;
+    this.queued = [];
+    parts.push(this.takeText());
+    if (!this.socket.writable) return;
+    // Corked, the parts leave in one gathered write (writev), however many there are.
     this.socket.cork();
-    for (const part of parts) this.socket.write(part);
+    for (const part of parts) if (part.length > 0) this.socket.write(part);
     this.socket.uncork();
   };
 

@@ -1,8 +1,14 @@
 /**
- * A result already serialised as UTF-8 JSON. A handler returns one when it can make its answer
- * faster than JSON.stringify of an object graph (apiKey.list of a large vault); the writer sends
- * the bytes as they are.
+ * A result already serialised as UTF-8 JSON, in pieces. A handler returns one when it can make its
+ * answer faster than JSON.stringify of an object graph (apiKey.list of a large vault); the writer
+ * sends the pieces as they are.
  */
 export class RawJson {
-  constructor(readonly bytes: Buffer) {}
+  readonly byteLength: number;
+
+  constructor(readonly pieces: readonly Buffer[]) {
+    let length = 0;
+    for (const piece of pieces) length += piece.length;
+    this.byteLength = length;
+  }
 }

@@ -62,11 +62,14 @@ interface CachedInfo {
  */
 const infoCache = new WeakMap<ApiKeyRecord, CachedInfo>();
 
-/** `JSON.stringify(toInfo(record, day))` as bytes, cached when `day` is today. The tests hold the two equal. */
+/**
+ * `,` + `JSON.stringify(toInfo(record, day))` as bytes, cached when `day` is today: list items ready to
+ * join (the comma included halves what a list of 100,000 keys copies). The tests hold it equal.
+ */
 export function infoJsonBytes(record: ApiKeyRecord, day: number, todayEpochDay: number): Buffer {
   const cached = infoCache.get(record);
   if (cached && cached.day === day && cached.lastUsedAt === record.lastUsedAt) return cached.bytes;
-  const bytes = Buffer.from(JSON.stringify(toInfo(record, day)), 'utf8');
+  const bytes = Buffer.from(`,${JSON.stringify(toInfo(record, day))}`, 'utf8');
   if (day === todayEpochDay) infoCache.set(record, { day, lastUsedAt: record.lastUsedAt, bytes });
   return bytes;
 }

@@ -24,20 +24,28 @@ export function statusFor(daysLeft: number): { status: Status; color: Color } {
  */
 export type IsoDate = string;
 
+/** Days of dates already seen: keys share few expiry dates, and list and authenticate ask for every key's. */
+const epochDays = new Map<IsoDate, number>();
+
 /**
  * Days since 1970-01-01 of an ISO date (Hinnant's days_from_civil): plain integer arithmetic,
- * valid for any year, unlike Date.UTC, which reads years 0-99 as 1900-1999. The list and
- * authenticate paths call it for every key, so it parses the text itself.
+ * valid for any year, unlike Date.UTC, which reads years 0-99 as 1900-1999.
  */
 export function epochDay(date: IsoDate): number {
-  const month = Number(date.slice(-5, -3));
-  const day = Number(date.slice(-2));
-  const year = Number(date.slice(0, -6)) - (month <= 2 ? 1 : 0);
-  const era = Math.floor(year / 400);
-  const yearOfEra = year - era * 400;
-  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
+  let days = epochDays.get(date);
+  if (days === undefined) {
+    const month = Number(date.slice(-5, -3));
+    const day = Number(date.slice(-2));
+    const year = Number(date.slice(0, -6)) - (month <= 2 ? 1 : 0);
+    const era = Math.floor(year / 400);
+    const yearOfEra = year - era * 400;
+    const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+    const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+    days = era * 146_097 + dayOfEra - 719_468;
+    if (epochDays.size >= 100_000) epochDays.clear(); // bounded: asOf and test dates come and go
+    epochDays.set(date, days);
+  }
+  return days;
 }
 
 /** `expiresOn − today` in days: 0 on the last valid day, negative once expired. */
