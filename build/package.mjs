@@ -19,6 +19,8 @@ import { ensureBaseBinary, NODE_VERSION, ROOT } from './base-node.mjs';
 import { SODIUM_ASSET, sodiumPrebuild, sodiumSeaPlugin } from './sodium-sea-plugin.mjs';
 
 const run = promisify(execFile);
+/** package.json's daemonNodeFlags: the V8 settings the daemon runs with, built into the executable. */
+const DAEMON_NODE_FLAGS = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).daemonNodeFlags;
 const require = createRequire(import.meta.url);
 
 /** The fuse Node's SEA support looks for; postject flips its last character to 1. */
@@ -90,6 +92,7 @@ async function packageTarget({ target, file, prebuild, useCodeCache, prepare }, 
     disableExperimentalSEAWarning: true,
     // NODE_OPTIONS is ignored: a developer's preloads are not for the product, nor is injected code for the vault.
     execArgvExtension: 'none',
+    execArgv: DAEMON_NODE_FLAGS,
     useCodeCache,
     assets: { [SODIUM_ASSET]: sodiumPrebuild(ROOT, prebuild) },
   }, null, 2));

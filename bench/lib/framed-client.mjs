@@ -13,28 +13,60 @@ export function connect(pipe) {
 
 const frame = (body) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
-/** Reads frames off a socket, calling onBody(body string) for each. */
-function onFrames(socket, onBody) {
+/** Reads frames off a socket, calling onBody(body) for each: a string, or the bytes with `raw`. */
+function onFrames(socket, onBody, raw = false) {
   const decoder = new FrameDecoder(Number.MAX_SAFE_INTEGER);
   socket.on('data', (chunk) => {
     decoder.push(chunk);
-    for (let body = decoder.next(); body; body = decoder.next()) onBody(body.toString('utf8'));
+    for (let body = decoder.next(); body; body = decoder.next()) onBody(raw ? body : body.toString('utf8'));
   });
 }
 
-/** One request, awaited: for session.hello and set-up. */
-export function call(socket, method, params) {
-  return new Promise((resolve, reject) => {
-    const id = `setup-${Math.random()}`;
-    const listener = (body) => {
-      const message = JSON.parse(body);
-      if (message.id !== id) return;
-      if (message.error) reject(new Error(message.error.message));
-      else resolve(message.result);
-    };
-    onFrames(socket, listener);
-    socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id, method, params })));
+/** One request, awaited, resolving with the answer's body as received: bytes, not yet decoded or parsed. */
+export function callRaw(socket, method, params) {
+  return new Promise((resolve) => {
+    onFrames(socket, resolve, true);
+    socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })));
   }).finally(() => socket.removeAllListeners('data'));
+}
+
+/**
+ * One request, timed to the last byte of its answer: the server's work and the transport, not the
+ * client's joining and parsing of a large body, which the caller times apart. Resolves with
+ * {ms, body: Buffer}.
+ */
+export function timeToLastByte(socket, method, params) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let received = 0;
+    let bodyStart = -1;
+    let end = Infinity;
+    const started = performance.now();
+    socket.on('data', (chunk) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (bodyStart < 0) {
+        const match = /Content-Length: (\d+)\r\n\r\n/.exec(Buffer.concat(chunks).toString('latin1', 0, 64));
+        if (match) {
+          bodyStart = match.index + match[0].length;
+          end = bodyStart + Number(match[1]);
+        }
+      }
+      if (received >= end) {
+        const ms = performance.now() - started;
+        socket.removeAllListeners('data');
+        resolve({ ms, body: Buffer.concat(chunks).subarray(bodyStart, end) });
+      }
+    });
+    socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })));
+  });
+}
+
+/** One request, awaited: its result, or a rejection with the daemon's message. */
+export async function call(socket, method, params) {
+  const message = JSON.parse((await callRaw(socket, method, params)).toString());
+  if (message.error) throw new Error(message.error.message);
+  return message.result;
 }
 
 /**

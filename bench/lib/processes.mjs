@@ -12,9 +12,9 @@ export function tempPipe(label) {
 }
 
 /** Starts a process and resolves once its stdout shows `ready`; with its start time in ms. */
-function startProcess(args, ready, env = process.env) {
+function startProcess(args, ready, command = process.execPath) {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (c) => (err += c));
@@ -27,8 +27,18 @@ function startProcess(args, ready, env = process.env) {
   });
 }
 
-export async function startDaemon(dataDir, pipe) {
-  const { child, startMs } = await startProcess([path.join(ROOT, 'dist/cli.js'), 'serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', '--log-level', 'warn'], 'is serving');
+/** The single executable, when `npm run package` has made it. */
+export const EXECUTABLE = path.join(ROOT, 'dist/gateway-apikeys-linux-x64');
+
+/** The V8 flags the daemon runs with (package.json's daemonNodeFlags; the executable has them built in). */
+const { daemonNodeFlags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+/** Starts the daemon: `node dist/cli.js serve`, or the single executable when `executable` is true. */
+export async function startDaemon(dataDir, pipe, executable = false) {
+  const serve = ['serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', '--log-level', 'warn'];
+  const { child, startMs } = executable
+    ? await startProcess(serve, 'is serving', EXECUTABLE)
+    : await startProcess([...daemonNodeFlags, path.join(ROOT, 'dist/cli.js'), ...serve], 'is serving');
   const token = (file) => fs.readFileSync(path.join(dataDir, file), 'utf8').trim();
   return { child, startMs, pipe, adminToken: token('admin.token'), gatewayToken: token('gateway.token'), stop: () => stop(child) };
 }

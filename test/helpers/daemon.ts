@@ -42,6 +42,11 @@ export interface StartOptions {
   baseEnv?: Record<string, string>;
 }
 
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Runs the real daemon (`dist/cli.js serve`, or a single executable's `serve`) as a child process and waits until it listens. */
 export async function startDaemon(t: Test, options: StartOptions = {}): Promise<DaemonProcess> {
   const dataDir = options.dataDir ?? freshDataDir(t);
@@ -87,7 +92,14 @@ export async function startDaemon(t: Test, options: StartOptions = {}): Promise<
       return exited;
     },
   };
-  t.teardown(() => daemon.stop('SIGKILL'));
+  // Killed at teardown, and also if this test process exits early (a tap timeout), so no daemon
+  // outlives its test; a killed daemon leaves its socket file, removed here.
+  running.add(child);
+  t.teardown(async () => {
+    await daemon.stop('SIGKILL');
+    running.delete(child);
+    fs.rmSync(pipe, { force: true });
+  });
   return daemon;
 }
 
