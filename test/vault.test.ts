@@ -209,3 +209,18 @@ t.test('no name, description or key value is on disk in clear', async (t) => {
   await vault.close();
   check();
 });
+
+t.test('keys loaded from the snapshot authenticate right after the start', async (t) => {
+  const dataDir = freshDataDir(t);
+  const first = await openTestVault(t, { dataDir });
+  const keys: string[] = [];
+  for (let i = 0; i < 30; i++) keys.push((await create(first.vault, { name: `loaded-${i}` })).key);
+  await first.vault.close(); // compacts: the keys are in the snapshot now
+  const { vault } = await openTestVault(t, { dataDir, clock: first.clock });
+  await update(vault, { name: 'loaded-1', description: 'edited before its tag was made' });
+  await remove(vault, 'loaded-2');
+  t.match(vault.authenticate(keys[0]!, false), { authenticated: true, name: 'loaded-0' });
+  t.match(vault.authenticate(keys[1]!, false), { authenticated: true, name: 'loaded-1' });
+  t.same(vault.authenticate(keys[2]!, false), { authenticated: false, reason: 'Unknown' });
+  for (let i = 3; i < 30; i++) t.match(vault.authenticate(keys[i]!, false), { authenticated: true, name: `loaded-${i}` });
+});
