@@ -94,50 +94,51 @@ async function timedStarts(dataDir, runs, executable) {
   }
 }
 
+/** One daemon (node or the executable) on a vault of `size` keys: start, lists, durable changes, memory. */
+async function scaleRow(dataDir, size, executable) {
+  const { daemon, startMs } = await timedStarts(dataDir, tiny ? 1 : 3, executable);
+  const rssAfterStart = rssMiB(daemon.child.pid);
+  const socket = await connect(daemon.pipe);
+  await call(socket, 'session.hello', { token: daemon.adminToken });
+  // The first list also makes each key's cached answer; the next ones are what an admin sees.
+  const listTimes = [];
+  let parseMs = 0;
+  for (let i = 0; i < (tiny ? 2 : 6); i++) {
+    const { ms, body } = await timeToLastByte(socket, 'apiKey.list', { sortBy: 'name' });
+    listTimes.push(ms);
+    const parsing = performance.now();
+    const { result } = JSON.parse(body.toString());
+    parseMs = performance.now() - parsing;
+    if (result.total !== size || result.items.length !== size) throw new Error(`listed ${result.total} keys, expected ${size}`);
+  }
+  const ops = tiny ? 5 : 100;
+  const create = await timeEach(socket, ops, (i) => ({ method: 'apiKey.create', params: { name: `bench-new-${i}` } }));
+  const update = await timeEach(socket, ops, (i) => ({ method: 'apiKey.update', params: { name: `bench-new-${i}`, description: `edited ${i}` } }));
+  const remove = await timeEach(socket, ops, (i) => ({ method: 'apiKey.delete', params: { name: `bench-new-${i}` } }));
+  const rssAfterWork = rssMiB(daemon.child.pid);
+  socket.destroy();
+  await daemon.stop();
+  const row = {
+    keys: size, daemon: executable ? 'executable' : 'node', startMs, rssAfterStartMiB: round(rssAfterStart, 0),
+    firstListMs: round(listTimes[0], 1), listAllMs: round(median(listTimes.slice(1)), 1), clientParseMs: round(parseMs, 1),
+    create, update, delete: remove, rssAfterWorkMiB: round(rssAfterWork, 0),
+  };
+  log(`scale ${size} ${row.daemon}: start ${startMs} ms, list ${row.listAllMs} ms, create ${create.medianMs} ms, RSS ${row.rssAfterWorkMiB} MiB`);
+  return row;
+}
+
+/** Every size with `node dist/cli.js serve`, and with the single executable when `npm run package` has made it. */
 async function scaleBenchmarks() {
   const sizes = tiny ? [10, 100] : [100, 10_000, 100_000];
-  const withExecutable = fs.existsSync(EXECUTABLE);
+  const flavours = fs.existsSync(EXECUTABLE) ? [false, true] : [false];
   const rows = [];
   for (const size of sizes) {
     const dataDir = path.join(work, `scale-${size}`);
     await populate(dataDir, size);
-    let executableStartMs;
-    if (withExecutable) {
-      const { daemon: exe, startMs } = await timedStarts(dataDir, tiny ? 1 : 3, true);
-      executableStartMs = startMs;
-      await exe.stop();
-    }
-    const { daemon, startMs } = await timedStarts(dataDir, tiny ? 1 : 3, false);
-    const rssAfterStart = rssMiB(daemon.child.pid);
-    const socket = await connect(daemon.pipe);
-    await call(socket, 'session.hello', { token: daemon.adminToken });
-    // The first list also makes each key's cached answer; the next ones are what an admin sees.
-    const listTimes = [];
-    let parseMs = 0;
-    for (let i = 0; i < (tiny ? 2 : 6); i++) {
-      const { ms, body } = await timeToLastByte(socket, 'apiKey.list', { sortBy: 'name' });
-      listTimes.push(ms);
-      const parsing = performance.now();
-      const { result } = JSON.parse(body.toString());
-      parseMs = performance.now() - parsing;
-      if (result.total !== size || result.items.length !== size) throw new Error(`listed ${result.total} keys, expected ${size}`);
-    }
-    const ops = tiny ? 5 : 100;
-    const create = await timeEach(socket, ops, (i) => ({ method: 'apiKey.create', params: { name: `bench-new-${i}` } }));
-    const update = await timeEach(socket, ops, (i) => ({ method: 'apiKey.update', params: { name: `bench-new-${i}`, description: `edited ${i}` } }));
-    const remove = await timeEach(socket, ops, (i) => ({ method: 'apiKey.delete', params: { name: `bench-new-${i}` } }));
-    const rssAfterWork = rssMiB(daemon.child.pid);
-    socket.destroy();
-    await daemon.stop();
-    rows.push({
-      keys: size, startMs, executableStartMs, rssAfterStartMiB: round(rssAfterStart, 0),
-      firstListMs: round(listTimes[0], 1), listAllMs: round(median(listTimes.slice(1)), 1), clientParseMs: round(parseMs, 1),
-      create, update, delete: remove, rssAfterWorkMiB: round(rssAfterWork, 0),
-    });
-    log(`scale ${size}: start ${startMs} ms (executable ${executableStartMs ?? '-'}), list ${round(median(listTimes.slice(1)), 1)} ms, create ${create.medianMs} ms, RSS ${round(rssAfterWork, 0)} MiB`);
+    for (const executable of flavours) rows.push(await scaleRow(dataDir, size, executable));
   }
-  const base = rows[0];
   for (const row of rows) {
+    const base = rows.find((r) => r.daemon === row.daemon);
     row.vsSmallest = {
       create: round(row.create.meanMs / base.create.meanMs), update: round(row.update.meanMs / base.update.meanMs), delete: round(row.delete.meanMs / base.delete.meanMs),
     };

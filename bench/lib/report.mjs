@@ -19,21 +19,26 @@ export function markdown(r) {
   }
   if (r.scale) {
     lines.push('## Scale', '',
-      'Start: from spawning the process until it serves (`node dist/cli.js serve`, and the single executable when built). '
-      + 'List: the whole vault sorted by name, from request to the last byte received, median of the lists after the first '
-      + '(the first also builds each key\'s cached answer); the client\'s own joining and parsing of the answer is shown apart. '
+      'Each size with `node dist/cli.js serve` and, when `npm run package` has made it, the single executable admins install. '
+      + 'Start: from spawning the process until it serves, median of 3. List: the whole vault sorted by name, from request to the last byte received, '
+      + 'median of the lists after the first (the first also builds each key\'s cached answer); the client\'s own joining and parsing of the answer is shown apart. '
       + 'Changes: sequential requests, each acknowledged after fsync. RSS: the daemon\'s resident memory after start, and after the lists and changes.', '',
-      '| keys | start ms (node / executable) | RSS after start MiB | first list ms | list all ms | client parse ms | create ms (median / mean) | update ms | delete ms | mean cost vs smallest (c/u/d) | RSS after MiB |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      '| keys | daemon | start ms | RSS after start MiB | first list ms | list all ms | client parse ms | create ms (median / mean) | update ms | delete ms | mean cost vs smallest (c/u/d) | RSS after MiB |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const x of r.scale) {
-      lines.push(`| ${x.keys} | ${x.startMs} / ${x.executableStartMs ?? '–'} | ${x.rssAfterStartMiB} | ${x.firstListMs} | ${x.listAllMs} | ${x.clientParseMs} | ${x.create.medianMs} / ${x.create.meanMs} | ${x.update.medianMs} / ${x.update.meanMs} | ${x.delete.medianMs} / ${x.delete.meanMs} | ${x.vsSmallest.create} / ${x.vsSmallest.update} / ${x.vsSmallest.delete} | ${x.rssAfterWorkMiB} |`);
+      lines.push(`| ${x.keys} | ${x.daemon} | ${x.startMs} | ${x.rssAfterStartMiB} | ${x.firstListMs} | ${x.listAllMs} | ${x.clientParseMs} | ${x.create.medianMs} / ${x.create.meanMs} | ${x.update.medianMs} / ${x.update.meanMs} | ${x.delete.medianMs} / ${x.delete.meanMs} | ${x.vsSmallest.create} / ${x.vsSmallest.update} / ${x.vsSmallest.delete} | ${x.rssAfterWorkMiB} |`);
     }
-    const big = r.scale.at(-1);
-    lines.push('', `Targets at ${big.keys} keys:`, '',
-      `- change cost ≤ 1.5 × at ${r.scale[0].keys}: ${Math.max(big.vsSmallest.create, big.vsSmallest.update, big.vsSmallest.delete)} — ${check(Math.max(big.vsSmallest.create, big.vsSmallest.update, big.vsSmallest.delete) <= 1.5)}`,
-      `- start ≤ 1 s: ${big.startMs} ms with node${big.executableStartMs ? `, ${big.executableStartMs} ms as the single executable` : ''} — ${check(Math.min(big.startMs, big.executableStartMs ?? Infinity) <= 1000)}`,
-      `- RSS ≤ 250 MB: ${big.rssAfterWorkMiB} MiB — ${check(big.rssAfterWorkMiB * 1.048576 <= 250)}`,
-      `- list of all ≤ 300 ms: ${big.listAllMs} ms — ${check(big.listAllMs <= 300)}`, '');
+    const largest = Math.max(...r.scale.map((x) => x.keys));
+    for (const big of r.scale.filter((x) => x.keys === largest)) {
+      const smallest = Math.min(...r.scale.map((x) => x.keys));
+      const cost = Math.max(big.vsSmallest.create, big.vsSmallest.update, big.vsSmallest.delete);
+      lines.push('', `Targets at ${big.keys} keys, ${big.daemon}:`, '',
+        `- change cost ≤ 1.5 × at ${smallest}: ${cost} — ${check(cost <= 1.5)}`,
+        `- start ≤ 1 s: ${big.startMs} ms — ${check(big.startMs <= 1000)}`,
+        `- RSS ≤ 250 MB: ${big.rssAfterWorkMiB} MiB = ${Math.round(big.rssAfterWorkMiB * 1.048576)} MB — ${check(big.rssAfterWorkMiB * 1.048576 <= 250)}`,
+        `- list of all ≤ 300 ms: ${big.listAllMs} ms — ${check(big.listAllMs <= 300)}`);
+    }
+    lines.push('');
   }
   if (r.executable) {
     lines.push('## The executable', '');

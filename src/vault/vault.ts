@@ -117,7 +117,8 @@ export class Vault {
       const { lookupKey, storeKey } = deriveVaultKeys(master);
       keys.push(lookupKey, storeKey);
       const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
-      const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('base64'));
+      // The tag's bytes as a latin1 string: the map key costs 32 characters, not base64's 44.
+      const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('latin1'));
       index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
       const vault = new Vault(index, store, keys, lock, log, clock, timeZone,
@@ -201,7 +202,7 @@ export class Vault {
       this.checkNameFree(params.name, 'name');
       const now = this.clock.now();
       const record: ApiKeyRecord = {
-        id: randomBytes(16).toString('hex'),
+        id: randomBytes(16).toString('base64url'),
         name: params.name,
         description: params.description ?? '',
         key: encodeKeyValue(randomBytes(KEY_SECRET_BYTES)),
