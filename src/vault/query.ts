@@ -67,8 +67,9 @@ export function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyLis
   if (params.descending) rows.reverse();
 
   const offset = params.offset ?? 0;
-  const end = params.limit === undefined ? undefined : offset + params.limit;
-  return { rows: rows.slice(offset, end), total: rows.length, asOfDay };
+  const end = params.limit === undefined ? rows.length : offset + params.limit;
+  // Without paging the rows are the page: no copy of a vault-sized array.
+  return { rows: offset === 0 && end >= rows.length ? rows : rows.slice(offset, end), total: rows.length, asOfDay };
 }
 
 /** apiKey.list's answer. */
