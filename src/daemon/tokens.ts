@@ -10,7 +10,7 @@ import { nodeFileSystem, replaceFileAtomically } from '../vault/storage/file-sys
  * made anew at start, which is also how a token is rotated: delete the file and restart.
  */
 export const TOKEN_FILES: Record<Role, string> = { admin: 'admin.token', gateway: 'gateway.token' };
-export const TOKEN_PREFIX = 'gwt_';
+const TOKEN_PREFIX = 'gwt_';
 const TOKEN_SHAPE = /^gwt_[0-9A-Za-z]{49}$/;
 
 export class RoleTokens {

@@ -26,7 +26,7 @@ export interface ApiKeyRecord {
 }
 
 /** An instant as an RFC 3339 UTC string. */
-export function formatInstant(epochMs: number): string {
+function formatInstant(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
 

@@ -7,10 +7,10 @@ import sodium from 'sodium-native';
  * - keys in sodium_malloc memory (guarded pages, never swapped out where mlock is allowed).
  */
 
-export const KEY_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+const KEY_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
 export const NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 export const TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;
-export const LOOKUP_TAG_BYTES = 32;
+const LOOKUP_TAG_BYTES = 32;
 
 export function randomBytes(length: number): Buffer {
   const bytes = Buffer.alloc(length);

@@ -5,12 +5,12 @@ import { crc32 } from 'node:zlib';
  * characters of the CRC32 of those 43. Like GitHub's tokens, the prefix lets secret scanners find
  * leaked keys and the checksum rejects a typo before any lookup.
  */
-export const KEY_PREFIX = 'gwk_';
+const KEY_PREFIX = 'gwk_';
 const BODY_LENGTH = 43;
 const CHECK_LENGTH = 6;
 export const KEY_VALUE_LENGTH = KEY_PREFIX.length + BODY_LENGTH + CHECK_LENGTH;
 /** How much of a key an interface may show: the prefix and four characters. */
-export const HINT_LENGTH = KEY_PREFIX.length + 4;
+const HINT_LENGTH = KEY_PREFIX.length + 4;
 export const KEY_SECRET_BYTES = 32;
 
 // Digits in ASCII order, so comparing base62 strings of equal length compares their numbers.

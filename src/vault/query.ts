@@ -7,7 +7,7 @@ import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 export type NamedRecord = readonly [foldedName: string, record: ApiKeyRecord];
 
 /** The order of names: case-insensitive, ties (names equal but for case) by the exact name. */
-export function compareNames(a: NamedRecord, b: NamedRecord): number {
+function compareNames(a: NamedRecord, b: NamedRecord): number {
   if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
   return a[1].name < b[1].name ? -1 : a[1].name > b[1].name ? 1 : 0;
 }

@@ -22,7 +22,7 @@ import { createMasterKeyFile, type MasterKey, readMasterKeyFile } from './storag
 import type { Mutation } from './storage/mutations.js';
 import { JOURNAL_FILE, KeyStore, SNAPSHOT_FILE } from './storage/store.js';
 
-export const MASTER_KEY_FILE = 'master.key';
+const MASTER_KEY_FILE = 'master.key';
 
 export interface VaultOptions {
   dataDir: string;

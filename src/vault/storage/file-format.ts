@@ -16,17 +16,17 @@ import { StoreIntegrityError } from './integrity-error.js';
  * was altered in the middle of the file.
  */
 // 2: snapshot records as rows (see mutations.ts).
-export const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 2;
 export const VAULT_ID_BYTES = 16;
-export const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
+const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
 const SEALED_EMPTY_BYTES = NONCE_BYTES + TAG_BYTES;
 export const JOURNAL_HEADER_BYTES = HEADER_BYTES + SEALED_EMPTY_BYTES;
 const RECORD_PREFIX_BYTES = 8;
 /** No mutation the vault writes comes near this; a larger length is damage. */
-export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const LENGTH_CHECK_SALT = 0x4a524e4c;
 
-export type StoreFileKind = 'snapshot' | 'journal';
+type StoreFileKind = 'snapshot' | 'journal';
 const MAGIC: Record<StoreFileKind, string> = { snapshot: 'GWKS', journal: 'GWKJ' };
 
 export interface FileHeader {
@@ -34,7 +34,7 @@ export interface FileHeader {
   generation: number;
 }
 
-export function encodeHeader(kind: StoreFileKind, header: FileHeader): Buffer {
+function encodeHeader(kind: StoreFileKind, header: FileHeader): Buffer {
   const bytes = Buffer.alloc(HEADER_BYTES);
   bytes.write(MAGIC[kind], 0, 'ascii');
   bytes.writeUInt8(FORMAT_VERSION, 4);
