@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { RpcClient } from '../src/rpc/client.js';
 import { startDaemon, type DaemonProcess } from './helpers/daemon.js';
+import { rssOf } from './helpers/process-memory.js';
 import { RawSocket } from './helpers/raw-socket.js';
 
 /** The daemon still answers a fresh client, and its keys are as expected. */
@@ -114,4 +115,23 @@ t.test('a flood of requests from one client is served in order, without unbounde
 
 t.test('RpcClient reports a daemon that is not running', async (t) => {
   await t.rejects(RpcClient.connect('/tmp/no-such-gateway-apikeys.sock'), { name: 'DaemonUnreachableError', message: /not running at/ });
+});
+
+t.test('a client that sends without ever reading cannot make the daemon hold its answers without bound', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'bulky-0', description: 'd'.repeat(4000) });
+  const rssBefore = rssOf(daemon.child.pid!);
+  const raw = await RawSocket.connect(daemon.pipe);
+  raw.socket.pause(); // never reads an answer
+  raw.frame({ jsonrpc: '2.0', id: 0, method: 'session.hello', params: { token: daemon.adminToken() } });
+  // Each answer is over 4 KB, made anew; 25,000 of them would be 100 MB if the daemon kept writing them.
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'apiKey.get', params: { name: 'bulky-0' } });
+  const frame = `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  for (let i = 0; i < 25_000; i++) raw.socket.write(frame);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const rssAfter = rssOf(daemon.child.pid!);
+  if (rssBefore && rssAfter) t.ok(rssAfter - rssBefore < 60 * 2 ** 20, `daemon RSS grew by ${Math.round((rssAfter - rssBefore) / 2 ** 20)} MiB (the unread answers would be 100 MB)`);
+  t.equal((await admin.request('apiKey.list', { name: 'bulky-*' })).total, 1, 'and it serves others meanwhile');
+  raw.close();
 });

@@ -30,7 +30,7 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
       this.text += `Content-Length: ${Buffer.byteLength(head) + result.byteLength + 1}\r\n\r\n${head}`;
       this.queued.push(this.takeText());
       for (const piece of result.pieces) this.queued.push(piece); // a loop: a vault's worth of pieces is too many arguments for push(...)
-      this.text = '}';
+      this.text += '}';
       this.schedule();
       return WRITTEN;
     }

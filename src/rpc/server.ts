@@ -8,8 +8,13 @@ import { FramingError } from './framing.js';
 import { type DaemonContext, dispatch } from './methods.js';
 import { Session } from './session.js';
 
-/** Requests one connection may have in flight before the daemon stops reading from it. */
+/**
+ * A connection is not read while it has this many requests in flight, or this many bytes of
+ * answers it has not read yet: a client that sends without reading cannot make the daemon hold
+ * unbounded memory.
+ */
 const MAX_IN_FLIGHT = 256;
+const MAX_UNREAD_ANSWER_BYTES = 8 * 1024 * 1024;
 
 interface Client {
   session: Session;
@@ -98,6 +103,7 @@ export class RpcServer {
     });
     // A client that vanishes mid-request is its own business: the daemon just forgets it.
     socket.on('error', () => undefined);
+    socket.on('drain', () => this.readIfFlowing(client));
     socket.on('close', () => {
       this.clients.delete(client);
       reader.dispose();
@@ -116,7 +122,8 @@ export class RpcServer {
    * a turn of the event loop of its own: measured at 64 requests in flight, that halved throughput.)
    */
   private async answer(client: Client, writer: FrameMessageWriter, request: RequestMessage): Promise<void> {
-    if (++client.inFlight === MAX_IN_FLIGHT) client.socket.pause();
+    client.inFlight++;
+    if (client.inFlight >= MAX_IN_FLIGHT || client.socket.writableLength > MAX_UNREAD_ANSWER_BYTES) client.socket.pause();
     try {
       const outcome = await dispatch(this.context, client.session, request.method, request.params);
       const response: ResponseMessage = outcome instanceof ResponseError
@@ -124,8 +131,16 @@ export class RpcServer {
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
       await writer.write(response);
     } finally {
-      if (--client.inFlight === MAX_IN_FLIGHT / 2) client.socket.resume();
+      client.inFlight--;
+      this.readIfFlowing(client);
       if (client.inFlight === 0) client.idle?.();
+    }
+  }
+
+  /** Reads a paused connection again once it is well below both limits. */
+  private readIfFlowing(client: Client): void {
+    if (client.socket.isPaused() && client.inFlight <= MAX_IN_FLIGHT / 2 && client.socket.writableLength <= MAX_UNREAD_ANSWER_BYTES / 2) {
+      client.socket.resume();
     }
   }
 
