@@ -182,8 +182,11 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'results.md'), (await import('./lib/report.mjs')).markdown(results));
-  fs.rmSync(work, { recursive: true, force: true });
   log(`wrote ${path.join(outDir, 'results.md')}`);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

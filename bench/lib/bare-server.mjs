@@ -24,4 +24,7 @@ net.createServer((socket) => {
     }
   });
 }).listen(pipe, () => console.log('listening'));
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => {
+  fs.rmSync(pipe, { force: true });
+  process.exit(0);
+});
