@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { RpcClient } from '../src/rpc/client.js';
+import { encodeFrame } from '../src/rpc/framing.js';
 import { startDaemon, type DaemonProcess } from './helpers/daemon.js';
 import { rssOf } from './helpers/process-memory.js';
 import { RawSocket } from './helpers/raw-socket.js';
@@ -101,12 +102,9 @@ t.test('a flood of requests from one client is served in order, without unbounde
   const raw = await RawSocket.connect(daemon.pipe);
   raw.frame({ jsonrpc: '2.0', id: 0, method: 'session.hello', params: { token: daemon.gatewayToken() } });
   const many = 2000;
-  let batch = '';
-  for (let i = 1; i <= many; i++) {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: i, method: 'daemon.status' });
-    batch += `Content-Length: ${body.length}\r\n\r\n${body}`;
-  }
-  raw.send(batch);
+  const batch: Buffer[] = [];
+  for (let i = 1; i <= many; i++) batch.push(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id: i, method: 'daemon.status' })));
+  raw.send(Buffer.concat(batch));
   const answers = await raw.waitFor(many + 1, 20_000);
   t.equal(answers.length, many + 1, 'every request answered');
   t.ok(answers.every((a) => 'result' in a));
@@ -127,7 +125,7 @@ t.test('a client that sends without ever reading cannot make the daemon hold its
   raw.frame({ jsonrpc: '2.0', id: 0, method: 'session.hello', params: { token: daemon.adminToken() } });
   // Each answer is over 4 KB, made anew; 25,000 of them would be 100 MB if the daemon kept writing them.
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'apiKey.get', params: { name: 'bulky-0' } });
-  const frame = `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const frame = encodeFrame(body);
   for (let i = 0; i < 25_000; i++) raw.socket.write(frame);
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const rssAfter = rssOf(daemon.child.pid!);

@@ -2,7 +2,7 @@
 // outstanding on one connection, refilling the window with one write per batch of answers, and
 // records each request's round trip. The same client measures the daemon and the bare server.
 import net from 'node:net';
-import { FrameDecoder } from '../../dist/rpc/framing.js';
+import { encodeFrame as frame, FrameDecoder } from '../../dist/rpc/framing.js';
 
 export function connect(pipe) {
   return new Promise((resolve, reject) => {
@@ -11,7 +11,6 @@ export function connect(pipe) {
   });
 }
 
-const frame = (body) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 /** Reads frames off a socket, calling onBody(body) for each: a string, or the bytes with `raw`. */
 function onFrames(socket, onBody, raw = false) {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { rpcMethods } from '../../src/generated/schemas.js';
-import { MAX_BODY_BYTES } from '../../src/rpc/framing.js';
+import { encodeFrame, MAX_BODY_BYTES } from '../../src/rpc/framing.js';
 import { errorCodes } from '../../src/vault/errors.js';
 import { parseParams } from '../../src/vault/params.js';
 import { startDaemon } from '../helpers/daemon.js';
@@ -75,9 +75,6 @@ const garbage = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => Buffer.concat([Buffer.from(`Content-Length: ${bytes.length}\r\n\r\n`), Buffer.from(bytes)])),
 );
 
-function frame(body: string): string {
-  return `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-}
 
 function isValidReply(reply: Record<string, unknown>): boolean {
   const idOk = reply.id === null || typeof reply.id === 'string' || typeof reply.id === 'number';
@@ -111,7 +108,7 @@ t.test(`the daemon survives ${FRAMES} hostile frames with its state unchanged (s
     const role = batch % 3 === 0 ? undefined : batch % 3 === 1 ? daemon.adminToken() : daemon.gatewayToken();
     if (role) raw.frame({ jsonrpc: '2.0', id: 'hello', method: 'session.hello', params: { token: role } });
     let authFailures = 0;
-    let chunk = '';
+    const chunk: Buffer[] = [];
     for (let i = 0; i < PER_CONNECTION - 1 && sent < FRAMES; i++, sent++) {
       let message = invalidated(requests[sent]!);
       if (AUTHENTICATING.has(message.method) && ++authFailures > AUTH_FAILURES_PER_CONNECTION) message = { ...message, method: 'apiKey.list' };
@@ -121,9 +118,9 @@ t.test(`the daemon survives ${FRAMES} hostile frames with its state unchanged (s
       } catch {
         body = '{"not json';
       }
-      chunk += i % 10 === 9 ? frame(body.slice(0, Math.max(1, body.length - 3))) : frame(body);
+      chunk.push(encodeFrame(i % 10 === 9 ? body.slice(0, Math.max(1, body.length - 3)) : body));
     }
-    raw.send(chunk);
+    raw.send(Buffer.concat(chunk));
     // Each connection ends in one of three ways: cleanly, with broken framing, or cut mid-frame.
     if (batch % 4 === 1) raw.send(garbageFrames[batch % garbageFrames.length]!);
     if (batch % 4 === 2) raw.send('Content-Length: 500\r\n\r\n{"jsonrpc":"2.0","id":1,"method":"apiKey.list"');

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { FrameDecoder } from '../../src/rpc/framing.js';
+import { encodeFrame, FrameDecoder } from '../../src/rpc/framing.js';
 
 /** A socket that sends whatever bytes a test wants, and collects the framed answers. */
 export class RawSocket {
@@ -38,7 +38,7 @@ export class RawSocket {
 
   frame(body: string | object): void {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    this.send(`Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    this.send(encodeFrame(text));
   }
 
   /** Waits until `count` answers arrived or the socket closed (or 5 s passed). */
