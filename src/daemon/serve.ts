@@ -67,7 +67,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       event: 'daemon.ready', version: serverVersion, pipe: options.pipe, dataDir: options.dataDir, timeZone: vault.timeZone,
       keys: vault.size, startMs: Math.round(performance.now() - startedAt),
     });
-    const running = { vault, log, tokens };
+    const running = { vault, log, tokens }; // stop() closes over these; TypeScript does not carry the narrowed lets into it
     return {
       pipe: options.pipe,
       adminTokenFile: path.join(options.dataDir, TOKEN_FILES.admin),
