@@ -80,7 +80,7 @@ t.test('every admin method, answering its result schema', async (t) => {
   t.same(await admin.request('connector.authenticate', { key: created.key }), { authenticated: false, reason: 'Unknown' }, 'deleted: Unknown at once');
 });
 
-t.test('every error code of DESIGN §5 the RPC surface can produce, with its field', async (t) => {
+t.test('every error code of docs/protocol.md the RPC surface can produce, with its field', async (t) => {
   const daemon = await startDaemon(t, { now: NOW });
   const admin = await daemon.client('admin');
   await admin.request('apiKey.create', { name: 'taken' });

@@ -62,7 +62,7 @@ t.test('messages name the dates', async (t) => {
   try {
     chosenExpiry({ expiresOn: '2031-11-28' }, today);
   } catch (error) {
-    t.equal((error as Error).message, 'The expiry 2031-11-28 is more than five years away: the latest allowed is 2031-11-27.');
+    t.equal((error as Error).message, 'The expiry 2031-11-28 is more than 5 years away: the latest allowed is 2031-11-27.');
   }
   try {
     chosenExpiry({ expiresOn: '2026-11-26' }, today);

@@ -6,7 +6,7 @@ import { encodeKeyValue, isWellFormedKeyValue, KEY_VALUE_LENGTH, keyHint } from 
 
 const BASE62 = /^[0-9A-Za-z]+$/;
 
-t.test('a generated key has the DESIGN format', async (t) => {
+t.test('a generated key has the documented format', async (t) => {
   const key = encodeKeyValue(randomBytes(32));
   t.equal(key.length, KEY_VALUE_LENGTH);
   t.equal(KEY_VALUE_LENGTH, 4 + 43 + 6);

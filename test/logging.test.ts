@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { createLogger, LOG_FILE, REDACTED, redactSecrets } from '../src/logging.js';
+import { createLogger, LOG_FILE, REDACTED, redactSecrets } from '../src/daemon/logging.js';
 import { randomBytes } from '../src/vault/crypto.js';
 import { encodeKeyValue } from '../src/vault/key-value.js';
 import { holdsInClear } from './helpers/vault.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { errorCodes, VaultError } from '../src/vault/errors.js';
-import { parseParams } from '../src/vault/params.js';
+import { parseParams } from '../src/daemon/params.js';
 
 /** The VaultError parseParams throws for `params`, or undefined when they pass. */
 function failure(method: Parameters<typeof parseParams>[0], params: unknown): { code: string; field?: string; message: string } | undefined {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { Temporal } from 'temporal-polyfill';
 import type { ApiKeyRecord } from '../src/vault/api-key.js';
 import { foldName, nameMatcher } from '../src/vault/name.js';
-import { parseParams } from '../src/vault/params.js';
+import { parseParams } from '../src/daemon/params.js';
 import { listKeys, listKeysJson, sortByName } from '../src/vault/query.js';
 import fc from 'fast-check';
 import { epochDay } from '../src/vault/status.js';
@@ -88,7 +88,7 @@ t.test('offset and limit page the sorted matches; total counts them all', async 
   t.equal(list({ name: 'prod*', limit: 1 }).total, 2);
 });
 
-t.test('items carry the info of DESIGN §5 and only the hint of the key', async (t) => {
+t.test('items carry ApiKeyInfo (docs/protocol.md) and only the hint of the key', async (t) => {
   const item = list({ name: 'zeta' }).items[0]!;
   t.same(Object.keys(item).sort(), ['color', 'createdAt', 'daysLeft', 'description', 'expiresOn', 'hint', 'lastUsedAt', 'name', 'status', 'updatedAt']);
   t.equal(item.hint.length, 8);

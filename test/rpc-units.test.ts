@@ -4,12 +4,13 @@ import path from 'node:path';
 import t from 'tap';
 import { RpcClient } from '../src/rpc/client.js';
 import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
-import { FailureThrottle } from '../src/rpc/failure-throttle.js';
-import type { DaemonContext } from '../src/rpc/methods.js';
+import { FailureThrottle } from '../src/daemon/failure-throttle.js';
 import { RpcServer } from '../src/rpc/server.js';
 import { RoleTokens } from '../src/daemon/tokens.js';
-import { resolveLocations, defaultDataDir, defaultPipe } from '../src/daemon/config.js';
-import { isoDuration } from '../src/cli/client-commands.js';
+import { resolveLocations, defaultDataDir, defaultPipe } from '../src/locations.js';
+import { validForFromText } from '../src/vault/validity-text.js';
+import { type DaemonContext, dispatch } from '../src/daemon/methods.js';
+import { Session } from '../src/daemon/session.js';
 import { RecordingLog } from './helpers/vault.js';
 import fs from 'node:fs';
 
@@ -67,7 +68,9 @@ t.test('an unexpected exception in a handler is answered as Internal and logged;
     listJson: () => [Buffer.from('{"items":[],"total":0}')],
   };
   const context = { vault: broken, tokens, log, serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
-  const server = await RpcServer.listen(pipe, context, log);
+  const server = await RpcServer.listen(pipe, {
+    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id) => new Session(id), log,
+  });
   t.teardown(() => server.close());
   const client = await RpcClient.connect(pipe);
   t.teardown(() => client.close());
@@ -109,5 +112,5 @@ t.test('locations: flags, then environment, then the platform default', async (t
 });
 
 t.test('short durations on the command line', async (t) => {
-  t.same(['7d', '30D', '2w', '6m', '1y', 'P90D', 'soon'].map(isoDuration), ['P7D', 'P30D', 'P2W', 'P6M', 'P1Y', 'P90D', 'soon']);
+  t.same(['7d', '30D', '2w', '6m', '1y', 'P90D', 'p6m', 'soon', 'P1H'].map(validForFromText), ['P7D', 'P30D', 'P2W', 'P6M', 'P1Y', 'P90D', 'P6M', 'soon', 'P1H']);
 });

@@ -4,7 +4,8 @@ import t from 'tap';
 import { VaultError } from '../src/vault/errors.js';
 import { encodeKeyValue } from '../src/vault/key-value.js';
 import { randomBytes } from '../src/vault/crypto.js';
-import { parseParams } from '../src/vault/params.js';
+import { parseParams } from '../src/daemon/params.js';
+import { claimDataDir } from '../src/vault/storage/data-dir.js';
 import { DataDirLockedError } from '../src/vault/storage/lock.js';
 import { Vault } from '../src/vault/vault.js';
 import { create, filesUnder, freshDataDir, holdsInClear, openTestVault, remove, update, visibleState } from './helpers/vault.js';
@@ -160,15 +161,15 @@ t.test('last-used times are persisted coalesced, off the authenticate path', asy
   t.ok(grown - size < 300, `100 uses make one small record (${grown - size} bytes)`);
 });
 
-t.test('one vault per data dir', async (t) => {
-  const { vault, dataDir } = await openTestVault(t);
-  await t.rejects(Vault.open({ dataDir }), DataDirLockedError);
-  await t.rejects(Vault.open({ dataDir }), { message: /Another gateway-apikeys daemon is already running/ });
-  await create(vault, { name: 'still-fine' });
-  await vault.close();
-  const again = await Vault.open({ dataDir });
-  t.equal(again.size, 1, 'the lock is released by close');
-  await again.close();
+t.test('one claim per data dir', async (t) => {
+  const dataDir = freshDataDir(t);
+  const lock = await claimDataDir(dataDir);
+  await t.rejects(claimDataDir(dataDir), DataDirLockedError);
+  await t.rejects(claimDataDir(dataDir), { message: /Another gateway-apikeys daemon is already running/ });
+  await lock.release();
+  const again = await claimDataDir(dataDir);
+  t.pass('the lock is free again once released');
+  await again.release();
 });
 
 t.test('files: data dir 0700, every file 0600', { skip: process.platform === 'win32' && 'POSIX modes' }, async (t) => {
@@ -182,9 +183,9 @@ t.test('a data dir others can write to is refused', { skip: process.platform ===
   const dataDir = freshDataDir(t);
   fs.mkdirSync(dataDir, { mode: 0o700 });
   fs.chmodSync(dataDir, 0o770);
-  await t.rejects(Vault.open({ dataDir }), { message: /can be written by its group .*chmod 700/ });
+  await t.rejects(claimDataDir(dataDir), { message: /can be written by its group .*chmod 700/ });
   fs.chmodSync(dataDir, 0o707);
-  await t.rejects(Vault.open({ dataDir }), { message: /every user/ });
+  await t.rejects(claimDataDir(dataDir), { message: /every user/ });
   t.same(fs.readdirSync(dataDir), [], 'nothing was written');
 });
 

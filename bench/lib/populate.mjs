@@ -7,13 +7,14 @@ import { randomBytes } from '../../dist/vault/crypto.js';
 import { encodeKeyValue } from '../../dist/vault/key-value.js';
 import { silentLog } from '../../dist/vault/log.js';
 import { nodeFileSystem } from '../../dist/vault/storage/file-system.js';
-import { readMasterKeyFile } from '../../dist/vault/storage/master-key.js';
+import { deriveVaultKeys, readMasterKeyFile } from '../../dist/vault/storage/master-key.js';
 import { KeyStore } from '../../dist/vault/storage/store.js';
-import { deriveVaultKeys, Vault } from '../../dist/vault/vault.js';
+import { Vault } from '../../dist/vault/vault.js';
 
 /** Returns the key values of the first few keys, for authenticate benchmarks. */
 export async function populate(dataDir, count) {
   fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const vault = await Vault.open({ dataDir, timeZone: 'UTC' });
   await vault.close();
   const master = readMasterKeyFile(fs.readFileSync(path.join(dataDir, 'master.key')), 'master.key');

@@ -42,9 +42,9 @@ Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey'
 
 Register-ArgumentCompleter -CommandName 'New-GatewayApiKey', 'Set-GatewayApiKey' -ParameterName 'ValidFor' -ScriptBlock {
     param($commandName, $parameterName, $wordToComplete)
-    foreach ($preset in $script:GatewayValidForPresets.Keys) {
+    foreach ($preset in $script:GatewayRules.ValidForPresets.Keys) {
         if ($preset -like "$wordToComplete*") {
-            New-Object System.Management.Automation.CompletionResult -ArgumentList $preset, $preset, 'ParameterValue', $script:GatewayValidForPresets[$preset]
+            New-Object System.Management.Automation.CompletionResult -ArgumentList $preset, $preset, 'ParameterValue', $script:GatewayRules.ValidForPresets[$preset]
         }
     }
 }

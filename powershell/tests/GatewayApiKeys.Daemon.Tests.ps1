@@ -16,6 +16,37 @@ AfterAll {
     Stop-TestDaemon $Daemon
 }
 
+BeforeDiscovery {
+    # The table test/validity-grammar.test.ts runs through the CLI and the daemon: one grammar for all three.
+    $validityTable = Get-Content -Raw (Join-Path $PSScriptRoot '../../test/fixtures/validity-cases.json') | ConvertFrom-Json
+    $validityCases = @($validityTable.cases | ForEach-Object -Begin { $n = 0 } -Process {
+            $n++
+            $case = @{ Number = $n; Text = $_.text; Refused = $null; ExpiresOn = $null }
+            if ($_.PSObject.Properties['refused']) { $case.Refused = $_.refused } else { $case.ExpiresOn = $_.expiresOn }
+            $case
+        })
+}
+
+Describe 'One validity grammar with the CLI and the daemon' {
+    It '-ValidFor <Text>: expires <ExpiresOn>, or refused with <Refused>' -TestCases $validityCases {
+        $created = $null
+        $failure = $null
+        try { $created = New-GatewayApiKey -Name "Grammar case $Number" -ValidFor $Text -ErrorAction Stop } catch { $failure = $_ }
+        if ($Refused) {
+            $created | Should -BeNullOrEmpty
+            if ($Refused -eq 'ExpiryInvalid') {
+                # Not a validity: refused at the prompt (the daemon's message, before a round trip), or by the daemon.
+                $failure.FullyQualifiedErrorId | Should -BeIn @('ParameterArgumentValidationError,New-GatewayApiKey', "$Refused,New-GatewayApiKey")
+            } else {
+                $failure.FullyQualifiedErrorId | Should -Be "$Refused,New-GatewayApiKey"
+            }
+        } else {
+            $failure | Should -BeNullOrEmpty
+            $created.ExpiresOn | Should -Be ([datetime]$ExpiresOn)
+        }
+    }
+}
+
 Describe 'Connect-GatewayApiKeyService' {
     It 'connects with the admin token file of -DataDirectory and tells whom it reached' {
         $connection = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
@@ -517,7 +548,7 @@ Describe 'Get-GatewayApiKeyServiceStatus' {
         $status.Today | Should -Be ([datetime]'2026-11-27')
         $all = Get-GatewayApiKey
         $status.Keys | Should -Be @($all).Count
-        foreach ($name in 'Active', 'Expiring', 'ExpiresSoon', 'Expired') {
+        foreach ($name in (Get-GeneratedRules).Statuses) {
             $status.$name | Should -Be @($all | Where-Object Status -EQ $name).Count
         }
     }

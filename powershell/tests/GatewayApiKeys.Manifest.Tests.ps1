@@ -112,6 +112,26 @@ Describe 'The manifest' {
     }
 }
 
+Describe 'Rules from schemas/defs.json' {
+    It 'the generated rules are loaded into the module' {
+        $inModule = & (Get-Module GatewayApiKeys) { $script:GatewayRules }
+        $inModule.NameMaxLength | Should -Be (Get-GeneratedRules).NameMaxLength
+    }
+
+    It 'Get-GatewayApiKey -Status offers exactly the generated statuses (a ValidateSet must be literal)' {
+        $set = (Get-Command Get-GatewayApiKey).Parameters['Status'].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }
+        @($set.ValidValues) | Should -Be @((Get-GeneratedRules).Statuses)
+    }
+
+    It 'the format view colours every status colour the rules name' {
+        $format = Get-Content -Raw (Join-Path $moduleRoot 'GatewayApiKeys.format.ps1xml')
+        foreach ($color in ((Get-GeneratedRules).StatusBands | ForEach-Object { $_.Color } | Sort-Object -Unique)) {
+            $format | Should -Match "'$color'|\.$color\b"
+        }
+    }
+}
+
 Describe 'Help of <_>' -ForEach $publicNames {
     BeforeAll {
         $help = Get-Help -Name $_ -Full

@@ -158,12 +158,21 @@ Describe 'Requests the cmdlets send (Invoke-GatewayRpc mocked)' {
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 2 -Exactly -ParameterFilter { $Params.key -ceq 'gwk_secret' }
     }
 
-    It 'accepts a name of 100 characters as the daemon counts them (code points), even when longer in UTF-16' {
-        $astral = [char]::ConvertFromUtf32(0x1F511) * 100
-        $astral.Length | Should -Be 200
+    It 'accepts a name of the longest length as the daemon counts it (code points), even when longer in UTF-16' {
+        $longest = (Get-GeneratedRules).NameMaxLength
+        $astral = [char]::ConvertFromUtf32(0x1F511) * $longest
+        $astral.Length | Should -Be (2 * $longest)
         $null = New-GatewayApiKey -Name $astral
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.create' }
     }
+}
+
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestDaemon.psm1') -Force
+    $rules = Get-GeneratedRules
+    $shortName = 'n' * ($rules.NameMinLength - 1)
+    $longName = 'n' * ($rules.NameMaxLength + 1)
+    $longDescription = 'd' * ($rules.DescriptionMaxLength + 1)
 }
 
 Describe 'Parameter validation mirrors the schema: no round trip for a mistake' {
@@ -172,22 +181,22 @@ Describe 'Parameter validation mirrors the schema: no round trip for a mistake' 
     }
 
     It '<Command> refuses <Why>' -TestCases @(
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name of 2 characters'; Splat = @{ Name = 'ab' }; Message = 'at least 3 characters' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name of 101 characters'; Splat = @{ Name = 'n' * 101 }; Message = 'at most 100 characters' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Message = $rules.Messages.NameTooShort }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Message = $rules.Messages.NameTooLong }
         @{ Command = 'New-GatewayApiKey'; Why = 'a name with leading white space'; Splat = @{ Name = ' Leading' }; Message = 'white space' }
         @{ Command = 'New-GatewayApiKey'; Why = 'a name with trailing white space'; Splat = @{ Name = "Trailing$([char]0x00A0)" }; Message = 'white space' }
         @{ Command = 'New-GatewayApiKey'; Why = 'a name with a control character'; Splat = @{ Name = "Tab`there" }; Message = 'control characters' }
         @{ Command = 'New-GatewayApiKey'; Why = 'a name with an unpaired surrogate'; Splat = @{ Name = "Half$([char]0xD83D)key" }; Message = 'control characters' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a description of 4001 characters'; Splat = @{ Name = 'Unit key'; Description = 'd' * 4001 }; Message = 'at most 4000' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Message = $rules.Messages.DescriptionTooLong }
         @{ Command = 'New-GatewayApiKey'; Why = 'a description with NUL'; Splat = @{ Name = 'Unit key'; Description = "a$([char]0)b" }; Message = 'NUL' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2d (not a preset)'; Splat = @{ Name = 'Unit key'; ValidFor = '2d' }; Message = 'not a validity' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2q (no such unit)'; Splat = @{ Name = 'Unit key'; ValidFor = '2q' }; Message = 'not a validity' }
         @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P1H (not a date duration)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P1H' }; Message = 'not a validity' }
         @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P (no amount)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P' }; Message = 'not a validity' }
-        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName of 2 characters'; Splat = @{ Name = 'Unit key'; NewName = 'ab' }; Message = 'at least 3' }
-        @{ Command = 'Set-GatewayApiKey'; Why = 'a description of 4001 characters'; Splat = @{ Name = 'Unit key'; Description = 'd' * 4001 }; Message = 'at most 4000' }
-        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name of 2 characters'; Splat = @{ Name = 'ab'; Force = $true }; Message = 'at least 3' }
-        @{ Command = 'Show-GatewayApiKey'; Why = 'a name of 101 characters'; Splat = @{ Name = 'n' * 101 }; Message = 'at most 100' }
-        @{ Command = 'Copy-GatewayApiKey'; Why = 'a name of 2 characters'; Splat = @{ Name = 'ab' }; Message = 'at least 3' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName too short'; Splat = @{ Name = 'Unit key'; NewName = $shortName }; Message = $rules.Messages.NameTooShort }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Message = $rules.Messages.DescriptionTooLong }
+        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName; Force = $true }; Message = $rules.Messages.NameTooShort }
+        @{ Command = 'Show-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Message = $rules.Messages.NameTooLong }
+        @{ Command = 'Copy-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Message = $rules.Messages.NameTooShort }
         @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown status'; Splat = @{ Status = 'Soon' }; Message = 'Soon' }
         @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown sort column'; Splat = @{ SortBy = 'Hint' }; Message = 'Hint' }
     ) {

@@ -98,4 +98,13 @@ function Invoke-TestAuthenticate {
     }
 }
 
-Export-ModuleMember -Function Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate
+function Get-GeneratedRules {
+    <#
+    The rules the module validates with, from its generated Private/GatewayRules.generated.ps1 (made
+    from schemas/defs.json): the tests take their limits and messages from there, never as literals.
+    #>
+    . (Join-Path $script:RepoRoot 'powershell/GatewayApiKeys/Private/GatewayRules.generated.ps1')
+    $script:GatewayRules
+}
+
+Export-ModuleMember -Function Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate

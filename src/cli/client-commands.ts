@@ -1,8 +1,10 @@
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { readClientToken, resolveLocations } from '../daemon/config.js';
-import type { ApiKeyInfo, ApiKeyListParams, Status } from '../generated/schemas.js';
-import { RpcClient } from '../rpc/client.js';
+import { openSession } from '../client/connect.js';
+import type { ApiKeyInfo, ApiKeyListParams, RpcMethods, Status } from '../generated/schemas.js';
+import { readClientToken, resolveLocations } from '../locations.js';
+import { PipeUnreachableError, type RpcClient } from '../rpc/client.js';
+import { validForFromText } from '../vault/validity-text.js';
 import { keyDetails, keyTable, paint, table, wantsColor } from './output.js';
 import { UsageError } from './usage.js';
 
@@ -14,12 +16,6 @@ const COMMON = {
 } as const;
 
 const EXPIRY = { description: { type: 'string' }, 'expires-on': { type: 'string' }, 'valid-for': { type: 'string' } } as const;
-
-/** `30d`, `2w`, `6m`, `1y` as the ISO 8601 duration the daemon takes; anything else goes as it is, for the daemon to judge. */
-export function isoDuration(text: string): string {
-  const short = /^(\d+)([dwmy])$/i.exec(text);
-  return short ? `P${short[1]}${short[2]!.toUpperCase()}` : text;
-}
 
 export interface Io {
   out: (text: string) => void;
@@ -33,7 +29,7 @@ type Flags = Record<string, string | boolean | undefined>;
 function expiryParams(flags: Flags): { expiresOn?: string; validFor?: string } {
   return {
     ...(flags['expires-on'] !== undefined && { expiresOn: String(flags['expires-on']) }),
-    ...(flags['valid-for'] !== undefined && { validFor: isoDuration(String(flags['valid-for'])) }),
+    ...(flags['valid-for'] !== undefined && { validFor: validForFromText(String(flags['valid-for'])) }),
   };
 }
 
@@ -63,7 +59,7 @@ interface Command {
   options: Record<string, { type: 'string' | 'boolean'; short?: string }>;
   /** How many positionals it takes: none, exactly one, or at most one. */
   positional: 'none' | 'one' | 'optional';
-  run(client: RpcClient, flags: Flags, name: string | undefined, io: Io, color: boolean): Promise<number>;
+  run(client: RpcClient<RpcMethods>, flags: Flags, name: string | undefined, io: Io, color: boolean): Promise<number>;
 }
 
 const print = (io: Io, flags: Flags, value: unknown, human: () => string) => io.out(flags.json ? JSON.stringify(value, null, 2) : human());
@@ -194,13 +190,22 @@ export async function runClientCommand(command: string, args: string[], io: Io):
   }
   const { dataDir, pipe } = resolveLocations({ dataDir: flags['data-dir'] as string | undefined, pipe: flags.pipe as string | undefined });
   const token = readClientToken(dataDir, flags['token-file'] as string | undefined);
-  const client = await RpcClient.connect(pipe);
+  const { client } = await openSession({ pipe, role: 'admin', token }).catch((error: unknown) => {
+    throw error instanceof PipeUnreachableError ? new Error(unreachableAdvice(error)) : error;
+  });
   try {
-    await client.request('session.hello', { token });
     return await spec.run(client, flags as Flags, positionals[0], io, !flags.json && io.stdoutIsTty && wantsColor());
   } finally {
     client.close();
   }
+}
+
+/** What an admin should do when the daemon's pipe cannot be reached, by the reason the system gave. */
+function unreachableAdvice(error: PipeUnreachableError): string {
+  if (error.reason === 'EACCES' || error.reason === 'EPERM') {
+    return `Permission denied on ${error.pipe}: run as the daemon's user, or as a member of the group that owns the socket.`;
+  }
+  return `The gateway-apikeys daemon is not running at ${error.pipe} (${error.reason}). Start it with: gateway-apikeys serve`;
 }
 
 export type { ApiKeyInfo };

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resolveLocations } from '../daemon/config.js';
+import { resolveLocations } from '../locations.js';
 import { startDaemon } from '../daemon/serve.js';
 import { serverVersion } from '../generated/version.js';
 import { UsageError } from './usage.js';

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
-import { createLogger, type Logger } from '../logging.js';
+import { TOKEN_FILES } from '../locations.js';
 import { RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
-import { prepareDataDir } from '../vault/storage/data-dir.js';
-import { acquireDataDirLock } from '../vault/storage/lock.js';
+import { claimDataDir } from '../vault/storage/data-dir.js';
 import { Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
-import { RoleTokens, TOKEN_FILES } from './tokens.js';
+import { createLogger, type Logger } from './logging.js';
+import { type DaemonContext, dispatch } from './methods.js';
+import { Session } from './session.js';
+import { RoleTokens } from './tokens.js';
 
 export interface DaemonOptions {
   dataDir: string;
@@ -42,26 +44,29 @@ function startClock(now: string | undefined, log: Logger): Clock {
 }
 
 /**
- * Starts the daemon: takes the data dir's lock before touching anything (a second daemon leaves
- * no trace), opens the vault, makes the role tokens, listens on the pipe.
+ * Starts the daemon (docs/architecture.md, "Start and stop"): claims the data dir (checked and
+ * locked) before touching anything in it, so a second daemon leaves no trace; opens the vault,
+ * makes the role tokens, listens on the pipe. The lock is this function's to release, last.
  */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = performance.now();
-  await prepareDataDir(options.dataDir);
-  const lock = await acquireDataDirLock(options.dataDir);
+  const lock = await claimDataDir(options.dataDir);
   let log: Logger | undefined;
   let vault: Vault | undefined;
   let tokens: RoleTokens | undefined;
-  let lockHeld = true;
   try {
     log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog });
     const clock = startClock(options.now, log);
-    lockHeld = false; // the vault owns the lock from here, and releases it if it cannot open
     vault = await Vault.open({
-      dataDir: options.dataDir, lock, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
+      dataDir: options.dataDir, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
     });
     tokens = await RoleTokens.ensure(options.dataDir);
-    const server = await RpcServer.listen(options.pipe, { vault, tokens, log, serverVersion, startedAt }, log);
+    const context: DaemonContext = { vault, tokens, log, serverVersion, startedAt };
+    const server = await RpcServer.listen(options.pipe, {
+      dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
+      openSession: (id) => new Session(id),
+      log,
+    });
     const watch = new ExpiryWatch(vault, log);
     log.info('Daemon ready', {
       event: 'daemon.ready', version: serverVersion, pipe: options.pipe, dataDir: options.dataDir, timeZone: vault.timeZone,
@@ -78,6 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         await server.close();
         await running.vault.close();
         running.tokens.dispose();
+        await lock.release();
         running.log.info('Daemon stopped', { event: 'daemon.stopped' });
         await new Promise<void>((resolve) => {
           running.log.on('finish', resolve);
@@ -88,7 +94,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   } catch (error) {
     tokens?.dispose();
     await vault?.close();
-    if (lockHeld) await lock.release();
+    await lock.release();
     log?.error('The daemon could not start', { event: 'daemon.startFailed', error: (error as Error).message });
     log?.end();
     throw error;

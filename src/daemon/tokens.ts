@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Role } from '../generated/schemas.js';
+import { TOKEN_FILES } from '../locations.js';
 import { equalConstantTime, keyedHash, randomBytes, SecretKey } from '../vault/crypto.js';
 import { encodeSecret, KEY_SECRET_BYTES } from '../vault/key-value.js';
 import { nodeFileSystem, replaceFileAtomically } from '../vault/storage/file-system.js';
@@ -9,7 +10,6 @@ import { nodeFileSystem, replaceFileAtomically } from '../vault/storage/file-sys
  * get it through GATEWAY_APIKEYS_TOKEN); the gateway is given `gateway.token`. A missing file is
  * made anew at start, which is also how a token is rotated: delete the file and restart.
  */
-export const TOKEN_FILES: Record<Role, string> = { admin: 'admin.token', gateway: 'gateway.token' };
 const TOKEN_PREFIX = 'gwt_';
 const TOKEN_SHAPE = /^gwt_[0-9A-Za-z]{49}$/;
 

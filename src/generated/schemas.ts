@@ -29,7 +29,7 @@ export type Description = string;
  */
 export type ExpiresOn = string;
 /**
- * An ISO 8601 date duration counted from today: P7D, P30D, P60D, P90D, P180D, P1Y, or any other of years, months, weeks and days.
+ * An ISO 8601 date duration counted from today: P7D, P30D, P60D, P90D, P180D, P1Y, or any other of years, months, weeks and days. The daemon takes this form only; the clients also take the shorthand of x-shorthand and send its ISO form.
  *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "ValidFor".
@@ -48,7 +48,7 @@ export type PlainDate = string;
  */
 export type Instant = string;
 /**
- * Computed from daysLeft: < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.
+ * Computed from daysLeft by x-bands, the first band whose fromDaysLeft daysLeft reaches (null: any): < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.
  *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Status".
@@ -425,9 +425,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "ValidFor": {
         "title": "ValidFor",
-        "description": "An ISO 8601 date duration counted from today: P7D, P30D, P60D, P90D, P180D, P1Y, or any other of years, months, weeks and days.",
+        "description": "An ISO 8601 date duration counted from today: P7D, P30D, P60D, P90D, P180D, P1Y, or any other of years, months, weeks and days. The daemon takes this form only; the clients also take the shorthand of x-shorthand and send its ISO form.",
         "type": "string",
-        "pattern": "^P(?=\\d)(\\d+Y)?(\\d+M)?(\\d+W)?(\\d+D)?$",
+        "pattern": "^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$",
         "examples": [
           "P7D",
           "P30D",
@@ -436,6 +436,20 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "P180D",
           "P1Y"
         ],
+        "x-default": "P1Y",
+        "x-max": "P5Y",
+        "x-presets": {
+          "7d": "P7D",
+          "30d": "P30D",
+          "60d": "P60D",
+          "90d": "P90D",
+          "180d": "P180D",
+          "1y": "P1Y"
+        },
+        "x-shorthand": {
+          "description": "What a person may also type to a client (the CLI, PowerShell): a whole number and d, w, m or y in either case, sent as P<n>D, P<n>W, P<n>M or P<n>Y. The presets are such shorthands. Patterns here use [0-9], not \\d: .NET's \\d also matches non-ASCII digits.",
+          "pattern": "^([0-9]+)([dDwWmMyY])$"
+        },
         "x-errors": {
           "pattern": {
             "code": "ExpiryInvalid",
@@ -456,13 +470,35 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "Status": {
         "title": "Status",
-        "description": "Computed from daysLeft: < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.",
+        "description": "Computed from daysLeft by x-bands, the first band whose fromDaysLeft daysLeft reaches (null: any): < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.",
         "type": "string",
         "enum": [
           "Active",
           "Expiring",
           "ExpiresSoon",
           "Expired"
+        ],
+        "x-bands": [
+          {
+            "fromDaysLeft": 15,
+            "status": "Active",
+            "color": "Green"
+          },
+          {
+            "fromDaysLeft": 4,
+            "status": "Expiring",
+            "color": "Orange"
+          },
+          {
+            "fromDaysLeft": 0,
+            "status": "ExpiresSoon",
+            "color": "Red"
+          },
+          {
+            "fromDaysLeft": null,
+            "status": "Expired",
+            "color": "Red"
+          }
         ]
       },
       "Color": {

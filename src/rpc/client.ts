@@ -1,8 +1,17 @@
 import net from 'node:net';
-import type { RpcMethod, RpcMethods } from '../generated/schemas.js';
 import { encodeFrame, FrameDecoder } from './framing.js';
 
-/** A JSON-RPC error answer: the daemon's `data.code` (DESIGN §5), or the JSON-RPC code when it gave none. */
+/**
+ * A lean JSON-RPC client over a pipe, for the command line, the tests and the benchmarks: requests
+ * are framed by hand and answers matched by id, any number in flight. Like the server, it knows no
+ * method: the method map `M` is a type given by the caller (docs/architecture.md).
+ */
+
+/** What a caller knows of its methods `M`: for each name, the types of its params and result. */
+export type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
+type AnyMethods = Record<string, { params: unknown; result: unknown }>;
+
+/** A JSON-RPC error answer: the server's `data.code` (docs/protocol.md), or the JSON-RPC code when it gave none. */
 export class RpcCallError extends Error {
   constructor(
     readonly rpcCode: number,
@@ -15,20 +24,12 @@ export class RpcCallError extends Error {
   }
 }
 
-/** The daemon cannot be reached at all. */
-export class DaemonUnreachableError extends Error {
-  constructor(readonly pipe: string, reason: string) {
-    super(reason);
-    this.name = 'DaemonUnreachableError';
+/** The server cannot be reached at all; `reason` is the system's code (ENOENT, EACCES, ECONNREFUSED, TIMEOUT) or 'CLOSED'. */
+export class PipeUnreachableError extends Error {
+  constructor(readonly pipe: string, readonly reason: string, message: string) {
+    super(message);
+    this.name = 'PipeUnreachableError';
   }
-}
-
-function unreachable(pipe: string, error: NodeJS.ErrnoException): DaemonUnreachableError {
-  if (error.code === 'EACCES' || error.code === 'EPERM') {
-    return new DaemonUnreachableError(pipe, `Permission denied on ${pipe}: run as the daemon's user, or as a member of the group that owns the socket.`);
-  }
-  return new DaemonUnreachableError(pipe,
-    `The gateway-apikeys daemon is not running at ${pipe} (${error.code ?? error.message}). Start it with: gateway-apikeys serve`);
 }
 
 interface Pending {
@@ -36,11 +37,9 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-/**
- * A lean JSON-RPC client over the daemon's pipe, for the command line and the tests: requests
- * are framed by hand and answers matched by id, any number in flight.
- */
-export class RpcClient {
+type ErrorAnswer = { code: number; message: string; data?: { code?: string; field?: string } };
+
+export class RpcClient<M extends MethodMap<M> = AnyMethods> {
   private readonly decoder = new FrameDecoder(Number.MAX_SAFE_INTEGER);
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -52,30 +51,31 @@ export class RpcClient {
       for (let body = this.decoder.next(); body; body = this.decoder.next()) this.settle(JSON.parse(body.toString('utf8')));
     });
     socket.on('error', (error) => this.fail(error));
-    socket.on('close', () => this.fail(new DaemonUnreachableError(pipe, 'The daemon closed the connection.')));
+    socket.on('close', () => this.fail(new PipeUnreachableError(pipe, 'CLOSED', 'The server closed the connection.')));
   }
 
-  static connect(pipe: string, timeoutMs = 3000): Promise<RpcClient> {
+  static connect<M extends MethodMap<M> = AnyMethods>(pipe: string, timeoutMs = 3000): Promise<RpcClient<M>> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(pipe);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new DaemonUnreachableError(pipe, `The daemon at ${pipe} did not answer within ${timeoutMs} ms.`));
+        reject(new PipeUnreachableError(pipe, 'TIMEOUT', `Nothing answered at ${pipe} within ${timeoutMs} ms.`));
       }, timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new RpcClient(socket, pipe));
+        resolve(new RpcClient<M>(socket, pipe));
       });
-      socket.once('error', (error) => {
+      socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(unreachable(pipe, error));
+        const reason = error.code ?? 'ERROR';
+        reject(new PipeUnreachableError(pipe, reason, `Cannot connect to ${pipe} (${reason}).`));
       });
     });
   }
 
   /** Calls a method; resolves with its result or rejects with an RpcCallError. */
-  request<M extends RpcMethod>(method: M, params?: RpcMethods[M]['params']): Promise<RpcMethods[M]['result']>;
+  request<K extends keyof M & string>(method: K, params?: M[K]['params']): Promise<M[K]['result']>;
   request(method: string, params?: unknown): Promise<unknown>;
   request(method: string, params?: unknown): Promise<unknown> {
     if (this.closedError) return Promise.reject(this.closedError);
@@ -90,7 +90,12 @@ export class RpcClient {
     this.socket.end();
   }
 
-  private settle(message: { id?: number; result?: unknown; error?: { code: number; message: string; data?: { code?: string; field?: string } } }): void {
+  /** Closes at once, dropping whatever is unsent: for a peer that must be told nothing more. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private settle(message: { id?: number; result?: unknown; error?: ErrorAnswer }): void {
     const waiting = message.id === undefined ? undefined : this.pending.get(message.id);
     if (!waiting) return;
     this.pending.delete(message.id!);

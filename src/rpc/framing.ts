@@ -1,5 +1,3 @@
-import { maskSecrets } from '../vault/secret-text.js';
-
 /**
  * The LSP base protocol's framing, as JSON-RPC over a pipe uses it:
  *
@@ -20,7 +18,7 @@ const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
 /** The stream cannot be read further: the frame boundaries are lost. */
 export class FramingError extends Error {
   constructor(message: string) {
-    super(maskSecrets(message));
+    super(message);
     this.name = 'FramingError';
   }
 }
@@ -99,11 +97,12 @@ export class FrameDecoder {
     let length: number | undefined;
     for (const line of section.split('\r\n')) {
       const colon = line.indexOf(':');
-      if (colon <= 0) throw new FramingError(`A header line has no name: '${line.slice(0, 40)}'.`);
+      // Messages never quote what the peer sent: a header could carry a secret pasted in the wrong place.
+      if (colon <= 0) throw new FramingError('A header line has no name.');
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === 'content-length') {
-        if (!/^\d{1,10}$/.test(value)) throw new FramingError(`Content-Length must be a byte count, not '${value.slice(0, 20)}'.`);
+        if (!/^\d{1,10}$/.test(value)) throw new FramingError('Content-Length must be a byte count.');
         length = Number(value);
       } else if (name === 'content-type' && /charset=/i.test(value) && !/charset=utf-?8\b/i.test(value)) {
         throw new FramingError('Only UTF-8 bodies are understood.');

@@ -1,12 +1,36 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { Message, type RequestMessage, ResponseError, type ResponseMessage } from 'vscode-jsonrpc/node';
-import type { Log } from '../vault/log.js';
 import { FrameMessageReader } from './frame-reader.js';
 import { FrameMessageWriter } from './frame-writer.js';
 import { FramingError } from './framing.js';
-import { type DaemonContext, dispatch } from './methods.js';
-import { Session } from './session.js';
+
+/**
+ * The JSON-RPC server of docs/architecture.md's transport layer: a named pipe (Windows) or Unix
+ * domain socket, per client vscode-jsonrpc's reader and writer interfaces (implemented for this
+ * socket by FrameMessageReader and FrameMessageWriter), and every request handed to a `dispatch`
+ * function given from outside. It knows no method: what a method does, and who may call it, is
+ * the caller's. Nothing a client sends can throw here: bad frames close that client's socket, bad
+ * messages are answered, and other clients go on.
+ */
+
+/**
+ * Answers one request of one connection: the result, or a ResponseError to send as the error.
+ * `session` is what `openSession` made for the connection.
+ */
+export type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unknown>;
+
+/** The structured log the server reports connection events to (winston's Logger fits). */
+export interface ServerLog {
+  info(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface ServerOptions<S> {
+  dispatch: Dispatch<S>;
+  /** Per-connection state, made when a client connects; `id` numbers connections from 1. */
+  openSession(id: number): S;
+  log: ServerLog;
+}
 
 /**
  * A connection is not read while it has this many requests in flight, or this many bytes of
@@ -16,8 +40,9 @@ import { Session } from './session.js';
 const MAX_IN_FLIGHT = 256;
 const MAX_UNREAD_ANSWER_BYTES = 8 * 1024 * 1024;
 
-interface Client {
-  session: Session;
+interface Client<S> {
+  id: number;
+  session: S;
   socket: net.Socket;
   inFlight: number;
   idle: (() => void) | undefined;
@@ -40,28 +65,21 @@ function somethingListens(pipe: string): Promise<boolean> {
   });
 }
 
-/**
- * The JSON-RPC server: a named pipe (Windows) or Unix domain socket; per client, vscode-jsonrpc's
- * reader and writer interfaces (implemented for this socket by FrameMessageReader and
- * FrameMessageWriter) and every request through `dispatch`. Nothing a client sends can throw here:
- * bad frames close that client's socket, bad messages are answered, and other clients go on.
- */
-export class RpcServer {
-  private readonly clients = new Set<Client>();
+export class RpcServer<S> {
+  private readonly clients = new Set<Client<S>>();
   private nextId = 1;
 
   private constructor(
     private readonly server: net.Server,
     readonly pipe: string,
-    private readonly context: DaemonContext,
-    private readonly log: Log,
+    private readonly options: ServerOptions<S>,
   ) {
     server.on('connection', (socket) => this.accept(socket));
   }
 
-  static async listen(pipe: string, context: DaemonContext, log: Log): Promise<RpcServer> {
+  static async listen<S>(pipe: string, options: ServerOptions<S>): Promise<RpcServer<S>> {
     const server = net.createServer();
-    const rpc = new RpcServer(server, pipe, context, log);
+    const rpc = new RpcServer(server, pipe, options);
     if (process.platform !== 'win32' && fs.existsSync(pipe)) {
       if (await somethingListens(pipe)) throw new PipeInUseError(pipe);
       fs.rmSync(pipe, { force: true }); // left by a daemon that crashed
@@ -85,10 +103,10 @@ export class RpcServer {
   }
 
   private accept(socket: net.Socket): void {
-    const session = new Session(this.nextId++);
+    const id = this.nextId++;
     const reader = new FrameMessageReader(socket);
     const writer = new FrameMessageWriter(socket);
-    const client: Client = { session, socket, inFlight: 0, idle: undefined };
+    const client: Client<S> = { id, session: this.options.openSession(id), socket, inFlight: 0, idle: undefined };
     this.clients.add(client);
 
     reader.onInvalid((invalid) => {
@@ -96,7 +114,7 @@ export class RpcServer {
     });
     reader.onError((error) => {
       if (error instanceof FramingError) {
-        this.log.info('Closed a connection that sent a malformed frame', { event: 'connection.badFrame', connection: session.id, reason: error.message });
+        this.options.log.info('Closed a connection that sent a malformed frame', { event: 'connection.badFrame', connection: id, reason: error.message });
         void writer.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.message}` } } as ResponseMessage);
         writer.end();
       }
@@ -121,11 +139,11 @@ export class RpcServer {
    * answers of one read together. (vscode-jsonrpc's MessageConnection would queue each message for
    * a turn of the event loop of its own: measured at 64 requests in flight, that halved throughput.)
    */
-  private async answer(client: Client, writer: FrameMessageWriter, request: RequestMessage): Promise<void> {
+  private async answer(client: Client<S>, writer: FrameMessageWriter, request: RequestMessage): Promise<void> {
     client.inFlight++;
     if (client.inFlight >= MAX_IN_FLIGHT || client.socket.writableLength > MAX_UNREAD_ANSWER_BYTES) client.socket.pause();
     try {
-      const outcome = await dispatch(this.context, client.session, request.method, request.params);
+      const outcome = await this.options.dispatch(client.session, request.method, request.params);
       const response: ResponseMessage = outcome instanceof ResponseError
         ? { jsonrpc: '2.0', id: request.id, error: outcome.toJson() }
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
@@ -138,7 +156,7 @@ export class RpcServer {
   }
 
   /** Reads a paused connection again once it is well below both limits. */
-  private readIfFlowing(client: Client): void {
+  private readIfFlowing(client: Client<S>): void {
     if (client.socket.isPaused() && client.inFlight <= MAX_IN_FLIGHT / 2 && client.socket.writableLength <= MAX_UNREAD_ANSWER_BYTES / 2) {
       client.socket.resume();
     }

@@ -1,10 +1,22 @@
 import { Temporal } from 'temporal-polyfill';
+import { schemaDef } from './defs.js';
 import { VaultError } from './errors.js';
 
+const VALID_FOR = schemaDef<{ 'x-default': string; 'x-max': string }>('ValidFor');
 /** A new key's expiry when none is given: one year from today (29 Feb + 1 year = 28 Feb). */
-export const DEFAULT_VALID_FOR = 'P1Y';
+export const DEFAULT_VALID_FOR = VALID_FOR['x-default'];
 /** The latest expiry: five years from today. */
-export const MAX_VALID_FOR = 'P5Y';
+export const MAX_VALID_FOR = VALID_FOR['x-max'];
+/** MAX_VALID_FOR in words, for messages: "5 years". */
+const MAX_IN_WORDS = inWords(MAX_VALID_FOR);
+
+function inWords(duration: string): string {
+  const parsed = Temporal.Duration.from(duration);
+  const parts = (['years', 'months', 'weeks', 'days'] as const)
+    .filter((field) => parsed[field] !== 0)
+    .map((field) => `${parsed[field]} ${parsed[field] === 1 ? field.slice(0, -1) : field}`);
+  return parts.join(' ');
+}
 
 /** How an admin asks for an expiry: a date, or a date duration counted from today (never both: the schema says so). */
 export interface ExpiryChoice {
@@ -58,7 +70,7 @@ function checkExpiry(date: Temporal.PlainDate | 'beyond', today: Temporal.PlainD
   const latest = today.add(MAX_VALID_FOR);
   if (date === 'beyond' || Temporal.PlainDate.compare(date, latest) > 0) {
     const asked = date === 'beyond' ? 'That expiry' : `The expiry ${date.toString()}`;
-    throw new VaultError('ExpiryTooFar', `${asked} is more than five years away: the latest allowed is ${latest.toString()}.`, field);
+    throw new VaultError('ExpiryTooFar', `${asked} is more than ${MAX_IN_WORDS} away: the latest allowed is ${latest.toString()}.`, field);
   }
   if (Temporal.PlainDate.compare(date, today) < 0) {
     throw new VaultError('ExpiryInPast', `The expiry ${date.toString()} is in the past: it must be today (${today.toString()}) or later.`, field);

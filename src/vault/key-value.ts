@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 
 /**
- * The key value format of DESIGN §3: `gwk_` + 43 base62 characters of 32 random bytes + 6 base62
+ * The key value format (docs/security.md, "Key values"): `gwk_` + 43 base62 characters of 32 random bytes + 6 base62
  * characters of the CRC32 of those 43. Like GitHub's tokens, the prefix lets secret scanners find
  * leaked keys and the checksum rejects a typo before any lookup.
  */

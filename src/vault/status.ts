@@ -1,14 +1,15 @@
 import type { Color, Status } from '../generated/schemas.js';
+import { schemaDef } from './defs.js';
 
 export type { Color, Status };
 
-/** The status table of DESIGN §3, most urgent last: the first band whose floor daysLeft reaches wins. */
-const BANDS: readonly { fromDaysLeft: number; status: Status; color: Color }[] = [
-  { fromDaysLeft: 15, status: 'Active', color: 'Green' },
-  { fromDaysLeft: 4, status: 'Expiring', color: 'Orange' },
-  { fromDaysLeft: 0, status: 'ExpiresSoon', color: 'Red' },
-  { fromDaysLeft: -Infinity, status: 'Expired', color: 'Red' },
-];
+/**
+ * The status table (docs/architecture.md, "The rules of a key"), from `x-bands` of Status in
+ * schemas/defs.json, most urgent last: the first band whose floor daysLeft reaches wins.
+ */
+const BANDS: readonly { fromDaysLeft: number; status: Status; color: Color }[] = schemaDef<{
+  'x-bands': { fromDaysLeft: number | null; status: Status; color: Color }[];
+}>('Status')['x-bands'].map((band) => ({ ...band, fromDaysLeft: band.fromDaysLeft ?? -Infinity }));
 
 /** Statuses from the most to the least urgent: the order `sortBy: "status"` uses. */
 export const STATUS_URGENCY: readonly Status[] = BANDS.map((b) => b.status).reverse();

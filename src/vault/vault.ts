@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Temporal } from 'temporal-polyfill';
 import type {
   ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
@@ -6,6 +5,8 @@ import type {
 } from '../generated/schemas.js';
 import { type ApiKeyRecord, toInfo, toRevealed } from './api-key.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
+import { CoalescedFlush } from './coalesced-flush.js';
+import { CompactionSchedule } from './compaction-schedule.js';
 import { keyedHash, randomBytes, type SecretKey } from './crypto.js';
 import { VaultError } from './errors.js';
 import { chosenExpiry, newKeyExpiry } from './expiry.js';
@@ -14,17 +15,14 @@ import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-va
 import { type Log, silentLog } from './log.js';
 import { listKeys, listKeysJson } from './query.js';
 import { daysLeft, statusFor } from './status.js';
-import { prepareDataDir } from './storage/data-dir.js';
-import { nodeFileSystem, replaceFileAtomically, type StoreFileSystem } from './storage/file-system.js';
-import { StoreIntegrityError } from './storage/integrity-error.js';
-import { acquireDataDirLock, type DataDirLock } from './storage/lock.js';
-import { createMasterKeyFile, type MasterKey, readMasterKeyFile } from './storage/master-key.js';
+import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
+import { deriveVaultKeys, loadOrCreateMasterKey } from './storage/master-key.js';
 import type { Mutation } from './storage/mutations.js';
-import { JOURNAL_FILE, KeyStore, SNAPSHOT_FILE } from './storage/store.js';
-
-const MASTER_KEY_FILE = 'master.key';
+import { KeyStore } from './storage/store.js';
+import { WriteQueue } from './write-queue.js';
 
 export interface VaultOptions {
+  /** The data dir: it exists, is private and is locked by the caller (claimDataDir), which owns it. */
   dataDir: string;
   clock?: Clock;
   /** The zone whose calendar expiry dates live in; default the host's. */
@@ -37,19 +35,6 @@ export interface VaultOptions {
   lastUsedFlushMs?: number;
   /** How soon after a delete the compaction that removes its ciphertext from disk runs. */
   compactAfterDeleteMs?: number;
-  /** The data dir's lock, when the caller took it already; the vault owns it from then on. */
-  lock?: DataDirLock;
-}
-
-/**
- * The subkeys of a vault: one for the lookup index of key values, one for the store files. The
- * master key only derives them, then leaves memory.
- */
-export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey } {
-  const lookupKey = master.key.derive(1, 'gwlookup');
-  const storeKey = master.key.derive(2, 'gwstore_');
-  master.key.dispose();
-  return { lookupKey, storeKey };
 }
 
 /** A change planned against the current keys: what to write, and the answer once it is durable. */
@@ -65,14 +50,14 @@ function notFound(name: string): VaultError {
 /**
  * The vault: the keys, their rules and their durable storage, with no networking. Reads answer
  * from memory; changes are planned against the current keys, written to the journal and made
- * durable, and only then applied and acknowledged, one at a time so two changes never race.
+ * durable, and only then applied and acknowledged, one at a time (WriteQueue) so two changes never
+ * race (docs/storage.md). Last-used times are persisted coalesced (CoalescedFlush); compactions
+ * run when asked for (CompactionSchedule).
  */
 export class Vault {
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly unsavedUses = new Set<string>();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private compactTimer: NodeJS.Timeout | undefined;
-  private compactDue = Infinity;
+  private readonly writes = new WriteQueue();
+  private readonly uses: CoalescedFlush;
+  private readonly compactions: CompactionSchedule;
   private closed = false;
   private closing: Promise<void> | undefined;
   readonly calendar: VaultCalendar;
@@ -82,38 +67,30 @@ export class Vault {
     private readonly store: KeyStore,
     /** The subkeys derived from the master key, in secure memory until close(). */
     private readonly keys: readonly SecretKey[],
-    private readonly lock: DataDirLock,
     private readonly log: Log,
     private readonly clock: Clock,
     timeZone: string,
-    private readonly lastUsedFlushMs: number,
+    lastUsedFlushMs: number,
     private readonly compactAfterDeleteMs: number,
   ) {
     this.calendar = new VaultCalendar(clock, timeZone);
+    this.uses = new CoalescedFlush((ids) => this.persistUses(ids), lastUsedFlushMs);
+    this.compactions = new CompactionSchedule(() => this.writes.run(() => this.compact()), log);
   }
 
   /**
-   * Opens the vault in `dataDir`, creating it on first use. Holds the data dir's lock until
-   * close(). Throws StoreIntegrityError naming a file that cannot be trusted, having changed nothing.
+   * Opens the vault in `dataDir`, creating it on first use. Throws StoreIntegrityError naming a
+   * file that cannot be trusted, having changed nothing.
    */
   static async open(options: VaultOptions): Promise<Vault> {
     const { dataDir } = options;
     const fs = options.fileSystem ?? nodeFileSystem;
     const log = options.log ?? silentLog;
     const clock = options.clock ?? systemClock;
-    let timeZone: string;
-    let lock = options.lock;
-    try {
-      timeZone = VaultCalendar.checkTimeZone(options.timeZone ?? hostTimeZone());
-      await prepareDataDir(dataDir);
-      lock ??= await acquireDataDirLock(dataDir);
-    } catch (error) {
-      await options.lock?.release();
-      throw error;
-    }
+    const timeZone = VaultCalendar.checkTimeZone(options.timeZone ?? hostTimeZone());
     const keys: SecretKey[] = [];
     try {
-      const master = await Vault.loadMasterKey(fs, dataDir, options.passphrase, log);
+      const master = await loadOrCreateMasterKey(fs, dataDir, options.passphrase, log);
       const { lookupKey, storeKey } = deriveVaultKeys(master);
       keys.push(lookupKey, storeKey);
       const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
@@ -121,40 +98,23 @@ export class Vault {
       const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('latin1'));
       index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
-      const vault = new Vault(index, store, keys, lock, log, clock, timeZone,
+      const vault = new Vault(index, store, keys, log, clock, timeZone,
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
       vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
       // Deleted keys' ciphertext leaves the disk at the latest on the next start. A disk that
       // refuses the rewrite must not keep the gateway from authenticating: log, and serve.
       if (store.needsRewrite || store.journalRecordCount > 0) {
-        await vault.enqueue(() => vault.compact()).catch((error: Error) => {
+        await vault.writes.run(() => vault.compact()).catch((error: Error) => {
           log.error('Compaction at start failed; it is retried in a minute', { event: 'store.compactFailed', reason: error.message });
-          vault.scheduleCompaction(60_000);
+          vault.compactions.within(60_000);
         });
       }
       return vault;
     } catch (error) {
       for (const key of keys) key.dispose();
-      await lock.release();
       throw error;
     }
-  }
-
-  private static async loadMasterKey(fs: StoreFileSystem, dataDir: string, passphrase: Uint8Array | undefined, log: Log): Promise<MasterKey> {
-    const file = path.join(dataDir, MASTER_KEY_FILE);
-    const bytes = await fs.readFile(file);
-    if (bytes) return readMasterKeyFile(bytes, MASTER_KEY_FILE, passphrase);
-    for (const storeFile of [SNAPSHOT_FILE, JOURNAL_FILE]) {
-      if (await fs.readFile(path.join(dataDir, storeFile))) {
-        throw new StoreIntegrityError(MASTER_KEY_FILE, `is missing, and ${storeFile} cannot be decrypted without it`,
-          'Nothing was changed. Put back master.key from the backup of this data directory.');
-      }
-    }
-    const created = createMasterKeyFile(passphrase);
-    await replaceFileAtomically(fs, file, created.file);
-    log.info('Created the master key of a new vault', { event: 'vault.created', sealedWithPassphrase: passphrase !== undefined });
-    return created.master;
   }
 
   get timeZone(): string {
@@ -239,7 +199,7 @@ export class Vault {
       return {
         mutations: [{ type: 'delete', id: record.id }],
         result: () => {
-          this.scheduleCompaction(this.compactAfterDeleteMs);
+          this.compactions.within(this.compactAfterDeleteMs);
           return { deleted: true as const };
         },
       };
@@ -255,8 +215,7 @@ export class Vault {
     if (left < 0) return { authenticated: false, reason: 'Expired' };
     if (recordUse) {
       record.lastUsedAt = this.clock.now();
-      this.unsavedUses.add(record.id);
-      this.flushTimer ??= setTimeout(() => void this.flushUses(), this.lastUsedFlushMs).unref();
+      this.uses.add(record.id);
     }
     return { authenticated: true, name: record.name, expiresOn: record.expiresOn, status: statusFor(left).status };
   }
@@ -266,12 +225,13 @@ export class Vault {
     return isWellFormedKeyValue(presented) ? this.index.findByKey(presented)?.name : undefined;
   }
 
-  /** Persists pending last-used times, compacts away deleted keys, and releases the data dir. */
+  /** Persists pending last-used times and compacts away deleted keys. The data dir stays its owner's to release. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      clearTimeout(this.compactTimer);
-      await this.flushUses();
-      await this.enqueue(async () => {
+      this.compactions.stop();
+      this.uses.stop();
+      await this.uses.flush();
+      await this.writes.run(async () => {
         this.closed = true;
         if (this.store.needsRewrite || this.store.journalRecordCount > 0) {
           await this.compact().catch((error: Error) =>
@@ -280,7 +240,6 @@ export class Vault {
       });
       await this.store.close();
       for (const key of this.keys) key.dispose();
-      await this.lock.release();
       this.log.info('Closed the vault', { event: 'vault.closed' });
     })();
     return this.closing;
@@ -306,24 +265,18 @@ export class Vault {
     }
   }
 
-  private enqueue<T>(task: () => Promise<T> | T): Promise<T> {
-    const run = this.queue.then(task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   /**
    * Runs a change: plan it against the current keys (a rule broken throws, and nothing changes),
    * make it durable, apply it, answer. A storage fault is an Internal error and changes nothing.
    */
   private change<T>(plan: () => Plan<T>): Promise<T> {
-    return this.enqueue(async () => {
+    return this.writes.run(async () => {
       if (this.closed) throw new VaultError('Internal', 'The vault is shutting down; try again when the daemon is back.');
       const { mutations, result } = plan();
       if (mutations.length > 0) {
         await this.persist(mutations);
         for (const mutation of mutations) this.index.apply(mutation);
-        if (this.store.journalOutgrewSnapshot) this.scheduleCompaction(0);
+        if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
       }
       return result();
     });
@@ -344,40 +297,15 @@ export class Vault {
     await this.store.compact(this.index.records());
   }
 
-  private scheduleCompaction(delayMs: number): void {
-    const due = this.clock.now() + delayMs;
-    if (this.closed || due >= this.compactDue) return;
-    clearTimeout(this.compactTimer);
-    this.compactDue = due;
-    this.compactTimer = setTimeout(() => {
-      this.compactDue = Infinity;
-      this.enqueue(() => this.compact()).catch((error: Error) => {
-        this.log.error('Compaction failed; it is retried in a minute', { event: 'store.compactFailed', reason: error.message });
-        this.scheduleCompaction(60_000);
-      });
-    }, delayMs).unref();
-  }
-
-  /** Writes the last-used times recorded since the last flush: one journal record for all of them. */
-  private async flushUses(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.unsavedUses.size === 0) return;
-    const ids = [...this.unsavedUses];
-    this.unsavedUses.clear();
-    try {
-      await this.change(() => {
-        const lastUsedAt: [string, number][] = [];
-        for (const id of ids) {
-          const at = this.index.findById(id)?.lastUsedAt;
-          if (at != null) lastUsedAt.push([id, at]);
-        }
-        return { mutations: lastUsedAt.length ? [{ type: 'used', lastUsedAt }] : [], result: () => undefined };
-      });
-    } catch {
-      // Kept in memory and tried again; a crash meanwhile loses only these last-used times.
-      for (const id of ids) this.unsavedUses.add(id);
-      if (!this.closed) this.flushTimer ??= setTimeout(() => void this.flushUses(), this.lastUsedFlushMs).unref();
-    }
+  /** Writes the last-used times of `ids` as they are now: one journal record for all of them. */
+  private persistUses(ids: string[]): Promise<void> {
+    return this.change(() => {
+      const lastUsedAt: [string, number][] = [];
+      for (const id of ids) {
+        const at = this.index.findById(id)?.lastUsedAt;
+        if (at != null) lastUsedAt.push([id, at]);
+      }
+      return { mutations: lastUsedAt.length ? [{ type: 'used', lastUsedAt }] : [], result: () => undefined };
+    });
   }
 }

@@ -7,7 +7,7 @@ import { freshDataDir } from '../helpers/vault.js';
 
 /**
  * Guarantee 5: every method × every caller (no session, a wrong token, gateway, admin) gives exactly
- * DESIGN §6's answer; a data dir others can write to is refused at start.
+ * docs/security.md's answer; a data dir others can write to is refused at start.
  */
 type Caller = 'none' | 'wrong token' | 'gateway' | 'admin';
 const CALLERS: Caller[] = ['none', 'wrong token', 'gateway', 'admin'];

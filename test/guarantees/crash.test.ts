@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { RpcClient } from '../../src/rpc/client.js';
+import type { DaemonClient as RpcClient } from '../../src/client/connect.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { scale } from '../helpers/long-mode.js';
 import { freshDataDir } from '../helpers/vault.js';

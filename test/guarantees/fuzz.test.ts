@@ -3,7 +3,7 @@ import t from 'tap';
 import { rpcMethods } from '../../src/generated/schemas.js';
 import { encodeFrame, MAX_BODY_BYTES } from '../../src/rpc/framing.js';
 import { errorCodes } from '../../src/vault/errors.js';
-import { parseParams } from '../../src/vault/params.js';
+import { parseParams } from '../../src/daemon/params.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { scale } from '../helpers/long-mode.js';
 import { rssOf } from '../helpers/process-memory.js';

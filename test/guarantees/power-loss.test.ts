@@ -4,7 +4,7 @@ import { Vault } from '../../src/vault/vault.js';
 import { ManualClock } from '../helpers/clock.js';
 import { scale } from '../helpers/long-mode.js';
 import { PowerLossFileSystem } from '../helpers/power-loss-fs.js';
-import { create, freshDataDir, remove, scratchPath, TODAY, update, visibleState } from '../helpers/vault.js';
+import { create, madeDataDir, remove, scratchPath, TODAY, update, visibleState } from '../helpers/vault.js';
 
 /**
  * Guarantee 1, at its root: an acknowledged change survives the machine losing power right after
@@ -23,7 +23,7 @@ t.test('every acknowledged change survives a power loss right after it (property
   );
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
-      const dataDir = freshDataDir(t);
+      const dataDir = madeDataDir(t);
       const fileSystem = new PowerLossFileSystem(dataDir);
       const clock = new ManualClock(`${TODAY}T12:00:00Z`);
       // Compaction after deletes runs within a few ms here, so power losses land around it too.
@@ -60,7 +60,7 @@ t.test('every acknowledged change survives a power loss right after it (property
 });
 
 t.test('a power loss during the first start leaves a vault that opens', async (t) => {
-  const dataDir = freshDataDir(t);
+  const dataDir = madeDataDir(t);
   const fileSystem = new PowerLossFileSystem(dataDir);
   const vault = await Vault.open({ dataDir, fileSystem, timeZone: 'UTC' });
   const image = scratchPath(t, 'first-start');

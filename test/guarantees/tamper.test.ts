@@ -6,7 +6,7 @@ import { StoreIntegrityError } from '../../src/vault/storage/integrity-error.js'
 import { JOURNAL_HEADER_BYTES } from '../../src/vault/storage/file-format.js';
 import { Vault } from '../../src/vault/vault.js';
 import { ManualClock } from '../helpers/clock.js';
-import { create, crashImage, filesUnder, freshDataDir, openTestVault, RecordingLog, remove, TODAY, update, visibleState } from '../helpers/vault.js';
+import { create, crashImage, filesUnder, freshDataDir, madeDataDir, openTestVault, RecordingLog, remove, TODAY, update, visibleState } from '../helpers/vault.js';
 
 type State = ReturnType<typeof visibleState>;
 
@@ -68,7 +68,7 @@ t.test('random sequences of changes come back the same after a close and after a
   );
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
-      const dataDir = freshDataDir(t);
+      const dataDir = madeDataDir(t);
       const clock = new ManualClock(`${TODAY}T12:00:00Z`);
       const vault = await Vault.open({ dataDir, clock, timeZone: 'UTC', lastUsedFlushMs: 3_600_000 });
       const keys = new Map<string, string>();
@@ -145,7 +145,7 @@ t.test('a flipped bit anywhere but the last record stops the start, naming the f
       bytes[at]! ^= 1 << bit;
       fs.writeFileSync(path.join(copy, file), bytes);
       if (file === 'keys.journal' && at >= lastRecord) {
-        // DESIGN §4: a final record that fails authentication is a torn tail.
+        // docs/storage.md: a final record that fails authentication is a torn tail.
         const { state } = await reopen(t, copy);
         return JSON.stringify(state) === JSON.stringify(states.at(-2));
       }

@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
+import { type DaemonClient, openSession } from '../../src/client/connect.js';
+import type { RpcMethods } from '../../src/generated/schemas.js';
 import { RpcClient } from '../../src/rpc/client.js';
-import { validatorFor } from '../../src/vault/params.js';
+import { validatorFor } from '../../src/vault/schema-check.js';
 import { freshDataDir } from './vault.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -23,8 +25,8 @@ export interface DaemonProcess {
   stderr: () => string;
   adminToken: () => string;
   gatewayToken: () => string;
-  /** A connected client; with a role, session.hello is already done. */
-  client(role?: 'admin' | 'gateway'): Promise<RpcClient>;
+  /** A connected client; with a role, its session is already open. */
+  client(role?: 'admin' | 'gateway'): Promise<DaemonClient>;
   /** SIGTERM and the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -73,7 +75,7 @@ export async function startDaemon(t: Test, options: StartOptions = {}): Promise<
     child.stdout!.on('data', onData);
     void exited.then((code) => reject(new Error(`the daemon exited (${code}) before serving:\n${stderr}`)));
   });
-  const clients: RpcClient[] = [];
+  const clients: DaemonClient[] = [];
   const daemon: DaemonProcess = {
     child, dataDir, pipe, exited,
     stdout: () => stdout,
@@ -81,9 +83,10 @@ export async function startDaemon(t: Test, options: StartOptions = {}): Promise<
     adminToken: () => fs.readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim(),
     gatewayToken: () => fs.readFileSync(path.join(dataDir, 'gateway.token'), 'utf8').trim(),
     async client(role) {
-      const client = await RpcClient.connect(pipe);
+      const client = role
+        ? (await openSession({ pipe, role, token: role === 'admin' ? daemon.adminToken() : daemon.gatewayToken() })).client
+        : await RpcClient.connect<RpcMethods>(pipe);
       clients.push(client);
-      if (role) await client.request('session.hello', { token: role === 'admin' ? daemon.adminToken() : daemon.gatewayToken() });
       return client;
     },
     async stop(signal = 'SIGTERM') {

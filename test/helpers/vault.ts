@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import type { Log } from '../../src/vault/log.js';
-import { parseParams } from '../../src/vault/params.js';
+import { parseParams } from '../../src/daemon/params.js';
 import { Vault, type VaultOptions } from '../../src/vault/vault.js';
 import { ManualClock } from './clock.js';
 
@@ -20,6 +20,13 @@ export function scratchPath(t: Test, prefix: string): string {
 /** A fresh data dir path (not yet created) inside the test's own directory. */
 export function freshDataDir(t: Test): string {
   return scratchPath(t, 'data');
+}
+
+/** A fresh data dir, made (0700) as the daemon's claim of it would: what Vault.open expects. */
+export function madeDataDir(t: Test): string {
+  const dataDir = freshDataDir(t);
+  fs.mkdirSync(dataDir, { mode: 0o700 });
+  return dataDir;
 }
 
 /** A Log that keeps every line, for assertions. */
@@ -41,6 +48,7 @@ export interface TestVault {
 /** Opens a vault in `dataDir` (fresh by default) with a manual clock at noon UTC today; closed at teardown. */
 export async function openTestVault(t: Test, options: Partial<VaultOptions> & { clock?: ManualClock } = {}): Promise<TestVault> {
   const dataDir = options.dataDir ?? freshDataDir(t);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const clock = options.clock ?? new ManualClock(`${TODAY}T12:00:00Z`);
   const log = (options.log as RecordingLog | undefined) ?? new RecordingLog();
   const vault = await Vault.open({ timeZone: 'UTC', lastUsedFlushMs: 20, ...options, dataDir, clock, log });

@@ -33,26 +33,19 @@ function ConvertTo-GatewayDate {
 
 function ConvertTo-GatewayValidFor {
     <#
-    -ValidFor as the ISO 8601 date duration the daemon takes: the presets 7d, 30d, 60d, 90d, 180d
-    and 1y, or a duration such as P6M (DESIGN section 3). Throws for anything else, so that parameter
-    validation rejects it before a round trip.
+    -ValidFor as the daemon takes it (docs/architecture.md, "One validity grammar"): a shorthand
+    (7d, 2w, 6m, 1y: a whole number and d, w, m or y) as its ISO 8601 form, an ISO 8601 date
+    duration in any case (P6M, p2w) in upper case. Throws the daemon's message for anything else, so
+    that parameter validation rejects it before a round trip. The grammar is the generated one, the
+    same the CLI applies.
     #>
     param([Parameter(Mandatory)] [string] $ValidFor)
-    $preset = $script:GatewayValidForPresets[$ValidFor]
-    if ($preset) { return $preset }
+    $short = [regex]::Match($ValidFor, $script:GatewayRules.ValidForShorthandPattern)
+    if ($short.Success) { return 'P' + $short.Groups[1].Value + $short.Groups[2].Value.ToUpperInvariant() }
     $iso = $ValidFor.ToUpperInvariant()
-    if ($iso -cmatch '^P(?=\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$') { return $iso }
-    throw "'$ValidFor' is not a validity: use 7d, 30d, 60d, 90d, 180d or 1y, or an ISO 8601 date duration such as P6M or P2W."
-}
-
-# The presets a UI offers (DESIGN section 3), as typed at a prompt and as sent.
-$script:GatewayValidForPresets = [ordered]@{
-    '7d'   = 'P7D'
-    '30d'  = 'P30D'
-    '60d'  = 'P60D'
-    '90d'  = 'P90D'
-    '180d' = 'P180D'
-    '1y'   = 'P1Y'
+    if ($iso -cmatch $script:GatewayRules.ValidForPattern) { return $iso }
+    throw ("'$ValidFor' is not a validity: use a number and d, w, m or y (" + (@($script:GatewayRules.ValidForPresets.Keys) -join ', ') +
+        '), or an ISO 8601 date duration such as P6M or P2W.')
 }
 
 function Add-GatewayExpiry {

@@ -1,4 +1,4 @@
-# The ErrorCategory of each ErrorId: the daemon's data.code values (DESIGN section 5) and this module's own.
+# The ErrorCategory of each ErrorId: the daemon's data.code values (docs/protocol.md, Errors) and this module's own.
 $script:GatewayErrorCategories = @{
     Unauthenticated      = 'PermissionDenied'
     Forbidden            = 'PermissionDenied'

@@ -4,19 +4,21 @@ function Test-GatewayWindows {
 }
 
 function Get-GatewayDataDirectory {
-    <# The daemon's data dir as DESIGN section 4 defines it: -DataDirectory, else the environment, else the platform default. #>
+    <# The daemon's data dir as docs/architecture.md (Locations) defines it: -DataDirectory, else the environment, else the platform default. #>
     if ($script:GatewaySettings.DataDirectory) { return $script:GatewaySettings.DataDirectory }
-    if ($env:GATEWAY_APIKEYS_DATA_DIR) { return $env:GATEWAY_APIKEYS_DATA_DIR }
-    if (Test-GatewayWindows) { return (Join-Path $env:ProgramData 'Nintex\Gateway') }
-    '/var/lib/gateway-apikeys'
+    $fromEnv = [System.Environment]::GetEnvironmentVariable($script:GatewayLocations.DataDirVariable)
+    if ($fromEnv) { return $fromEnv }
+    if (Test-GatewayWindows) { return [System.IO.Path]::Combine([string[]](@($env:ProgramData) + $script:GatewayLocations.WindowsDataDir)) }
+    $script:GatewayLocations.UnixDataDir
 }
 
 function Get-GatewayPipe {
     <# The daemon's pipe: Connect-GatewayApiKeyService -Pipe, else GATEWAY_APIKEYS_PIPE, else the platform default. #>
     if ($script:GatewaySettings.Pipe) { return $script:GatewaySettings.Pipe }
-    if ($env:GATEWAY_APIKEYS_PIPE) { return $env:GATEWAY_APIKEYS_PIPE }
-    if (Test-GatewayWindows) { return '\\.\pipe\gateway-apikeys' }
-    Join-Path (Get-GatewayDataDirectory) 'gateway-apikeys.sock'
+    $fromEnv = [System.Environment]::GetEnvironmentVariable($script:GatewayLocations.PipeVariable)
+    if ($fromEnv) { return $fromEnv }
+    if (Test-GatewayWindows) { return $script:GatewayLocations.WindowsPipe }
+    Join-Path (Get-GatewayDataDirectory) $script:GatewayLocations.UnixSocketInDataDir
 }
 
 function Get-GatewayToken {
@@ -26,8 +28,9 @@ function Get-GatewayToken {
     rotated token is picked up after the daemon restarts).
     #>
     if ($null -ne $script:GatewaySettings.Token) { return (ConvertFrom-GatewaySecureString $script:GatewaySettings.Token) }
-    if ($env:GATEWAY_APIKEYS_TOKEN) { return $env:GATEWAY_APIKEYS_TOKEN }
-    $path = Join-Path (Get-GatewayDataDirectory) 'admin.token'
+    $fromEnv = [System.Environment]::GetEnvironmentVariable($script:GatewayLocations.TokenVariable)
+    if ($fromEnv) { return $fromEnv }
+    $path = Join-Path (Get-GatewayDataDirectory) $script:GatewayLocations.AdminTokenFile
     try {
         return [System.IO.File]::ReadAllText($path).Trim()
     } catch {

@@ -1,5 +1,6 @@
-# Parameter validation that mirrors schemas/defs.json, so that a mistake fails at the prompt before a
-# round trip. Each function returns $true or throws the schema's own message; ValidateScript shows it.
+# Parameter validation with the rules of schemas/defs.json ($script:GatewayRules, generated into
+# GatewayRules.generated.ps1), so that a mistake fails at the prompt before a round trip. Each function
+# returns $true or throws the schema's own message; ValidateScript shows it.
 
 function Get-GatewayTextLength {
     <# Length as the daemon counts it: Unicode code points after NFC. $null when the text holds an unpaired surrogate. #>
@@ -14,17 +15,19 @@ function Assert-GatewayKeyName {
     $length = Get-GatewayTextLength $Name
     if ($null -eq $length -or [regex]::IsMatch($Name, '[\p{Cc}\u2028\u2029]') -or
         ($Name.Length -gt 0 -and ([char]::IsWhiteSpace($Name[0]) -or [char]::IsWhiteSpace($Name[$Name.Length - 1])))) {
-        throw 'A key name cannot contain control characters or start or end with white space.'
+        throw $script:GatewayRules.Messages.NameInvalid
     }
-    if ($length -lt 3) { throw 'A key name must have at least 3 characters.' }
-    if ($length -gt 100) { throw 'A key name can have at most 100 characters.' }
+    if ($length -lt $script:GatewayRules.NameMinLength) { throw $script:GatewayRules.Messages.NameTooShort }
+    if ($length -gt $script:GatewayRules.NameMaxLength) { throw $script:GatewayRules.Messages.NameTooLong }
     $true
 }
 
 function Assert-GatewayNamePattern {
     param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Pattern)
     $length = Get-GatewayTextLength $Pattern
-    if ($null -eq $length -or $length -gt 400) { throw 'A name pattern can have at most 400 characters.' }
+    if ($null -eq $length -or $length -gt $script:GatewayRules.NamePatternMaxLength) {
+        throw "A name pattern can have at most $($script:GatewayRules.NamePatternMaxLength) characters."
+    }
     $true
 }
 
@@ -32,8 +35,8 @@ function Assert-GatewayDescription {
     param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Description)
     $length = Get-GatewayTextLength $Description
     if ($null -eq $length -or $Description.Contains([string][char]0)) {
-        throw 'A description cannot contain NUL or unpaired surrogate characters.'
+        throw $script:GatewayRules.Messages.DescriptionInvalid
     }
-    if ($length -gt 4000) { throw 'A description can have at most 4000 characters.' }
+    if ($length -gt $script:GatewayRules.DescriptionMaxLength) { throw $script:GatewayRules.Messages.DescriptionTooLong }
     $true
 }

@@ -59,7 +59,7 @@ function ConvertTo-GatewayConnectionError {
 
 function ConvertFrom-GatewayRpcError {
     <#
-    A JSON-RPC error as an ErrorRecord: ErrorId = data.code (DESIGN section 5) with the daemon's message
+    A JSON-RPC error as an ErrorRecord: ErrorId = data.code (docs/protocol.md, Errors) with the daemon's message
     intact; an error without data (such as -32601 from an older daemon) keeps its JSON-RPC number.
     #>
     param([Parameter(Mandatory)] [object] $RpcError, [object] $TargetObject)

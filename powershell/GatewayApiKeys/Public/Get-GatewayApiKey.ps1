@@ -60,10 +60,11 @@ function Get-GatewayApiKey {
     param(
         [Parameter(Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
-        [ValidateScript({ $_.Length -le 400 -or (Assert-GatewayNamePattern $_) })]
+        [ValidateScript({ Assert-GatewayNamePattern $_ })]
         [SupportsWildcards()]
         [string[]] $Name,
 
+        # A ValidateSet must be literal: the manifest tests hold it equal to $script:GatewayRules.Statuses.
         [ValidateSet('Active', 'Expiring', 'ExpiresSoon', 'Expired')]
         [string[]] $Status,
 
@@ -79,7 +80,7 @@ function Get-GatewayApiKey {
         $filter = @{}
         if ($PSBoundParameters.ContainsKey('Status')) {
             # ValidateSet lets any case through; the daemon wants its own spelling, once each.
-            $filter.status = @(foreach ($wanted in 'Active', 'Expiring', 'ExpiresSoon', 'Expired') { if ($Status -contains $wanted) { $wanted } })
+            $filter.status = @(foreach ($wanted in $script:GatewayRules.Statuses) { if ($Status -contains $wanted) { $wanted } })
         }
         if ($PSBoundParameters.ContainsKey('SortBy')) { $filter.sortBy = $script:GatewaySortColumns[$SortBy] }
         if ($Descending) { $filter.descending = $true }

@@ -1,7 +1,11 @@
+import path from 'node:path';
 import sodium from 'sodium-native';
 import { keyedHash, open, randomBytes, seal, SecretKey } from '../crypto.js';
+import type { Log } from '../log.js';
 import { VAULT_ID_BYTES } from './file-format.js';
+import { replaceFileAtomically, type StoreFileSystem } from './file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
+import { JOURNAL_FILE, SNAPSHOT_FILE } from './store.js';
 
 /**
  * master.key: the vault's id and its 32-byte master key, either as a key file (protected by the
@@ -98,4 +102,37 @@ export function readMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: 
     return { vaultId, key: SecretKey.takeFrom(raw) };
   }
   throw new StoreIntegrityError(fileName, `has an unknown kind ${kind}`);
+}
+
+export const MASTER_KEY_FILE = 'master.key';
+
+/**
+ * The master key of the vault in `dataDir`: read from master.key, or made (and written) for a new
+ * vault. A missing master.key beside store files is refused: those files cannot be read without it.
+ */
+export async function loadOrCreateMasterKey(fs: StoreFileSystem, dataDir: string, passphrase: Uint8Array | undefined, log: Log): Promise<MasterKey> {
+  const file = path.join(dataDir, MASTER_KEY_FILE);
+  const bytes = await fs.readFile(file);
+  if (bytes) return readMasterKeyFile(bytes, MASTER_KEY_FILE, passphrase);
+  for (const storeFile of [SNAPSHOT_FILE, JOURNAL_FILE]) {
+    if (await fs.readFile(path.join(dataDir, storeFile))) {
+      throw new StoreIntegrityError(MASTER_KEY_FILE, `is missing, and ${storeFile} cannot be decrypted without it`,
+        'Nothing was changed. Put back master.key from the backup of this data directory.');
+    }
+  }
+  const created = createMasterKeyFile(passphrase);
+  await replaceFileAtomically(fs, file, created.file);
+  log.info('Created the master key of a new vault', { event: 'vault.created', sealedWithPassphrase: passphrase !== undefined });
+  return created.master;
+}
+
+/**
+ * The subkeys of a vault: one for the lookup index of key values, one for the store files. The
+ * master key only derives them, then leaves memory.
+ */
+export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey } {
+  const lookupKey = master.key.derive(1, 'gwlookup');
+  const storeKey = master.key.derive(2, 'gwstore_');
+  master.key.dispose();
+  return { lookupKey, storeKey };
 }

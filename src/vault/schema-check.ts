@@ -1,12 +1,13 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
-import { rpcMethods, schemaDocuments, type RpcMethod, type RpcMethods } from '../generated/schemas.js';
+import { schemaDocuments } from '../generated/schemas.js';
 import { type ErrorCode, VaultError } from './errors.js';
 
 /**
- * Params of every RPC method are checked by the JSON Schemas in schemas/, compiled once by ajv:
- * the static rules live there, not here. Failures become a DESIGN error code with the field to
- * blame, taken from the schema's `x-errors` where it names one.
+ * Values are checked by the JSON Schemas in schemas/, compiled once by ajv: the static rules live
+ * there, not here (docs/architecture.md, "one source for every rule"). Failures become an error
+ * code of docs/protocol.md with the field to blame, taken from the schema's `x-errors` where it
+ * names one. This module knows schema ids, not what uses them.
  */
 
 /** Fields of human text: NFC-normalised before validation, so lengths count code points of NFC text. */
@@ -18,11 +19,15 @@ interface SchemaErrorText {
   field?: string;
 }
 
+/** Keywords of this project's schemas that ajv does not know; they annotate, they do not validate. */
+const SCHEMA_ANNOTATIONS = ['x-errors', 'x-bands', 'x-default', 'x-max', 'x-presets', 'x-shorthand'];
+
 function createAjv(): Ajv2020 {
   // strictRequired is off because `not: {required: [...]}` (expiresOn XOR validFor) is the idiom.
   const ajv = new Ajv2020({ strict: true, strictRequired: false, verbose: true, useDefaults: true, allErrors: false });
   (ajvFormats as unknown as (ajv: Ajv2020, formats: string[]) => void)(ajv, ['date', 'date-time']);
-  ajv.addKeyword('x-errors');
+  // The project's own annotations: error texts, and rules the schema keywords cannot say (read by src/vault and the PowerShell generator).
+  for (const keyword of SCHEMA_ANNOTATIONS) ajv.addKeyword(keyword);
   for (const document of schemaDocuments) ajv.addSchema(document);
   return ajv;
 }
@@ -42,19 +47,15 @@ export function validatorFor(schemaId: string): ValidateFunction {
   return validate;
 }
 
-export function isRpcMethod(method: string): method is RpcMethod {
-  return (rpcMethods as readonly string[]).includes(method);
-}
-
 /**
- * The params of `method`, checked, with text NFC-normalised and schema defaults filled in; or a
- * VaultError. The caller's object is not changed. Omitted params count as `{}`.
+ * `raw` checked against the schema `schemaId`, with its text fields NFC-normalised and schema
+ * defaults filled in; or a VaultError. The caller's object is not changed.
  */
-export function parseParams<M extends RpcMethod>(method: M, raw: unknown): RpcMethods[M]['params'] {
-  const params = isPlainObject(raw) ? normalizeText(raw) : raw === undefined ? {} : raw;
-  const validate = validatorFor(`params/${method}.json`);
-  if (!validate(params)) throw toVaultError(validate.errors![0]!);
-  return params as RpcMethods[M]['params'];
+export function checkAgainstSchema<T>(schemaId: string, raw: unknown): T {
+  const value = isPlainObject(raw) ? normalizeText(raw) : raw;
+  const validate = validatorFor(schemaId);
+  if (!validate(value)) throw toVaultError(validate.errors![0]!);
+  return value as T;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { LOCATIONS } from './generated/locations.js';
+import type { Role } from './generated/schemas.js';
 
 /**
- * Where things are (DESIGN §4), from flags, then environment, then the platform's default. One
- * place for the daemon and its clients, so both find the same pipe and token.
+ * Where things are (docs/architecture.md, "Locations"), from flags, then environment, then the
+ * platform's default. One place for the daemon and its clients, so both find the same data dir,
+ * pipe and token files; the names come from schemas/locations.json, which the PowerShell module
+ * reads too (its generated Private/GatewayRules.generated.ps1).
  */
 export interface Locations {
   dataDir: string;
@@ -12,16 +16,21 @@ export interface Locations {
 
 type Env = Record<string, string | undefined>;
 
+const { environment: VARIABLE } = LOCATIONS;
+
 export function defaultDataDir(env: Env = process.env, platform = process.platform): string {
-  if (env.GATEWAY_APIKEYS_DATA_DIR) return path.resolve(env.GATEWAY_APIKEYS_DATA_DIR);
-  if (platform === 'win32') return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'Nintex', 'Gateway');
-  return '/var/lib/gateway-apikeys';
+  const fromEnv = env[VARIABLE.dataDir];
+  if (fromEnv) return path.resolve(fromEnv);
+  const { windows, unix } = LOCATIONS.dataDir;
+  if (platform === 'win32') return path.win32.join(env.ProgramData ?? windows.programDataFallback, ...windows.underProgramData);
+  return unix;
 }
 
 export function defaultPipe(dataDir: string, env: Env = process.env, platform = process.platform): string {
-  if (env.GATEWAY_APIKEYS_PIPE) return env.GATEWAY_APIKEYS_PIPE;
-  if (platform === 'win32') return '\\\\.\\pipe\\gateway-apikeys';
-  return path.join(dataDir, 'gateway-apikeys.sock');
+  const fromEnv = env[VARIABLE.pipe];
+  if (fromEnv) return fromEnv;
+  if (platform === 'win32') return LOCATIONS.pipe.windows;
+  return path.join(dataDir, LOCATIONS.pipe.unixSocketInDataDir);
 }
 
 /** Unix socket paths are limited to 108 bytes on Linux, including the terminating NUL. */
@@ -36,10 +45,14 @@ export function resolveLocations(flags: { dataDir?: string; pipe?: string }, env
   return { dataDir, pipe };
 }
 
+/** The role token files in the data dir (mode 0600): the daemon makes them, clients read them. */
+export const TOKEN_FILES: Record<Role, string> = LOCATIONS.tokenFiles;
+
 /** The admin token for a client: GATEWAY_APIKEYS_TOKEN, else the token file named, else admin.token in the data dir. */
 export function readClientToken(dataDir: string, tokenFile?: string, env: Env = process.env): string {
-  if (!tokenFile && env.GATEWAY_APIKEYS_TOKEN) return env.GATEWAY_APIKEYS_TOKEN.trim();
-  const file = tokenFile ?? path.join(dataDir, 'admin.token');
+  const fromEnv = env[VARIABLE.token];
+  if (!tokenFile && fromEnv) return fromEnv.trim();
+  const file = tokenFile ?? path.join(dataDir, TOKEN_FILES.admin);
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch (error) {

@@ -2,7 +2,7 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { type ErrorCode, VaultError } from '../vault/errors.js';
 
 /**
- * The JSON-RPC error for each DESIGN code. Clients branch on `data.code`; the numbers follow
+ * The JSON-RPC error for each error code of docs/protocol.md. Clients branch on `data.code`; the numbers follow
  * JSON-RPC where it has one (-32602 invalid params, -32603 internal) and use the server range
  * (-32000…-32099) for the rest.
  */

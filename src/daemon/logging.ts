@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
-import type { Log } from './vault/log.js';
-import { maskSecrets } from './vault/secret-text.js';
+import type { Log } from '../vault/log.js';
+import { maskSecrets } from '../vault/secret-text.js';
 
 /**
  * Structured logs (winston, JSON lines) for operators: what happened, to which key name, by which

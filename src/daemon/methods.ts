@@ -1,14 +1,14 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
 import type { ApiKeyListResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
-import type { RoleTokens } from '../daemon/tokens.js';
+import { RawJson } from '../rpc/raw-json.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
-import { isRpcMethod, parseParams } from '../vault/params.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
-import { rpcError, toResponseError } from './errors.js';
-import { RawJson } from './raw-json.js';
+import { isRpcMethod, parseParams } from './params.js';
+import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
+import type { RoleTokens } from './tokens.js';
 
 /** What the methods act on: one per daemon. */
 export interface DaemonContext {
@@ -26,7 +26,7 @@ type Handler<M extends RpcMethod> = (
   params: RpcMethods[M]['params'],
 ) => RpcMethods[M]['result'] | Promise<RpcMethods[M]['result']>;
 
-/** Who may call what (DESIGN §6): admin everything; gateway only authenticate and status. */
+/** Who may call what (docs/security.md): admin everything; gateway only authenticate and status. */
 const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'session.hello': 'anyone',
   'daemon.status': ['admin', 'gateway'],
