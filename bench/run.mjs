@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { call, connect, drive, percentile, timeToLastByte } from './lib/framed-client.mjs';
+import { call, connect, drive, openSession, percentile, timeToLastByte } from './lib/framed-client.mjs';
 import { populate } from './lib/populate.mjs';
 import { EXECUTABLE, ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from './lib/processes.mjs';
 
@@ -20,10 +20,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const log = (text) => process.stderr.write(`${text}\n`);
 
-/** One measurement of `connections` × `inFlight` authenticate requests against a server. */
+/**
+ * One measurement of `connections` × `inFlight` authenticate requests against a server; `token` opens
+ * a gateway session first (the bare server has none to open).
+ */
 async function measure(server, token, key, { connections, inFlight, count }) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => connect(server.pipe)));
-  for (const socket of sockets) await call(socket, 'session.hello', { token });
+  if (token) for (const socket of sockets) await openSession(socket, 'gateway', token);
   const runs = await Promise.all(sockets.map((socket) => drive(socket, { count: Math.ceil(count / connections), inFlight, method: 'connector.authenticate', params: { key } })));
   for (const socket of sockets) socket.destroy();
   const latencies = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
@@ -47,11 +50,11 @@ async function rpcBenchmarks() {
     for (const shape of shapes) {
       // Warm both up, then alternate, so drift on this shared machine hits both alike.
       await measure(daemon, daemon.gatewayToken, key, { ...shape, count: Math.min(shape.count, 2000) });
-      await measure(bare, 'any', key, { ...shape, count: Math.min(shape.count, 2000) });
+      await measure(bare, undefined, key, { ...shape, count: Math.min(shape.count, 2000) });
       const pairs = [];
       for (let r = 0; r < rounds; r++) {
         const d = await measure(daemon, daemon.gatewayToken, key, shape);
-        const b = await measure(bare, 'any', key, shape);
+        const b = await measure(bare, undefined, key, shape);
         pairs.push({ d, b });
         log(`rpc ${shape.label} round ${r + 1}: daemon ${Math.round(d.perSecond)}/s p99 ${d.p99.toFixed(3)} ms, bare ${Math.round(b.perSecond)}/s p99 ${b.p99.toFixed(3)} ms`);
       }
@@ -99,7 +102,7 @@ async function scaleRow(dataDir, size, executable) {
   const { daemon, startMs } = await timedStarts(dataDir, tiny ? 1 : 3, executable);
   const rssAfterStart = rssMiB(daemon.child.pid);
   const socket = await connect(daemon.pipe);
-  await call(socket, 'session.hello', { token: daemon.adminToken });
+  await openSession(socket, 'admin', daemon.adminToken);
   // The first list also makes each key's cached answer; the next ones are what an admin sees.
   const listTimes = [];
   let parseMs = 0;

@@ -2,8 +2,8 @@
 //
 // Makes the single executables dist/gateway-apikeys-linux-x64 and dist/gateway-apikeys-win-x64.exe
 // with Node's own Single Executable Applications:
-//   1. esbuild bundles src/cli.ts into one CommonJS file; sodium-native's addon is redirected to the
-//      SEA asset (build/sodium-sea-plugin.mjs);
+//   1. esbuild bundles src/cli.ts into one CommonJS file; the addons of sodium-native and koffi are
+//      redirected to SEA assets (build/native-addons-plugin.mjs);
 //   2. the pinned Linux Node 24 (build/base-node.mjs) makes each target's preparation blob; a blob
 //      must come from the very Node version it is injected into;
 //   3. postject injects the blob into a copy of the target's base binary.
@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import esbuild from 'esbuild';
 import { ensureBaseBinary, NODE_VERSION, ROOT } from './base-node.mjs';
-import { SODIUM_ASSET, sodiumPrebuild, sodiumSeaPlugin } from './sodium-sea-plugin.mjs';
+import { addonFiles, nativeAddonsPlugin } from './native-addons-plugin.mjs';
 
 const run = promisify(execFile);
 /** package.json's daemonNodeFlags: the V8 settings the daemon runs with, built into the executable. */
@@ -44,7 +44,7 @@ async function bundle(outfile) {
     format: 'cjs',
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [sodiumSeaPlugin()],
+    plugins: [nativeAddonsPlugin()],
   });
 }
 
@@ -79,11 +79,11 @@ function removeAuthenticodeSignature(file) {
 
 const TARGETS = [
   // The V8 code cache is only valid on the platform that made it, and the blobs are made on Linux.
-  { target: 'linux-x64', file: 'gateway-apikeys-linux-x64', prebuild: 'linux-x64', useCodeCache: true, prepare: stripIfPossible },
-  { target: 'win-x64', file: 'gateway-apikeys-win-x64.exe', prebuild: 'win32-x64', useCodeCache: false, prepare: removeAuthenticodeSignature },
+  { target: 'linux-x64', file: 'gateway-apikeys-linux-x64', useCodeCache: true, prepare: stripIfPossible },
+  { target: 'win-x64', file: 'gateway-apikeys-win-x64.exe', useCodeCache: false, prepare: removeAuthenticodeSignature },
 ];
 
-async function packageTarget({ target, file, prebuild, useCodeCache, prepare }, { bundleFile, work, outDir, linuxNode }) {
+async function packageTarget({ target, file, useCodeCache, prepare }, { bundleFile, work, outDir, linuxNode }) {
   const blob = path.join(work, `${target}.blob`);
   const config = path.join(work, `${target}.sea-config.json`);
   fs.writeFileSync(config, JSON.stringify({
@@ -94,7 +94,7 @@ async function packageTarget({ target, file, prebuild, useCodeCache, prepare }, 
     execArgvExtension: 'none',
     execArgv: DAEMON_NODE_FLAGS,
     useCodeCache,
-    assets: { [SODIUM_ASSET]: sodiumPrebuild(ROOT, prebuild) },
+    assets: addonFiles(ROOT, target),
   }, null, 2));
   // Without NODE_OPTIONS: preloads meant for the Node running this script (a test runner's) are not for Node 24.
   await run(linuxNode, ['--experimental-sea-config', config], { cwd: work, env: { ...process.env, NODE_OPTIONS: '' } });

@@ -1,7 +1,8 @@
-// Loads a native addon that the single executable carries as a SEA asset (sodium-native's prebuild):
-// the bytes are written to a private directory, checked by SHA-256, and handed to process.dlopen.
-// Only the bundle (build/sodium-sea-plugin.mjs points sodium-native's `./binding` at it) and its tests use this file;
-// src/ keeps loading sodium-native the ordinary way.
+// Loads a native addon of the bundle (sodium-native's, koffi's; build/native-addons-plugin.mjs points
+// them here). In the single executable it is a SEA asset: the bytes are written to a private
+// directory, checked by SHA-256, and handed to process.dlopen. A bundle run on a plain node takes the
+// file of that name beside itself. Only the bundle and its tests use this file; src/ loads the addons
+// the ordinary way.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -119,6 +120,19 @@ export function placeAddon(name: string, bytes: Uint8Array, options: PlaceOption
   const file = path.join(fs.mkdtempSync(path.join(settings.tmpDir, 'gateway-apikeys-addon-once-')), fileName);
   fs.writeFileSync(file, bytes, { flag: 'wx', mode: 0o700 });
   return { file, reused: false, transient: true };
+}
+
+/** Loads addon `name`: the executable's asset of that name, or the file beside the bundle; its exports, as require() would give them. */
+export function loadAddon(name: string): unknown {
+  if (sea.isSea()) return loadEmbeddedAddon(name);
+  const file = path.join(__dirname, name);
+  const addon = { exports: {} };
+  try {
+    process.dlopen(addon, file);
+  } catch (error) {
+    throw new Error(`Cannot load the addon ${file} (${(error as Error).message}).`, { cause: error });
+  }
+  return addon.exports;
 }
 
 /** Loads the addon the executable carries as asset `asset`; its exports, as require() would give them. */

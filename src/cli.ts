@@ -4,8 +4,20 @@ import { serverVersion } from './generated/version.js';
 import { RpcCallError } from './rpc/client.js';
 import { maskSecrets } from './vault/secret-text.js';
 
+/**
+ * A reader of our output that went away (`serve | head -1`, a parent that exited) is not a reason to
+ * stop: the daemon goes on, its logs go on to the log files (docs/security.md).
+ */
+function outliveClosedOutput(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'EBADF' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 /** The one executable: `serve` runs the daemon; every other command is a thin client of it. */
 async function main(argv: string[]): Promise<number> {
+  outliveClosedOutput(process.stdout);
+  outliveClosedOutput(process.stderr);
   const [command, ...args] = argv;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   // Whatever an error repeats of the command line, a key value or token in it is cut to its hint.
@@ -33,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof RpcCallError) {
       err(`error: ${error.message} (${error.code}${error.field ? `, ${error.field}` : ''})`);
+      return 1;
+    }
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string' && /^[A-Z]\w+$/.test(error.code)) {
+      err(`error: ${error.message} (${error.code})`); // a coded failure of ours, such as DaemonImpostor
       return 1;
     }
     err(`error: ${(error as Error).message}`);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { handshake } from './helpers/handshake.js';
 import { CLI, startDaemon } from './helpers/daemon.js';
 import { filesUnder, freshDataDir } from './helpers/vault.js';
 
@@ -89,6 +90,11 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
+  // The key on standard input, as a script pipes it.
+  const verify = (key: string) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, [CLI, 'verify'], { env }, (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }));
+    child.stdin!.end(`${key}\n`);
+  });
   const created = await cli('new', 'CLI key', '--description', 'made by the CLI', '--valid-for', '90d', '--json');
   t.equal(created.code, 0, created.stderr);
   const key = JSON.parse(created.stdout) as { key: string; expiresOn: string };
@@ -99,10 +105,14 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   t.notMatch(listed.stdout, key.key.slice(8), 'list shows only the hint');
   t.match((await cli('get', 'cli KEY')).stdout, /Description: made by the CLI/);
   t.match((await cli('set', 'CLI key', '--expires-on', '2027-01-31', '--json')).stdout, /"expiresOn": "2027-01-31"/);
-  t.match((await cli('verify', key.key)).stdout, /Valid: API key 'CLI key'/);
-  const bad = await cli('verify', 'gwk_bad');
+  t.match((await verify(key.key)).stdout, /Valid: API key 'CLI key'/);
+  const bad = await verify('gwk_bad');
   t.equal(bad.code, 3);
   t.match(bad.stdout, /Not valid: Malformed/);
+  const asArgument = await cli('verify', key.key);
+  t.equal(asArgument.code, 2, 'a key given as an argument is refused');
+  t.match(asArgument.stderr, /can be read by every user of this machine/);
+  t.notMatch(asArgument.stderr, key.key.slice(8), 'and not repeated');
   t.match((await cli('reveal', 'CLI key')).stdout, `Key:         ${key.key}`);
   t.match((await cli('status', '--json')).stdout, /"total": 1/);
   const clash = await cli('new', 'cli key');
@@ -130,11 +140,11 @@ t.test('logs: an audit line for every change, by role and key name', async (t) =
   await admin.request('apiKey.reveal', { name: 'audited' });
   await admin.request('apiKey.delete', { name: 'soon' });
   await admin.request('apiKey.create', { name: 'audited' }).catch(() => undefined);
-  await admin.request('session.hello', { token: 'wrong' }).catch(() => undefined);
+  await handshake(admin, 'admin', 'wrong').catch(() => undefined);
   t.equal(await daemon.stop(), 0);
   const lines = fs.readFileSync(path.join(daemon.dataDir, 'logs', 'gateway-apikeys.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   const events = lines.map((l) => l.event);
-  for (const event of ['apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'request.refused', 'session.rejected']) t.ok(events.includes(event), event);
+  for (const event of ['apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'request.refused', 'session.rejected', 'auth.failures']) t.ok(events.includes(event), event);
   t.match(lines.find((l) => l.event === 'apiKey.created'), { role: 'admin', keyName: 'audited', level: 'info', connection: Number });
   t.match(lines.find((l) => l.event === 'apiKey.deleted'), { role: 'admin', keyName: 'soon' });
   t.match(lines.find((l) => l.event === 'apiKey.updated'), { keyName: 'audited', changed: ['description'] });

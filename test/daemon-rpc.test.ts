@@ -2,25 +2,47 @@ import t from 'tap';
 import { rpcMethods } from '../src/generated/schemas.js';
 import { encodeKeyValue } from '../src/vault/key-value.js';
 import { randomBytes } from '../src/vault/crypto.js';
+import { clientProof, newNonce, proofKey, serverProof } from '../src/session-proof.js';
 import { callError, checkResult, startDaemon } from './helpers/daemon.js';
+import { handshake } from './helpers/handshake.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 
-t.test('session.hello: roles by token; before it, every method is Unauthenticated', async (t) => {
+t.test('protocol 2: the daemon proves itself, the client proves its role; before that, every method is Unauthenticated', async (t) => {
   const daemon = await startDaemon(t, { now: NOW });
   const client = await daemon.client();
-  for (const method of rpcMethods.filter((m) => m !== 'session.hello')) {
+  for (const method of rpcMethods.filter((m) => !m.startsWith('session.'))) {
     t.match(await callError(client.request(method, {})), { code: 'Unauthenticated', rpcCode: -32001 }, method);
   }
-  t.match(await callError(client.request('session.hello', { token: 'gwt_wrong' })), { code: 'Unauthenticated', message: /token is not valid/ });
-  const admin = await client.request('session.hello', { token: daemon.adminToken() });
-  t.same(admin, { role: 'admin', serverVersion: '0.1.0', protocolVersion: 1, today: '2026-11-27', timeZone: 'UTC' });
+  const clientNonce = newNonce();
+  const challenge = await client.request('session.challenge', { role: 'admin', clientNonce });
+  checkResult(t, 'session.challenge', challenge);
+  t.equal(challenge.serverProof, serverProof(proofKey(Buffer.from(daemon.adminToken())), clientNonce, challenge.serverNonce),
+    "the daemon's proof is HMAC(admin token, label, clientNonce, serverNonce)");
+  const admin = await client.request('session.hello', { role: 'admin', clientProof: clientProof(proofKey(Buffer.from(daemon.adminToken())), challenge.serverNonce, clientNonce) });
+  t.same(admin, { role: 'admin', serverVersion: '0.1.0', protocolVersion: 2, today: '2026-11-27', timeZone: 'UTC' });
   checkResult(t, 'session.hello', admin);
-  t.match(await client.request('session.hello', { token: daemon.gatewayToken() }), { role: 'gateway' }, 'the same connection can change role');
-  t.match(await callError(client.request('session.hello', { token: 'x' })), { code: 'Unauthenticated' });
+  t.match(await handshake(client, 'gateway', daemon.gatewayToken()), { role: 'gateway' }, 'the same connection can change role');
+  t.match(await callError(handshake(client, 'admin', daemon.gatewayToken())), { code: 'Unauthenticated', message: /proof is not valid/ }, 'the gateway token does not prove admin');
   t.match(await callError(client.request('daemon.status', {})), { code: 'Unauthenticated' }, 'a failed hello drops the role');
-  t.match(await callError(client.request('session.hello', {})), { code: 'InvalidParams', field: 'token' });
-  t.match(await client.request('session.hello', { token: daemon.adminToken() }), { role: 'admin' }, 'the connection stays usable');
+  t.match(await callError(client.request('session.hello', { role: 'admin', clientProof: 'A'.repeat(43) })), { code: 'Unauthenticated', message: /session.challenge first/ });
+  t.match(await callError(client.request('session.hello', { token: daemon.adminToken() })), { code: 'InvalidParams' }, 'protocol 1 is gone');
+  t.match(await handshake(client, 'admin', daemon.adminToken()), { role: 'admin' }, 'the connection stays usable');
+});
+
+t.test('a challenge answers one hello; a hello for another role than its challenge fails', async (t) => {
+  const daemon = await startDaemon(t);
+  const client = await daemon.client();
+  const key = proofKey(Buffer.from(daemon.adminToken()));
+  const clientNonce = newNonce();
+  const { serverNonce } = await client.request('session.challenge', { role: 'admin', clientNonce });
+  const proof = clientProof(key, serverNonce, clientNonce);
+  t.match(await callError(client.request('session.hello', { role: 'gateway', clientProof: proof })), { code: 'Unauthenticated' }, 'role must match the challenge');
+  t.match(await callError(client.request('session.hello', { role: 'admin', clientProof: proof })), { code: 'Unauthenticated' }, 'the challenge was used up');
+  const again = newNonce();
+  const second = await client.request('session.challenge', { role: 'admin', clientNonce: again });
+  t.not(second.serverNonce, serverNonce, 'a new server nonce each time');
+  t.match(await callError(client.request('session.hello', { role: 'admin', clientProof: proof })), { code: 'Unauthenticated' }, 'an old proof does not answer a new challenge');
 });
 
 t.test('unknown methods are -32601, for anyone', async (t) => {

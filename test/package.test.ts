@@ -15,6 +15,7 @@ const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const SEA_BLOB_MAGIC = 0x0143da20;
 const prebuild = (platformArch: string) => fs.readFileSync(path.join(ROOT, 'node_modules', 'sodium-native', 'prebuilds', platformArch, 'sodium-native.node'));
+const koffiPrebuild = (triplet: string) => fs.readFileSync(path.join(ROOT, 'node_modules', 'koffi', 'build', 'koffi', triplet, 'koffi.node'));
 const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
 
 // Packaging needs the linux-x64 Node 24 binary to make the blobs. Anywhere else it cannot run, and
@@ -81,9 +82,11 @@ t.test('a real session through the executable: hello, create, authenticate, list
 
   const addonDir = path.join(tmpDir, `gateway-apikeys-addons-${process.getuid!()}`);
   t.equal(fs.statSync(addonDir).mode & 0o777, 0o700, 'the addon directory is private');
-  const addons = fs.readdirSync(addonDir);
-  t.same(addons, [`sodium-native-${sha256(prebuild('linux-x64')).slice(0, 16)}.node`], 'one addon file, named by its hash');
-  t.same(fs.readFileSync(path.join(addonDir, addons[0]!)), prebuild('linux-x64'), "it is sodium-native's linux-x64 prebuild");
+  const addons = fs.readdirSync(addonDir).sort();
+  t.same(addons, [`koffi-${sha256(koffiPrebuild('linux_x64')).slice(0, 16)}.node`, `sodium-native-${sha256(prebuild('linux-x64')).slice(0, 16)}.node`],
+    'one file per addon, named by its hash');
+  t.same(fs.readFileSync(path.join(addonDir, addons[0]!)), koffiPrebuild('linux_x64'), "koffi's linux_x64 prebuild");
+  t.same(fs.readFileSync(path.join(addonDir, addons[1]!)), prebuild('linux-x64'), "sodium-native's linux-x64 prebuild");
 });
 
 t.test('an addon directory another user could have prepared is not used, and nothing is left behind', { skip }, async (t) => {
@@ -106,6 +109,7 @@ t.test('the Windows executable is PE32+ with the SEA blob injected and its fuse 
   t.ok(blob, 'an RCDATA resource NODE_SEA_BLOB');
   t.equal(blob?.readUInt32LE(0), SEA_BLOB_MAGIC, 'it starts with the SEA blob magic');
   t.ok(blob?.includes(prebuild('win32-x64')), "it carries sodium-native's win32-x64 prebuild");
+  t.ok(blob?.includes(koffiPrebuild('win32_x64')), "and koffi's");
   t.notOk(blob?.includes(prebuild('linux-x64').subarray(0, 64 * 1024)), 'not the Linux one');
   t.ok(exe.includes(`${SEA_FUSE}:1`), 'the sentinel fuse is flipped');
   t.notOk(exe.includes(`${SEA_FUSE}:0`), 'and not left unflipped anywhere');

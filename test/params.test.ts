@@ -98,7 +98,10 @@ t.test('the form of the request: unknown fields, wrong types, positional params'
   t.match(failure('daemon.status', { verbose: true }), { code: 'InvalidParams', field: 'verbose' });
   t.match(failure('connector.authenticate', { key: 5 }), { code: 'InvalidParams', field: 'key' });
   t.equal(failure('connector.authenticate', { key: 'not a key at all' }), undefined, 'the format of a key is judged by the vault (Malformed), not here');
-  t.match(failure('session.hello', { token: 'x'.repeat(257) }), { code: 'InvalidParams', field: 'token' });
+  t.match(failure('session.hello', { token: 'x'.repeat(40) }), { code: 'InvalidParams' }, 'a protocol 1 hello is refused');
+  t.match(failure('session.hello', { role: 'admin', clientProof: 'x'.repeat(44) }), { code: 'InvalidParams', field: 'clientProof' });
+  t.match(failure('session.challenge', { role: 'root', clientNonce: 'A'.repeat(43) }), { code: 'InvalidParams', field: 'role' });
+  t.match(failure('session.challenge', { role: 'admin', clientNonce: 'A'.repeat(42) + '=' }), { code: 'InvalidParams', field: 'clientNonce' });
 });
 
 t.test('list: asOf, offset and limit of the wrong form are InvalidParams; defaults are filled', async (t) => {
@@ -124,8 +127,8 @@ t.test('messages speak plainly and never echo a key value', async (t) => {
 t.test('every failure carries a code from the one list', async () => {
   fc.assert(
     fc.property(
-      fc.constantFrom('apiKey.create', 'apiKey.update', 'apiKey.list', 'apiKey.get', 'connector.authenticate', 'session.hello') ,
-      fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom('name', 'newName', 'description', 'expiresOn', 'validFor', 'key', 'token', 'asOf', 'limit', 'x'), fc.anything())),
+      fc.constantFrom('apiKey.create', 'apiKey.update', 'apiKey.list', 'apiKey.get', 'connector.authenticate', 'session.hello', 'session.challenge'),
+      fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom('name', 'newName', 'description', 'expiresOn', 'validFor', 'key', 'role', 'clientNonce', 'clientProof', 'asOf', 'limit', 'x'), fc.anything())),
       (method, params) => {
         const f = failure(method, params);
         return f === undefined || (errorCodes.includes(f.code as never) && f.message.length > 0);

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { RpcClient } from '../src/rpc/client.js';
+import { openSession } from '../src/client/connect.js';
+import { FailedAuthentications } from '../src/daemon/failed-authentications.js';
+import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../src/session-proof.js';
 import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
 import { FailureThrottle } from '../src/daemon/failure-throttle.js';
 import { RpcServer } from '../src/rpc/server.js';
@@ -67,37 +69,50 @@ t.test('an unexpected exception in a handler is answered as Internal and logged;
     counts: () => { throw new TypeError('disk gremlins'); },
     listJson: () => [Buffer.from('{"items":[],"total":0}')],
   };
-  const context = { vault: broken, tokens, log, serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
+  const context = { vault: broken, tokens, log, exposedLog: log, failures: new FailedAuthentications(log), serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
   const server = await RpcServer.listen(pipe, {
-    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id) => new Session(id), log,
+    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id, peer) => new Session(id, peer), log,
   });
   t.teardown(() => server.close());
-  const client = await RpcClient.connect(pipe);
+  const { client } = await openSession({ pipe, role: 'admin', token: fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim() });
   t.teardown(() => client.close());
-  await client.request('session.hello', { token: fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim() });
   await t.rejects(client.request('daemon.status', {}), { code: 'Internal', rpcCode: -32603, message: 'The daemon failed to answer this request; the details are in its log.' });
   t.match(log.lines.find((l) => l.level === 'error'), { meta: { event: 'request.failed', method: 'daemon.status', error: 'disk gremlins' } });
   t.same(await client.request('apiKey.list', {}), { items: [], total: 0 }, 'still serving');
-  tokens.dispose();
 });
 
-t.test('role tokens: made once, compared whole, refused when damaged', async (t) => {
+t.test('role tokens: made once, proved whole, refused when damaged', async (t) => {
   const dir = t.testdir();
   const tokens = await RoleTokens.ensure(dir);
   const admin = fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim();
   const gateway = fs.readFileSync(path.join(dir, 'gateway.token'), 'utf8').trim();
-  t.equal(tokens.roleOf(admin), 'admin');
-  t.equal(tokens.roleOf(gateway), 'gateway');
-  t.equal(tokens.roleOf(admin.slice(0, -1)), undefined);
-  t.equal(tokens.roleOf(''), undefined);
+  const [nc, ns] = [newNonce(), newNonce()];
+  const proves = (store: RoleTokens, role: 'admin' | 'gateway', token: string) => store.acceptsClientProof(role, ns, nc, clientProof(proofKey(Buffer.from(token)), ns, nc));
+  t.ok(proves(tokens, 'admin', admin));
+  t.ok(proves(tokens, 'gateway', gateway));
+  t.notOk(proves(tokens, 'admin', gateway), 'a token proves its own role only');
+  t.notOk(proves(tokens, 'admin', admin.slice(0, -1)));
+  t.notOk(tokens.acceptsClientProof('admin', ns, nc, ''), 'a proof of the wrong length is refused, not thrown on');
+  t.equal(tokens.serverProof('admin', nc, ns), serverProof(proofKey(Buffer.from(admin)), nc, ns));
   const again = await RoleTokens.ensure(dir);
-  t.equal(again.roleOf(admin), 'admin', 'existing tokens are kept');
+  t.ok(proves(again, 'admin', admin), 'existing tokens are kept');
+  fs.writeFileSync(path.join(dir, 'admin.token'), `  ${admin}\r\n`);
+  t.ok(proves(await RoleTokens.ensure(dir), 'admin', admin), 'white space around a token is not part of it');
   fs.writeFileSync(path.join(dir, 'gateway.token'), 'garbage');
   await t.rejects(RoleTokens.ensure(dir), { message: /does not hold a gateway-apikeys token. Delete it and restart/ });
   fs.rmSync(path.join(dir, 'gateway.token'));
   const rotated = await RoleTokens.ensure(dir);
-  t.equal(rotated.roleOf(gateway), undefined, 'deleting a token file rotates it');
-  for (const x of [tokens, again, rotated]) x.dispose();
+  t.notOk(proves(rotated, 'gateway', gateway), 'deleting a token file rotates it');
+});
+
+t.test('the session proofs match the published worked example', async (t) => {
+  const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/session-proof-example.json'), 'utf8')) as Record<string, string>;
+  const key = proofKey(Buffer.from(example.token!));
+  t.equal(serverProof(key, example.clientNonce!, example.serverNonce!), example.serverProof);
+  t.equal(clientProof(key, example.serverNonce!, example.clientNonce!), example.clientProof);
+  t.ok(sameProof(example.clientProof!, example.clientProof!));
+  t.notOk(sameProof(example.clientProof!, example.serverProof!));
+  t.match(fs.readFileSync(path.join(import.meta.dirname, '../docs/protocol.md'), 'utf8'), example.clientProof!, 'docs/protocol.md publishes it');
 });
 
 t.test('locations: flags, then environment, then the platform default', async (t) => {

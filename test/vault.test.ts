@@ -5,8 +5,7 @@ import { VaultError } from '../src/vault/errors.js';
 import { encodeKeyValue } from '../src/vault/key-value.js';
 import { randomBytes } from '../src/vault/crypto.js';
 import { parseParams } from '../src/daemon/params.js';
-import { claimDataDir } from '../src/vault/storage/data-dir.js';
-import { DataDirLockedError } from '../src/vault/storage/lock.js';
+import { claimDataDir, DataDirLockedError } from '../src/vault/storage/data-dir.js';
 import { Vault } from '../src/vault/vault.js';
 import { create, filesUnder, freshDataDir, holdsInClear, openTestVault, remove, update, visibleState } from './helpers/vault.js';
 

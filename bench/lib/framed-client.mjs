@@ -3,6 +3,7 @@
 // records each request's round trip. The same client measures the daemon and the bare server.
 import net from 'node:net';
 import { encodeFrame as frame, FrameDecoder } from '../../dist/rpc/framing.js';
+import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../../dist/session-proof.js';
 
 export function connect(pipe) {
   return new Promise((resolve, reject) => {
@@ -66,6 +67,15 @@ export async function call(socket, method, params) {
   const message = JSON.parse((await callRaw(socket, method, params)).toString());
   if (message.error) throw new Error(message.error.message);
   return message.result;
+}
+
+/** Opens a session in `role` (protocol 2, docs/protocol.md): the daemon must prove itself before the client proves its role. */
+export async function openSession(socket, role, token) {
+  const key = proofKey(Buffer.from(token));
+  const clientNonce = newNonce();
+  const { serverNonce, serverProof: proved } = await call(socket, 'session.challenge', { role, clientNonce });
+  if (!sameProof(serverProof(key, clientNonce, serverNonce), proved)) throw new Error('the daemon did not prove it knows the token');
+  return call(socket, 'session.hello', { role, clientProof: clientProof(key, serverNonce, clientNonce) });
 }
 
 /**

@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** A socket path in a private directory of its own: the daemon refuses one in a directory others can write to, such as /tmp. */
 export function tempPipe(label) {
-  return path.join(os.tmpdir(), `gwk-bench-${label}-${process.pid}-${Math.random().toString(36).slice(2, 7)}.sock`);
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), `gwk-bench-${label}-`)), 'd.sock');
 }
 
 /** Starts a process and resolves once its stdout shows `ready`; with its start time in ms. */

@@ -7,6 +7,7 @@ $script:GatewayDefaultTimeoutMilliseconds = 5000
 $script:GatewaySettings = @{
     Pipe                = $null
     Token               = $null
+    Role                = $null
     DataDirectory       = $null
     TimeoutMilliseconds = $script:GatewayDefaultTimeoutMilliseconds
 }

@@ -54,7 +54,7 @@ Describe 'Connect-GatewayApiKeyService' {
         $connection.Pipe | Should -Be $Daemon.Pipe
         $connection.Role | Should -Be 'admin'
         $connection.ServerVersion | Should -Be '0.1.0'
-        $connection.ProtocolVersion | Should -Be 1
+        $connection.ProtocolVersion | Should -Be 2
         $connection.Today | Should -Be ([datetime]'2026-11-27')
         $connection.TimeZone | Should -Be 'UTC'
     }
@@ -67,10 +67,17 @@ Describe 'Connect-GatewayApiKeyService' {
         $denied.Exception.Message | Should -Be 'The gateway role cannot call apiKey.list.'
     }
 
-    It 'refuses a wrong token with Unauthenticated, a terminating PermissionDenied error' {
+    It 'with a wrong token, cannot tell the daemon from an impostor: DaemonImpostor, a terminating SecurityError, nothing secret sent' {
         $refused = { Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Token (ConvertTo-TestSecureString 'not-the-token') } |
-            Should -Throw -ErrorId 'Unauthenticated,Connect-GatewayApiKeyService' -PassThru
-        $refused.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            Should -Throw -ErrorId 'DaemonImpostor,Connect-GatewayApiKeyService' -PassThru
+        $refused.CategoryInfo.Category | Should -Be 'SecurityError'
+        $refused.Exception.Message | Should -Match 'is not the gateway-apikeys daemon: it does not know the token'
+    }
+
+    It 'a -Role the token cannot prove is DaemonImpostor too' {
+        { Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Role admin -Token (ConvertTo-TestSecureString $Daemon.GatewayToken) } |
+            Should -Throw -ErrorId 'DaemonImpostor,Connect-GatewayApiKeyService'
+        (Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Role gateway -Token (ConvertTo-TestSecureString $Daemon.GatewayToken)).Role | Should -Be 'gateway'
     }
 
     It 'says clearly that no daemon runs at a pipe, within the timeout, with its own error id' {

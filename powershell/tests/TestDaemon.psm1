@@ -14,7 +14,12 @@ function New-TestDaemonPaths {
     <# A data dir and a pipe that no other suite uses. #>
     $id = [guid]::NewGuid().ToString('N').Substring(0, 10)
     $dataDirectory = Join-Path ([System.IO.Path]::GetTempPath()) "gwk-pester-$id"
-    if ($IsWindows) { $pipe = "\\.\pipe\gwk-pester-$id" } else { $pipe = "/tmp/gwk-$id.sock" }
+    # Off Windows, in a private directory: the daemon refuses a pipe where others can write, such as /tmp.
+    if ($IsWindows) { $pipe = "\\.\pipe\gwk-pester-$id" } else {
+        $null = New-Item -ItemType Directory -Path "/tmp/gwk-$id"
+        & chmod 700 "/tmp/gwk-$id"
+        $pipe = "/tmp/gwk-$id/d.sock"
+    }
     [pscustomobject]@{ DataDirectory = $dataDirectory; Pipe = $pipe }
 }
 
@@ -66,6 +71,7 @@ function Stop-TestDaemon {
     }
     if (-not $Keep) {
         Remove-Item -Recurse -Force -Path $Daemon.DataDirectory -ErrorAction Ignore
+        if (-not $IsWindows) { Remove-Item -Recurse -Force -Path (Split-Path -Parent $Daemon.Pipe) -ErrorAction Ignore }
         Remove-Item -Force -Path "$($Daemon.Log).out", "$($Daemon.Log).err" -ErrorAction Ignore
     }
 }
@@ -90,7 +96,7 @@ function Invoke-TestAuthenticate {
         param($Daemon, $Key)
         $connection = Open-GatewayStream -Pipe $Daemon.Pipe -TimeoutMilliseconds 5000
         try {
-            $null = Invoke-GatewayExchange -Connection $connection -Method 'session.hello' -Params @{ token = $Daemon.GatewayToken }
+            $null = Open-GatewaySession -Connection $connection -Role 'gateway' -Token $Daemon.GatewayToken
             (Invoke-GatewayExchange -Connection $connection -Method 'connector.authenticate' -Params @{ key = $Key; connectorId = 'pester' }).result
         } finally {
             Close-GatewayStream $connection

@@ -6,6 +6,7 @@ import { readClientToken, resolveLocations } from '../locations.js';
 import { PipeUnreachableError, type RpcClient } from '../rpc/client.js';
 import { validForFromText } from '../vault/validity-text.js';
 import { keyDetails, keyTable, paint, table, wantsColor } from './output.js';
+import { promptHidden, readAll } from './prompt.js';
 import { UsageError } from './usage.js';
 
 const COMMON = {
@@ -40,12 +41,6 @@ function integer(flags: Flags, name: string): number | undefined {
   return Number(value);
 }
 
-async function readKeyFromStdin(stdin: NodeJS.ReadStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stdin) text += chunk;
-  return text.trim();
-}
-
 async function confirm(io: Io, question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: io.stdin, output: process.stderr });
   try {
@@ -59,6 +54,8 @@ interface Command {
   options: Record<string, { type: 'string' | 'boolean'; short?: string }>;
   /** How many positionals it takes: none, exactly one, or at most one. */
   positional: 'none' | 'one' | 'optional';
+  /** Refuses a command line before anything is sent (beyond what parsing checks). */
+  check?(flags: Flags, name: string | undefined): void;
   run(client: RpcClient<RpcMethods>, flags: Flags, name: string | undefined, io: Io, color: boolean): Promise<number>;
 }
 
@@ -151,8 +148,14 @@ export const CLIENT_COMMANDS: Record<string, Command> = {
   verify: {
     options: {},
     positional: 'optional',
-    async run(client, flags, key, io) {
-      const presented = key === undefined || key === '-' ? await readKeyFromStdin(io.stdin) : key;
+    check(_flags, key) {
+      if (key !== undefined && key !== '-') {
+        throw new UsageError('A key on the command line can be read by every user of this machine (ps, /proc) and stays in shell history. ' +
+          "Pipe it in (... | gateway-apikeys verify) or type it at the prompt (gateway-apikeys verify).");
+      }
+    },
+    async run(client, flags, _key, io) {
+      const presented = io.stdin.isTTY ? await promptHidden('API key (not shown): ', io.stdin) : await readAll(io.stdin);
       const result = await client.request('apiKey.verify', { key: presented });
       print(io, flags, result, () =>
         result.authenticated ? `Valid: API key '${result.name}', expires ${result.expiresOn} (${result.status}).` : `Not valid: ${result.reason}.`);
@@ -188,9 +191,10 @@ export async function runClientCommand(command: string, args: string[], io: Io):
   if (positionals.length > wanted || (spec.positional === 'one' && positionals.length === 0)) {
     throw new UsageError(spec.positional === 'none' ? `'${command}' takes no NAME.` : `'${command}' takes one NAME (quote it if it has spaces).`);
   }
+  spec.check?.(flags as Flags, positionals[0]);
   const { dataDir, pipe } = resolveLocations({ dataDir: flags['data-dir'] as string | undefined, pipe: flags.pipe as string | undefined });
   const token = readClientToken(dataDir, flags['token-file'] as string | undefined);
-  const { client } = await openSession({ pipe, role: 'admin', token }).catch((error: unknown) => {
+  const { client } = await openSession({ pipe, token }).catch((error: unknown) => {
     throw error instanceof PipeUnreachableError ? new Error(unreachableAdvice(error)) : error;
   });
   try {

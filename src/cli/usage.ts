@@ -18,7 +18,7 @@ Keys (a thin client of the running daemon):
   gateway-apikeys set    NAME [--new-name NAME] [--description TEXT] [--expires-on DATE | --valid-for DURATION]
   gateway-apikeys reveal NAME
   gateway-apikeys remove NAME [--yes]
-  gateway-apikeys verify [KEY | -]          (no KEY or -: read it from standard input)
+  gateway-apikeys verify                    (the key from standard input, or typed at a prompt: never an argument)
   gateway-apikeys status
 
 Client options: --json (machine-readable output), --data-dir DIR, --pipe PATH, --token-file FILE.

@@ -1,10 +1,12 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { ApiKeyListResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
+import type { ApiKeyListResult, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
 import { RawJson } from '../rpc/raw-json.js';
+import { newNonce, PROTOCOL_VERSION } from '../session-proof.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
+import type { FailedAuthentications } from './failed-authentications.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -15,6 +17,9 @@ export interface DaemonContext {
   vault: Vault;
   tokens: RoleTokens;
   log: Log;
+  /** Where events any local process can cause are logged: summarized when they flood (SummarizingLog). */
+  exposedLog: Log;
+  failures: FailedAuthentications;
   serverVersion: string;
   /** performance.now() when the daemon started. */
   startedAt: number;
@@ -26,8 +31,9 @@ type Handler<M extends RpcMethod> = (
   params: RpcMethods[M]['params'],
 ) => RpcMethods[M]['result'] | Promise<RpcMethods[M]['result']>;
 
-/** Who may call what (docs/security.md): admin everything; gateway only authenticate and status. */
+/** Who may call what (docs/security.md): admin everything; gateway only authenticate and status; the handshake anyone. */
 const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
+  'session.challenge': 'anyone',
   'session.hello': 'anyone',
   'daemon.status': ['admin', 'gateway'],
   'connector.authenticate': ['admin', 'gateway'],
@@ -40,37 +46,34 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'apiKey.verify': ['admin'],
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Holds back a failed authentication's answer when this connection keeps failing. */
-async function throttleFailure(ctx: DaemonContext, session: Session, what: string): Promise<void> {
-  const delay = session.throttle.failure();
-  const count = session.throttle.count;
-  if (delay > 0 && (count === 21 || count % 100 === 0)) {
-    ctx.log.warn('Slowing down a connection that keeps failing to authenticate', {
-      event: 'auth.throttled', connection: session.id, role: session.role ?? 'none', failures: count, last: what,
-    });
-  }
-  if (delay > 0) await sleep(delay);
-}
-
 /** Audit line for a change or a reveal: what, to which key, by which role on which connection. */
 function audit(ctx: DaemonContext, session: Session, event: string, message: string, meta: Record<string, unknown>): void {
   ctx.log.info(message, { event, role: session.role, connection: session.id, ...meta });
 }
 
+const notProved = () =>
+  new VaultError('Unauthenticated', 'The proof is not valid for this role: use the token of admin.token or gateway.token in the data directory.');
+
 const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
-  'session.hello': async (ctx, session, { token }) => {
-    const role = ctx.tokens.roleOf(token);
-    // A failed hello drops whatever role the connection had: least privilege.
-    session.role = role;
-    if (!role) {
-      ctx.log.warn('A client presented a wrong token', { event: 'session.rejected', connection: session.id });
-      await throttleFailure(ctx, session, 'token');
-      throw new VaultError('Unauthenticated', 'The token is not valid. Use the content of admin.token or gateway.token in the data directory.');
+  // Protocol 2 (docs/protocol.md, "Sessions"): the daemon proves itself first; no token crosses the pipe.
+  'session.challenge': (ctx, session, { role, clientNonce }) => {
+    const serverNonce = newNonce();
+    session.challenge = { role, clientNonce, serverNonce };
+    return { serverNonce, serverProof: ctx.tokens.serverProof(role, clientNonce, serverNonce) };
+  },
+
+  'session.hello': (ctx, session, { role, clientProof }) => {
+    const challenge = session.challenge;
+    session.challenge = undefined; // each challenge answers one hello
+    if (!challenge || challenge.role !== role || !ctx.tokens.acceptsClientProof(role, challenge.serverNonce, challenge.clientNonce, clientProof)) {
+      ctx.exposedLog.info('A client failed the handshake', {
+        event: 'session.rejected', connection: session.id, peer: session.peer, role, reason: challenge ? 'proof' : 'noChallenge',
+      });
+      throw challenge ? notProved() : new VaultError('Unauthenticated', 'Call session.challenge first: each hello answers the challenge issued just before it.');
     }
+    session.role = role;
     ctx.log.debug('Session opened', { event: 'session.opened', connection: session.id, role });
-    return { role, serverVersion: ctx.serverVersion, protocolVersion: 1, today: ctx.vault.today().toString(), timeZone: ctx.vault.timeZone };
+    return { role, serverVersion: ctx.serverVersion, protocolVersion: PROTOCOL_VERSION, today: ctx.vault.today().toString(), timeZone: ctx.vault.timeZone };
   },
 
   'daemon.status': (ctx) => ({
@@ -117,7 +120,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 
 const expiredReported = new Map<string, number>();
 
-async function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string) {
+function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
   const result = ctx.vault.authenticate(key, recordUse);
   if (result.authenticated) return result;
   if (result.reason === 'Expired') {
@@ -130,22 +133,46 @@ async function authenticate(ctx: DaemonContext, session: Session, key: string, r
         event: 'auth.expiredKey', keyName: name, connectorId, connection: session.id,
       });
     }
-  } else {
-    await throttleFailure(ctx, session, result.reason);
   }
   return result;
 }
 
 /**
- * Answers one request: the method must exist, the session must have a role allowed to call it,
- * the params must pass their schema; then the handler runs. Every failure is a coded
- * ResponseError; an unexpected exception is logged and answered as Internal, never thrown on.
+ * What a request failed to prove, when it is a failed authentication (a wrong handshake proof, a
+ * malformed or unknown key): those are slowed down and counted (FailedAuthentications).
  */
-export async function dispatch(ctx: DaemonContext, session: Session, method: string, params: unknown): Promise<unknown> {
-  if (!isRpcMethod(method)) return new ResponseError(ErrorCodes.MethodNotFound, maskSecrets(`Unknown method '${method.slice(0, 100)}'.`));
+function failedAuthentication(method: RpcMethod, outcome: unknown): string | undefined {
+  if (method === 'session.hello') return outcome instanceof ResponseError ? 'proof' : undefined;
+  if (method !== 'connector.authenticate' && method !== 'apiKey.verify' || outcome instanceof ResponseError) return undefined;
+  const result = outcome as AuthenticateResult;
+  return !result.authenticated && (result.reason === 'Malformed' || result.reason === 'Unknown') ? result.reason : undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Answers one request (docs/protocol.md): the method must exist, the session must have a role
+ * allowed to call it, the params must pass their schema; then the handler runs. Every failure is a
+ * coded ResponseError; an unexpected exception is logged and answered as Internal, never thrown
+ * on. A failed authentication's answer is held back by its throttles; what is held is the answer
+ * alone, not the request.
+ */
+export function dispatch(ctx: DaemonContext, session: Session, method: string, params: unknown): Promise<unknown> {
+  if (!isRpcMethod(method)) return Promise.resolve(new ResponseError(ErrorCodes.MethodNotFound, maskSecrets(`Unknown method '${method.slice(0, 100)}'.`)));
+  return answer(ctx, session, method, params).then((outcome) => {
+    const failure = failedAuthentication(method, outcome);
+    if (failure === undefined) return outcome;
+    const delay = ctx.failures.record(session, failure);
+    return delay > 0 ? sleep(delay).then(() => outcome) : outcome;
+  });
+}
+
+async function answer(ctx: DaemonContext, session: Session, method: RpcMethod, params: unknown): Promise<unknown> {
   const allowed = ALLOWED[method];
-  if (allowed !== 'anyone') {
-    if (!session.role) return rpcError('Unauthenticated', 'Call session.hello with a token first.');
+  if (allowed === 'anyone') {
+    session.dropRole(); // a handshake starts from no role, and one that fails, even its schema, ends with none
+  } else {
+    if (!session.role) return rpcError('Unauthenticated', 'Open a session first: session.challenge, then session.hello.');
     if (!allowed.includes(session.role)) return rpcError('Forbidden', `The ${session.role} role cannot call ${method}.`);
   }
   try {

@@ -1,14 +1,18 @@
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
 import { TOKEN_FILES } from '../locations.js';
+import { forbidCoreDumps, peerOf } from '../platform/system.js';
 import { RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
 import { claimDataDir } from '../vault/storage/data-dir.js';
 import { Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
+import { FailedAuthentications } from './failed-authentications.js';
 import { createLogger, type Logger } from './logging.js';
 import { type DaemonContext, dispatch } from './methods.js';
+import { preparePipePath } from './pipe-path.js';
 import { Session } from './session.js';
+import { SummarizingLog } from './summarizing-log.js';
 import { RoleTokens } from './tokens.js';
 
 export interface DaemonOptions {
@@ -43,6 +47,16 @@ function startClock(now: string | undefined, log: Logger): Clock {
   return clockStartingAt(at);
 }
 
+/** No core dumps (they would hold the derived keys and key values), before any secret is in memory; what to log about it. */
+function hardenProcess(): (log: Logger) => void {
+  try {
+    if (forbidCoreDumps()) return () => undefined;
+    return (log) => log.info('Core dumps are left to the system here', { event: 'process.coreDumps', platform: process.platform });
+  } catch (error) {
+    return (log) => log.warn('Could not turn core dumps off', { event: 'process.coreDumps', error: (error as Error).message });
+  }
+}
+
 /**
  * Starts the daemon (docs/architecture.md, "Start and stop"): claims the data dir (checked and
  * locked) before touching anything in it, so a second daemon leaves no trace; opens the vault,
@@ -50,29 +64,35 @@ function startClock(now: string | undefined, log: Logger): Clock {
  */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = performance.now();
+  const reportHardening = hardenProcess();
   const lock = await claimDataDir(options.dataDir);
   let log: Logger | undefined;
   let vault: Vault | undefined;
-  let tokens: RoleTokens | undefined;
   try {
     log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog });
+    reportHardening(log);
     const clock = startClock(options.now, log);
     vault = await Vault.open({
       dataDir: options.dataDir, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
     });
-    tokens = await RoleTokens.ensure(options.dataDir);
-    const context: DaemonContext = { vault, tokens, log, serverVersion, startedAt };
+    const tokens = await RoleTokens.ensure(options.dataDir);
+    // What any local process can make the daemon log is summarized when it floods.
+    const exposedLog = new SummarizingLog(log);
+    const failures = new FailedAuthentications(log);
+    const context: DaemonContext = { vault, tokens, log, exposedLog, failures, serverVersion, startedAt };
+    await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
-      openSession: (id) => new Session(id),
-      log,
+      openSession: (id, peer) => new Session(id, peer),
+      peerOf,
+      log: exposedLog,
     });
     const watch = new ExpiryWatch(vault, log);
     log.info('Daemon ready', {
       event: 'daemon.ready', version: serverVersion, pipe: options.pipe, dataDir: options.dataDir, timeZone: vault.timeZone,
       keys: vault.size, startMs: Math.round(performance.now() - startedAt),
     });
-    const running = { vault, log, tokens }; // stop() closes over these; TypeScript does not carry the narrowed lets into it
+    const running = { vault, log }; // stop() closes over these; TypeScript does not carry the narrowed lets into it
     return {
       pipe: options.pipe,
       adminTokenFile: path.join(options.dataDir, TOKEN_FILES.admin),
@@ -82,7 +102,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         watch.stop();
         await server.close();
         await running.vault.close();
-        running.tokens.dispose();
+        exposedLog.endWindow();
+        failures.endWindow();
         await lock.release();
         running.log.info('Daemon stopped', { event: 'daemon.stopped' });
         await new Promise<void>((resolve) => {
@@ -92,7 +113,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     };
   } catch (error) {
-    tokens?.dispose();
     await vault?.close();
     await lock.release();
     log?.error('The daemon could not start', { event: 'daemon.startFailed', error: (error as Error).message });

@@ -1,10 +1,47 @@
 import type { Role } from '../generated/schemas.js';
+import type { ConnectionState } from '../rpc/server.js';
 import { FailureThrottle } from './failure-throttle.js';
 
-/** One client connection: its role once `session.hello` succeeded, and its failed authentications. */
-export class Session {
+/**
+ * What a request may weigh (docs/protocol.md, "Limits"). The largest valid request, a create or an
+ * update at every limit with every character written as a JSON \u escape pair, is about 51 KB; a
+ * handshake request is a few hundred bytes.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BODY_BYTES_BEFORE_HELLO = 4 * 1024;
+/** Answers a client may leave unread: a list of a large vault is megabytes; errors for a stranger are not. */
+const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+const MAX_UNREAD_BYTES_BEFORE_HELLO = 64 * 1024;
+
+/** A challenge issued on this connection: it answers one hello, then it is forgotten. */
+export interface IssuedChallenge {
+  role: Role;
+  clientNonce: string;
+  serverNonce: string;
+}
+
+/** One client connection: its role once the handshake succeeded, the challenge it is answering, its failed authentications. */
+export class Session implements ConnectionState {
   role: Role | undefined;
+  challenge: IssuedChallenge | undefined;
   readonly throttle = new FailureThrottle();
 
-  constructor(readonly id: number) {}
+  constructor(readonly id: number, readonly peer: string | undefined) {}
+
+  get established(): boolean {
+    return this.role !== undefined;
+  }
+
+  get maxBodyBytes(): number {
+    return this.role === undefined ? MAX_BODY_BYTES_BEFORE_HELLO : MAX_BODY_BYTES;
+  }
+
+  get maxUnreadBytes(): number {
+    return this.role === undefined ? MAX_UNREAD_BYTES_BEFORE_HELLO : MAX_UNREAD_BYTES;
+  }
+
+  /** Least privilege: a new handshake, or a failed one, leaves the connection with no role. */
+  dropRole(): void {
+    this.role = undefined;
+  }
 }

@@ -98,6 +98,20 @@ export type ErrorCode =
  * via the `definition` "Role".
  */
 export type Role = "admin" | "gateway";
+/**
+ * 32 random bytes in base64url without padding: a nonce of the session handshake (docs/protocol.md).
+ *
+ * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
+ * via the `definition` "SessionNonce".
+ */
+export type SessionNonce = string;
+/**
+ * An HMAC-SHA256 in base64url without padding: a proof of the session handshake (docs/protocol.md).
+ *
+ * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
+ * via the `definition` "SessionProof".
+ */
+export type SessionProof = string;
 export type SortColumn = "name" | "expiresOn" | "lastUsedAt" | "status" | "createdAt";
 /**
  * The new key's info and, this once in the create answer, its value.
@@ -126,6 +140,7 @@ export interface AllSchemas {
   "params/apiKey.verify.json"?: ApiKeyVerifyParams;
   "params/connector.authenticate.json"?: ConnectorAuthenticateParams;
   "params/daemon.status.json"?: DaemonStatusParams;
+  "params/session.challenge.json"?: SessionChallengeParams;
   "params/session.hello.json"?: SessionHelloParams;
   "results/apiKey.create.json"?: ApiKeyCreateResult;
   "results/apiKey.delete.json"?: ApiKeyDeleteResult;
@@ -136,6 +151,7 @@ export interface AllSchemas {
   "results/apiKey.verify.json"?: ApiKeyVerifyResult;
   "results/connector.authenticate.json"?: AuthenticateResult;
   "results/daemon.status.json"?: DaemonStatusResult;
+  "results/session.challenge.json"?: SessionChallengeResult;
   "results/session.hello.json"?: SessionHelloResult;
 }
 /**
@@ -247,10 +263,18 @@ export interface ConnectorAuthenticateParams {
 }
 export interface DaemonStatusParams {}
 /**
- * Opens a session with a role token (admin.token or gateway.token).
+ * Step 1 of the handshake: the client names the role it will prove and sends its nonce; nothing secret.
+ */
+export interface SessionChallengeParams {
+  role: Role;
+  clientNonce: SessionNonce;
+}
+/**
+ * Step 2 of the handshake, once the daemon proved itself: the client's proof, HMAC(token, "gateway-apikeys client v2\n" + serverNonce + "\n" + clientNonce), for the role of the challenge.
  */
 export interface SessionHelloParams {
-  token: string;
+  role: Role;
+  clientProof: SessionProof;
 }
 export interface ApiKeyDeleteResult {
   deleted: true;
@@ -333,10 +357,17 @@ export interface KeyCounts {
   ExpiresSoon: number;
   Expired: number;
 }
+/**
+ * The daemon's nonce and its proof that it knows the role's token: HMAC(token, "gateway-apikeys server v2\n" + clientNonce + "\n" + serverNonce).
+ */
+export interface SessionChallengeResult {
+  serverNonce: SessionNonce;
+  serverProof: SessionProof;
+}
 export interface SessionHelloResult {
   role: Role;
   serverVersion: string;
-  protocolVersion: 1;
+  protocolVersion: 2;
   today: PlainDate;
   timeZone: string;
 }
@@ -352,11 +383,12 @@ export interface RpcMethods {
   'apiKey.verify': { params: ApiKeyVerifyParams; result: ApiKeyVerifyResult };
   'connector.authenticate': { params: ConnectorAuthenticateParams; result: AuthenticateResult };
   'daemon.status': { params: DaemonStatusParams; result: DaemonStatusResult };
+  'session.challenge': { params: SessionChallengeParams; result: SessionChallengeResult };
   'session.hello': { params: SessionHelloParams; result: SessionHelloResult };
 }
 export type RpcMethod = keyof RpcMethods;
 
-export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","connector.authenticate","daemon.status","session.hello"] as const satisfies readonly RpcMethod[];
+export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","connector.authenticate","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
 
 /** The schema documents, as in schemas/, keyed by $id. */
 export const schemaDocuments: readonly Record<string, unknown>[] = [
@@ -613,6 +645,18 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "admin",
           "gateway"
         ]
+      },
+      "SessionNonce": {
+        "title": "SessionNonce",
+        "description": "32 random bytes in base64url without padding: a nonce of the session handshake (docs/protocol.md).",
+        "type": "string",
+        "pattern": "^[A-Za-z0-9_-]{43}$"
+      },
+      "SessionProof": {
+        "title": "SessionProof",
+        "description": "An HMAC-SHA256 in base64url without padding: a proof of the session handshake (docs/protocol.md).",
+        "type": "string",
+        "pattern": "^[A-Za-z0-9_-]{43}$"
       }
     }
   },
@@ -842,18 +886,41 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "params/session.hello.json",
-    "title": "SessionHelloParams",
-    "description": "Opens a session with a role token (admin.token or gateway.token).",
+    "$id": "params/session.challenge.json",
+    "title": "SessionChallengeParams",
+    "description": "Step 1 of the handshake: the client names the role it will prove and sends its nonce; nothing secret.",
     "type": "object",
     "additionalProperties": false,
     "required": [
-      "token"
+      "role",
+      "clientNonce"
     ],
     "properties": {
-      "token": {
-        "type": "string",
-        "maxLength": 256
+      "role": {
+        "$ref": "../defs.json#/$defs/Role"
+      },
+      "clientNonce": {
+        "$ref": "../defs.json#/$defs/SessionNonce"
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/session.hello.json",
+    "title": "SessionHelloParams",
+    "description": "Step 2 of the handshake, once the daemon proved itself: the client's proof, HMAC(token, \"gateway-apikeys client v2\\n\" + serverNonce + \"\\n\" + clientNonce), for the role of the challenge.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "role",
+      "clientProof"
+    ],
+    "properties": {
+      "role": {
+        "$ref": "../defs.json#/$defs/Role"
+      },
+      "clientProof": {
+        "$ref": "../defs.json#/$defs/SessionProof"
       }
     }
   },
@@ -1082,6 +1149,26 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/session.challenge.json",
+    "title": "SessionChallengeResult",
+    "description": "The daemon's nonce and its proof that it knows the role's token: HMAC(token, \"gateway-apikeys server v2\\n\" + clientNonce + \"\\n\" + serverNonce).",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "serverNonce",
+      "serverProof"
+    ],
+    "properties": {
+      "serverNonce": {
+        "$ref": "../defs.json#/$defs/SessionNonce"
+      },
+      "serverProof": {
+        "$ref": "../defs.json#/$defs/SessionProof"
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "results/session.hello.json",
     "title": "SessionHelloResult",
     "type": "object",
@@ -1101,7 +1188,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "type": "string"
       },
       "protocolVersion": {
-        "const": 1
+        "const": 2
       },
       "today": {
         "$ref": "../defs.json#/$defs/Date"

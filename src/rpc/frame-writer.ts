@@ -54,6 +54,13 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
     }
   }
 
+  /** Bytes written but not yet handed to the socket (they leave at the end of this turn). */
+  get pendingBytes(): number {
+    let bytes = this.text.length;
+    for (const part of this.queued) bytes += part.length;
+    return bytes;
+  }
+
   private takeText(): string {
     const text = this.text;
     this.text = '';

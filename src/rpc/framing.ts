@@ -10,9 +10,10 @@
  * over 4 KiB, a body over `maxBodyBytes`.
  */
 
-/** The largest body the daemon accepts: far above any valid request (a 4000-character description is 16 KB at most). */
+/** The largest body a decoder accepts unless told otherwise. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 4096;
+const EMPTY = Buffer.alloc(0);
 const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
 
 /** The stream cannot be read further: the frame boundaries are lost. */
@@ -37,7 +38,12 @@ export class FrameDecoder {
   private received = 0;
   private bodyLength = -1;
 
-  constructor(private readonly maxBodyBytes = MAX_BODY_BYTES) {}
+  /** The largest body accepted from now on: a server lowers it for a connection that has not authenticated. */
+  maxBodyBytes: number;
+
+  constructor(maxBodyBytes = MAX_BODY_BYTES) {
+    this.maxBodyBytes = maxBodyBytes;
+  }
 
   /** Bytes received but not yet part of a returned frame. */
   get pendingBytes(): number {
@@ -78,6 +84,7 @@ export class FrameDecoder {
 
   /** Removes and returns `length` bytes from the front (the caller knows they are there). */
   private take(length: number): Buffer {
+    if (length === 0) return EMPTY; // a frame of zero bytes: there may be no chunk left to take from
     const first = this.chunks[0]!;
     let taken: Buffer;
     if (first.length >= length) {

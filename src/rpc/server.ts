@@ -1,17 +1,16 @@
-import fs from 'node:fs';
 import net from 'node:net';
 import { Message, type RequestMessage, ResponseError, type ResponseMessage } from 'vscode-jsonrpc/node';
 import { FrameMessageReader } from './frame-reader.js';
 import { FrameMessageWriter } from './frame-writer.js';
-import { FramingError } from './framing.js';
 
 /**
  * The JSON-RPC server of docs/architecture.md's transport layer: a named pipe (Windows) or Unix
  * domain socket, per client vscode-jsonrpc's reader and writer interfaces (implemented for this
  * socket by FrameMessageReader and FrameMessageWriter), and every request handed to a `dispatch`
  * function given from outside. It knows no method: what a method does, and who may call it, is
- * the caller's. Nothing a client sends can throw here: bad frames close that client's socket, bad
- * messages are answered, and other clients go on.
+ * the caller's. What it does know is what a connection may cost (docs/protocol.md, "Limits"):
+ * nothing a client sends can throw here, make the daemon hold unbounded memory, or keep other
+ * connections from their turn.
  */
 
 /**
@@ -20,35 +19,69 @@ import { FramingError } from './framing.js';
  */
 export type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unknown>;
 
+/** What the server asks of a connection's session: its limits, which change once it has proved who it is. */
+export interface ConnectionState {
+  /** Whether the peer has proved who it is. Until then the connection counts against the handshake limits and deadline. */
+  readonly established: boolean;
+  /** The largest request body accepted now. */
+  readonly maxBodyBytes: number;
+  /** Bytes of answers the peer may leave unread before its connection is no longer read. */
+  readonly maxUnreadBytes: number;
+}
+
 /** The structured log the server reports connection events to (winston's Logger fits). */
 export interface ServerLog {
   info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
 }
 
-export interface ServerOptions<S> {
+export interface ServerLimits {
+  /** Open connections at most; more are closed at once. */
+  maxConnections: number;
+  /** Connections that have not proved who they are, at most, all peers together. */
+  maxPendingConnections: number;
+  /** …and per peer, where the system tells who the peer is (a Unix socket's uid): room is kept for the others. */
+  maxPendingPerPeer: number;
+  /** How long a connection may take to prove who it is. */
+  handshakeTimeoutMs: number;
+  /** How long a frame may take to arrive whole once its first byte is in. */
+  frameTimeoutMs: number;
+  /** Requests in flight on one connection at most; beyond, it is not read. */
+  maxInFlight: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxConnections: 1024,
+  maxPendingConnections: 512,
+  maxPendingPerPeer: 128,
+  handshakeTimeoutMs: 10_000,
+  frameTimeoutMs: 10_000,
+  maxInFlight: 256,
+};
+
+export interface ServerOptions<S extends ConnectionState> {
   dispatch: Dispatch<S>;
   /** Per-connection state, made when a client connects; `id` numbers connections from 1. */
-  openSession(id: number): S;
+  openSession(id: number, peer: string | undefined): S;
   log: ServerLog;
+  /** Who the peer of a socket is, where the system can tell. */
+  peerOf?: (socket: net.Socket) => string | undefined;
+  limits?: Partial<ServerLimits>;
 }
-
-/**
- * A connection is not read while it has this many requests in flight, or this many bytes of
- * answers it has not read yet: a client that sends without reading cannot make the daemon hold
- * unbounded memory.
- */
-const MAX_IN_FLIGHT = 256;
-const MAX_UNREAD_ANSWER_BYTES = 8 * 1024 * 1024;
 
 interface Client<S> {
   id: number;
+  peer: string | undefined;
   session: S;
   socket: net.Socket;
+  reader: FrameMessageReader;
+  writer: FrameMessageWriter;
   inFlight: number;
   idle: (() => void) | undefined;
+  deadline: NodeJS.Timeout | undefined;
 }
 
-/** The pipe is taken by another process answering on it (a daemon of another data dir). */
+/** The pipe is taken by another process answering on it. */
 export class PipeInUseError extends Error {
   constructor(readonly pipe: string) {
     super(`Another process is already listening on ${pipe}. Stop it, or give this daemon another --pipe.`);
@@ -56,17 +89,9 @@ export class PipeInUseError extends Error {
   }
 }
 
-/** Whether something answers on a Unix socket path: a live server, as opposed to a file left by a crash. */
-function somethingListens(pipe: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(pipe);
-    probe.once('connect', () => { probe.destroy(); resolve(true); });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-export class RpcServer<S> {
+export class RpcServer<S extends ConnectionState> {
   private readonly clients = new Set<Client<S>>();
+  private readonly limits: ServerLimits;
   private nextId = 1;
 
   private constructor(
@@ -74,20 +99,22 @@ export class RpcServer<S> {
     readonly pipe: string,
     private readonly options: ServerOptions<S>,
   ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    server.maxConnections = this.limits.maxConnections;
     server.on('connection', (socket) => this.accept(socket));
+    server.on('drop', () => options.log.warn('Refused a connection: too many are open', { event: 'connection.refused', reason: 'maxConnections' }));
   }
 
-  static async listen<S>(pipe: string, options: ServerOptions<S>): Promise<RpcServer<S>> {
+  /**
+   * Listens on `pipe`, which must be free: checking and clearing the path is the caller's (the
+   * daemon's) policy. A Unix socket is made 0660: owner and group may connect, nobody else.
+   */
+  static async listen<S extends ConnectionState>(pipe: string, options: ServerOptions<S>): Promise<RpcServer<S>> {
     const server = net.createServer();
     const rpc = new RpcServer(server, pipe, options);
-    if (process.platform !== 'win32' && fs.existsSync(pipe)) {
-      if (await somethingListens(pipe)) throw new PipeInUseError(pipe);
-      fs.rmSync(pipe, { force: true }); // left by a daemon that crashed
-    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PipeInUseError(pipe) : error));
-      // The socket is made 0660 from the start: owner and group (the gateway's) may connect, nobody
-      // else. listen() binds synchronously, so the process-wide umask is back before anything else runs.
+      // listen() binds synchronously, so the process-wide umask is back before anything else runs.
       const umask = process.platform === 'win32' ? undefined : process.umask(0o117);
       try {
         server.listen(pipe, () => resolve());
@@ -102,35 +129,64 @@ export class RpcServer<S> {
     return this.clients.size;
   }
 
+  /** Why a new connection from `peer` cannot be taken now, or undefined. */
+  private refusal(peer: string | undefined): string | undefined {
+    let pending = 0;
+    let pendingOfPeer = 0;
+    for (const client of this.clients) {
+      if (client.session.established) continue;
+      pending++;
+      if (peer !== undefined && client.peer === peer) pendingOfPeer++;
+    }
+    if (pending >= this.limits.maxPendingConnections) return 'maxPendingConnections';
+    if (pendingOfPeer >= this.limits.maxPendingPerPeer) return 'maxPendingPerPeer';
+    return undefined;
+  }
+
   private accept(socket: net.Socket): void {
+    socket.on('error', () => undefined); // a client that vanishes is its own business
+    const peer = this.options.peerOf?.(socket);
+    const refused = this.refusal(peer);
+    if (refused) {
+      this.options.log.warn('Refused a connection: too many have not authenticated', { event: 'connection.refused', reason: refused, peer });
+      socket.destroy();
+      return;
+    }
     const id = this.nextId++;
-    const reader = new FrameMessageReader(socket);
+    const session = this.options.openSession(id, peer);
+    const reader = new FrameMessageReader(socket, { maxBodyBytes: () => session.maxBodyBytes, frameTimeoutMs: this.limits.frameTimeoutMs });
     const writer = new FrameMessageWriter(socket);
-    const client: Client<S> = { id, session: this.options.openSession(id), socket, inFlight: 0, idle: undefined };
+    const client: Client<S> = { id, peer, session, socket, reader, writer, inFlight: 0, idle: undefined, deadline: undefined };
     this.clients.add(client);
+    client.deadline = setTimeout(() => {
+      if (client.session.established) return;
+      this.options.log.info('Closed a connection that did not authenticate in time', { event: 'connection.handshakeTimeout', connection: id, peer });
+      socket.destroy();
+    }, this.limits.handshakeTimeoutMs).unref();
 
     reader.onInvalid((invalid) => {
       void writer.write({ jsonrpc: '2.0', id: invalid.id, error: { code: invalid.code, message: invalid.message } } as ResponseMessage);
+      this.holdIfOverLimits(client);
     });
     reader.onError((error) => {
-      if (error instanceof FramingError) {
-        this.options.log.info('Closed a connection that sent a malformed frame', { event: 'connection.badFrame', connection: id, reason: error.message });
-        void writer.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.message}` } } as ResponseMessage);
-        writer.end();
-      }
+      // The boundaries are lost, a frame stalled, or decoding failed: this connection ends, the rest go on.
+      this.options.log.info('Closed a connection that sent a bad or stalled frame', { event: 'connection.badFrame', connection: id, peer, reason: error.message });
+      void writer.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.message}` } } as ResponseMessage);
+      writer.end();
+      // A peer that does not read its last answer does not keep the socket open either.
+      setTimeout(() => socket.destroy(), 1000).unref();
     });
-    // A client that vanishes mid-request is its own business: the daemon just forgets it.
-    socket.on('error', () => undefined);
     socket.on('drain', () => this.readIfFlowing(client));
     socket.on('close', () => {
       this.clients.delete(client);
+      clearTimeout(client.deadline);
       reader.dispose();
       writer.dispose();
       client.idle?.();
     });
     reader.listen((message) => {
       // Notifications need no answer, and no method of the contract is one.
-      if (Message.isRequest(message)) void this.answer(client, writer, message);
+      if (Message.isRequest(message)) void this.answer(client, message);
     });
   }
 
@@ -139,32 +195,45 @@ export class RpcServer<S> {
    * answers of one read together. (vscode-jsonrpc's MessageConnection would queue each message for
    * a turn of the event loop of its own: measured at 64 requests in flight, that halved throughput.)
    */
-  private async answer(client: Client<S>, writer: FrameMessageWriter, request: RequestMessage): Promise<void> {
+  private async answer(client: Client<S>, request: RequestMessage): Promise<void> {
     client.inFlight++;
-    if (client.inFlight >= MAX_IN_FLIGHT || client.socket.writableLength > MAX_UNREAD_ANSWER_BYTES) client.socket.pause();
+    this.holdIfOverLimits(client);
     try {
       const outcome = await this.options.dispatch(client.session, request.method, request.params);
       const response: ResponseMessage = outcome instanceof ResponseError
         ? { jsonrpc: '2.0', id: request.id, error: outcome.toJson() }
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
-      await writer.write(response);
+      await client.writer.write(response);
     } finally {
       client.inFlight--;
+      this.holdIfOverLimits(client);
       this.readIfFlowing(client);
       if (client.inFlight === 0) client.idle?.();
     }
   }
 
-  /** Reads a paused connection again once it is well below both limits. */
+  /** Answers the client has not read yet, in the socket and about to be. */
+  private unread(client: Client<S>): number {
+    return client.socket.writableLength + client.writer.pendingBytes;
+  }
+
+  /** Stops reading a connection that has too much in flight or too many answers unread: every answer counts, valid or not. */
+  private holdIfOverLimits(client: Client<S>): void {
+    if (!client.reader.isHeld && (client.inFlight >= this.limits.maxInFlight || this.unread(client) > client.session.maxUnreadBytes)) {
+      client.reader.hold();
+    }
+  }
+
+  /** Reads a held connection again once it is well below both limits. */
   private readIfFlowing(client: Client<S>): void {
-    if (client.socket.isPaused() && client.inFlight <= MAX_IN_FLIGHT / 2 && client.socket.writableLength <= MAX_UNREAD_ANSWER_BYTES / 2) {
-      client.socket.resume();
+    if (client.reader.isHeld && client.inFlight <= this.limits.maxInFlight / 2 && this.unread(client) <= client.session.maxUnreadBytes / 2) {
+      client.reader.release();
     }
   }
 
   /**
    * Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every
-   * connection. The Unix socket file is removed.
+   * connection. Node removes the Unix socket file.
    */
   async close(graceMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -174,6 +243,5 @@ export class RpcServer<S> {
     await Promise.race([Promise.all(drained), deadline]);
     for (const client of this.clients) client.socket.destroy();
     await closed;
-    if (process.platform !== 'win32') fs.rmSync(this.pipe, { force: true });
   }
 }

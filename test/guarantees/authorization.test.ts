@@ -3,6 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { rpcMethods } from '../../src/generated/schemas.js';
 import { callError, startDaemon } from '../helpers/daemon.js';
+import { handshake } from '../helpers/handshake.js';
 import { freshDataDir } from '../helpers/vault.js';
 
 /**
@@ -11,9 +12,11 @@ import { freshDataDir } from '../helpers/vault.js';
  */
 type Caller = 'none' | 'wrong token' | 'gateway' | 'admin';
 const CALLERS: Caller[] = ['none', 'wrong token', 'gateway', 'admin'];
-const GATEWAY_MAY = new Set(['session.hello', 'connector.authenticate', 'daemon.status']);
+const GATEWAY_MAY = new Set(['connector.authenticate', 'daemon.status']);
 
 function expected(method: string, caller: Caller): 'allowed' | 'Unauthenticated' | 'Forbidden' {
+  // A challenge is answered for anyone (it proves the daemon, it reveals nothing); a hello only to its token's holder.
+  if (method === 'session.challenge') return 'allowed';
   if (method === 'session.hello') return caller === 'none' || caller === 'wrong token' ? 'Unauthenticated' : 'allowed';
   if (caller === 'none' || caller === 'wrong token') return 'Unauthenticated';
   if (caller === 'gateway') return GATEWAY_MAY.has(method) ? 'allowed' : 'Forbidden';
@@ -33,7 +36,7 @@ t.test('the role matrix: every method for every caller', async (t) => {
     const name = `m-${caller.replace(' ', '-')}-${serial++}`;
     if (['apiKey.get', 'apiKey.reveal', 'apiKey.update', 'apiKey.delete'].includes(method)) await setup.request('apiKey.create', { name });
     switch (method) {
-      case 'session.hello': return { token: tokens[caller] ?? 'no token' };
+      case 'session.challenge': return { role: caller === 'gateway' ? 'gateway' : 'admin', clientNonce: 'A'.repeat(43) };
       case 'apiKey.create': return { name };
       case 'apiKey.update': return { name, description: 'changed' };
       case 'apiKey.get': case 'apiKey.reveal': case 'apiKey.delete': return { name };
@@ -44,24 +47,27 @@ t.test('the role matrix: every method for every caller', async (t) => {
   for (const method of rpcMethods) {
     for (const caller of CALLERS) {
       const client = await daemon.client();
-      if (caller !== 'none') await client.request('session.hello', { token: tokens[caller]! }).catch(() => undefined);
+      const role = caller === 'gateway' ? 'gateway' : 'admin';
+      const open = () => handshake(client, role, tokens[caller] ?? 'no token');
+      if (caller !== 'none' && method !== 'session.hello') await open().catch(() => undefined);
       const params = await paramsFor(method, caller);
       const want = expected(method, caller);
-      const outcome = await client.request(method, params).then(() => 'allowed', (e: { code: string }) => e.code);
+      const call = method === 'session.hello' ? open() : client.request(method, params);
+      const outcome = await call.then(() => 'allowed', (e: { code: string }) => e.code);
       t.equal(outcome, want, `${method} as ${caller}`);
       client.close();
     }
   }
 });
 
-t.test('tokens: any other string, however close, is refused', async (t) => {
+t.test('tokens: a proof made with any other string, however close, is refused', async (t) => {
   const daemon = await startDaemon(t);
   const client = await daemon.client();
   const admin = daemon.adminToken();
   for (const token of [admin.slice(0, -1), admin + 'a', admin.toLowerCase(), ` ${admin}`, admin.slice(0, 8), daemon.gatewayToken().slice(0, -1) + admin.slice(-1), '']) {
-    t.match(await callError(client.request('session.hello', { token })), { code: 'Unauthenticated' });
+    t.match(await callError(handshake(client, 'admin', token)), { code: 'Unauthenticated' });
   }
-  t.match(await client.request('session.hello', { token: admin }), { role: 'admin' });
+  t.match(await handshake(client, 'admin', admin), { role: 'admin' });
 });
 
 t.test('a data dir others can write to is refused at start, with the fix in the message', { skip: process.platform === 'win32' && 'POSIX modes' }, async (t) => {
@@ -69,7 +75,7 @@ t.test('a data dir others can write to is refused at start, with the fix in the 
   fs.mkdirSync(dataDir, { mode: 0o700 });
   fs.chmodSync(dataDir, 0o777);
   const error = await startDaemon(t, { dataDir }).then(() => undefined, (e: Error) => e);
-  t.match(error?.message, /exited \(1\)[\s\S]*can be written by every user \(mode 777\)\. Make it private first: chmod 700/);
+  t.match(error?.message, /exited \(1\)[\s\S]*can be written by every user \(mode 777\)\. Nothing was read or written\. Make it private first: chmod 700/);
   t.same(fs.readdirSync(dataDir), [], 'nothing was written into it');
 });
 

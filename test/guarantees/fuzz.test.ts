@@ -24,7 +24,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const EXISTING = ['alpha-key', 'Beta key', 'gamma'];
 const MUTATING = new Set(['apiKey.create', 'apiKey.update', 'apiKey.delete']);
 const AUTHENTICATING = new Set(['session.hello', 'connector.authenticate', 'apiKey.verify']);
-const FIELDS = ['name', 'newName', 'description', 'expiresOn', 'validFor', 'key', 'token', 'status', 'sortBy', 'descending', 'asOf', 'offset', 'limit', 'connectorId', 'extra'];
+const FIELDS = ['name', 'newName', 'description', 'expiresOn', 'validFor', 'key', 'role', 'clientNonce', 'clientProof', 'status', 'sortBy', 'descending', 'asOf', 'offset', 'limit', 'connectorId', 'extra'];
 
 const deep = (depth: number): unknown => (depth === 0 ? 1 : [deep(depth - 1)]);
 const value = fc.oneof(
@@ -105,8 +105,8 @@ t.test(`the daemon survives ${FRAMES} hostile frames with its state unchanged (s
   let peakRss = rssBefore ?? 0;
   for (let batch = 0; sent < FRAMES; batch++) {
     const raw = await RawSocket.connect(daemon.pipe).catch((e: Error) => { throw new Error(`${e.message}\n${daemon.stderr().slice(-3000)}`); });
-    const role = batch % 3 === 0 ? undefined : batch % 3 === 1 ? daemon.adminToken() : daemon.gatewayToken();
-    if (role) raw.frame({ jsonrpc: '2.0', id: 'hello', method: 'session.hello', params: { token: role } });
+    if (batch % 3 === 1) await raw.handshake('admin', daemon.adminToken());
+    if (batch % 3 === 2) await raw.handshake('gateway', daemon.gatewayToken());
     let authFailures = 0;
     const chunk: Buffer[] = [];
     for (let i = 0; i < PER_CONNECTION - 1 && sent < FRAMES; i++, sent++) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { CLI, startDaemon } from '../helpers/daemon.js';
+import { handshake } from '../helpers/handshake.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 import { filesUnder, holdsInClear } from '../helpers/vault.js';
 
@@ -39,7 +40,9 @@ t.test('no secret in clear in any log, store file, error message or CLI error ou
   await refused(admin.request('apiKey.update', { name: key, newName: tokens[0] }));
   await refused(admin.request(key, {}));
   await refused(admin.request('apiKey.list', { name: key, [key]: 1 }));
-  await refused(gateway.request('session.hello', { token: tokens[0] + 'x' }));
+  await refused(handshake(gateway, 'admin', tokens[0] + 'x'));
+  await refused(gateway.request('session.hello', { role: 'admin', clientProof: tokens[0] }));
+  await refused(gateway.request('session.challenge', { role: 'admin', clientNonce: tokens[1] }));
   await refused(gateway.request('apiKey.reveal', { name: 'first' }));
   const raw = await RawSocket.connect(daemon.pipe);
   raw.send(`Content-Length: ${key}\r\n\r\n`);
@@ -52,7 +55,7 @@ t.test('no secret in clear in any log, store file, error message or CLI error ou
   const wrongToken = await run(process.execPath, [CLI, 'list'], { env: { ...env, GATEWAY_APIKEYS_TOKEN: tokens[1] + 'z' } }).catch((e: { stderr: string }) => e.stderr);
   cliOutput.push(String(wrongToken));
   t.equal(cliOutput.length, 6, 'every misuse of the CLI failed');
-  t.equal(messages.length, 9, 'every misuse of the RPC failed');
+  t.equal(messages.length, 11, 'every misuse of the RPC failed');
   t.equal(await daemon.stop(), 0);
 
   const masterKeyFile = fs.readFileSync(path.join(daemon.dataDir, 'master.key'));

@@ -12,9 +12,12 @@ import { freshDataDir } from './vault.js';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 
-/** A short socket path: Unix sockets allow 107 bytes, and test fixture paths are long. */
+/**
+ * A short socket path (Unix sockets allow 107 bytes, and test fixture paths are long) in a private
+ * directory of its own: the daemon refuses a pipe in a directory others can write to, such as /tmp.
+ */
 export function shortPipe(): string {
-  return path.join(os.tmpdir(), `gwk-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-')), 'd.sock');
 }
 
 export interface DaemonProcess {
@@ -102,6 +105,7 @@ export async function startDaemon(t: Test, options: StartOptions = {}): Promise<
     await daemon.stop('SIGKILL');
     running.delete(child);
     fs.rmSync(pipe, { force: true });
+    if (path.basename(path.dirname(pipe)).startsWith('gwk-')) fs.rmSync(path.dirname(pipe), { recursive: true, force: true });
   });
   return daemon;
 }

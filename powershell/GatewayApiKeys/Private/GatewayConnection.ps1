@@ -9,26 +9,51 @@ $script:GatewayUtf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
 
 function Get-GatewayConnection {
     <#
-    The module's one connection, opened (with its session.hello) when there is none. Every cmdlet of
-    the session shares it; Invoke-GatewayRpc drops it when it breaks and the next call opens another.
+    The module's one connection, opened (with its session) when there is none. Every cmdlet of the
+    session shares it; Invoke-GatewayRpc drops it when it breaks and the next call opens another.
     #>
     param([int] $ConnectTimeoutMilliseconds)
     if ($null -ne $script:GatewayConnection) { return $script:GatewayConnection }
     if ($ConnectTimeoutMilliseconds -le 0) { $ConnectTimeoutMilliseconds = $script:GatewaySettings.TimeoutMilliseconds }
     $connection = Open-GatewayStream -Pipe (Get-GatewayPipe) -TimeoutMilliseconds $ConnectTimeoutMilliseconds
     try {
-        $response = Invoke-GatewayExchange $connection 'session.hello' @{ token = (Get-GatewayToken) }
+        $connection.Hello = Open-GatewaySession -Connection $connection -Role $script:GatewaySettings.Role -Token (Get-GatewayToken)
     } catch {
         Close-GatewayStream $connection
         throw (ConvertTo-GatewayConnectionError -Connection $connection -ErrorRecord $_)
     }
-    if ($response.PSObject.Properties['error']) {
-        Close-GatewayStream $connection
-        throw (ConvertFrom-GatewayRpcError -RpcError $response.error -TargetObject $connection.Pipe)
-    }
-    $connection.Hello = $response.result
     $script:GatewayConnection = $connection
     $connection
+}
+
+function Open-GatewaySession {
+    <#
+    The handshake of protocol 2 (docs/protocol.md, Sessions): the daemon proves first that it knows
+    the role's token; only then does this module send its own proof. No token crosses the pipe, and
+    nothing secret goes to a pipe squatter, which fails with DaemonImpostor. Without -Role, each role
+    is asked for in turn until the daemon proves one (a challenge reveals nothing). Returns what hello
+    answered.
+    #>
+    param([hashtable] $Connection, [string] $Role, [string] $Token)
+    $roles = @($Role)
+    if (-not $Role) { $roles = @('admin', 'gateway') }
+    foreach ($candidate in $roles) {
+        $clientNonce = New-GatewayNonce
+        $response = Invoke-GatewayExchange $Connection 'session.challenge' @{ role = $candidate; clientNonce = $clientNonce }
+        if ($response.PSObject.Properties['error']) { throw (ConvertFrom-GatewayRpcError -RpcError $response.error -TargetObject $Connection.Pipe) }
+        $challenge = $response.result
+        if ($null -eq $challenge -or -not $challenge.PSObject.Properties['serverNonce'] -or -not $challenge.PSObject.Properties['serverProof'] -or
+            $challenge.serverNonce -isnot [string] -or $challenge.serverProof -isnot [string]) { continue }
+        $expected = Get-GatewaySessionProof -Token $Token -Label 'gateway-apikeys server v2' -First $clientNonce -Second $challenge.serverNonce
+        if (-not (Test-GatewaySameProof $expected $challenge.serverProof)) { continue }
+        $proof = Get-GatewaySessionProof -Token $Token -Label 'gateway-apikeys client v2' -First $challenge.serverNonce -Second $clientNonce
+        $response = Invoke-GatewayExchange $Connection 'session.hello' @{ role = $candidate; clientProof = $proof }
+        if ($response.PSObject.Properties['error']) { throw (ConvertFrom-GatewayRpcError -RpcError $response.error -TargetObject $Connection.Pipe) }
+        return $response.result
+    }
+    $message = "What answers on '$($Connection.Pipe)' is not the gateway-apikeys daemon: it does not know the token. Nothing secret was sent to it. " +
+        'If the token itself is wrong or old (a token changes when its file is deleted and the daemon restarts), give the current one.'
+    throw (New-GatewayErrorRecord -ErrorId 'DaemonImpostor' -Message $message -TargetObject $Connection.Pipe)
 }
 
 function Close-GatewayConnection {

@@ -17,6 +17,7 @@ $script:GatewayErrorCategories = @{
     DaemonConnectionLost = 'ConnectionError'
     DaemonTimeout        = 'OperationTimeout'
     DaemonProtocolError  = 'ProtocolError'
+    DaemonImpostor       = 'SecurityError'
     TokenUnavailable     = 'PermissionDenied'
     ClipboardUnavailable = 'ResourceUnavailable'
 }
@@ -32,13 +33,14 @@ $script:GatewayExceptionTypes = @{
     OperationTimeout    = [System.TimeoutException]
     ProtocolError       = [System.IO.InvalidDataException]
     ResourceUnavailable = [System.NotSupportedException]
+    SecurityError       = [System.Security.SecurityException]
     NotSpecified        = [System.InvalidOperationException]
 }
 
 # Errors after which nothing else in the pipeline can succeed: they stop the command instead of
 # being reported once per input object.
 $script:GatewayTerminatingErrorIds = @(
-    'Unauthenticated', 'Forbidden', 'DaemonUnreachable', 'DaemonConnectionLost', 'DaemonTimeout',
+    'Unauthenticated', 'Forbidden', 'DaemonUnreachable', 'DaemonConnectionLost', 'DaemonTimeout', 'DaemonImpostor',
     'DaemonProtocolError', 'TokenUnavailable', 'ClipboardUnavailable'
 )
 

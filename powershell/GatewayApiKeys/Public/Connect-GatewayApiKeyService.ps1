@@ -15,7 +15,12 @@ function Connect-GatewayApiKeyService {
     The daemon's pipe: a Unix socket path, or on Windows a named pipe such as \\.\pipe\gateway-apikeys.
 
     .PARAMETER Token
-    The role token (the content of admin.token) as a SecureString.
+    The role token (the content of admin.token, or of gateway.token with -Role gateway) as a
+    SecureString. It never crosses the pipe: the daemon and the module each prove they know it.
+
+    .PARAMETER Role
+    The role to open the session in: admin, or gateway (whose token may only test keys and read the
+    service status). Without it, the role the token proves.
 
     .PARAMETER DataDirectory
     The daemon's data dir, where the default pipe (off Windows) and admin.token are found.
@@ -49,6 +54,9 @@ function Connect-GatewayApiKeyService {
 
         [System.Security.SecureString] $Token,
 
+        [ValidateSet('admin', 'gateway')]
+        [string] $Role,
+
         [ValidateNotNullOrEmpty()]
         [Alias('DataDir')]
         [string] $DataDirectory,
@@ -60,6 +68,8 @@ function Connect-GatewayApiKeyService {
     Close-GatewayConnection
     $script:GatewaySettings.Pipe = $null
     $script:GatewaySettings.Token = $Token
+    $script:GatewaySettings.Role = $null
+    if ($Role) { $script:GatewaySettings.Role = $Role }
     $script:GatewaySettings.DataDirectory = $null
     $script:GatewaySettings.TimeoutMilliseconds = $script:GatewayDefaultTimeoutMilliseconds
     if ($Pipe) { $script:GatewaySettings.Pipe = $Pipe }

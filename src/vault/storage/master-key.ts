@@ -41,7 +41,10 @@ function passphraseKey(passphrase: Uint8Array, salt: Buffer, opslimit: number, m
   return SecretKey.takeFrom(derived);
 }
 
-/** A new vault's master key file, sealed with `passphrase` when one is given. */
+/**
+ * A new vault's master key file, sealed with `passphrase` when one is given. A key file's bytes hold
+ * the key in clear: the caller wipes `file` once it is written.
+ */
 export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
   const vaultId = randomBytes(VAULT_ID_BYTES);
   const raw = randomBytes(32);
@@ -62,6 +65,7 @@ export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; ma
     const check = SecretKey.takeFrom(Buffer.from(raw));
     file = Buffer.concat([head, keyedHash(check, head, CHECK_BYTES)]);
     check.dispose();
+    sodium.sodium_memzero(head); // the key in clear: only `file` may hold it now, until it is written
   }
   const master = { vaultId, key: SecretKey.takeFrom(raw) };
   return { file, master };
@@ -121,7 +125,11 @@ export async function loadOrCreateMasterKey(fs: StoreFileSystem, dataDir: string
     }
   }
   const created = createMasterKeyFile(passphrase);
-  await replaceFileAtomically(fs, file, created.file);
+  try {
+    await replaceFileAtomically(fs, file, created.file);
+  } finally {
+    sodium.sodium_memzero(created.file); // no copy of the raw key stays in ordinary memory
+  }
   log.info('Created the master key of a new vault', { event: 'vault.created', sealedWithPassphrase: passphrase !== undefined });
   return created.master;
 }

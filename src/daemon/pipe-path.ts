@@ -1,0 +1,57 @@
+import { promises as fsp } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { PipeInUseError } from '../rpc/server.js';
+
+/** The pipe's path cannot be used safely: nothing was removed or created. */
+export class PipePathUnsafeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PipePathUnsafeError';
+  }
+}
+
+/** Whether something answers on a Unix socket path: a live server, as opposed to a file left by a crash. */
+function somethingListens(pipe: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(pipe);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Makes a Unix socket path ready to listen on (docs/security.md, "The pipe"). Its directory must not
+ * be writable by other users: there, anyone could take the name first and answer the clients (they
+ * would find out, protocol 2 tells them, but the daemon could not serve). An existing path must be
+ * a socket of the daemon's own user that nothing answers on any more (left by a crash): that one is
+ * removed; anything else is refused, never deleted. Windows named pipes need none of this.
+ */
+export async function preparePipePath(pipe: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const directory = path.dirname(pipe);
+  const { mode } = await fsp.stat(directory);
+  if (mode & 0o022) {
+    throw new PipePathUnsafeError(
+      `The pipe's directory ${directory} can be written by ${mode & 0o002 ? 'every user' : 'its group'} (mode ${(mode & 0o7777).toString(8)}): ` +
+        'anyone there could take the pipe\'s name first. Put the pipe in a directory only the daemon\'s user can write to, ' +
+        'such as /run/gateway-apikeys (mode 0750, group of the gateway) or the data directory.',
+    );
+  }
+  let stat;
+  try {
+    stat = await fsp.lstat(pipe);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!stat.isSocket()) {
+    throw new PipePathUnsafeError(`${pipe} exists and is not a socket, so the daemon leaves it alone. Remove it if it is not needed, or give another --pipe.`);
+  }
+  if (await somethingListens(pipe)) throw new PipeInUseError(pipe);
+  const uid = process.geteuid!();
+  if (stat.uid !== uid) {
+    throw new PipePathUnsafeError(`${pipe} is a socket of uid ${stat.uid}, not of the daemon's user (uid ${uid}). Remove it if it is not needed, or give another --pipe.`);
+  }
+  await fsp.rm(pipe); // left by a daemon that crashed
+}

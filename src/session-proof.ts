@@ -1,0 +1,50 @@
+import crypto from 'node:crypto';
+
+/**
+ * The proofs of the session handshake, protocol 2 (docs/protocol.md, "Sessions"): neither side
+ * sends its token; each proves it knows it. HMAC-SHA256 keyed by the role's token (the token file's
+ * content, trimmed, as UTF-8), over a label and the two nonces in base64url without padding; the
+ * same computation as .NET's HMACSHA256, which the PowerShell module uses. The daemon and its clients
+ * both compute them here.
+ */
+
+export const NONCE_BYTES = 32;
+export const PROTOCOL_VERSION = 2;
+
+const SERVER_LABEL = 'gateway-apikeys server v2\n';
+const CLIENT_LABEL = 'gateway-apikeys client v2\n';
+
+/** base64url without padding, as the handshake carries nonces and proofs. */
+export function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
+}
+
+export function newNonce(): string {
+  return b64(crypto.randomBytes(NONCE_BYTES));
+}
+
+/** A token as an HMAC key, held outside the JS heap (an OpenSSL key object). */
+export function proofKey(token: Buffer): crypto.KeyObject {
+  return crypto.createSecretKey(token);
+}
+
+function hmac(key: crypto.KeyObject, text: string): string {
+  return crypto.createHmac('sha256', key).update(text, 'utf8').digest('base64url');
+}
+
+/** What the daemon answers a challenge with: it proves it knows the token of the role asked for. */
+export function serverProof(key: crypto.KeyObject, clientNonce: string, serverNonce: string): string {
+  return hmac(key, `${SERVER_LABEL}${clientNonce}\n${serverNonce}`);
+}
+
+/** What the client sends in its hello, once the server proved itself. */
+export function clientProof(key: crypto.KeyObject, serverNonce: string, clientNonce: string): string {
+  return hmac(key, `${CLIENT_LABEL}${serverNonce}\n${clientNonce}`);
+}
+
+/** Whether two proofs are equal, in constant time (a proof of the wrong length is simply unequal). */
+export function sameProof(expected: string, presented: string): boolean {
+  const a = Buffer.from(expected, 'latin1');
+  const b = Buffer.from(presented, 'latin1');
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
