@@ -18,7 +18,7 @@ const PEERS_NAMED = 20;
 /**
  * Every failed authentication of the daemon (a wrong handshake proof, a malformed or unknown key),
  * slowed and reported (docs/security.md, "Failed authentications"):
- * - per connection: a burst of 20, then 5 a second;
+ * - per connection: a burst of 20, then 5 a second (Session's throttle);
  * - across all connections: a burst of 100, then 20 a second, at most 10 s behind; so reconnecting
  *   or opening many connections buys no speed;
  * - a warning when failures start being slowed, once a minute at most, and one summary line per

@@ -148,7 +148,8 @@ function failedAuthentication(method: RpcMethod, outcome: unknown): string | und
   return !result.authenticated && (result.reason === 'Malformed' || result.reason === 'Unknown') ? result.reason : undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A held-back answer's wait: it does not keep a stopping daemon alive. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Answers one request (docs/protocol.md): the method must exist, the session must have a role

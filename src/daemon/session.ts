@@ -24,7 +24,8 @@ export interface IssuedChallenge {
 export class Session implements ConnectionState {
   role: Role | undefined;
   challenge: IssuedChallenge | undefined;
-  readonly throttle = new FailureThrottle();
+  /** This connection's failed authentications: a burst of 20, then 5 a second, never held more than 10 s. */
+  readonly throttle = new FailureThrottle(undefined, 20, 5, 10_000);
 
   constructor(readonly id: number, readonly peer: string | undefined) {}
 

@@ -92,6 +92,7 @@ export class FrameMessageReader extends AbstractMessageReader {
   listen(callback: DataCallback): Disposable {
     this.callback = callback;
     const onData = (chunk: Buffer) => {
+      if (this.stopped) return; // a connection being closed: what it still sends is dropped, not kept
       this.decoder.push(chunk);
       this.drain();
     };
@@ -169,6 +170,7 @@ export class FrameMessageReader extends AbstractMessageReader {
   private fail(error: Error): void {
     if (this.stopped) return;
     this.stop();
+    this.socket.pause();
     this.fireError(error);
   }
 
@@ -176,6 +178,7 @@ export class FrameMessageReader extends AbstractMessageReader {
     this.stopped = true;
     clearImmediate(this.continuation);
     clearTimeout(this.frameTimer);
+    this.decoder.clear();
   }
 
   private deliver(body: Buffer): void {

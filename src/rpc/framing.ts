@@ -50,6 +50,13 @@ export class FrameDecoder {
     return this.received;
   }
 
+  /** Drops whatever was received and not returned. */
+  clear(): void {
+    this.chunks = [];
+    this.received = 0;
+    this.bodyLength = -1;
+  }
+
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.received += chunk.length;
