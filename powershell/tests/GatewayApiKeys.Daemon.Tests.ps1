@@ -80,14 +80,80 @@ Describe 'Connect-GatewayApiKeyService' {
         (Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Role gateway -Token (ConvertTo-TestSecureString $Daemon.GatewayToken)).Role | Should -Be 'gateway'
     }
 
-    It 'says clearly that no daemon runs at a pipe, within the timeout, with its own error id' {
+    It 'says that there is no socket at a path where there is none, within the timeout, as a sentence' {
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
         $unreachable = { Connect-GatewayApiKeyService -Pipe '/tmp/gwk-nobody-here.sock' -TimeoutSec 2 } |
             Should -Throw -ErrorId 'DaemonUnreachable,Connect-GatewayApiKeyService' -PassThru
         $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
         $unreachable.CategoryInfo.Category | Should -Be 'ConnectionError'
-        $unreachable.Exception.Message | Should -Match "Cannot connect to the gateway-apikeys daemon at '/tmp/gwk-nobody-here.sock'"
-        $unreachable.Exception.Message | Should -Match 'Is the daemon running\?'
+        $unreachable.Exception.Message | Should -BeLike "Cannot connect to the gateway-apikeys daemon at '/tmp/gwk-nobody-here.sock': there is no socket at that path, so the daemon is not running or its pipe is elsewhere. *"
+        $unreachable.Exception.Message | Should -Not -Match 'Cannot assign requested address'
+        $unreachable.Exception.Message | Should -Match "Start it with 'gateway-apikeys serve'"
+        $unreachable.Exception.Message | Should -Match '\.$'
+    }
+
+    It 'says that nothing listens on a socket file a stopped daemon left behind' -Skip:$IsWindows {
+        $left = "/tmp/gwk-left-$PID.sock"
+        $socket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $socket.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new($left))   # bound, never listening
+            $refused = { Connect-GatewayApiKeyService -Pipe $left -TimeoutSec 2 } | Should -Throw -ErrorId 'DaemonUnreachable,Connect-GatewayApiKeyService' -PassThru
+            $refused.Exception.Message | Should -Match 'nothing listens on that socket \(a daemon that stopped left it behind\), so the daemon is not running\.'
+        } finally {
+            $socket.Dispose()
+            Remove-Item -LiteralPath $left -ErrorAction Ignore
+        }
+    }
+
+    It 'says DaemonAccessDenied (PermissionDenied), not "not running", to a user who may not open the socket, naming what grants access' -Skip:$IsWindows {
+        # The daemon's socket is 0660 (owner and group). As root, the module runs as 'nobody' (no group
+        # of the socket's) in a pwsh of its own; as any other user, the socket is made 0000 for the test.
+        $probe = {
+            param($Pipe)
+            $ErrorActionPreference = 'Stop'
+            try {
+                $null = Connect-GatewayApiKeyService -Pipe $Pipe -Token (ConvertTo-SecureString 'gwt_any' -AsPlainText -Force) -TimeoutSec 2
+                [pscustomobject]@{ Id = 'connected'; Category = ''; Message = '' }
+            } catch {
+                [pscustomobject]@{ Id = $_.FullyQualifiedErrorId; Category = [string]$_.CategoryInfo.Category; Message = $_.Exception.Message }
+            }
+        }
+        $inDataDir = Join-Path $Daemon.DataDirectory 'gateway-apikeys.sock'
+        if ((& id -u) -eq '0') {
+            $copy = Join-Path ([System.IO.Path]::GetTempPath()) "gwk-module-$PID"
+            Copy-Item -Recurse -Force -Path (Join-Path $PSScriptRoot '../GatewayApiKeys') -Destination $copy
+            & chmod -R a+rX $copy
+            $script = "Import-Module '$copy/GatewayApiKeys.psd1'; `$probe = { $probe }; " +
+                "@(& `$probe '$($Daemon.Pipe)'; & `$probe '$inDataDir') | ConvertTo-Json -Compress"
+            $pwsh = [System.Diagnostics.Process]::GetCurrentProcess().MainModule.FileName
+            $arguments = @()
+            if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { $arguments += [System.Environment]::GetCommandLineArgs()[0] }
+            # The test daemon's socket sits in a directory of its own, 0700; others may pass through it for this test.
+            $socketDirectory = Split-Path -Parent $Daemon.Pipe
+            & chmod 711 $socketDirectory
+            try {
+                $output = & setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp $pwsh @arguments -NoLogo -NoProfile -NonInteractive -Command $script 2>&1
+            } finally {
+                & chmod 700 $socketDirectory
+                Remove-Item -Recurse -Force -LiteralPath $copy
+            }
+            $json = @($output | Where-Object { "$_".StartsWith('[') })
+            if ($json.Count -eq 0) { Set-ItResult -Skipped -Because "'nobody' cannot run this pwsh: $output"; return }
+            $socketCase, $directoryCase = $json[0] | ConvertFrom-Json
+            $socketCase.Message | Should -Match "The socket \(srw-rw----, owner root, group root\) admits its owner and the members of its group, and 'nobody' is neither: add 'nobody' to the group 'root'"
+            $directoryCase.Id | Should -Be 'DaemonAccessDenied,Connect-GatewayApiKeyService'
+            $directoryCase.Message | Should -Match ([regex]::Escape("'nobody' may not enter the directory '$($Daemon.DataDirectory)' (drwx------, owner root, group root)"))
+            $directoryCase.Message | Should -Match '--pipe in a directory their group can traverse'
+        } else {
+            & chmod 000 $Daemon.Pipe
+            try { $socketCase = & $probe $Daemon.Pipe } finally { & chmod 660 $Daemon.Pipe }
+            $socketCase.Message | Should -Match 'does not admit even its owner'
+        }
+        $socketCase.Id | Should -Be 'DaemonAccessDenied,Connect-GatewayApiKeyService'
+        $socketCase.Category | Should -Be 'PermissionDenied'
+        $socketCase.Message | Should -BeLike "Cannot connect to the gateway-apikeys daemon at '$($Daemon.Pipe)': permission denied. *"
+        $socketCase.Message | Should -Not -Match 'not running'
+        $socketCase.Message | Should -Match '\.$'
     }
 
     It 'says which token file it could not read when no token is given' {
@@ -605,7 +671,7 @@ Describe 'A daemon that restarts, stops, or lets keys expire' {
         try {
             $unreachable = { Get-GatewayApiKey } | Should -Throw -ErrorId 'DaemonUnreachable,Get-GatewayApiKey' -PassThru
             $unreachable.CategoryInfo.Category | Should -Be 'ConnectionError'
-            $unreachable.Exception.Message | Should -Match 'Is the daemon running\?'
+            $unreachable.Exception.Message | Should -Match 'the daemon is not running'
             $line = 'Show-GatewayApiKey -Name Orders'
             $Error.Clear()
             (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty

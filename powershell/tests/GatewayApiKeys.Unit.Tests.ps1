@@ -321,6 +321,57 @@ Describe 'Framing (Content-Length, UTF-8 bytes, short reads)' {
     }
 }
 
+Describe 'Why a connection could not be opened (what only Windows shows, with mocks)' {
+    It 'fails at once, without waiting the timeout, when no Windows pipe of that name exists' {
+        # NamedPipeClientStream.Connect(timeout) retries a missing pipe until the timeout ends.
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Test-GatewayPipeExists { $false }
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $failed = {
+            InModuleScope GatewayApiKeys { Open-GatewayStream -Pipe '\\.\pipe\gwk-nobody-here' -TimeoutMilliseconds 4000 }
+        } | Should -Throw -ErrorId 'DaemonUnreachable' -PassThru
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 2
+        $failed.Exception.Message | Should -BeLike "Cannot connect to the gateway-apikeys daemon at '\\.\pipe\gwk-nobody-here': there is no pipe of that name on this machine, so the daemon is not running or its pipe is elsewhere. *"
+        Should -Invoke -ModuleName GatewayApiKeys Test-GatewayPipeExists -Times 1 -Exactly -ParameterFilter { $Name -eq 'gwk-nobody-here' }
+    }
+
+    It 'asks the pipe list only for pipes on this machine' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Test-GatewayPipeExists { $false }
+        { InModuleScope GatewayApiKeys { Open-GatewayStream -Pipe '\\server\pipe\gwk' -TimeoutMilliseconds 10 } } | Should -Throw
+        Should -Invoke -ModuleName GatewayApiKeys Test-GatewayPipeExists -Times 0 -Exactly
+    }
+
+    It 'says DaemonAccessDenied (PermissionDenied) with the account when Windows refuses the pipe' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        $record = InModuleScope GatewayApiKeys {
+            ConvertTo-GatewayConnectFailure -Pipe '\\.\pipe\gateway-apikeys' -Exception ([System.UnauthorizedAccessException]::new('Access to the path is denied.'))
+        }
+        $record.FullyQualifiedErrorId | Should -Be 'DaemonAccessDenied'
+        $record.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $record.Exception | Should -BeOfType [System.UnauthorizedAccessException]
+        $account = [System.Environment]::UserDomainName + '\' + [System.Environment]::UserName
+        $record.Exception.Message | Should -BeLike "Cannot connect to the gateway-apikeys daemon at '\\.\pipe\gateway-apikeys': Windows denied the account '$account' access to this pipe. *"
+        $record.Exception.Message | Should -Not -Match 'not running'
+    }
+
+    It 'ends every message as a sentence: <Why>' -TestCases @(
+        @{ Why = 'no socket'; Id = 'DaemonUnreachable'; Exception = [System.Net.Sockets.SocketException]::new([int][System.Net.Sockets.SocketError]::AddressNotAvailable) }
+        @{ Why = 'refused'; Id = 'DaemonUnreachable'; Exception = [System.Net.Sockets.SocketException]::new([int][System.Net.Sockets.SocketError]::ConnectionRefused) }
+        @{ Why = 'a timeout'; Id = 'DaemonUnreachable'; Exception = [System.TimeoutException]::new('No answer within 10 ms.') }
+        @{ Why = 'a reason without a full stop'; Id = 'DaemonUnreachable'; Exception = [System.IO.IOException]::new('Broken pipe') }
+        @{ Why = 'access denied'; Id = 'DaemonAccessDenied'; Exception = [System.Net.Sockets.SocketException]::new([int][System.Net.Sockets.SocketError]::AccessDenied) }
+    ) {
+        $record = InModuleScope GatewayApiKeys -Parameters @{ Exception = $Exception } {
+            param($Exception)
+            ConvertTo-GatewayConnectFailure -Pipe '/tmp/gwk-unit.sock' -Exception ([System.AggregateException]::new($Exception)) -TimeoutMilliseconds 10
+        }
+        $record.Exception.Message | Should -Match '[^.]\.$'
+        $record.FullyQualifiedErrorId | Should -Be $Id
+        $record.Exception.Message | Should -Not -Match '\.\.'
+    }
+}
+
 Describe 'A daemon that does not answer' {
     It 'is DaemonTimeout after the timeout, on a pipe (asynchronous read)' {
         $connection = New-TestConnection -Stream ([GatewayTest.SilentStream]::new())
