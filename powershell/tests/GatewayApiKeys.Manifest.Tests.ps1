@@ -103,6 +103,12 @@ Describe 'The manifest' {
         }
     }
 
+    It 'honours the caller''s preference variables in every command (the first thing each does)' {
+        foreach ($name in $publicNames) {
+            (Get-Command $name).ScriptBlock.ToString() | Should -Match '(?m)^\s*\. Use-GatewayCallerPreference \$PSCmdlet' -Because $name
+        }
+    }
+
     It 'ships about_GatewayApiKeys' {
         $about = Join-Path $moduleRoot 'en-US/about_GatewayApiKeys.help.txt'
         $about | Should -Exist

@@ -64,6 +64,7 @@ function Connect-GatewayApiKeyService {
         [ValidateRange(1, 300)]
         [int] $TimeoutSec
     )
+    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
     # Each call replaces the settings of the one before: what it is not given comes from the environment again.
     Close-GatewayConnection
     $script:GatewaySettings.Pipe = $null

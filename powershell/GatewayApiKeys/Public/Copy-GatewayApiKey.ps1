@@ -31,6 +31,7 @@ function Copy-GatewayApiKey {
         [string] $Name
     )
     begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
         # PowerShell 7's Set-Clipboard silently keeps the text to itself on Linux without xclip.
         $problem = $null
         if (-not (Get-Command -Name 'Set-Clipboard' -ErrorAction Ignore)) {

@@ -76,6 +76,7 @@ function Get-GatewayApiKey {
         [datetime] $AsOf
     )
     begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
         # The list request's filters, the same for every -Name.
         $filter = @{}
         if ($PSBoundParameters.ContainsKey('Status')) {

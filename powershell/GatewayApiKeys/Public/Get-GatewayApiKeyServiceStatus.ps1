@@ -31,6 +31,7 @@ function Get-GatewayApiKeyServiceStatus {
     [CmdletBinding()]
     [OutputType('GatewayApiKeys.ServiceStatus')]
     param()
+    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
     try {
         $status = Invoke-GatewayRpc -Method 'daemon.status'
         $info = ConvertTo-GatewaySessionInfo (Get-GatewayConnection)

@@ -68,6 +68,9 @@ function New-GatewayApiKey {
 
         [switch] $AsPlainText
     )
+    begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    }
     process {
         if (-not $PSCmdlet.ShouldProcess($Name, 'Create API key')) { return }
         $params = @{ name = $Name }

@@ -46,6 +46,7 @@ function Remove-GatewayApiKey {
         [switch] $Force
     )
     begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
     process {

@@ -69,6 +69,9 @@ function Set-GatewayApiKey {
 
         [switch] $PassThru
     )
+    begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    }
     process {
         $params = @{ name = $Name }
         if ($PSBoundParameters.ContainsKey('NewName')) { $params.newName = $NewName }

@@ -37,6 +37,9 @@ function Show-GatewayApiKey {
         [ValidateScript({ Assert-GatewayKeyName $_ })]
         [string[]] $Name
     )
+    begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    }
     process {
         foreach ($one in $Name) {
             try {

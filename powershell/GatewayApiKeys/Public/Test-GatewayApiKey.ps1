@@ -44,6 +44,9 @@ function Test-GatewayApiKey {
 
         [switch] $Detailed
     )
+    begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    }
     process {
         try {
             $verdict = Invoke-GatewayRpc -Method 'apiKey.verify' -Params @{ key = (ConvertTo-GatewayKeyValue $Key) }
