@@ -175,39 +175,61 @@ BeforeDiscovery {
     $longDescription = 'd' * ($rules.DescriptionMaxLength + 1)
 }
 
-Describe 'Parameter validation mirrors the schema: no round trip for a mistake' {
+Describe 'Validation mirrors the schema: the daemon''s code and message, no round trip for a mistake' {
     BeforeAll {
         Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { throw 'no request may be sent' }
+        $rules = Get-GeneratedRules
+        $shortName = 'n' * ($rules.NameMinLength - 1)
     }
 
-    It '<Command> refuses <Why>' -TestCases @(
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Message = $rules.Messages.NameTooLong }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with leading white space'; Splat = @{ Name = ' Leading' }; Message = 'white space' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with trailing white space'; Splat = @{ Name = "Trailing$([char]0x00A0)" }; Message = 'white space' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with a control character'; Splat = @{ Name = "Tab`there" }; Message = 'control characters' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with an unpaired surrogate'; Splat = @{ Name = "Half$([char]0xD83D)key" }; Message = 'control characters' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Message = $rules.Messages.DescriptionTooLong }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a description with NUL'; Splat = @{ Name = 'Unit key'; Description = "a$([char]0)b" }; Message = 'NUL' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2q (no such unit)'; Splat = @{ Name = 'Unit key'; ValidFor = '2q' }; Message = 'not a validity' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P1H (not a date duration)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P1H' }; Message = 'not a validity' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P (no amount)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P' }; Message = 'not a validity' }
-        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName too short'; Splat = @{ Name = 'Unit key'; NewName = $shortName }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'Set-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Message = $rules.Messages.DescriptionTooLong }
-        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName; Force = $true }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'Show-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Message = $rules.Messages.NameTooLong }
-        @{ Command = 'Copy-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown status'; Splat = @{ Status = 'Soon' }; Message = 'Soon' }
-        @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown sort column'; Splat = @{ SortBy = 'Hint' }; Message = 'Hint' }
+    It '<Command> refuses <Why> with <Code>' -TestCases @(
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'an empty name'; Splat = @{ Name = '' }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Code = 'NameTooLong'; Rule = 'NameTooLong' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with leading white space'; Splat = @{ Name = ' Leading' }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with trailing white space'; Splat = @{ Name = "Trailing$([char]0x00A0)" }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with a control character'; Splat = @{ Name = "Tab`there" }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with an unpaired surrogate'; Splat = @{ Name = "Half$([char]0xD83D)key" }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Code = 'DescriptionTooLong'; Rule = 'DescriptionTooLong' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description with NUL'; Splat = @{ Name = 'Unit key'; Description = "a$([char]0)b" }; Code = 'InvalidParams'; Rule = 'DescriptionInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2q (no such unit)'; Splat = @{ Name = 'Unit key'; ValidFor = '2q' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P1H (not a date duration)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P1H' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P (no amount)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName too short'; Splat = @{ Name = 'Unit key'; NewName = $shortName }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Code = 'DescriptionTooLong'; Rule = 'DescriptionTooLong' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a -ValidFor outside the grammar'; Splat = @{ Name = 'Unit key'; ValidFor = '1.5y' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName; Description = 'x' }; Code = 'NameTooLong'; Rule = 'NameTooLong' }
+        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName; Force = $true }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'Show-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Code = 'NameTooLong'; Rule = 'NameTooLong' }
     ) {
-        $failed = { & $Command @Splat } | Should -Throw -ErrorId "ParameterArgumentValidationError,$Command" -PassThru
+        $failed = { & $Command @Splat -ErrorAction Stop } | Should -Throw -ErrorId "$Code,$Command" -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failed.Exception | Should -BeOfType [System.ArgumentException]
+        $failed.Exception.Message | Should -BeExactly $rules.Messages[$Rule]
+        $rules.ErrorIds[$Rule] | Should -Be $Code
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+
+    It 'reports a mistake in one pipeline input and goes on with the next, as the daemon''s errors do' {
+        $made = @([pscustomobject]@{ Name = $shortName }, [pscustomobject]@{ Name = 'Unit key'; ValidFor = 'soon' }) |
+            New-GatewayApiKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        $made | Should -BeNullOrEmpty
+        @($failed | ForEach-Object FullyQualifiedErrorId) | Should -Be 'NameTooShort,New-GatewayApiKey', 'ExpiryInvalid,New-GatewayApiKey'
+        $failed[1].TargetObject | Should -Be 'Unit key'
+    }
+
+    It 'Get-GatewayApiKey refuses <Why> at parameter binding' -TestCases @(
+        @{ Why = 'an unknown status'; Splat = @{ Status = 'Soon' }; Message = 'Soon' }
+        @{ Why = 'an unknown sort column'; Splat = @{ SortBy = 'Hint' }; Message = 'Hint' }
+    ) {
+        $failed = { Get-GatewayApiKey @Splat } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey' -PassThru
         $failed.Exception.Message | Should -Match ([regex]::Escape($Message))
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
     }
 
-    It 'refuses -ExpiresOn together with -ValidFor' {
-        { New-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d } | Should -Throw -ErrorId 'AmbiguousParameterSet,New-GatewayApiKey'
-        { Set-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d } | Should -Throw -ErrorId 'AmbiguousParameterSet,Set-GatewayApiKey'
+    It 'refuses -ExpiresOn together with -ValidFor with InvalidParams, as the daemon does' {
+        { New-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidParams,New-GatewayApiKey'
+        { Set-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidParams,Set-GatewayApiKey'
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
     }
 }

@@ -27,7 +27,7 @@ function Copy-GatewayApiKey {
     [OutputType([void])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
-        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [AllowEmptyString()]
         [string] $Name
     )
     begin {
@@ -46,6 +46,11 @@ function Copy-GatewayApiKey {
         }
     }
     process {
+        $problem = Get-GatewayNameProblem -Name $Name
+        if ($null -ne $problem) {
+            Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
+            return
+        }
         if (-not $PSCmdlet.ShouldProcess($Name, 'Copy API key value to the clipboard')) { return }
         try {
             $revealed = Invoke-GatewayRpc -Method 'apiKey.reveal' -Params @{ name = $Name }

@@ -40,7 +40,7 @@ function Remove-GatewayApiKey {
     [OutputType([void])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
-        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [AllowEmptyString()]
         [string[]] $Name,
 
         [switch] $Force
@@ -51,6 +51,11 @@ function Remove-GatewayApiKey {
     }
     process {
         foreach ($one in $Name) {
+            $problem = Get-GatewayNameProblem -Name $one
+            if ($null -ne $problem) {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
+                continue
+            }
             if (-not $PSCmdlet.ShouldProcess($one, 'Delete API key (irreversible)')) { continue }
             try {
                 $null = Invoke-GatewayRpc -Method 'apiKey.delete' -Params @{ name = $one }

@@ -34,7 +34,7 @@ function Show-GatewayApiKey {
     [OutputType('GatewayApiKeys.ApiKeyView')]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
-        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [AllowEmptyString()]
         [string[]] $Name
     )
     begin {
@@ -42,6 +42,11 @@ function Show-GatewayApiKey {
     }
     process {
         foreach ($one in $Name) {
+            $problem = Get-GatewayNameProblem -Name $one
+            if ($null -ne $problem) {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
+                continue
+            }
             try {
                 $revealed = Invoke-GatewayRpc -Method 'apiKey.reveal' -Params @{ name = $one }
             } catch {
