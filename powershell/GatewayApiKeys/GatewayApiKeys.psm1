@@ -34,16 +34,22 @@ foreach ($folder in 'Private', 'Public') {
 $ExecutionContext.SessionState.Module.OnRemove = { Close-GatewayConnection }
 
 # Tab completion of key names, asked of the daemon. It must never disturb the prompt: when the
-# daemon is down or refuses, there is simply nothing to offer.
+# daemon is down or refuses, there is simply nothing to offer, and $Error holds nothing of it
+# (PowerShell records an error in $Error even when a catch handles it).
 Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey',
     'Show-GatewayApiKey', 'Copy-GatewayApiKey' -ParameterName 'Name' -ScriptBlock {
     param($commandName, $parameterName, $wordToComplete)
     $prefix = $wordToComplete.Trim('''', '"')
+    $lastError = $null
+    if ($global:Error.Count -gt 0) { $lastError = $global:Error[0] }
+    $found = $null
     try {
         $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params @{ name = "$prefix*"; limit = 100 } -ConnectTimeoutMilliseconds 1000
     } catch {
-        return
+        $found = $null
     }
+    while ($global:Error.Count -gt 0 -and -not [object]::ReferenceEquals($global:Error[0], $lastError)) { $global:Error.RemoveAt(0) }
+    if ($null -eq $found) { return }
     foreach ($item in $found.items) {
         $text = $item.name
         if ($text -match '[\s''"`$(){}\[\];,@&|<>#]') { $text = "'" + $text.Replace("'", "''") + "'" }

@@ -768,6 +768,26 @@ Describe 'Tab completion of key names' {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be "'Plain text key'"
     }
 
+    It 'fails silently when the daemon refuses the token: nothing offered, nothing added to $Error' {
+        $saved = @{ Pipe = $env:GATEWAY_APIKEYS_PIPE; Token = $env:GATEWAY_APIKEYS_TOKEN }
+        try {
+            Import-TestedModule
+            $env:GATEWAY_APIKEYS_PIPE = $Daemon.Pipe
+            $env:GATEWAY_APIKEYS_TOKEN = 'gwt_not_the_token'
+            $Error.Clear()
+            Write-Error 'an error of the session before' -ErrorAction SilentlyContinue
+            $line = 'Show-GatewayApiKey -Name Orders'
+            foreach ($press in 1, 2) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty }
+            $Error.Count | Should -Be 1
+            "$($Error[0])" | Should -Be 'an error of the session before'
+        } finally {
+            $env:GATEWAY_APIKEYS_PIPE = $saved.Pipe
+            $env:GATEWAY_APIKEYS_TOKEN = $saved.Token
+            Import-TestedModule
+            $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+        }
+    }
+
     It 'offers the -ValidFor presets' {
         $line = 'New-GatewayApiKey -Name x -ValidFor 1'
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be '180d', '1y'
@@ -805,7 +825,8 @@ Describe 'A daemon that restarts, stops, or lets keys expire' {
             $unreachable.Exception.Message | Should -Match 'the daemon is not running'
             $line = 'Show-GatewayApiKey -Name Orders'
             $Error.Clear()
-            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty
+            foreach ($press in 1, 2) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty }
+            $Error.Count | Should -Be 0
         } finally {
             $script:Daemon = Start-TestDaemon -Now '2026-12-20T12:00:00Z' -Paths $Daemon.Paths
         }
