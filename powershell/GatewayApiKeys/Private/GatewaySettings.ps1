@@ -23,14 +23,18 @@ function Get-GatewayPipe {
 
 function Get-GatewayToken {
     <#
-    The role token in clear, for session.hello only: Connect-GatewayApiKeyService -Token, else
-    GATEWAY_APIKEYS_TOKEN, else the admin.token file of the data dir (read at every connect, so a
-    rotated token is picked up after the daemon restarts).
+    The role token in clear, for the session handshake only: Connect-GatewayApiKeyService -Token,
+    else a token file the DSC resource names (TokenPath), else GATEWAY_APIKEYS_TOKEN, else the
+    admin.token file of the data dir (read at every connect, so a rotated token is picked up after
+    the daemon restarts).
     #>
     if ($null -ne $script:GatewaySettings.Token) { return (ConvertFrom-GatewaySecureString $script:GatewaySettings.Token) }
-    $fromEnv = [System.Environment]::GetEnvironmentVariable($script:GatewayLocations.TokenVariable)
-    if ($fromEnv) { return $fromEnv }
-    $path = Join-Path (Get-GatewayDataDirectory) $script:GatewayLocations.AdminTokenFile
+    $path = $script:GatewaySettings.TokenFile
+    if (-not $path) {
+        $fromEnv = [System.Environment]::GetEnvironmentVariable($script:GatewayLocations.TokenVariable)
+        if ($fromEnv) { return $fromEnv }
+        $path = Join-Path (Get-GatewayDataDirectory) $script:GatewayLocations.AdminTokenFile
+    }
     try {
         return [System.IO.File]::ReadAllText($path).Trim()
     } catch {

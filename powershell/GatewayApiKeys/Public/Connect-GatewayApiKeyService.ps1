@@ -71,6 +71,7 @@ function Connect-GatewayApiKeyService {
     $script:GatewaySettings.Token = $Token
     $script:GatewaySettings.Role = $null
     if ($Role) { $script:GatewaySettings.Role = $Role }
+    $script:GatewaySettings.TokenFile = $null
     $script:GatewaySettings.DataDirectory = $null
     $script:GatewaySettings.TimeoutMilliseconds = $script:GatewayDefaultTimeoutMilliseconds
     if ($Pipe) { $script:GatewaySettings.Pipe = $Pipe }
