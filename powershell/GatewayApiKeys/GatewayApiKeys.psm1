@@ -37,8 +37,7 @@ $ExecutionContext.SessionState.Module.OnRemove = { Close-GatewayConnection }
 # Tab completion of key names, asked of the daemon. It must never disturb the prompt: when the
 # daemon is down or refuses, there is simply nothing to offer, and $Error holds nothing of it
 # (PowerShell records an error in $Error even when a catch handles it).
-Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey',
-    'Show-GatewayApiKey', 'Copy-GatewayApiKey' -ParameterName 'Name' -ScriptBlock {
+$nameCompleter = {
     param($commandName, $parameterName, $wordToComplete)
     $prefix = $wordToComplete.Trim('''', '"')
     $lastError = $null
@@ -58,6 +57,9 @@ Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey'
             "$($item.name) ($($item.status), expires $($item.expiresOn))"
     }
 }
+Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey',
+    'Show-GatewayApiKey', 'Copy-GatewayApiKey' -ParameterName 'Name' -ScriptBlock $nameCompleter
+Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey' -ParameterName 'LiteralName' -ScriptBlock $nameCompleter
 
 Register-ArgumentCompleter -CommandName 'New-GatewayApiKey', 'Set-GatewayApiKey' -ParameterName 'ValidFor' -ScriptBlock {
     param($commandName, $parameterName, $wordToComplete)

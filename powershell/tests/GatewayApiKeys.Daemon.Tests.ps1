@@ -152,6 +152,13 @@ Describe 'Connect-GatewayApiKeyService' {
         $socketCase.Message | Should -Match '\.$'
     }
 
+    It 'keeps the settings of before when a connect fails, so that a mistyped token does not stay in place' {
+        $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+        { Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Token (ConvertTo-TestSecureString 'gwt_mistyped') } |
+            Should -Throw -ErrorId 'DaemonImpostor,Connect-GatewayApiKeyService'
+        (Get-GatewayApiKeyServiceStatus).Role | Should -Be 'admin'
+    }
+
     It 'says which token file it could not read when no token is given' {
         $missing = { Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory '/tmp/gwk-no-such-dir' } |
             Should -Throw -ErrorId 'TokenUnavailable,Connect-GatewayApiKeyService' -PassThru
@@ -189,6 +196,16 @@ Describe 'Connection settings from the environment' {
         $env:GATEWAY_APIKEYS_DATA_DIR = $Daemon.DataDirectory
         $env:GATEWAY_APIKEYS_TOKEN = $Daemon.GatewayToken
         (Get-GatewayApiKeyServiceStatus).Role | Should -Be 'gateway'
+    }
+
+    It 'Disconnect-GatewayApiKeyService forgets what Connect- set, the token first' {
+        $env:GATEWAY_APIKEYS_PIPE = $Daemon.Pipe
+        $env:GATEWAY_APIKEYS_DATA_DIR = $Daemon.DataDirectory
+        (Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -Token (ConvertTo-TestSecureString $Daemon.GatewayToken)).Role | Should -Be 'gateway'
+        Disconnect-GatewayApiKeyService | Should -BeNullOrEmpty
+        InModuleScope GatewayApiKeys { $script:GatewayConnection } | Should -BeNullOrEmpty
+        InModuleScope GatewayApiKeys { $script:GatewaySettings.Token } | Should -BeNullOrEmpty
+        (Get-GatewayApiKeyServiceStatus).Role | Should -Be 'admin'
     }
 
     It 'finds the socket in the data dir when no pipe is given (off Windows)' -Skip:$IsWindows {
@@ -430,6 +447,19 @@ Describe 'Get-GatewayApiKey' {
         $page[1..2].Name | Should -Be 'alpha sorting', 'Mid sorting'
     }
 
+    It 'takes -LiteralName as it is: * and ? in a name are not wildcards' {
+        $null = New-GatewayApiKey -Name 'Star * key'
+        $null = New-GatewayApiKey -Name 'Star x key'
+        $null = New-GatewayApiKey -Name 'Which? key'
+        (Get-GatewayApiKey -Name 'Star * key').Name | Should -Be 'Star * key', 'Star x key'
+        (Get-GatewayApiKey -LiteralName 'star * KEY').Name | Should -Be 'Star * key'
+        (Get-GatewayApiKey -LiteralName 'Which? key', 'Star * key').Name | Should -Be 'Which? key', 'Star * key'
+        (Get-GatewayApiKey -LiteralName 'Star * key' -Status Active -IncludeTotalCount)[1].Name | Should -Be 'Star * key'
+        Get-GatewayApiKey -LiteralName 'Star * key' -Status Expired | Should -BeNullOrEmpty
+        { Get-GatewayApiKey -LiteralName 'Star ? key' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Get-GatewayApiKey'
+        { Get-GatewayApiKey -LiteralName 'no' -ErrorAction Stop } | Should -Throw -ErrorId 'NameTooShort,Get-GatewayApiKey'
+    }
+
     It 'rejects a pattern longer than the schema allows before a round trip' {
         { Get-GatewayApiKey -Name ('x' * 401) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey'
     }
@@ -560,6 +590,11 @@ Describe 'Copy-GatewayApiKey' {
             $failed.Exception.Message | Should -Match 'xclip'
             $failed.Exception.Message | Should -Match 'Show-GatewayApiKey'
         }
+
+        It 'only says what it would do with -WhatIf, clipboard or not' {
+            # The 'What if:' line goes to the host; what matters is that nothing fails for want of a clipboard.
+            { Copy-GatewayApiKey -Name 'Shown key' -WhatIf -ErrorAction Stop } | Should -Not -Throw
+        }
     }
 
     Context 'where there is a clipboard' {
@@ -573,13 +608,23 @@ Describe 'Copy-GatewayApiKey' {
             $env:DISPLAY = ':99'
             $env:PATH = $bin + [System.IO.Path]::PathSeparator + $env:PATH
             Mock -ModuleName GatewayApiKeys Set-Clipboard { }
+            Mock -ModuleName GatewayApiKeys Start-GatewayClipboardClear { }
         }
         AfterAll { $env:DISPLAY = $savedDisplay; $env:PATH = $savedPath }
 
-        It 'puts the value on the clipboard and outputs nothing' {
+        It 'puts the value on the clipboard, outputs nothing, and has it cleared after 30 seconds' {
             Copy-GatewayApiKey -Name 'Shown key' | Should -BeNullOrEmpty
             $expected = Get-KeyValue 'Shown key'
             Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 1 -Exactly -ParameterFilter { $Value -eq $expected }
+            Should -Invoke -ModuleName GatewayApiKeys Start-GatewayClipboardClear -Times 1 -Exactly -ParameterFilter { $Seconds -eq 30 -and $Text -eq $expected }
+        }
+
+        It 'clears after -ClearAfter seconds, or never with -ClearAfter 0' {
+            Copy-GatewayApiKey -Name 'Shown key' -ClearAfter 5
+            Should -Invoke -ModuleName GatewayApiKeys Start-GatewayClipboardClear -Times 1 -Exactly -ParameterFilter { $Seconds -eq 5 }
+            Copy-GatewayApiKey -Name 'Shown key' -ClearAfter 0
+            Should -Invoke -ModuleName GatewayApiKeys Start-GatewayClipboardClear -Times 1 -Exactly
+            Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 2 -Exactly
         }
 
         It 'copies nothing with -WhatIf' {
@@ -589,6 +634,34 @@ Describe 'Copy-GatewayApiKey' {
 
         It 'reports KeyNotFound for a missing key' {
             { Copy-GatewayApiKey -Name 'Gone key' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Copy-GatewayApiKey'
+        }
+    }
+
+    Context 'the clipboard really cleared, by a process of its own' -Skip:($IsWindows -or $IsMacOS) {
+        BeforeAll {
+            # An xclip that keeps the clipboard in a file: -in (or a file to read) writes it, -out prints it.
+            $savedDisplay = $env:DISPLAY; $savedPath = $env:PATH; $savedStore = $env:GWK_FAKE_CLIPBOARD
+            $bin = Join-Path $TestDrive 'real-bin'
+            $null = New-Item -ItemType Directory -Path $bin
+            $env:GWK_FAKE_CLIPBOARD = Join-Path $TestDrive 'clipboard.txt'
+            Set-Content -Path (Join-Path $bin 'xclip') -Value @(
+                '#!/bin/sh'
+                'for a in "$@"; do case "$a" in -out|-o) cat "$GWK_FAKE_CLIPBOARD" 2>/dev/null; exit 0;; esac; done'
+                'for a in "$@"; do case "$a" in -*|clipboard) ;; *) cat "$a" > "$GWK_FAKE_CLIPBOARD"; exit 0;; esac; done'
+                'cat > "$GWK_FAKE_CLIPBOARD"'
+            )
+            & chmod +x (Join-Path $bin 'xclip')
+            $env:DISPLAY = ':99'
+            $env:PATH = $bin + [System.IO.Path]::PathSeparator + $env:PATH
+        }
+        AfterAll { $env:DISPLAY = $savedDisplay; $env:PATH = $savedPath; $env:GWK_FAKE_CLIPBOARD = $savedStore }
+
+        It 'takes the value off the clipboard after -ClearAfter seconds, even with this session gone on' {
+            Copy-GatewayApiKey -Name 'Shown key' -ClearAfter 1
+            Get-Content -Raw -Path $env:GWK_FAKE_CLIPBOARD | Should -Be (Get-KeyValue 'Shown key')
+            $deadline = [datetime]::UtcNow.AddSeconds(30)
+            while ((Get-Content -Raw -Path $env:GWK_FAKE_CLIPBOARD) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            Get-Content -Raw -Path $env:GWK_FAKE_CLIPBOARD | Should -BeNullOrEmpty
         }
     }
 }

@@ -80,7 +80,7 @@ Describe 'The manifest' {
         $manifest.VariablesToExport | Should -BeNullOrEmpty
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
-            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
+            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
             'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey')
     }
 

@@ -394,6 +394,61 @@ Describe 'Why a connection could not be opened (what only Windows shows, with mo
     }
 }
 
+Describe 'The clipboard (Copy-GatewayApiKey), with mocks' {
+    BeforeAll {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ name = 'Unit key'; key = 'gwk_unit' } } -ParameterFilter { $Method -eq 'apiKey.reveal' }
+        Mock -ModuleName GatewayApiKeys Get-GatewayClipboardProblem { $null }
+        Mock -ModuleName GatewayApiKeys Set-Clipboard { }
+        Mock -ModuleName GatewayApiKeys Start-GatewayClipboardClear { }
+    }
+
+    It 'on Windows, puts the value on the clipboard out of clipboard history, without Set-Clipboard' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Set-GatewayWindowsClipboard { $true }
+        Copy-GatewayApiKey -Name 'Unit key'
+        Should -Invoke -ModuleName GatewayApiKeys Set-GatewayWindowsClipboard -Times 1 -Exactly -ParameterFilter { $Text -eq 'gwk_unit' }
+        Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 0 -Exactly
+    }
+
+    It 'on Windows, falls back to Set-Clipboard when the history-free way is not available (not STA)' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Set-GatewayWindowsClipboard { $false }
+        Copy-GatewayApiKey -Name 'Unit key'
+        Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 1 -Exactly -ParameterFilter { $Value -eq 'gwk_unit' }
+    }
+
+    It 'refuses a name too short with NameTooShort, asking nothing of the daemon' {
+        { Copy-GatewayApiKey -Name 'no' -ErrorAction Stop } | Should -Throw -ErrorId 'NameTooShort,Copy-GatewayApiKey'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+
+    It 'gives the process that clears the clipboard the value''s hash, never the value' {
+        $script = InModuleScope GatewayApiKeys { "& { $(${function:Clear-GatewayClipboardIfUnchanged}) } -Hash '$(Get-GatewayTextHash 'gwk_unit')'" }
+        $script | Should -Not -Match 'gwk_unit'
+        $script | Should -Match ([regex]::Escape((InModuleScope GatewayApiKeys { Get-GatewayTextHash 'gwk_unit' })))
+    }
+}
+
+Describe 'Clearing the clipboard (what the hidden process runs)' {
+    It 'clears the clipboard only if it still holds the value: <Why>' -TestCases @(
+        @{ Why = 'it does'; Now = "gwk_unit`n"; Cleared = 1 }
+        @{ Why = 'something else was copied since'; Now = 'other text'; Cleared = 0 }
+        @{ Why = 'it is empty'; Now = $null; Cleared = 0 }
+    ) {
+        # Stand-ins found before the cmdlets by the function's own command lookup (its caller's scope).
+        $set = InModuleScope GatewayApiKeys -Parameters @{ Now = $Now } {
+            param($Now)
+            $set = New-Object System.Collections.Generic.List[string]
+            function Get-Clipboard([switch] $Raw) { $Now }
+            function Set-Clipboard([string] $Value) { $set.Add($Value) }
+            Clear-GatewayClipboardIfUnchanged -Seconds 0 -Hash (Get-GatewayTextHash 'gwk_unit')
+            , $set
+        }
+        @($set | Where-Object { $_ -eq '' }).Count | Should -Be $Cleared
+        $set.Count | Should -Be $Cleared
+    }
+}
+
 Describe 'A daemon that does not answer' {
     It 'is DaemonTimeout after the timeout, on a pipe (asynchronous read)' {
         $connection = New-TestConnection -Stream ([GatewayTest.SilentStream]::new())

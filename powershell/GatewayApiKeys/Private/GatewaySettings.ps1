@@ -3,6 +3,16 @@ function Test-GatewayWindows {
     [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT
 }
 
+function Reset-GatewaySettings {
+    <# Back to no settings: pipe, token and data dir from the environment or the platform, the default timeout. #>
+    $script:GatewaySettings.Pipe = $null
+    $script:GatewaySettings.Token = $null
+    $script:GatewaySettings.Role = $null
+    $script:GatewaySettings.TokenFile = $null
+    $script:GatewaySettings.DataDirectory = $null
+    $script:GatewaySettings.TimeoutMilliseconds = $script:GatewayDefaultTimeoutMilliseconds
+}
+
 function Get-GatewayDataDirectory {
     <# The daemon's data dir as docs/architecture.md (Locations) defines it: -DataDirectory, else the environment, else the platform default. #>
     if ($script:GatewaySettings.DataDirectory) { return $script:GatewaySettings.DataDirectory }
