@@ -26,6 +26,17 @@ class GatewayOptionalDateAttribute : System.Management.Automation.ArgumentTransf
     }
 }
 
+# The output class, with the attribute that keeps Color out of ConvertTo-Json on this edition
+# (Classes/GatewayApiKeyRecord.ps1 says why).
+$serializationIgnore = 'Newtonsoft.Json.JsonIgnore'
+if ($PSVersionTable.PSEdition -ne 'Core') {
+    Add-Type -AssemblyName System.Web.Extensions
+    $serializationIgnore = 'System.Web.Script.Serialization.ScriptIgnore'
+}
+$recordClass = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'Classes/GatewayApiKeyRecord.ps1'))
+. ([scriptblock]::Create($recordClass.Replace('<#GatewaySerializationIgnore#>', "[$serializationIgnore()]")))
+Remove-Variable -Name serializationIgnore, recordClass
+
 foreach ($folder in 'Private', 'Public') {
     foreach ($file in Get-ChildItem -Path (Join-Path $PSScriptRoot $folder) -Filter '*.ps1') {
         . $file.FullName

@@ -369,7 +369,9 @@ Describe 'Get-GatewayApiKey' {
         $names | Should -Contain 'Orders connector'
         $names | Should -Be ($names | Sort-Object)
         $all[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
-        $all[0].PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'DaysLeft', 'Status', 'Color', 'LastUsed', 'Created', 'Updated', 'Hint'
+        # Color is there for display ($key.Color), not among the properties an export lists.
+        $all[0].PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'DaysLeft', 'Status', 'LastUsed', 'Created', 'Updated', 'Hint'
+        $all[0].Color | Should -BeIn 'Green', 'Orange', 'Red'
         $all.ExpiresOn | Should -BeOfType [datetime]
         $all.Created | Should -BeOfType [datetime]
         $all.Hint | Should -MatchExactly '^gwk_[0-9A-Za-z]{4}$'
@@ -699,6 +701,14 @@ Describe 'Test-GatewayApiKey' {
         (Test-GatewayApiKey -Key $gone.Key -Detailed).Reason | Should -Be 'Unknown'
     }
 
+    It 'shows -Detailed as a table with the expiry as yyyy-MM-dd' {
+        $lines = (Test-GatewayApiKey -Key $tested.Key -Detailed | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match '\S' }
+        $lines[0] | Should -Match '^Authenticated\s+Name\s+ExpiresOn\s+Status\s+Reason$'
+        $lines[2] | Should -Match '^True\s+Tested key\s+2026-12-27 Active\s*$'
+        $lines = (Test-GatewayApiKey -Key 'not a key' -Detailed | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match '\S' }
+        $lines[2] | Should -Match '^False\s+Malformed$'
+    }
+
     It 'gives name, expiry and status with -Detailed, and records no use' {
         $detail = Test-GatewayApiKey -Key $tested.Key -Detailed
         $detail.Authenticated | Should -BeTrue
@@ -816,6 +826,17 @@ Describe 'The caller''s preference variables' {
 }
 
 Describe 'Get-GatewayApiKeyServiceStatus' {
+    It 'shows as a list, Today as yyyy-MM-dd, as does Connect-' {
+        $text = Get-GatewayApiKeyServiceStatus | Out-String -Width 120
+        $text | Should -Match '(?m)^Today\s+: 2026-11-27\r?$'
+        $text | Should -Match '(?m)^Uptime\s+: 0\.00:\d\d:\d\d\r?$'
+        $text | Should -Match '(?m)^Expired\s+: \d+\r?$'
+        $text = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory | Out-String -Width 120
+        $text | Should -Match '(?m)^Today\s+: 2026-11-27\r?$'
+        $text | Should -Match '(?m)^Role\s+: admin\r?$'
+        $text | Should -Not -Match '00:00:00'
+    }
+
     It 'counts the keys per status, as the daemon does' {
         $status = Get-GatewayApiKeyServiceStatus
         $status.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ServiceStatus'

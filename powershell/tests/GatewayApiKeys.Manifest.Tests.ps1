@@ -118,6 +118,15 @@ Describe 'The manifest' {
     }
 }
 
+Describe 'Where help lives' {
+    It 'Get-Help about_GatewayApiKeys finds the topic, which says where help lives' {
+        $topic = Get-Help -Name about_GatewayApiKeys | Out-String
+        $topic | Should -Match 'WHERE HELP LIVES'
+        $topic | Should -Match 'Update-Help'
+        $topic | Should -Match 'Get-Help <command> -Full'
+    }
+}
+
 Describe 'Rules from schemas/defs.json' {
     It 'the generated rules are loaded into the module' {
         $inModule = & (Get-Module GatewayApiKeys) { $script:GatewayRules }
@@ -152,6 +161,15 @@ Describe 'Help of <_>' -ForEach $publicNames {
     It 'has at least one example with code' {
         @($help.Examples.Example).Count | Should -BeGreaterThan 0
         $help.Examples.Example[0].Code | Should -Not -BeNullOrEmpty
+    }
+
+    It 'says what it takes from the pipeline (.INPUTS) and what it outputs (.OUTPUTS)' {
+        ($help.inputTypes.inputType.type.name -join '') | Should -Not -BeNullOrEmpty
+        ($help.returnValues.returnValue.type.name -join '') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'links to about_GatewayApiKeys' {
+        @($help.relatedLinks.navigationLink.linkText) | Should -Contain 'about_GatewayApiKeys'
     }
 
     It 'describes every parameter' {

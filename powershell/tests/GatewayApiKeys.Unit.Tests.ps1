@@ -477,6 +477,25 @@ Describe 'A daemon that does not answer' {
 }
 
 Describe 'Output objects' {
+    It 'keeps the display-only Color out of Export-Csv, ConvertTo-Json and Format-List *, and $key.Color reads it' {
+        $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo -Color 'Orange' -Status 'Expiring') } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
+        $key.Color | Should -Be 'Orange'
+        ($key | ConvertTo-Csv -NoTypeInformation)[0] | Should -Not -Match 'Color'
+        $key | ConvertTo-Json -Depth 3 | Should -Not -Match 'Color'
+        ($key | ConvertTo-Json -Depth 3 | ConvertFrom-Json).Status | Should -Be 'Expiring'
+        $key | Format-List * | Out-String | Should -Not -Match 'Color'
+        $key.PSObject.Properties.Name | Should -Not -Contain 'Color'
+    }
+
+    It 'types LastUsed [Nullable[datetime]], ExpiresOn, Created and Updated [datetime], DaysLeft [int]' {
+        $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo) } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
+        $type = $key.GetType()
+        $type.GetProperty('LastUsed').PropertyType | Should -Be ([Nullable[datetime]])
+        foreach ($name in 'ExpiresOn', 'Created', 'Updated') { $type.GetProperty($name).PropertyType | Should -Be ([datetime]) }
+        $type.GetProperty('DaysLeft').PropertyType | Should -Be ([int])
+        $key.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
+    }
+
     It 'has [datetime] dates: instants in local time, the expiry a date, LastUsed $null when never used' {
         $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo -LastUsedAt '2026-11-28T09:30:15.250Z') } {
             param($Info)

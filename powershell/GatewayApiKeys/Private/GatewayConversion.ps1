@@ -1,28 +1,27 @@
 function ConvertTo-GatewayApiKeyObject {
     <#
-    The daemon's ApiKeyInfo as the module's output object: typed for the format view, dates as
-    [datetime] so that Sort-Object and comparisons work. Never carries a key value.
+    The daemon's ApiKeyInfo as the module's output object (Classes/GatewayApiKeyRecord.ps1), of type
+    name GatewayApiKeys.ApiKey for the format view, dates as [datetime] so that Sort-Object and
+    comparisons work. Never carries a key value.
 
     PowerShell casts text to [datetime] in the invariant culture: expiresOn (YYYY-MM-DD, the vault's
     calendar date) becomes midnight of no time zone; an RFC 3339 instant becomes local time, and
     ToLocalTime() also converts one that PowerShell 7 before 7.5 already read as a UTC [datetime].
     #>
     param([object] $Info)
-    $lastUsed = $null
-    if ($null -ne $Info.lastUsedAt) { $lastUsed = ([datetime]$Info.lastUsedAt).ToLocalTime() }
-    [pscustomobject]@{
-        PSTypeName  = 'GatewayApiKeys.ApiKey'
-        Name        = $Info.name
-        Description = $Info.description
-        ExpiresOn   = [datetime]$Info.expiresOn
-        DaysLeft    = [int]$Info.daysLeft
-        Status      = $Info.status
-        Color       = $Info.color
-        LastUsed    = $lastUsed
-        Created     = ([datetime]$Info.createdAt).ToLocalTime()
-        Updated     = ([datetime]$Info.updatedAt).ToLocalTime()
-        Hint        = $Info.hint
-    }
+    $key = [GatewayApiKeyRecord]::new()
+    $key.Name = $Info.name
+    $key.Description = $Info.description
+    $key.ExpiresOn = [datetime]$Info.expiresOn
+    $key.DaysLeft = [int]$Info.daysLeft
+    $key.Status = $Info.status
+    $key.Color = $Info.color
+    if ($null -ne $Info.lastUsedAt) { $key.LastUsed = ([datetime]$Info.lastUsedAt).ToLocalTime() }
+    $key.Created = ([datetime]$Info.createdAt).ToLocalTime()
+    $key.Updated = ([datetime]$Info.updatedAt).ToLocalTime()
+    $key.Hint = $Info.hint
+    $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
+    $key
 }
 
 function ConvertTo-GatewayDate {

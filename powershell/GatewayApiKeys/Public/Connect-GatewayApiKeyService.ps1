@@ -41,6 +41,9 @@ function Connect-GatewayApiKeyService {
 
     Connects with a token typed at the prompt.
 
+    .INPUTS
+    None.
+
     .OUTPUTS
     GatewayApiKeys.Connection: Pipe, Role, ServerVersion, ProtocolVersion, Today, TimeZone.
 

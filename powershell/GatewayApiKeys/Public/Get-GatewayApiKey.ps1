@@ -58,8 +58,13 @@ function Get-GatewayApiKey {
 
     Deletes every expired key, asking for each.
 
+    .INPUTS
+    System.String: names or patterns for -Name; or any object with a Name property.
+
     .OUTPUTS
-    GatewayApiKeys.ApiKey
+    GatewayApiKeys.ApiKey: Name, Description, ExpiresOn [datetime], DaysLeft, Status, LastUsed
+    [Nullable[datetime]], Created and Updated [datetime], Hint; and Color, for display (hidden, and
+    left out of Export-Csv and ConvertTo-Json).
 
     .LINK
     about_GatewayApiKeys

@@ -56,6 +56,10 @@ function New-GatewayApiKey {
 
     Creates a key unless one of that name exists, by the error's ErrorId.
 
+    .INPUTS
+    System.String: the name; or any object with a Name property and any of Description, ExpiresOn
+    and ValidFor (a row of Import-Csv).
+
     .OUTPUTS
     GatewayApiKeys.NewApiKey: the properties of GatewayApiKeys.ApiKey, and Key.
 

@@ -30,6 +30,9 @@ function Remove-GatewayApiKey {
 
     Shows which keys would be deleted, and deletes none.
 
+    .INPUTS
+    System.String: names; or any object with a Name property (GatewayApiKeys.ApiKey).
+
     .OUTPUTS
     None.
 

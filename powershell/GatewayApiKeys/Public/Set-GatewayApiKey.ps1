@@ -51,6 +51,10 @@ function Set-GatewayApiKey {
 
     Renames the key and replaces its description; its value stays the same.
 
+    .INPUTS
+    System.String: the name; or any object with a Name property and any of NewName, Description,
+    ExpiresOn and ValidFor (a row of Import-Csv). Of a GatewayApiKeys.ApiKey only its Name counts.
+
     .OUTPUTS
     None, or GatewayApiKeys.ApiKey with -PassThru.
 

@@ -24,6 +24,9 @@ function Show-GatewayApiKey {
 
     Only the value, for a script that passes it on.
 
+    .INPUTS
+    System.String: names; or any object with a Name property (GatewayApiKeys.ApiKey).
+
     .OUTPUTS
     GatewayApiKeys.ApiKeyView: Name, Description, ExpiresOn, Key.
 
