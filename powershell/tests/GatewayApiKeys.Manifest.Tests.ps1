@@ -16,7 +16,10 @@ BeforeAll {
     <#
     The constructs of PowerShell 6+ that Windows PowerShell 5.1 cannot run, found in a syntax tree:
     ??, ??=, ?., ?[], ternary, && and ||, -AsHashtable, ConvertFrom-Json -Depth, ConvertTo-Json
-    without -Depth, and the `e and `u{} escapes (5.1 reads them as plain letters).
+    without -Depth, and the `e and `u{} escapes (5.1 reads them as plain letters). And splats of a
+    scope- or drive-qualified variable (@script:x): both editions parse @name:rest, but they have
+    read such arguments differently (PowerShell/PowerShell#21291), so the module splats plain
+    variables only, which every edition reads alike.
     #>
     function Find-PowerShell7Syntax {
         param([Parameter(Mandatory)] [System.Management.Automation.Language.Ast] $Ast)
@@ -33,6 +36,9 @@ BeforeAll {
                 $found.Add("null-conditional access (line $line)")
             }
             if ($kind -eq 'CommandParameterAst' -and $node.ParameterName -eq 'AsHashtable') { $found.Add("-AsHashtable (line $line)") }
+            if ($kind -eq 'VariableExpressionAst' -and $node.Splatted -and $node.VariablePath.UserPath -match ':') {
+                $found.Add("splat of a qualified variable @$($node.VariablePath.UserPath) (line $line)")
+            }
             if ($kind -eq 'CommandAst') {
                 $command = $node.GetCommandName()
                 $parameters = @($node.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] } | ForEach-Object ParameterName)
@@ -213,12 +219,14 @@ Describe 'The 5.1 syntax check itself' {
         @{ Why = '-AsHashtable'; Code = '$a = ConvertFrom-Json -Depth 3 -AsHashtable $t' }
         @{ Why = 'ConvertTo-Json without -Depth'; Code = 'ConvertTo-Json -InputObject $a' }
         @{ Why = '`e escape'; Code = '"`e[31m"' }
+        @{ Why = 'a splat of a script: variable'; Code = 'ConvertFrom-Json -InputObject $j @script:options' }
+        @{ Why = 'a splat of a global: variable'; Code = 'Get-Item @global:splat' }
     ) {
         Find-PowerShell7Syntax (ConvertTo-SyntaxTree $Code) | Should -Not -BeNullOrEmpty
     }
 
     It 'finds nothing in 5.1 code' {
-        Find-PowerShell7Syntax (ConvertTo-SyntaxTree '$a = if ($b) { 1 } else { 2 }; ConvertTo-Json -InputObject $a -Depth 4; "$([char]27)[31m"') |
+        Find-PowerShell7Syntax (ConvertTo-SyntaxTree '$a = if ($b) { 1 } else { 2 }; ConvertTo-Json -InputObject $a -Depth 4; "$([char]27)[31m"; Get-Item @splat') |
             Should -BeNullOrEmpty
     }
 }

@@ -158,6 +158,15 @@ Describe 'Requests the cmdlets send (Invoke-GatewayRpc mocked)' {
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 2 -Exactly -ParameterFilter { $Params.key -ceq 'gwk_secret' }
     }
 
+    It 'Test-GatewayApiKey sends a value read by Get-Content as the bare string, without its PSPath (Windows PowerShell 5.1 would serialise those)' {
+        $file = Join-Path $TestDrive 'billing.key'
+        Set-Content -Path $file -Value 'gwk_fromfile'
+        Get-Content -Path $file | Test-GatewayApiKey | Should -BeFalse
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Params.key -ceq 'gwk_fromfile' -and $null -eq $Params.key.PSObject.Properties['PSPath'] -and $null -eq $Params.key.PSObject.Properties['ReadCount']
+        }
+    }
+
     It 'accepts a name of the longest length as the daemon counts it (code points), even when longer in UTF-16' {
         $longest = (Get-GeneratedRules).NameMaxLength
         $astral = [char]::ConvertFromUtf32(0x1F511) * $longest

@@ -194,7 +194,8 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
     if ($rest -gt 0) { [System.Array]::Copy($Connection.Buffer, $frameEnd, $Connection.Buffer, 0, $rest) }
     $Connection.Count = $rest
 
-    $response = ConvertFrom-Json -InputObject $json @script:GatewayJsonReadOptions
+    $readOptions = $script:GatewayJsonReadOptions   # splatted as a plain variable: see the Manifest tests' 5.1 check
+    $response = ConvertFrom-Json -InputObject $json @readOptions
     if ($response.id -ne $Connection.NextId) {
         throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered request $($response.id) instead of $($Connection.NextId)")
     }

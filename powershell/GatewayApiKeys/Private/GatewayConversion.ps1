@@ -79,9 +79,14 @@ function Add-GatewayExpiry {
 }
 
 function ConvertTo-GatewayKeyValue {
-    <# -Key of Test-GatewayApiKey in clear: a string, a SecureString, or an object with a Key property (New-GatewayApiKey's output). #>
+    <#
+    -Key of Test-GatewayApiKey in clear: a string, a SecureString, or an object with a Key property
+    (New-GatewayApiKey's output). A string is sent as the bare string: one from Get-Content carries
+    PSPath and other note properties, which ConvertTo-Json of Windows PowerShell 5.1 would send
+    along as an object, and the daemon would refuse the request.
+    #>
     param([Parameter(Mandatory)] [AllowEmptyString()] [object] $Key)
-    if ($Key -is [string]) { return $Key }
+    if ($Key -is [string]) { return [string]$Key.PSObject.BaseObject }
     if ($Key -is [System.Security.SecureString]) { return (ConvertFrom-GatewaySecureString $Key) }
     $property = $Key.PSObject.Properties['Key']
     if ($null -ne $property -and ($property.Value -is [string] -or $property.Value -is [System.Security.SecureString])) {
