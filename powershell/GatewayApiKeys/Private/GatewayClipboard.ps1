@@ -112,6 +112,6 @@ function Start-GatewayClipboardClear {
         $process.StandardInput.Close()
         $process.Dispose()
     } catch {
-        Write-Warning "The value stays on the clipboard: the process that would clear it in $Seconds seconds did not start ($(Format-GatewaySentence $_.Exception.Message))"
+        Write-Warning "The value stays on the clipboard: the process that would clear it in $Seconds seconds did not start. $(Format-GatewaySentence $_.Exception.Message)"
     }
 }
