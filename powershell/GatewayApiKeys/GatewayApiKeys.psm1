@@ -36,6 +36,8 @@ if ($PSVersionTable.PSEdition -ne 'Core') {
 $recordClass = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'Classes/GatewayApiKeyRecord.ps1'))
 . ([scriptblock]::Create($recordClass.Replace('<#GatewaySerializationIgnore#>', "[$serializationIgnore()]")))
 Remove-Variable -Name serializationIgnore, recordClass
+# Kept as a type object, so that the functions of Private/ and Public/ need not find the class by name.
+$script:GatewayApiKeyRecordType = [GatewayApiKeyRecord]
 
 foreach ($folder in 'Private', 'Public') {
     foreach ($file in Get-ChildItem -Path (Join-Path $PSScriptRoot $folder) -Filter '*.ps1') {

@@ -9,7 +9,7 @@ function ConvertTo-GatewayApiKeyObject {
     ToLocalTime() also converts one that PowerShell 7 before 7.5 already read as a UTC [datetime].
     #>
     param([object] $Info)
-    $key = [GatewayApiKeyRecord]::new()
+    $key = $script:GatewayApiKeyRecordType::new()
     $key.Name = $Info.name
     $key.Description = $Info.description
     $key.ExpiresOn = [datetime]$Info.expiresOn
