@@ -104,6 +104,11 @@ function message(def, keyword) {
   return def['x-errors'][keyword].message.replace('{limit}', String(def[keyword]));
 }
 
+/** The x-errors code of `keyword` in a definition: the module's ErrorId for that mistake. */
+function code(def, keyword) {
+  return def['x-errors'][keyword].code;
+}
+
 function powershellRulesFile() {
   const { $defs: defs } = JSON.parse(fs.readFileSync(path.join(schemaDir, 'defs.json'), 'utf8'));
   const { Name: name, NamePattern: pattern, Description: description, ValidFor: validFor, ExpiresOn: expiresOn } = defs;
@@ -138,6 +143,16 @@ function powershellRulesFile() {
     `        DescriptionInvalid = ${psString(message(description, 'pattern'))}`,
     `        ValidForInvalid    = ${psString(message(validFor, 'pattern'))}`,
     `        ExpiresOnInvalid   = ${psString(message(expiresOn, 'format'))}`,
+    '    }',
+    '    # The daemon\'s code for each mistake of Messages: the ErrorId the module gives it.',
+    '    ErrorIds                 = @{',
+    `        NameTooShort       = ${psString(code(name, 'minLength'))}`,
+    `        NameTooLong        = ${psString(code(name, 'maxLength'))}`,
+    `        NameInvalid        = ${psString(code(name, 'pattern'))}`,
+    `        DescriptionTooLong = ${psString(code(description, 'maxLength'))}`,
+    `        DescriptionInvalid = ${psString(code(description, 'pattern'))}`,
+    `        ValidForInvalid    = ${psString(code(validFor, 'pattern'))}`,
+    `        ExpiresOnInvalid   = ${psString(code(expiresOn, 'format'))}`,
     '    }',
     '}',
     '',

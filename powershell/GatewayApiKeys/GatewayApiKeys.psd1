@@ -12,6 +12,7 @@
     FunctionsToExport    = @(
         'Connect-GatewayApiKeyService'
         'Copy-GatewayApiKey'
+        'Disconnect-GatewayApiKeyService'
         'Get-GatewayApiKey'
         'Get-GatewayApiKeyServiceStatus'
         'New-GatewayApiKey'

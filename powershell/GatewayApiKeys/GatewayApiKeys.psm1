@@ -8,11 +8,36 @@ $script:GatewaySettings = @{
     Pipe                = $null
     Token               = $null
     Role                = $null
+    TokenFile           = $null
     DataDirectory       = $null
     TimeoutMilliseconds = $script:GatewayDefaultTimeoutMilliseconds
 }
 # The one connection every cmdlet of this session shares (see Private/GatewayConnection.ps1).
 $script:GatewayConnection = $null
+
+# -ExpiresOn of New-/Set-GatewayApiKey is [Nullable[datetime]] with this transformation: an empty or
+# white-space value (a blank CSV cell) binds as $null, "not given", where a [datetime] would fail to
+# convert it. The files of Public/ name it in full: PowerShell does not find a class of the module
+# by its short attribute name from a dot-sourced file.
+class GatewayOptionalDateAttribute : System.Management.Automation.ArgumentTransformationAttribute {
+    [object] Transform([System.Management.Automation.EngineIntrinsics] $engineIntrinsics, [object] $inputData) {
+        if ($null -eq $inputData -or ($inputData -is [string] -and $inputData.Trim().Length -eq 0)) { return $null }
+        return $inputData
+    }
+}
+
+# The output class, with the attribute that keeps Color out of ConvertTo-Json on this edition
+# (Classes/GatewayApiKeyRecord.ps1 says why).
+$serializationIgnore = 'Newtonsoft.Json.JsonIgnore'
+if ($PSVersionTable.PSEdition -ne 'Core') {
+    Add-Type -AssemblyName System.Web.Extensions
+    $serializationIgnore = 'System.Web.Script.Serialization.ScriptIgnore'
+}
+$recordClass = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'Classes/GatewayApiKeyRecord.ps1'))
+. ([scriptblock]::Create($recordClass.Replace('<#GatewaySerializationIgnore#>', "[$serializationIgnore()]")))
+Remove-Variable -Name serializationIgnore, recordClass
+# Kept as a type object, so that the functions of Private/ and Public/ need not find the class by name.
+$script:GatewayApiKeyRecordType = [GatewayApiKeyRecord]
 
 foreach ($folder in 'Private', 'Public') {
     foreach ($file in Get-ChildItem -Path (Join-Path $PSScriptRoot $folder) -Filter '*.ps1') {
@@ -23,16 +48,21 @@ foreach ($folder in 'Private', 'Public') {
 $ExecutionContext.SessionState.Module.OnRemove = { Close-GatewayConnection }
 
 # Tab completion of key names, asked of the daemon. It must never disturb the prompt: when the
-# daemon is down or refuses, there is simply nothing to offer.
-Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey',
-    'Show-GatewayApiKey', 'Copy-GatewayApiKey' -ParameterName 'Name' -ScriptBlock {
+# daemon is down or refuses, there is simply nothing to offer, and $Error holds nothing of it
+# (PowerShell records an error in $Error even when a catch handles it).
+$nameCompleter = {
     param($commandName, $parameterName, $wordToComplete)
     $prefix = $wordToComplete.Trim('''', '"')
+    $lastError = $null
+    if ($global:Error.Count -gt 0) { $lastError = $global:Error[0] }
+    $found = $null
     try {
         $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params @{ name = "$prefix*"; limit = 100 } -ConnectTimeoutMilliseconds 1000
     } catch {
-        return
+        $found = $null
     }
+    while ($global:Error.Count -gt 0 -and -not [object]::ReferenceEquals($global:Error[0], $lastError)) { $global:Error.RemoveAt(0) }
+    if ($null -eq $found) { return }
     foreach ($item in $found.items) {
         $text = $item.name
         if ($text -match '[\s''"`$(){}\[\];,@&|<>#]') { $text = "'" + $text.Replace("'", "''") + "'" }
@@ -40,6 +70,9 @@ Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey'
             "$($item.name) ($($item.status), expires $($item.expiresOn))"
     }
 }
+Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey',
+    'Show-GatewayApiKey', 'Copy-GatewayApiKey' -ParameterName 'Name' -ScriptBlock $nameCompleter
+Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey' -ParameterName 'LiteralName' -ScriptBlock $nameCompleter
 
 Register-ArgumentCompleter -CommandName 'New-GatewayApiKey', 'Set-GatewayApiKey' -ParameterName 'ValidFor' -ScriptBlock {
     param($commandName, $parameterName, $wordToComplete)
@@ -48,6 +81,16 @@ Register-ArgumentCompleter -CommandName 'New-GatewayApiKey', 'Set-GatewayApiKey'
             New-Object System.Management.Automation.CompletionResult -ArgumentList $preset, $preset, 'ParameterValue', $script:GatewayRules.ValidForPresets[$preset]
         }
     }
+}
+
+# One reason a GatewayApiKey resource is not in the desired state, as Azure Machine Configuration
+# reads it from the Reasons property: Code 'GatewayApiKey:GatewayApiKey:<property>' and a Phrase.
+class GatewayApiKeyReason {
+    [DscProperty()]
+    [string] $Code
+
+    [DscProperty()]
+    [string] $Phrase
 }
 
 <#
@@ -61,7 +104,11 @@ Ensure = 'Present' a missing key is created (ExpiresOn, or ValidForDays from tod
 daemon's default of one year). For an existing key, Description (when given) is kept equal,
 ExpiresOn (when given) is kept equal, and RenewWithinDays extends the expiry by ValidForDays
 (or one year) from today once the key expires within that many days. Set never changes a key's
-value; Get never returns it; Test only reads.
+value; Get never returns it; Test only reads. Get lists in Reasons what is not as configured.
+
+Pipe and TokenPath say where the daemon and its token are, for this resource only: the LCM runs
+as SYSTEM, without the environment (GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN) of the admin
+who wrote the configuration.
 #>
 [DscResource()]
 class GatewayApiKey {
@@ -84,57 +131,81 @@ class GatewayApiKey {
     [DscProperty()]
     [Nullable[int]] $RenewWithinDays
 
+    [DscProperty()]
+    [string] $Pipe
+
+    [DscProperty()]
+    [string] $TokenPath
+
     [DscProperty(NotConfigurable)]
     [string] $Status
 
     [DscProperty(NotConfigurable)]
     [Nullable[int]] $DaysLeft
 
+    [DscProperty(NotConfigurable)]
+    [GatewayApiKeyReason[]] $Reasons
+
     [GatewayApiKey] Get() {
         $this.AssertValid()
-        $current = $this.FindKey()
-        $state = [GatewayApiKey]::new()
-        $state.Name = $this.Name
-        $state.ValidForDays = $this.ValidForDays
-        $state.RenewWithinDays = $this.RenewWithinDays
-        if ($null -eq $current) {
-            $state.Ensure = 'Absent'
+        $saved = $this.EnterService()
+        try {
+            $current = $this.FindKey()
+            $state = [GatewayApiKey]::new()
+            $state.Name = $this.Name
+            $state.ValidForDays = $this.ValidForDays
+            $state.RenewWithinDays = $this.RenewWithinDays
+            $state.Pipe = $this.Pipe
+            $state.TokenPath = $this.TokenPath
+            $state.Reasons = $this.FindReasons($current)
+            if ($null -eq $current) {
+                $state.Ensure = 'Absent'
+                return $state
+            }
+            $state.Ensure = 'Present'
+            $state.Name = $current.Name
+            $state.Description = $current.Description
+            $state.ExpiresOn = $current.ExpiresOn
+            $state.Status = $current.Status
+            $state.DaysLeft = $current.DaysLeft
             return $state
+        } finally {
+            $this.LeaveService($saved)
         }
-        $state.Ensure = 'Present'
-        $state.Name = $current.Name
-        $state.Description = $current.Description
-        $state.ExpiresOn = $current.ExpiresOn
-        $state.Status = $current.Status
-        $state.DaysLeft = $current.DaysLeft
-        return $state
     }
 
     [bool] Test() {
         $this.AssertValid()
-        $current = $this.FindKey()
-        if ($this.Ensure -eq 'Absent') { return $null -eq $current }
-        if ($null -eq $current) { return $false }
-        return $this.GetChanges($current).Count -eq 0
+        $saved = $this.EnterService()
+        try {
+            return $this.FindReasons($this.FindKey()).Count -eq 0
+        } finally {
+            $this.LeaveService($saved)
+        }
     }
 
     [void] Set() {
         $this.AssertValid()
-        $current = $this.FindKey()
-        if ($this.Ensure -eq 'Absent') {
-            if ($null -ne $current) { Remove-GatewayApiKey -Name $current.Name -Confirm:$false -ErrorAction Stop }
-            return
+        $saved = $this.EnterService()
+        try {
+            $current = $this.FindKey()
+            if ($this.Ensure -eq 'Absent') {
+                if ($null -ne $current) { Remove-GatewayApiKey -Name $current.Name -Confirm:$false -ErrorAction Stop }
+                return
+            }
+            if ($null -eq $current) {
+                $create = @{ Name = $this.Name }
+                if ($null -ne $this.Description) { $create.Description = $this.Description }
+                if ($null -ne $this.ExpiresOn) { $create.ExpiresOn = $this.ExpiresOn }
+                if ($null -ne $this.ValidForDays) { $create.ValidFor = "P$($this.ValidForDays)D" }
+                $null = New-GatewayApiKey @create -Confirm:$false -ErrorAction Stop
+                return
+            }
+            $changes = $this.GetChanges($current)
+            if ($changes.Count -gt 0) { Set-GatewayApiKey -Name $current.Name @changes -Confirm:$false -ErrorAction Stop }
+        } finally {
+            $this.LeaveService($saved)
         }
-        if ($null -eq $current) {
-            $create = @{ Name = $this.Name }
-            if ($null -ne $this.Description) { $create.Description = $this.Description }
-            if ($null -ne $this.ExpiresOn) { $create.ExpiresOn = $this.ExpiresOn }
-            if ($null -ne $this.ValidForDays) { $create.ValidFor = "P$($this.ValidForDays)D" }
-            $null = New-GatewayApiKey @create -Confirm:$false -ErrorAction Stop
-            return
-        }
-        $changes = $this.GetChanges($current)
-        if ($changes.Count -gt 0) { Set-GatewayApiKey -Name $current.Name @changes -Confirm:$false -ErrorAction Stop }
     }
 
     # The key as Get-GatewayApiKey shows it, $null when there is none (by exact name, whatever it holds).
@@ -161,13 +232,75 @@ class GatewayApiKey {
         return $changes
     }
 
+    # What is not as configured, one reason per property, for Machine Configuration; none when compliant.
+    hidden [GatewayApiKeyReason[]] FindReasons([object] $current) {
+        $found = New-Object System.Collections.Generic.List[GatewayApiKeyReason]
+        $key = "The key '$($this.Name)'"
+        if ($this.Ensure -eq 'Absent') {
+            if ($null -ne $current) { $found.Add([GatewayApiKey]::NewReason('Ensure', "$key exists; it should not.")) }
+            return $found.ToArray()
+        }
+        if ($null -eq $current) {
+            $found.Add([GatewayApiKey]::NewReason('Ensure', "$key does not exist; it should."))
+            return $found.ToArray()
+        }
+        $changes = $this.GetChanges($current)
+        $expires = $current.ExpiresOn.ToString('yyyy-MM-dd', [System.Globalization.CultureInfo]::InvariantCulture)
+        if ($changes.ContainsKey('Description')) {
+            $found.Add([GatewayApiKey]::NewReason('Description', "$key has the description '$($current.Description)'; it should be '$($this.Description)'."))
+        }
+        if ($changes.ContainsKey('ExpiresOn')) {
+            $wanted = $this.ExpiresOn.ToString('yyyy-MM-dd', [System.Globalization.CultureInfo]::InvariantCulture)
+            $found.Add([GatewayApiKey]::NewReason('ExpiresOn', "$key expires on $expires; it should expire on $wanted."))
+        }
+        if ($changes.ContainsKey('ValidFor')) {
+            $found.Add([GatewayApiKey]::NewReason('RenewWithinDays',
+                    "$key expires on $expires, $($current.DaysLeft) days from today, within RenewWithinDays ($($this.RenewWithinDays)); it should be renewed ($($changes.ValidFor) from today)."))
+        }
+        return $found.ToArray()
+    }
+
+    hidden static [GatewayApiKeyReason] NewReason([string] $property, [string] $phrase) {
+        $reason = [GatewayApiKeyReason]::new()
+        $reason.Code = "GatewayApiKey:GatewayApiKey:$property"
+        $reason.Phrase = $phrase
+        return $reason
+    }
+
     hidden [string] RenewalPeriod() {
         if ($null -ne $this.ValidForDays) { return "P$($this.ValidForDays)D" }
         return 'P1Y'
     }
 
-    # Settings that contradict each other are refused before anything is read or changed.
+    # Pipe and TokenPath, when given, hold for this call only: the session's own settings and
+    # connection are put aside and given back by LeaveService.
+    hidden [hashtable] EnterService() {
+        if ([string]::IsNullOrEmpty($this.Pipe) -and [string]::IsNullOrEmpty($this.TokenPath)) { return $null }
+        $saved = @{ Settings = $script:GatewaySettings.Clone(); Connection = $script:GatewayConnection }
+        $script:GatewayConnection = $null
+        if (-not [string]::IsNullOrEmpty($this.Pipe)) { $script:GatewaySettings.Pipe = $this.Pipe }
+        if (-not [string]::IsNullOrEmpty($this.TokenPath)) {
+            $script:GatewaySettings.Token = $null
+            $script:GatewaySettings.Role = $null
+            $script:GatewaySettings.TokenFile = $this.TokenPath
+        }
+        return $saved
+    }
+
+    hidden [void] LeaveService([hashtable] $saved) {
+        if ($null -eq $saved) { return }
+        Close-GatewayConnection
+        foreach ($name in $saved.Settings.Keys) { $script:GatewaySettings[$name] = $saved.Settings[$name] }
+        $script:GatewayConnection = $saved.Connection
+    }
+
+    # Settings that make no sense are refused before anything is read or changed, naming the
+    # resource's own properties.
     hidden [void] AssertValid() {
+        if ($null -ne $this.ValidForDays -and $this.ValidForDays -lt 1) {
+            # The daemon takes P0D (a key for today only), but a provisioned key renewed to expire today serves nobody.
+            throw [System.ArgumentException]::new("ValidForDays must be at least 1 day; it is $($this.ValidForDays).")
+        }
         if ($null -ne $this.ExpiresOn -and $null -ne $this.ValidForDays) {
             throw [System.ArgumentException]::new('Give either ExpiresOn or ValidForDays, not both.')
         }

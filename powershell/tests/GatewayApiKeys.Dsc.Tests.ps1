@@ -30,9 +30,69 @@ Describe 'The GatewayApiKey DSC resource' {
         $type.GetCustomAttributes([System.Management.Automation.DscResourceAttribute], $false) | Should -Not -BeNullOrEmpty
         $key = $type.GetProperty('Name').GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false)
         $key[0].Key | Should -BeTrue
-        foreach ($name in 'Ensure', 'Description', 'ValidForDays', 'ExpiresOn', 'RenewWithinDays') {
+        foreach ($name in 'Ensure', 'Description', 'ValidForDays', 'ExpiresOn', 'RenewWithinDays', 'Pipe', 'TokenPath', 'Reasons') {
             $type.GetProperty($name).GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false) | Should -Not -BeNullOrEmpty -Because $name
         }
+    }
+}
+
+Describe 'Pipe and TokenPath (the LCM runs as SYSTEM, without the admin''s environment)' {
+    It 'reach the daemon through the resource''s own Pipe and TokenPath, whatever the session''s settings, and give those back' {
+        InModuleScope GatewayApiKeys {
+            Close-GatewayConnection
+            $script:GatewaySettings.Pipe = '/tmp/gwk-not-the-daemon.sock'
+            $script:GatewaySettings.DataDirectory = '/tmp/gwk-not-the-data-dir'
+        }
+        try {
+            $resource = New-Resource @{ Name = 'Dsc elsewhere'; ValidForDays = 30; Pipe = $Daemon.Pipe; TokenPath = (Join-Path $Daemon.DataDirectory 'admin.token') }
+            $resource.Test() | Should -BeFalse
+            $resource.Set()
+            $resource.Test() | Should -BeTrue
+            $state = $resource.Get()
+            $state.Ensure | Should -Be 'Present'
+            $state.Pipe | Should -Be $Daemon.Pipe
+            InModuleScope GatewayApiKeys { $script:GatewaySettings.Pipe } | Should -Be '/tmp/gwk-not-the-daemon.sock'
+            InModuleScope GatewayApiKeys { $script:GatewaySettings.TokenFile } | Should -BeNullOrEmpty
+            # Without them the resource uses the session's settings, which lead nowhere here.
+            { (New-Resource @{ Name = 'Dsc elsewhere' }).Test() } | Should -Throw -ErrorId 'DaemonUnreachable'
+        } finally {
+            $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+        }
+        (Get-GatewayApiKey -Name 'Dsc elsewhere').ExpiresOn | Should -Be ([datetime]'2026-12-27')
+    }
+
+    It 'says which token file it cannot read' {
+        $failed = { (New-Resource @{ Name = 'Dsc elsewhere'; Pipe = $Daemon.Pipe; TokenPath = '/tmp/gwk-no-such.token' }).Test() } |
+            Should -Throw -ErrorId 'TokenUnavailable' -PassThru
+        $failed.Exception.Message | Should -Match ([regex]::Escape("'/tmp/gwk-no-such.token'"))
+    }
+}
+
+Describe 'Reasons (for Azure Machine Configuration)' {
+    It 'names what is not as configured: <Why>' -TestCases @(
+        @{ Why = 'a missing key'; Property = @{ Name = 'Dsc reasons missing' }; Code = 'Ensure'; Phrase = "The key 'Dsc reasons missing' does not exist; it should." }
+        @{ Why = 'a key that should be absent'; Property = @{ Name = 'Dsc reasons'; Ensure = 'Absent' }; Code = 'Ensure'; Phrase = "The key 'Dsc reasons' exists; it should not." }
+        @{ Why = 'another description'; Property = @{ Name = 'Dsc reasons'; Description = 'wanted' }; Code = 'Description'; Phrase = "The key 'Dsc reasons' has the description 'actual'; it should be 'wanted'." }
+        @{ Why = 'another expiry'; Property = @{ Name = 'Dsc reasons'; ExpiresOn = [datetime]'2027-01-31' }; Code = 'ExpiresOn'; Phrase = "The key 'Dsc reasons' expires on 2026-12-07; it should expire on 2027-01-31." }
+        @{ Why = 'a renewal due'; Property = @{ Name = 'Dsc reasons'; ValidForDays = 30; RenewWithinDays = 14 }; Code = 'RenewWithinDays'; Phrase = "The key 'Dsc reasons' expires on 2026-12-07, 10 days from today, within RenewWithinDays (14); it should be renewed (P30D from today)." }
+    ) {
+        if (-not (Get-GatewayApiKey -Name 'Dsc reasons' -ErrorAction Ignore)) { $null = New-GatewayApiKey -Name 'Dsc reasons' -Description 'actual' -ValidFor 10d }
+        $reasons = @((New-Resource $Property).Get().Reasons)
+        $reasons.Count | Should -Be 1
+        $reasons[0].Code | Should -Be "GatewayApiKey:GatewayApiKey:$Code"
+        $reasons[0].Phrase | Should -Be $Phrase
+    }
+
+    It 'is empty when the key is as configured' {
+        @((New-Resource @{ Name = 'Dsc reasons'; Description = 'actual'; ValidForDays = 30; RenewWithinDays = 7 }).Get().Reasons).Count | Should -Be 0
+        @((New-Resource @{ Name = 'Dsc reasons absent'; Ensure = 'Absent' }).Get().Reasons).Count | Should -Be 0
+    }
+
+    It 'is a class property whose items have Code and Phrase, as Machine Configuration expects' {
+        $type = InModuleScope GatewayApiKeys { [GatewayApiKey] }
+        $property = $type.GetProperty('Reasons')
+        $property.GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false)[0].NotConfigurable | Should -BeTrue
+        $property.PropertyType.GetElementType().GetProperties().Name | Should -Be 'Code', 'Phrase'
     }
 }
 
@@ -154,6 +214,9 @@ Describe 'RenewWithinDays' {
         @{ Why = 'RenewWithinDays with a fixed ExpiresOn'; Property = @{ ExpiresOn = [datetime]'2027-01-01'; RenewWithinDays = 5 }; Message = 'fixed ExpiresOn' }
         @{ Why = 'RenewWithinDays not below ValidForDays'; Property = @{ ValidForDays = 30; RenewWithinDays = 30 }; Message = 'every run' }
         @{ Why = 'RenewWithinDays below 0'; Property = @{ RenewWithinDays = -1 }; Message = 'at least 0' }
+        @{ Why = 'ValidForDays below 0'; Property = @{ ValidForDays = -5 }; Message = '^ValidForDays must be at least 1 day; it is -5\.$' }
+        @{ Why = 'ValidForDays below 0, with RenewWithinDays'; Property = @{ ValidForDays = -5; RenewWithinDays = 3 }; Message = '^ValidForDays must be at least 1 day' }
+        @{ Why = 'ValidForDays 0 (a key that expires today)'; Property = @{ ValidForDays = 0 }; Message = '^ValidForDays must be at least 1 day; it is 0\.$' }
     ) {
         $Property.Name = 'Dsc renewable'
         $resource = New-Resource $Property

@@ -16,7 +16,10 @@ BeforeAll {
     <#
     The constructs of PowerShell 6+ that Windows PowerShell 5.1 cannot run, found in a syntax tree:
     ??, ??=, ?., ?[], ternary, && and ||, -AsHashtable, ConvertFrom-Json -Depth, ConvertTo-Json
-    without -Depth, and the `e and `u{} escapes (5.1 reads them as plain letters).
+    without -Depth, and the `e and `u{} escapes (5.1 reads them as plain letters). And splats of a
+    scope- or drive-qualified variable (@script:x): both editions parse @name:rest, but they have
+    read such arguments differently (PowerShell/PowerShell#21291), so the module splats plain
+    variables only, which every edition reads alike.
     #>
     function Find-PowerShell7Syntax {
         param([Parameter(Mandatory)] [System.Management.Automation.Language.Ast] $Ast)
@@ -33,6 +36,9 @@ BeforeAll {
                 $found.Add("null-conditional access (line $line)")
             }
             if ($kind -eq 'CommandParameterAst' -and $node.ParameterName -eq 'AsHashtable') { $found.Add("-AsHashtable (line $line)") }
+            if ($kind -eq 'VariableExpressionAst' -and $node.Splatted -and $node.VariablePath.UserPath -match ':') {
+                $found.Add("splat of a qualified variable @$($node.VariablePath.UserPath) (line $line)")
+            }
             if ($kind -eq 'CommandAst') {
                 $command = $node.GetCommandName()
                 $parameters = @($node.CommandElements | Where-Object { $_ -is [System.Management.Automation.Language.CommandParameterAst] } | ForEach-Object ParameterName)
@@ -80,7 +86,7 @@ Describe 'The manifest' {
         $manifest.VariablesToExport | Should -BeNullOrEmpty
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
-            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
+            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
             'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey')
     }
 
@@ -103,12 +109,27 @@ Describe 'The manifest' {
         }
     }
 
+    It 'honours the caller''s preference variables in every command (the first thing each does)' {
+        foreach ($name in $publicNames) {
+            (Get-Command $name).ScriptBlock.ToString() | Should -Match '(?m)^\s*\. Use-GatewayCallerPreference \$PSCmdlet' -Because $name
+        }
+    }
+
     It 'ships about_GatewayApiKeys' {
         $about = Join-Path $moduleRoot 'en-US/about_GatewayApiKeys.help.txt'
         $about | Should -Exist
         $text = Get-Content -Raw $about
         $text | Should -Match 'about_GatewayApiKeys'
         foreach ($name in $publicNames) { $text | Should -Match $name }
+    }
+}
+
+Describe 'Where help lives' {
+    It 'Get-Help about_GatewayApiKeys finds the topic, which says where help lives' {
+        $topic = Get-Help -Name about_GatewayApiKeys | Out-String
+        $topic | Should -Match 'WHERE HELP LIVES'
+        $topic | Should -Match 'Update-Help'
+        $topic | Should -Match 'Get-Help <command> -Full'
     }
 }
 
@@ -146,6 +167,15 @@ Describe 'Help of <_>' -ForEach $publicNames {
     It 'has at least one example with code' {
         @($help.Examples.Example).Count | Should -BeGreaterThan 0
         $help.Examples.Example[0].Code | Should -Not -BeNullOrEmpty
+    }
+
+    It 'says what it takes from the pipeline (.INPUTS) and what it outputs (.OUTPUTS)' {
+        ($help.inputTypes.inputType.type.name -join '') | Should -Not -BeNullOrEmpty
+        ($help.returnValues.returnValue.type.name -join '') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'links to about_GatewayApiKeys' {
+        @($help.relatedLinks.navigationLink.linkText) | Should -Contain 'about_GatewayApiKeys'
     }
 
     It 'describes every parameter' {
@@ -189,12 +219,14 @@ Describe 'The 5.1 syntax check itself' {
         @{ Why = '-AsHashtable'; Code = '$a = ConvertFrom-Json -Depth 3 -AsHashtable $t' }
         @{ Why = 'ConvertTo-Json without -Depth'; Code = 'ConvertTo-Json -InputObject $a' }
         @{ Why = '`e escape'; Code = '"`e[31m"' }
+        @{ Why = 'a splat of a script: variable'; Code = 'ConvertFrom-Json -InputObject $j @script:options' }
+        @{ Why = 'a splat of a global: variable'; Code = 'Get-Item @global:splat' }
     ) {
         Find-PowerShell7Syntax (ConvertTo-SyntaxTree $Code) | Should -Not -BeNullOrEmpty
     }
 
     It 'finds nothing in 5.1 code' {
-        Find-PowerShell7Syntax (ConvertTo-SyntaxTree '$a = if ($b) { 1 } else { 2 }; ConvertTo-Json -InputObject $a -Depth 4; "$([char]27)[31m"') |
+        Find-PowerShell7Syntax (ConvertTo-SyntaxTree '$a = if ($b) { 1 } else { 2 }; ConvertTo-Json -InputObject $a -Depth 4; "$([char]27)[31m"; Get-Item @splat') |
             Should -BeNullOrEmpty
     }
 }

@@ -158,6 +158,15 @@ Describe 'Requests the cmdlets send (Invoke-GatewayRpc mocked)' {
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 2 -Exactly -ParameterFilter { $Params.key -ceq 'gwk_secret' }
     }
 
+    It 'Test-GatewayApiKey sends a value read by Get-Content as the bare string, without its PSPath (Windows PowerShell 5.1 would serialise those)' {
+        $file = Join-Path $TestDrive 'billing.key'
+        Set-Content -Path $file -Value 'gwk_fromfile'
+        Get-Content -Path $file | Test-GatewayApiKey | Should -BeFalse
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Params.key -ceq 'gwk_fromfile' -and $null -eq $Params.key.PSObject.Properties['PSPath'] -and $null -eq $Params.key.PSObject.Properties['ReadCount']
+        }
+    }
+
     It 'accepts a name of the longest length as the daemon counts it (code points), even when longer in UTF-16' {
         $longest = (Get-GeneratedRules).NameMaxLength
         $astral = [char]::ConvertFromUtf32(0x1F511) * $longest
@@ -175,39 +184,61 @@ BeforeDiscovery {
     $longDescription = 'd' * ($rules.DescriptionMaxLength + 1)
 }
 
-Describe 'Parameter validation mirrors the schema: no round trip for a mistake' {
+Describe 'Validation mirrors the schema: the daemon''s code and message, no round trip for a mistake' {
     BeforeAll {
         Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { throw 'no request may be sent' }
+        $rules = Get-GeneratedRules
+        $shortName = 'n' * ($rules.NameMinLength - 1)
     }
 
-    It '<Command> refuses <Why>' -TestCases @(
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Message = $rules.Messages.NameTooLong }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with leading white space'; Splat = @{ Name = ' Leading' }; Message = 'white space' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with trailing white space'; Splat = @{ Name = "Trailing$([char]0x00A0)" }; Message = 'white space' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with a control character'; Splat = @{ Name = "Tab`there" }; Message = 'control characters' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a name with an unpaired surrogate'; Splat = @{ Name = "Half$([char]0xD83D)key" }; Message = 'control characters' }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Message = $rules.Messages.DescriptionTooLong }
-        @{ Command = 'New-GatewayApiKey'; Why = 'a description with NUL'; Splat = @{ Name = 'Unit key'; Description = "a$([char]0)b" }; Message = 'NUL' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2q (no such unit)'; Splat = @{ Name = 'Unit key'; ValidFor = '2q' }; Message = 'not a validity' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P1H (not a date duration)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P1H' }; Message = 'not a validity' }
-        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P (no amount)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P' }; Message = 'not a validity' }
-        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName too short'; Splat = @{ Name = 'Unit key'; NewName = $shortName }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'Set-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Message = $rules.Messages.DescriptionTooLong }
-        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName; Force = $true }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'Show-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Message = $rules.Messages.NameTooLong }
-        @{ Command = 'Copy-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Message = $rules.Messages.NameTooShort }
-        @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown status'; Splat = @{ Status = 'Soon' }; Message = 'Soon' }
-        @{ Command = 'Get-GatewayApiKey'; Why = 'an unknown sort column'; Splat = @{ SortBy = 'Hint' }; Message = 'Hint' }
+    It '<Command> refuses <Why> with <Code>' -TestCases @(
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'an empty name'; Splat = @{ Name = '' }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Code = 'NameTooLong'; Rule = 'NameTooLong' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with leading white space'; Splat = @{ Name = ' Leading' }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with trailing white space'; Splat = @{ Name = "Trailing$([char]0x00A0)" }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with a control character'; Splat = @{ Name = "Tab`there" }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a name with an unpaired surrogate'; Splat = @{ Name = "Half$([char]0xD83D)key" }; Code = 'NameInvalid'; Rule = 'NameInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Code = 'DescriptionTooLong'; Rule = 'DescriptionTooLong' }
+        @{ Command = 'New-GatewayApiKey'; Why = 'a description with NUL'; Splat = @{ Name = 'Unit key'; Description = "a$([char]0)b" }; Code = 'InvalidParams'; Rule = 'DescriptionInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor 2q (no such unit)'; Splat = @{ Name = 'Unit key'; ValidFor = '2q' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P1H (not a date duration)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P1H' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'New-GatewayApiKey'; Why = '-ValidFor P (no amount)'; Splat = @{ Name = 'Unit key'; ValidFor = 'P' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a -NewName too short'; Splat = @{ Name = 'Unit key'; NewName = $shortName }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a description too long'; Splat = @{ Name = 'Unit key'; Description = $longDescription }; Code = 'DescriptionTooLong'; Rule = 'DescriptionTooLong' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a -ValidFor outside the grammar'; Splat = @{ Name = 'Unit key'; ValidFor = '1.5y' }; Code = 'ExpiryInvalid'; Rule = 'ValidForInvalid' }
+        @{ Command = 'Set-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName; Description = 'x' }; Code = 'NameTooLong'; Rule = 'NameTooLong' }
+        @{ Command = 'Remove-GatewayApiKey'; Why = 'a name too short'; Splat = @{ Name = $shortName; Force = $true }; Code = 'NameTooShort'; Rule = 'NameTooShort' }
+        @{ Command = 'Show-GatewayApiKey'; Why = 'a name too long'; Splat = @{ Name = $longName }; Code = 'NameTooLong'; Rule = 'NameTooLong' }
     ) {
-        $failed = { & $Command @Splat } | Should -Throw -ErrorId "ParameterArgumentValidationError,$Command" -PassThru
+        $failed = { & $Command @Splat -ErrorAction Stop } | Should -Throw -ErrorId "$Code,$Command" -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failed.Exception | Should -BeOfType [System.ArgumentException]
+        $failed.Exception.Message | Should -BeExactly $rules.Messages[$Rule]
+        $rules.ErrorIds[$Rule] | Should -Be $Code
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+
+    It 'reports a mistake in one pipeline input and goes on with the next, as the daemon''s errors do' {
+        $made = @([pscustomobject]@{ Name = $shortName }, [pscustomobject]@{ Name = 'Unit key'; ValidFor = 'soon' }) |
+            New-GatewayApiKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        $made | Should -BeNullOrEmpty
+        @($failed | ForEach-Object FullyQualifiedErrorId) | Should -Be 'NameTooShort,New-GatewayApiKey', 'ExpiryInvalid,New-GatewayApiKey'
+        $failed[1].TargetObject | Should -Be 'Unit key'
+    }
+
+    It 'Get-GatewayApiKey refuses <Why> at parameter binding' -TestCases @(
+        @{ Why = 'an unknown status'; Splat = @{ Status = 'Soon' }; Message = 'Soon' }
+        @{ Why = 'an unknown sort column'; Splat = @{ SortBy = 'Hint' }; Message = 'Hint' }
+    ) {
+        $failed = { Get-GatewayApiKey @Splat } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey' -PassThru
         $failed.Exception.Message | Should -Match ([regex]::Escape($Message))
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
     }
 
-    It 'refuses -ExpiresOn together with -ValidFor' {
-        { New-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d } | Should -Throw -ErrorId 'AmbiguousParameterSet,New-GatewayApiKey'
-        { Set-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d } | Should -Throw -ErrorId 'AmbiguousParameterSet,Set-GatewayApiKey'
+    It 'refuses -ExpiresOn together with -ValidFor with InvalidParams, as the daemon does' {
+        { New-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidParams,New-GatewayApiKey'
+        { Set-GatewayApiKey -Name 'Unit key' -ExpiresOn '2027-01-01' -ValidFor 30d -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidParams,Set-GatewayApiKey'
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
     }
 }
@@ -321,6 +352,112 @@ Describe 'Framing (Content-Length, UTF-8 bytes, short reads)' {
     }
 }
 
+Describe 'Why a connection could not be opened (what only Windows shows, with mocks)' {
+    It 'fails at once, without waiting the timeout, when no Windows pipe of that name exists' {
+        # NamedPipeClientStream.Connect(timeout) retries a missing pipe until the timeout ends.
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Test-GatewayPipeExists { $false }
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $failed = {
+            InModuleScope GatewayApiKeys { Open-GatewayStream -Pipe '\\.\pipe\gwk-nobody-here' -TimeoutMilliseconds 4000 }
+        } | Should -Throw -ErrorId 'DaemonUnreachable' -PassThru
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 2
+        $failed.Exception.Message | Should -BeLike "Cannot connect to the gateway-apikeys daemon at '\\.\pipe\gwk-nobody-here': there is no pipe of that name on this machine, so the daemon is not running or its pipe is elsewhere. *"
+        Should -Invoke -ModuleName GatewayApiKeys Test-GatewayPipeExists -Times 1 -Exactly -ParameterFilter { $Name -eq 'gwk-nobody-here' }
+    }
+
+    It 'asks the pipe list only for pipes on this machine' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Test-GatewayPipeExists { $false }
+        { InModuleScope GatewayApiKeys { Open-GatewayStream -Pipe '\\server\pipe\gwk' -TimeoutMilliseconds 10 } } | Should -Throw
+        Should -Invoke -ModuleName GatewayApiKeys Test-GatewayPipeExists -Times 0 -Exactly
+    }
+
+    It 'says DaemonAccessDenied (PermissionDenied) with the account when Windows refuses the pipe' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        $record = InModuleScope GatewayApiKeys {
+            ConvertTo-GatewayConnectFailure -Pipe '\\.\pipe\gateway-apikeys' -Exception ([System.UnauthorizedAccessException]::new('Access to the path is denied.'))
+        }
+        $record.FullyQualifiedErrorId | Should -Be 'DaemonAccessDenied'
+        $record.CategoryInfo.Category | Should -Be 'PermissionDenied'
+        $record.Exception | Should -BeOfType [System.UnauthorizedAccessException]
+        $account = [System.Environment]::UserDomainName + '\' + [System.Environment]::UserName
+        $record.Exception.Message | Should -BeLike "Cannot connect to the gateway-apikeys daemon at '\\.\pipe\gateway-apikeys': Windows denied the account '$account' access to this pipe. *"
+        $record.Exception.Message | Should -Not -Match 'not running'
+    }
+
+    It 'ends every message as a sentence: <Why>' -TestCases @(
+        @{ Why = 'no socket'; Id = 'DaemonUnreachable'; Exception = [System.Net.Sockets.SocketException]::new([int][System.Net.Sockets.SocketError]::AddressNotAvailable) }
+        @{ Why = 'refused'; Id = 'DaemonUnreachable'; Exception = [System.Net.Sockets.SocketException]::new([int][System.Net.Sockets.SocketError]::ConnectionRefused) }
+        @{ Why = 'a timeout'; Id = 'DaemonUnreachable'; Exception = [System.TimeoutException]::new('No answer within 10 ms.') }
+        @{ Why = 'a reason without a full stop'; Id = 'DaemonUnreachable'; Exception = [System.IO.IOException]::new('Broken pipe') }
+        @{ Why = 'access denied'; Id = 'DaemonAccessDenied'; Exception = [System.Net.Sockets.SocketException]::new([int][System.Net.Sockets.SocketError]::AccessDenied) }
+    ) {
+        $record = InModuleScope GatewayApiKeys -Parameters @{ Exception = $Exception } {
+            param($Exception)
+            ConvertTo-GatewayConnectFailure -Pipe '/tmp/gwk-unit.sock' -Exception ([System.AggregateException]::new($Exception)) -TimeoutMilliseconds 10
+        }
+        $record.Exception.Message | Should -Match '[^.]\.$'
+        $record.FullyQualifiedErrorId | Should -Be $Id
+        $record.Exception.Message | Should -Not -Match '\.\.'
+    }
+}
+
+Describe 'The clipboard (Copy-GatewayApiKey), with mocks' {
+    BeforeAll {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ name = 'Unit key'; key = 'gwk_unit' } } -ParameterFilter { $Method -eq 'apiKey.reveal' }
+        Mock -ModuleName GatewayApiKeys Get-GatewayClipboardProblem { $null }
+        Mock -ModuleName GatewayApiKeys Set-Clipboard { }
+        Mock -ModuleName GatewayApiKeys Start-GatewayClipboardClear { }
+    }
+
+    It 'on Windows, puts the value on the clipboard out of clipboard history, without Set-Clipboard' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Set-GatewayWindowsClipboard { $true }
+        Copy-GatewayApiKey -Name 'Unit key'
+        Should -Invoke -ModuleName GatewayApiKeys Set-GatewayWindowsClipboard -Times 1 -Exactly -ParameterFilter { $Text -eq 'gwk_unit' }
+        Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 0 -Exactly
+    }
+
+    It 'on Windows, falls back to Set-Clipboard when the history-free way is not available (not STA)' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Set-GatewayWindowsClipboard { $false }
+        Copy-GatewayApiKey -Name 'Unit key'
+        Should -Invoke -ModuleName GatewayApiKeys Set-Clipboard -Times 1 -Exactly -ParameterFilter { $Value -eq 'gwk_unit' }
+    }
+
+    It 'refuses a name too short with NameTooShort, asking nothing of the daemon' {
+        { Copy-GatewayApiKey -Name 'no' -ErrorAction Stop } | Should -Throw -ErrorId 'NameTooShort,Copy-GatewayApiKey'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+
+    It 'gives the process that clears the clipboard the value''s hash, never the value' {
+        $script = InModuleScope GatewayApiKeys { "& { $(${function:Clear-GatewayClipboardIfUnchanged}) } -Hash '$(Get-GatewayTextHash 'gwk_unit')'" }
+        $script | Should -Not -Match 'gwk_unit'
+        $script | Should -Match ([regex]::Escape((InModuleScope GatewayApiKeys { Get-GatewayTextHash 'gwk_unit' })))
+    }
+}
+
+Describe 'Clearing the clipboard (what the hidden process runs)' {
+    It 'clears the clipboard only if it still holds the value: <Why>' -TestCases @(
+        @{ Why = 'it does'; Now = "gwk_unit`n"; Cleared = 1 }
+        @{ Why = 'something else was copied since'; Now = 'other text'; Cleared = 0 }
+        @{ Why = 'it is empty'; Now = $null; Cleared = 0 }
+    ) {
+        # Stand-ins found before the cmdlets by the function's own command lookup (its caller's scope).
+        $set = InModuleScope GatewayApiKeys -Parameters @{ Now = $Now } {
+            param($Now)
+            $set = New-Object System.Collections.Generic.List[string]
+            function Get-Clipboard([switch] $Raw) { $Now }
+            function Set-Clipboard([string] $Value) { $set.Add($Value) }
+            Clear-GatewayClipboardIfUnchanged -Seconds 0 -Hash (Get-GatewayTextHash 'gwk_unit')
+            , $set
+        }
+        @($set | Where-Object { $_ -eq '' }).Count | Should -Be $Cleared
+        $set.Count | Should -Be $Cleared
+    }
+}
+
 Describe 'A daemon that does not answer' {
     It 'is DaemonTimeout after the timeout, on a pipe (asynchronous read)' {
         $connection = New-TestConnection -Stream ([GatewayTest.SilentStream]::new())
@@ -349,6 +486,25 @@ Describe 'A daemon that does not answer' {
 }
 
 Describe 'Output objects' {
+    It 'keeps the display-only Color out of Export-Csv, ConvertTo-Json and Format-List *, and $key.Color reads it' {
+        $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo -Color 'Orange' -Status 'Expiring') } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
+        $key.Color | Should -Be 'Orange'
+        ($key | ConvertTo-Csv -NoTypeInformation)[0] | Should -Not -Match 'Color'
+        $key | ConvertTo-Json -Depth 3 | Should -Not -Match 'Color'
+        ($key | ConvertTo-Json -Depth 3 | ConvertFrom-Json).Status | Should -Be 'Expiring'
+        $key | Format-List * | Out-String | Should -Not -Match 'Color'
+        $key.PSObject.Properties.Name | Should -Not -Contain 'Color'
+    }
+
+    It 'types LastUsed [Nullable[datetime]], ExpiresOn, Created and Updated [datetime], DaysLeft [int]' {
+        $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo) } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
+        $type = $key.GetType()
+        $type.GetProperty('LastUsed').PropertyType | Should -Be ([Nullable[datetime]])
+        foreach ($name in 'ExpiresOn', 'Created', 'Updated') { $type.GetProperty($name).PropertyType | Should -Be ([datetime]) }
+        $type.GetProperty('DaysLeft').PropertyType | Should -Be ([int])
+        $key.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
+    }
+
     It 'has [datetime] dates: instants in local time, the expiry a date, LastUsed $null when never used' {
         $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo -LastUsedAt '2026-11-28T09:30:15.250Z') } {
             param($Info)

@@ -67,8 +67,10 @@ function Close-GatewayConnection {
 function Open-GatewayStream {
     <#
     A connected stream to the daemon: a named pipe on Windows, a Unix domain socket elsewhere. Both
-    are Streams, so framing has one code path. Fails with DaemonUnreachable within -TimeoutMilliseconds;
-    answers are waited for as long as the session's timeout (Connect-GatewayApiKeyService -TimeoutSec).
+    are Streams, so framing has one code path. Fails within -TimeoutMilliseconds with
+    DaemonUnreachable, or DaemonAccessDenied when this account may not open the pipe
+    (Private/GatewayConnectFailure.ps1); answers are waited for as long as the session's timeout
+    (Connect-GatewayApiKeyService -TimeoutSec).
     #>
     param(
         [Parameter(Mandatory)] [string] $Pipe,
@@ -84,6 +86,7 @@ function Open-GatewayStream {
                 $server = $Matches[1]
                 $name = $Matches[2]
             }
+            if ($server -eq '.' -and -not (Test-GatewayPipeExists -Name $name)) { throw (New-GatewayNoPipeError -Pipe $Pipe) }
             $stream = New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList $server, $name,
                 ([System.IO.Pipes.PipeDirection]::InOut), ([System.IO.Pipes.PipeOptions]::Asynchronous)
             $stream.Connect($TimeoutMilliseconds)
@@ -99,12 +102,8 @@ function Open-GatewayStream {
         }
     } catch {
         if ($null -ne $socket) { $socket.Dispose() }
-        $reason = $_.Exception
-        while ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
-        $message = "Cannot connect to the gateway-apikeys daemon at '$Pipe': $($reason.Message) " +
-            'Is the daemon running? Start it with ''gateway-apikeys serve'', or point GATEWAY_APIKEYS_PIPE ' +
-            '(or Connect-GatewayApiKeyService -Pipe) at its pipe.'
-        throw (New-GatewayErrorRecord -ErrorId 'DaemonUnreachable' -Message $message -TargetObject $Pipe)
+        if ($_.Exception.Data['GatewayErrorId']) { throw }
+        throw (ConvertTo-GatewayConnectFailure -Pipe $Pipe -Exception $_.Exception -TimeoutMilliseconds $TimeoutMilliseconds)
     }
     @{
         Pipe                = $Pipe
@@ -195,7 +194,8 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
     if ($rest -gt 0) { [System.Array]::Copy($Connection.Buffer, $frameEnd, $Connection.Buffer, 0, $rest) }
     $Connection.Count = $rest
 
-    $response = ConvertFrom-Json -InputObject $json @script:GatewayJsonReadOptions
+    $readOptions = $script:GatewayJsonReadOptions   # splatted as a plain variable: see the Manifest tests' 5.1 check
+    $response = ConvertFrom-Json -InputObject $json @readOptions
     if ($response.id -ne $Connection.NextId) {
         throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered request $($response.id) instead of $($Connection.NextId)")
     }

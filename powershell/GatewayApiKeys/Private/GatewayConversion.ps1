@@ -1,28 +1,27 @@
 function ConvertTo-GatewayApiKeyObject {
     <#
-    The daemon's ApiKeyInfo as the module's output object: typed for the format view, dates as
-    [datetime] so that Sort-Object and comparisons work. Never carries a key value.
+    The daemon's ApiKeyInfo as the module's output object (Classes/GatewayApiKeyRecord.ps1), of type
+    name GatewayApiKeys.ApiKey for the format view, dates as [datetime] so that Sort-Object and
+    comparisons work. Never carries a key value.
 
     PowerShell casts text to [datetime] in the invariant culture: expiresOn (YYYY-MM-DD, the vault's
     calendar date) becomes midnight of no time zone; an RFC 3339 instant becomes local time, and
     ToLocalTime() also converts one that PowerShell 7 before 7.5 already read as a UTC [datetime].
     #>
     param([object] $Info)
-    $lastUsed = $null
-    if ($null -ne $Info.lastUsedAt) { $lastUsed = ([datetime]$Info.lastUsedAt).ToLocalTime() }
-    [pscustomobject]@{
-        PSTypeName  = 'GatewayApiKeys.ApiKey'
-        Name        = $Info.name
-        Description = $Info.description
-        ExpiresOn   = [datetime]$Info.expiresOn
-        DaysLeft    = [int]$Info.daysLeft
-        Status      = $Info.status
-        Color       = $Info.color
-        LastUsed    = $lastUsed
-        Created     = ([datetime]$Info.createdAt).ToLocalTime()
-        Updated     = ([datetime]$Info.updatedAt).ToLocalTime()
-        Hint        = $Info.hint
-    }
+    $key = $script:GatewayApiKeyRecordType::new()
+    $key.Name = $Info.name
+    $key.Description = $Info.description
+    $key.ExpiresOn = [datetime]$Info.expiresOn
+    $key.DaysLeft = [int]$Info.daysLeft
+    $key.Status = $Info.status
+    $key.Color = $Info.color
+    if ($null -ne $Info.lastUsedAt) { $key.LastUsed = ([datetime]$Info.lastUsedAt).ToLocalTime() }
+    $key.Created = ([datetime]$Info.createdAt).ToLocalTime()
+    $key.Updated = ([datetime]$Info.updatedAt).ToLocalTime()
+    $key.Hint = $Info.hint
+    $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
+    $key
 }
 
 function ConvertTo-GatewayDate {
@@ -35,33 +34,59 @@ function ConvertTo-GatewayValidFor {
     <#
     -ValidFor as the daemon takes it (docs/architecture.md, "One validity grammar"): a shorthand
     (7d, 2w, 6m, 1y: a whole number and d, w, m or y) as its ISO 8601 form, an ISO 8601 date
-    duration in any case (P6M, p2w) in upper case. Throws the daemon's message for anything else, so
-    that parameter validation rejects it before a round trip. The grammar is the generated one, the
+    duration in any case (P6M, p2w) in upper case; $null for anything else, which the cmdlets refuse
+    as the daemon would (ExpiryInvalid) before a round trip. The grammar is the generated one, the
     same the CLI applies.
     #>
-    param([Parameter(Mandatory)] [string] $ValidFor)
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $ValidFor)
     $short = [regex]::Match($ValidFor, $script:GatewayRules.ValidForShorthandPattern)
     if ($short.Success) { return 'P' + $short.Groups[1].Value + $short.Groups[2].Value.ToUpperInvariant() }
     $iso = $ValidFor.ToUpperInvariant()
     if ($iso -cmatch $script:GatewayRules.ValidForPattern) { return $iso }
-    throw ("'$ValidFor' is not a validity: use a number and d, w, m or y (" + (@($script:GatewayRules.ValidForPresets.Keys) -join ', ') +
-        '), or an ISO 8601 date duration such as P6M or P2W.')
+    $null
+}
+
+function Get-GatewayGivenValue {
+    <#
+    The optional parameters of a New-/Set- call that were given, by name. An empty or white-space
+    value counts as not given: that is what a blank CSV cell means (Import-Csv | New-GatewayApiKey).
+    -KeepEmpty names the ones whose empty value is a value (Set-GatewayApiKey -Description '' clears).
+    #>
+    param(
+        [Parameter(Mandatory)] [System.Collections.IDictionary] $BoundParameters,
+        [Parameter(Mandatory)] [string[]] $Name,
+        [string[]] $KeepEmpty = @()
+    )
+    $given = @{}
+    foreach ($one in $Name) {
+        if (@($BoundParameters.Keys) -notcontains $one) { continue }
+        $value = $BoundParameters[$one]
+        $blank = $null -eq $value -or ($value -is [string] -and $value.Trim().Length -eq 0)
+        if ($blank -and $KeepEmpty -notcontains $one) { continue }
+        $given[$one] = $value
+    }
+    $given
 }
 
 function Add-GatewayExpiry {
-    <# Puts -ExpiresOn or -ValidFor, whichever was given, into New-/Set- request params. #>
+    <# Puts -ExpiresOn or -ValidFor, whichever was given (Get-GatewayGivenValue), into New-/Set- request params. #>
     param(
         [Parameter(Mandatory)] [hashtable] $Params,
-        [Parameter(Mandatory)] [System.Collections.IDictionary] $BoundParameters
+        [Parameter(Mandatory)] [hashtable] $Given
     )
-    if ($BoundParameters.ContainsKey('ExpiresOn')) { $Params.expiresOn = ConvertTo-GatewayDate $BoundParameters['ExpiresOn'] }
-    if ($BoundParameters.ContainsKey('ValidFor')) { $Params.validFor = ConvertTo-GatewayValidFor $BoundParameters['ValidFor'] }
+    if ($Given.ContainsKey('ExpiresOn')) { $Params.expiresOn = ConvertTo-GatewayDate $Given['ExpiresOn'] }
+    if ($Given.ContainsKey('ValidFor')) { $Params.validFor = ConvertTo-GatewayValidFor $Given['ValidFor'] }
 }
 
 function ConvertTo-GatewayKeyValue {
-    <# -Key of Test-GatewayApiKey in clear: a string, a SecureString, or an object with a Key property (New-GatewayApiKey's output). #>
+    <#
+    -Key of Test-GatewayApiKey in clear: a string, a SecureString, or an object with a Key property
+    (New-GatewayApiKey's output). A string is sent as the bare string: one from Get-Content carries
+    PSPath and other note properties, which ConvertTo-Json of Windows PowerShell 5.1 would send
+    along as an object, and the daemon would refuse the request.
+    #>
     param([Parameter(Mandatory)] [AllowEmptyString()] [object] $Key)
-    if ($Key -is [string]) { return $Key }
+    if ($Key -is [string]) { return [string]$Key.PSObject.BaseObject }
     if ($Key -is [System.Security.SecureString]) { return (ConvertFrom-GatewaySecureString $Key) }
     $property = $Key.PSObject.Properties['Key']
     if ($null -ne $property -and ($property.Value -is [string] -or $property.Value -is [System.Security.SecureString])) {

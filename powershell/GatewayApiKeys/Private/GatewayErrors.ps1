@@ -14,6 +14,7 @@ $script:GatewayErrorCategories = @{
     KeyNotFound          = 'ObjectNotFound'
     Internal             = 'NotSpecified'
     DaemonUnreachable    = 'ConnectionError'
+    DaemonAccessDenied   = 'PermissionDenied'
     DaemonConnectionLost = 'ConnectionError'
     DaemonTimeout        = 'OperationTimeout'
     DaemonProtocolError  = 'ProtocolError'
@@ -40,9 +41,17 @@ $script:GatewayExceptionTypes = @{
 # Errors after which nothing else in the pipeline can succeed: they stop the command instead of
 # being reported once per input object.
 $script:GatewayTerminatingErrorIds = @(
-    'Unauthenticated', 'Forbidden', 'DaemonUnreachable', 'DaemonConnectionLost', 'DaemonTimeout', 'DaemonImpostor',
+    'Unauthenticated', 'Forbidden', 'DaemonUnreachable', 'DaemonAccessDenied', 'DaemonConnectionLost', 'DaemonTimeout', 'DaemonImpostor',
     'DaemonProtocolError', 'TokenUnavailable', 'ClipboardUnavailable'
 )
+
+function Format-GatewaySentence {
+    <# A message of .NET's (such as "Permission denied") ending as a sentence, to go inside one of this module's. #>
+    param([AllowEmptyString()] [string] $Text)
+    $Text = $Text.Trim()
+    if ($Text -and $Text -notmatch '[.!?]$') { $Text += '.' }
+    $Text
+}
 
 function New-GatewayErrorRecord {
     <#

@@ -36,6 +36,16 @@ $script:GatewayRules = @{
         ValidForInvalid    = 'validFor must be an ISO 8601 date duration such as P30D, P6M or P1Y.'
         ExpiresOnInvalid   = 'expiresOn must be a real calendar date written YYYY-MM-DD.'
     }
+    # The daemon's code for each mistake of Messages: the ErrorId the module gives it.
+    ErrorIds                 = @{
+        NameTooShort       = 'NameTooShort'
+        NameTooLong        = 'NameTooLong'
+        NameInvalid        = 'NameInvalid'
+        DescriptionTooLong = 'DescriptionTooLong'
+        DescriptionInvalid = 'InvalidParams'
+        ValidForInvalid    = 'ExpiryInvalid'
+        ExpiresOnInvalid   = 'ExpiryInvalid'
+    }
 }
 
 # From schemas/locations.json: where the daemon and its clients find each other.

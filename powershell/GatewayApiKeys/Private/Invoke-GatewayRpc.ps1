@@ -53,7 +53,7 @@ function ConvertTo-GatewayConnectionError {
     if ($ErrorRecord.Exception.Data['GatewayErrorId']) { return $ErrorRecord }
     $reason = $ErrorRecord.Exception
     while ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
-    $message = "The connection to the gateway-apikeys daemon at '$($Connection.Pipe)' was lost: $($reason.Message)"
+    $message = "The connection to the gateway-apikeys daemon at '$($Connection.Pipe)' was lost: $(Format-GatewaySentence $reason.Message)"
     New-GatewayErrorRecord -ErrorId 'DaemonConnectionLost' -Message $message -TargetObject $Connection.Pipe
 }
 

@@ -9,7 +9,8 @@ function Connect-GatewayApiKeyService {
     dir). Connect-GatewayApiKeyService sets the pipe, token, data dir or timeout for the rest of the
     session instead (each call replaces what the one before set), opens the connection at once and
     tells whom you are connected to. The one connection is shared by all the module's cmdlets and
-    re-opened if it drops.
+    re-opened if it drops. When the connection fails, the settings of before the call stay, so a
+    mistyped token is not kept; Disconnect-GatewayApiKeyService forgets them all.
 
     .PARAMETER Pipe
     The daemon's pipe: a Unix socket path, or on Windows a named pipe such as \\.\pipe\gateway-apikeys.
@@ -40,6 +41,9 @@ function Connect-GatewayApiKeyService {
 
     Connects with a token typed at the prompt.
 
+    .INPUTS
+    None.
+
     .OUTPUTS
     GatewayApiKeys.Connection: Pipe, Role, ServerVersion, ProtocolVersion, Today, TimeZone.
 
@@ -64,20 +68,22 @@ function Connect-GatewayApiKeyService {
         [ValidateRange(1, 300)]
         [int] $TimeoutSec
     )
-    # Each call replaces the settings of the one before: what it is not given comes from the environment again.
+    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    # Each call replaces the settings of the one before: what it is not given comes from the
+    # environment again. A call that fails gives the settings before it back, so that a mistyped
+    # token does not stay in place (Disconnect-GatewayApiKeyService forgets them).
+    $previous = $script:GatewaySettings.Clone()
     Close-GatewayConnection
-    $script:GatewaySettings.Pipe = $null
+    Reset-GatewaySettings
     $script:GatewaySettings.Token = $Token
-    $script:GatewaySettings.Role = $null
     if ($Role) { $script:GatewaySettings.Role = $Role }
-    $script:GatewaySettings.DataDirectory = $null
-    $script:GatewaySettings.TimeoutMilliseconds = $script:GatewayDefaultTimeoutMilliseconds
     if ($Pipe) { $script:GatewaySettings.Pipe = $Pipe }
     if ($DataDirectory) { $script:GatewaySettings.DataDirectory = $DataDirectory }
     if ($TimeoutSec) { $script:GatewaySettings.TimeoutMilliseconds = $TimeoutSec * 1000 }
     try {
         $connection = Get-GatewayConnection
     } catch {
+        foreach ($name in $previous.Keys) { $script:GatewaySettings[$name] = $previous[$name] }
         Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
         return
     }

@@ -15,6 +15,10 @@ function Get-GatewayApiKey {
     .PARAMETER Name
     Names or wildcard patterns. Accepts pipeline input, by value and by property name.
 
+    .PARAMETER LiteralName
+    Names taken as they are, for names that contain * or ?: no character is a wildcard. Combines
+    with -Status, -AsOf and paging like -Name.
+
     .PARAMETER Status
     Only keys in these statuses: Active (15 days or more left), Expiring (4-14), ExpiresSoon (0-3), Expired.
 
@@ -45,24 +49,38 @@ function Get-GatewayApiKey {
     The keys that will have expired, or be about to, in 30 days.
 
     .EXAMPLE
+    Get-GatewayApiKey -LiteralName 'Orders * (all regions)'
+
+    The one key of that name, whose * is part of it, not a wildcard.
+
+    .EXAMPLE
     Get-GatewayApiKey -Status Expired | Remove-GatewayApiKey
 
     Deletes every expired key, asking for each.
 
+    .INPUTS
+    System.String: names or patterns for -Name; or any object with a Name property.
+
     .OUTPUTS
-    GatewayApiKeys.ApiKey
+    GatewayApiKeys.ApiKey: Name, Description, ExpiresOn [datetime], DaysLeft, Status, LastUsed
+    [Nullable[datetime]], Created and Updated [datetime], Hint; and Color, for display (hidden, and
+    left out of Export-Csv and ConvertTo-Json).
 
     .LINK
     about_GatewayApiKeys
     #>
-    [CmdletBinding(SupportsPaging)]
+    [CmdletBinding(SupportsPaging, DefaultParameterSetName = 'Pattern')]
     [OutputType('GatewayApiKeys.ApiKey')]
     param(
-        [Parameter(Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
+        [Parameter(Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName, ParameterSetName = 'Pattern')]
         [ValidateNotNullOrEmpty()]
         [ValidateScript({ Assert-GatewayNamePattern $_ })]
         [SupportsWildcards()]
         [string[]] $Name,
+
+        [Parameter(Mandatory, ParameterSetName = 'Literal')]
+        [AllowEmptyString()]
+        [string[]] $LiteralName,
 
         # A ValidateSet must be literal: the manifest tests hold it equal to $script:GatewayRules.Statuses.
         [ValidateSet('Active', 'Expiring', 'ExpiresSoon', 'Expired')]
@@ -76,6 +94,7 @@ function Get-GatewayApiKey {
         [datetime] $AsOf
     )
     begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
         # The list request's filters, the same for every -Name.
         $filter = @{}
         if ($PSBoundParameters.ContainsKey('Status')) {
@@ -93,6 +112,36 @@ function Get-GatewayApiKey {
             $filter.ContainsKey('offset') -or $filter.ContainsKey('limit') -or $paging.IncludeTotalCount
     }
     process {
+        if ($PSCmdlet.ParameterSetName -eq 'Literal') {
+            foreach ($literal in $LiteralName) {
+                $problem = Get-GatewayNameProblem -Name $literal
+                if ($null -ne $problem) {
+                    Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
+                    continue
+                }
+                try {
+                    if (-not $narrowed) {
+                        ConvertTo-GatewayApiKeyObject (Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $literal })
+                        continue
+                    }
+                    # The daemon's patterns have no escape: ? stands for each * or ? (it matches
+                    # them too), and only the name itself is kept. Paging applies to that one key.
+                    $params = $filter.Clone()
+                    $params.Remove('offset')
+                    $params.Remove('limit')
+                    $params.name = [regex]::Replace($literal, '[*?]', '?')
+                    $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params $params
+                } catch {
+                    Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
+                    continue
+                }
+                $same = @($found.items | Where-Object { [string]::Equals($_.name, $literal, [System.StringComparison]::OrdinalIgnoreCase) })
+                if ($paging.IncludeTotalCount) { $paging.NewTotalCount([uint64]$same.Count, 1.0) }
+                $same | Select-Object -Skip $paging.Skip -First ([int][System.Math]::Min($paging.First, [int]::MaxValue)) |
+                    ForEach-Object { ConvertTo-GatewayApiKeyObject $_ }
+            }
+            return
+        }
         $patterns = $Name
         if ($null -eq $patterns) { $patterns = @($null) }
         foreach ($pattern in $patterns) {

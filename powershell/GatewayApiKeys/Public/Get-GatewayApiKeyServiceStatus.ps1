@@ -22,8 +22,12 @@ function Get-GatewayApiKeyServiceStatus {
 
     Warns when any key expires within three days.
 
+    .INPUTS
+    None.
+
     .OUTPUTS
-    GatewayApiKeys.ServiceStatus
+    GatewayApiKeys.ServiceStatus: Pipe, Role, ServerVersion, ProtocolVersion, Today, TimeZone,
+    Uptime, and Keys with the count of each status.
 
     .LINK
     about_GatewayApiKeys
@@ -31,6 +35,7 @@ function Get-GatewayApiKeyServiceStatus {
     [CmdletBinding()]
     [OutputType('GatewayApiKeys.ServiceStatus')]
     param()
+    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
     try {
         $status = Invoke-GatewayRpc -Method 'daemon.status'
         $info = ConvertTo-GatewaySessionInfo (Get-GatewayConnection)

@@ -30,6 +30,9 @@ function Remove-GatewayApiKey {
 
     Shows which keys would be deleted, and deletes none.
 
+    .INPUTS
+    System.String: names; or any object with a Name property (GatewayApiKeys.ApiKey).
+
     .OUTPUTS
     None.
 
@@ -40,16 +43,22 @@ function Remove-GatewayApiKey {
     [OutputType([void])]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
-        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [AllowEmptyString()]
         [string[]] $Name,
 
         [switch] $Force
     )
     begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     }
     process {
         foreach ($one in $Name) {
+            $problem = Get-GatewayNameProblem -Name $one
+            if ($null -ne $problem) {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
+                continue
+            }
             if (-not $PSCmdlet.ShouldProcess($one, 'Delete API key (irreversible)')) { continue }
             try {
                 $null = Invoke-GatewayRpc -Method 'apiKey.delete' -Params @{ name = $one }

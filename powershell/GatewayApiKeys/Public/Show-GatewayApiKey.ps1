@@ -24,6 +24,9 @@ function Show-GatewayApiKey {
 
     Only the value, for a script that passes it on.
 
+    .INPUTS
+    System.String: names; or any object with a Name property (GatewayApiKeys.ApiKey).
+
     .OUTPUTS
     GatewayApiKeys.ApiKeyView: Name, Description, ExpiresOn, Key.
 
@@ -34,11 +37,19 @@ function Show-GatewayApiKey {
     [OutputType('GatewayApiKeys.ApiKeyView')]
     param(
         [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
-        [ValidateScript({ Assert-GatewayKeyName $_ })]
+        [AllowEmptyString()]
         [string[]] $Name
     )
+    begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    }
     process {
         foreach ($one in $Name) {
+            $problem = Get-GatewayNameProblem -Name $one
+            if ($null -ne $problem) {
+                Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
+                continue
+            }
             try {
                 $revealed = Invoke-GatewayRpc -Method 'apiKey.reveal' -Params @{ name = $one }
             } catch {

@@ -24,9 +24,13 @@ function Test-GatewayApiKey {
     .EXAMPLE
     Get-Content .\billing.key | Test-GatewayApiKey -Detailed
 
-    Authenticated Name            ExpiresOn           Status Reason
-    ------------- ----            ---------           ------ ------
-             True Billing sandbox 2027-06-30 00:00:00 Active
+    Authenticated Name            ExpiresOn  Status      Reason
+    ------------- ----            ---------  ------      ------
+             True Billing sandbox 2027-06-30 Active
+
+    .INPUTS
+    System.String or System.Security.SecureString: the value (Get-Content of a key file works, in
+    every edition); or an object with a Key property (GatewayApiKeys.NewApiKey).
 
     .OUTPUTS
     System.Boolean, or GatewayApiKeys.KeyTestResult with -Detailed.
@@ -44,6 +48,9 @@ function Test-GatewayApiKey {
 
         [switch] $Detailed
     )
+    begin {
+        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    }
     process {
         try {
             $verdict = Invoke-GatewayRpc -Method 'apiKey.verify' -Params @{ key = (ConvertTo-GatewayKeyValue $Key) }

@@ -1,0 +1,21 @@
+# The key objects the cmdlets output (Get-, New-, Set- -PassThru): typed, so that Get-Member tells
+# ExpiresOn, LastUsed and Created are dates and LastUsed may be $null ([Nullable[datetime]]).
+#
+# Color is for display: the key table colours Status with it (GatewayApiKeys.format.ps1xml), and
+# $key.Color reads it, but it is no data to export. Being hidden keeps it out of Export-Csv,
+# Select-Object * and Format-List *; ConvertTo-Json skips it by an attribute, which Windows
+# PowerShell 5.1 and PowerShell 7 spell differently (ScriptIgnore, JsonIgnore). So this file is not
+# dot-sourced like the others: GatewayApiKeys.psm1 puts the edition's attribute in place of the
+# comment <#GatewaySerializationIgnore#> and then defines the class.
+class GatewayApiKeyRecord {
+    [string] $Name
+    [string] $Description
+    [datetime] $ExpiresOn
+    [int] $DaysLeft
+    [string] $Status
+    <#GatewaySerializationIgnore#> hidden [string] $Color
+    [Nullable[datetime]] $LastUsed
+    [datetime] $Created
+    [datetime] $Updated
+    [string] $Hint
+}
