@@ -7,6 +7,7 @@ import { isRpcMethod, parseParams } from '../vault/params.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
 import { rpcError, toResponseError } from './errors.js';
+import { OncePerInterval } from './once-per-interval.js';
 import { RawJson } from './raw-json.js';
 import type { Session } from './session.js';
 
@@ -115,7 +116,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   },
 };
 
-const expiredReported = new Map<string, number>();
+const expiredReported = new OncePerInterval(3_600_000);
 
 async function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string) {
   const result = ctx.vault.authenticate(key, recordUse);
@@ -123,9 +124,7 @@ async function authenticate(ctx: DaemonContext, session: Session, key: string, r
   if (result.reason === 'Expired') {
     // An expired key still in use breaks a workflow: tell the operator, once an hour per key.
     const name = ctx.vault.keyNameOf(key) ?? '';
-    const now = Date.now();
-    if ((expiredReported.get(name) ?? 0) < now - 3_600_000) {
-      expiredReported.set(name, now);
+    if (expiredReported.due(name)) {
       ctx.log.warn('A connector presented an expired API key: edit its expiry or give the connector a new key', {
         event: 'auth.expiredKey', keyName: name, connectorId, connection: session.id,
       });
