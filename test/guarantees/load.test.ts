@@ -31,8 +31,8 @@ import { liveBytes, MEMORY_PROBE_NODE_ARGS, type RetainedMemory, retainedMemory 
  */
 const PAIRS = 50; // an admin and a gateway connection each
 const RECONNECTING = scale(2, 4);
-const LOW = scale(1000, 2000);
-const HIGH = scale(3000, 8000);
+const LOW = scale(500, 2000);
+const HIGH = scale(1500, 8000);
 const WARM_UP_SECONDS = scale(2, 10);
 const STEADY_SECONDS = scale(4, 120);
 /** Measurements inside the steady phase, for the report: whether memory climbs, settles or wanders. */
