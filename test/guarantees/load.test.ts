@@ -38,9 +38,11 @@ const STEADY_SECONDS = scale(4, 120);
 /** Measurements inside the steady phase, for the report: whether memory climbs, settles or wanders. */
 const STEADY_SLICES = scale(1, 4);
 /**
- * What the two comparisons at equal key counts allow. Measured without a leak: up to 0.9 MiB, from
- * state that is not per operation: V8's hash tables keep capacity after the vault shrinks, keys
- * used since the last flush of last-used times are pending, keys once used hold a last-used time.
+ * What the two comparisons at equal key counts allow. Measured without a leak: up to 1.0 MiB across
+ * the long steady phase, most of it in its first 30 s (0.3 MiB or less over the last 90 s and some
+ * 45,000 requests): keys once used or edited hold a last-use time and a description of their own,
+ * which fresh ones lack or share, so bytes per key rise from about 950 to 1,100. At the low count,
+ * up to 0.7 MiB: V8's hash tables keep some capacity after the vault shrinks.
  */
 const FLAT_BYTES = 2 * 2 ** 20;
 /** The most a live key may cost: its record, its index entries, its cached list answer (measured: about 1 KB). */
