@@ -137,3 +137,15 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
     { numRuns: 60 },
   );
 });
+
+t.test('a cached answer owns its bytes: no slice of a shared pool that one kept answer would hold whole', async (t) => {
+  const day = epochDay(today.toString());
+  const fresh = records.map((r) => ({ ...r }));
+  const named = sortByName(fresh.map((r) => [foldName(r.name), r] as const));
+  const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day).slice(1, -1);
+  t.equal(pieces.length, fresh.length);
+  for (const piece of pieces) t.equal(piece.buffer.byteLength, piece.byteOffset + piece.length, 'its memory ends where it ends');
+  t.ok(pieces.slice(1).every((piece) => piece.byteOffset === 0), 'and starts where it starts');
+  const again = listKeysJson(named, parseParams('apiKey.list', {}), day).slice(2, -1);
+  t.ok(again.every((piece, i) => piece === pieces[i + 1]), 'and is what the next list sends, not a copy');
+});

@@ -7,6 +7,7 @@ import { FailedAuthentications } from '../src/daemon/failed-authentications.js';
 import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../src/session-proof.js';
 import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
 import { FailureThrottle } from '../src/daemon/failure-throttle.js';
+import { OncePerInterval } from '../src/daemon/once-per-interval.js';
 import { RpcServer } from '../src/rpc/server.js';
 import { RoleTokens } from '../src/daemon/tokens.js';
 import { resolveLocations, defaultDataDir, defaultPipe } from '../src/locations.js';
@@ -56,6 +57,22 @@ t.test('the failure throttle: a burst free, then a steady rate', async (t) => {
   now = 10_000;
   t.equal(throttle.failure(), 0, 'the bucket drains with time');
   t.equal(throttle.count, 6);
+});
+
+t.test('the expired-key warning: once an hour per name, and only the last hour\'s names kept', async (t) => {
+  let now = 0;
+  const once = new OncePerInterval(3_600_000, () => now);
+  t.same([once.due('a'), once.due('a'), once.due('b')], [true, false, true]);
+  now = 3_600_000;
+  t.equal(once.due('a'), false, 'not again within the hour');
+  now = 3_600_001;
+  t.equal(once.due('a'), true, 'again after it');
+  // Keys that expired, were presented, then deleted or renamed: their names must not stay for the daemon's life.
+  for (let i = 0; i < 10_000; i++) once.due(`deleted-${i}`);
+  t.equal(once.size, 10_001);
+  now += 3_600_001;
+  t.equal(once.due('c'), true);
+  t.equal(once.size, 1, 'names older than an hour are gone');
 });
 
 t.test('an unexpected exception in a handler is answered as Internal and logged; the server goes on', async (t) => {

@@ -7,6 +7,7 @@ import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
+import { OncePerInterval } from './once-per-interval.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -118,7 +119,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   },
 };
 
-const expiredReported = new Map<string, number>();
+const expiredReported = new OncePerInterval(3_600_000);
 
 function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
   const result = ctx.vault.authenticate(key, recordUse);
@@ -126,9 +127,7 @@ function authenticate(ctx: DaemonContext, session: Session, key: string, recordU
   if (result.reason === 'Expired') {
     // An expired key still in use breaks a workflow: tell the operator, once an hour per key.
     const name = ctx.vault.keyNameOf(key) ?? '';
-    const now = Date.now();
-    if ((expiredReported.get(name) ?? 0) < now - 3_600_000) {
-      expiredReported.set(name, now);
+    if (expiredReported.due(name)) {
       ctx.log.warn('A connector presented an expired API key: edit its expiry or give the connector a new key', {
         event: 'auth.expiredKey', keyName: name, connectorId, connection: session.id,
       });

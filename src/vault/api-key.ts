@@ -69,8 +69,15 @@ const infoCache = new WeakMap<ApiKeyRecord, CachedInfo>();
 export function infoJsonBytes(record: ApiKeyRecord, day: number, todayEpochDay: number): Buffer {
   const cached = infoCache.get(record);
   if (cached && cached.day === day && cached.lastUsedAt === record.lastUsedAt) return cached.bytes;
-  const bytes = Buffer.from(`,${JSON.stringify(toInfo(record, day))}`, 'utf8');
-  if (day === todayEpochDay) infoCache.set(record, { day, lastUsedAt: record.lastUsedAt, bytes });
+  const text = `,${JSON.stringify(toInfo(record, day))}`;
+  if (day !== todayEpochDay) return Buffer.from(text, 'utf8');
+  // Kept bytes get memory of their own. Buffer.from() would cut them from Node's shared 8 KiB pool,
+  // and one kept slice holds its whole slab: cached answers made a few at a time, between other
+  // requests' short-lived buffers, held up to 8 KiB each, so memory per key grew with the requests
+  // served (test/guarantees/load.test.ts). Own memory costs about 200 bytes more per key.
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+  bytes.write(text, 'utf8');
+  infoCache.set(record, { day, lastUsedAt: record.lastUsedAt, bytes });
   return bytes;
 }
 

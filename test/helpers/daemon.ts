@@ -43,6 +43,8 @@ export interface StartOptions {
   args?: string[];
   /** A single executable to run instead of `node dist/cli.js`. */
   executable?: string;
+  /** Options for node before `dist/cli.js` (V8 flags, a preloaded module); not with `executable`. */
+  nodeArgs?: string[];
   /** The environment `env` is added to; process.env by default. */
   baseEnv?: Record<string, string>;
 }
@@ -59,7 +61,7 @@ export async function startDaemon(t: Test, options: StartOptions = {}): Promise<
   const env: Record<string, string> = { ...(options.baseEnv ?? (process.env as Record<string, string>)), ...options.env };
   delete env.GATEWAY_APIKEYS_NOW;
   if (options.now) env.GATEWAY_APIKEYS_NOW = options.now;
-  const [command, ...commandArgs] = options.executable ? [options.executable] : [process.execPath, CLI];
+  const [command, ...commandArgs] = options.executable ? [options.executable] : [process.execPath, ...(options.nodeArgs ?? []), CLI];
   const child = spawn(command!, [...commandArgs, 'serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', ...(options.args ?? [])], {
     env, stdio: ['ignore', 'pipe', 'pipe'],
   });
