@@ -1,8 +1,8 @@
 // npm run bench: every performance figure of the project beside its baseline, measured in the same
 // run on this machine, written to bench/results.json and bench/results.md.
-//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,scale,executable,powershell]
+//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,hostile,scale,executable,powershell]
 // --tiny runs every benchmark on a tiny size: it checks the code, not the speed (npm test uses it).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { EXECUTABLE, ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from
 const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
 const tiny = Boolean(flags.tiny);
 const outDir = path.resolve(flags.out ?? path.join(ROOT, 'bench'));
-const only = new Set((flags.only ?? 'rpc,scale,executable,powershell').split(','));
+const only = new Set((flags.only ?? 'rpc,hostile,scale,executable,powershell').split(','));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -149,6 +149,54 @@ async function scaleBenchmarks() {
   return rows;
 }
 
+/**
+ * The gateway's authenticate round trips (1 in flight) while a hostile local process floods the pipe
+ * in each way docs/protocol.md's limits answer, against the same measure with no flood, alternating;
+ * and the daemon's memory growth under each flood.
+ */
+async function hostileBenchmarks() {
+  const dataDir = path.join(work, 'hostile');
+  const [key] = await populate(dataDir, 100);
+  const pipe = tempPipe('hostile');
+  fs.chmodSync(path.dirname(pipe), 0o750); // the flood runs as another user of the daemon's group (below)
+  const daemon = await startDaemon(dataDir, pipe);
+  const asAnotherUser = process.getuid?.() === 0 ? { uid: 65534, gid: process.getgid() } : {};
+  const count = tiny ? 200 : 3000;
+  const rounds = tiny ? 1 : 3;
+  const results = [];
+  try {
+    await measure(daemon, daemon.gatewayToken, key, { connections: 1, inFlight: 1, count: 500 });
+    for (const kind of ['unread', 'hellos', 'stalled', 'nested']) {
+      const pairs = [];
+      let growth = 0;
+      for (let r = 0; r < rounds; r++) {
+        const quiet = await measure(daemon, daemon.gatewayToken, key, { connections: 1, inFlight: 1, count });
+        const before = rssMiB(daemon.child.pid);
+        const flood = spawn(process.execPath, [path.join(ROOT, 'bench/lib/flood.mjs'), kind, daemon.pipe, daemon.adminToken],
+          { stdio: ['ignore', 'pipe', 'inherit'], ...asAnotherUser });
+        await new Promise((resolve) => flood.stdout.once('data', resolve));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const loud = await measure(daemon, daemon.gatewayToken, key, { connections: 1, inFlight: 1, count });
+        growth = Math.max(growth, rssMiB(daemon.child.pid) - before);
+        flood.kill('SIGTERM');
+        await new Promise((resolve) => flood.once('exit', resolve));
+        pairs.push({ quiet, loud });
+        log(`hostile ${kind} round ${r + 1}: p99 ${loud.p99.toFixed(3)} ms flooded, ${quiet.p99.toFixed(3)} ms quiet; RSS +${growth.toFixed(1)} MiB`);
+      }
+      results.push({
+        flood: kind,
+        quietP99Ms: round(median(pairs.map((p) => p.quiet.p99)), 3),
+        floodedP99Ms: round(median(pairs.map((p) => p.loud.p99)), 3),
+        p99Ratio: round(median(pairs.map((p) => p.loud.p99 / p.quiet.p99))),
+        rssGrowthMiB: round(growth, 1),
+      });
+    }
+  } finally {
+    await daemon.stop();
+  }
+  return results;
+}
+
 function executableBenchmark() {
   if (!fs.existsSync(EXECUTABLE)) return { skipped: 'dist/gateway-apikeys-linux-x64 not built: run `npm run package` first' };
   const out = execFileSync(process.execPath, [path.join(ROOT, 'bench/cold-start.mjs'), ...(tiny ? ['--runs', '3'] : [])], { encoding: 'utf8' });
@@ -170,6 +218,7 @@ function powershellBenchmark(daemonInfo) {
 async function main() {
   const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny };
   if (only.has('rpc')) results.rpc = await rpcBenchmarks();
+  if (only.has('hostile')) results.hostile = await hostileBenchmarks();
   if (only.has('scale')) results.scale = await scaleBenchmarks();
   if (only.has('executable')) results.executable = executableBenchmark();
   if (only.has('powershell')) {

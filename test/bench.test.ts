@@ -10,17 +10,20 @@ const run = promisify(execFile);
 /** The benchmark code runs, on a tiny size: its numbers are not judged here (benchmarks are not timed tests). */
 t.test('npm run bench works end to end on a tiny size', async (t) => {
   const out = t.testdir();
-  await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,scale'], { timeout: 120_000 });
+  await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,hostile,scale'], { timeout: 150_000 });
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   t.equal(results.tiny, true);
   t.same(results.rpc.map((r: { shape: string }) => r.shape), ['1 in flight, 1 connection', '64 in flight, 1 connection', '8 connections × 8 in flight']);
   for (const r of results.rpc) {
     t.ok(r.daemon.perSecond > 0 && r.bare.perSecond > 0 && r.throughputRatio > 0 && r.p99Ratio > 0, r.shape);
   }
+  t.same(results.hostile.map((r: { flood: string }) => r.flood), ['unread', 'hellos', 'stalled', 'nested'], 'each flood measured');
+  for (const r of results.hostile) t.ok(r.quietP99Ms > 0 && r.floodedP99Ms > 0 && r.rssGrowthMiB > -1000, r.flood);
   const nodeRows = results.scale.filter((r: { daemon: string }) => r.daemon === 'node');
   t.same(nodeRows.map((r: { keys: number }) => r.keys), [10, 100], 'node at each tiny size (and the executable too when it is built)');
   for (const r of results.scale) t.ok(r.startMs > 0 && r.listAllMs > 0 && r.create.meanMs > 0 && r.rssAfterWorkMiB > 0, `${r.keys} keys, ${r.daemon}`);
   const markdown = fs.readFileSync(path.join(out, 'results.md'), 'utf8');
   t.match(markdown, /TINY RUN/);
   t.match(markdown, /throughput ≥ 0.5 × bare at 64 in flight/);
+  t.match(markdown, /## Hostile clients/);
 });

@@ -24,10 +24,11 @@ function onFrames(socket, onBody, raw = false) {
 
 /** One request, awaited, resolving with the answer's body as received: bytes, not yet decoded or parsed. */
 export function callRaw(socket, method, params) {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     onFrames(socket, resolve, true);
+    socket.once('close', () => reject(new Error(`the connection closed before ${method} was answered`)));
     socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })));
-  }).finally(() => socket.removeAllListeners('data'));
+  }).finally(() => socket.removeAllListeners('data').removeAllListeners('close'));
 }
 
 /**

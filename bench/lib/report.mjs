@@ -17,6 +17,20 @@ export function markdown(r) {
       `- p99 at 64 in flight ≤ 1.5 × bare's: ${at64.p99Ratio} — ${check(at64.p99Ratio <= 1.5)}`,
       `- p99 at 1 in flight ≤ 0.5 ms: ${at1.daemon.p99Ms} ms — ${check(at1.daemon.p99Ms <= 0.5)}`, '');
   }
+  if (r.hostile) {
+    lines.push('## Hostile clients', '',
+      'The gateway\'s connector.authenticate round trip (1 in flight) while another local process floods the pipe (bench/lib/flood.mjs), '
+      + 'against the same measure with no flood just before; medians of alternating rounds; and the daemon\'s resident memory growth under the flood.', '',
+      '| flood | p99 quiet ms | p99 flooded ms | ratio | daemon RSS growth MiB |', '| --- | --- | --- | --- | --- |');
+    const what = {
+      unread: 'a stranger sends tiny invalid bodies and never reads the answers',
+      hellos: '8 connections send 1 MiB hellos, reconnecting',
+      stalled: '500 connections start a 1 MiB frame and stop, reconnecting',
+      nested: 'an admin sends 60 KB frames nested 30,000 deep',
+    };
+    for (const x of r.hostile) lines.push(`| ${what[x.flood] ?? x.flood} | ${x.quietP99Ms} | ${x.floodedP99Ms} | ${x.p99Ratio} | ${x.rssGrowthMiB} |`);
+    lines.push('');
+  }
   if (r.scale) {
     lines.push('## Scale', '',
       'Each size with `node dist/cli.js serve` and, when `npm run package` has made it, the single executable admins install. '
