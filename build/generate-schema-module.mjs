@@ -128,6 +128,7 @@ function powershellRulesFile() {
     ...bands.map((b) => `        @{ FromDaysLeft = ${b.fromDaysLeft ?? '$null'}; Status = ${psString(b.status)}; Color = ${psString(b.color)} }`),
     '    )',
     `    ErrorCodes               = @(${defs.ErrorCode.enum.map(psString).join(', ')})`,
+    `    AuditEvents              = @(${defs.AuditEvent.enum.map(psString).join(', ')})`,
     `    ValidForPattern          = ${psString(validFor.pattern)}`,
     `    ValidForShorthandPattern = ${psString(validFor['x-shorthand'].pattern)}`,
     '    ValidForPresets          = [ordered]@{',

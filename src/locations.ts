@@ -36,8 +36,13 @@ export function defaultPipe(dataDir: string, env: Env = process.env, platform = 
 /** Unix socket paths are limited to 108 bytes on Linux, including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
+/** The data dir alone, for the commands that work on it offline: the flag, else the environment, else the default. */
+export function resolveDataDir(flag: string | undefined, env: Env = process.env, platform = process.platform): string {
+  return flag ? path.resolve(flag) : defaultDataDir(env, platform);
+}
+
 export function resolveLocations(flags: { dataDir?: string; pipe?: string }, env: Env = process.env, platform = process.platform): Locations {
-  const dataDir = flags.dataDir ? path.resolve(flags.dataDir) : defaultDataDir(env, platform);
+  const dataDir = resolveDataDir(flags.dataDir, env, platform);
   const pipe = flags.pipe ?? defaultPipe(dataDir, env, platform);
   if (platform !== 'win32' && Buffer.byteLength(pipe) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(`The pipe path ${pipe} is ${Buffer.byteLength(pipe)} bytes; Unix sockets allow ${MAX_SOCKET_PATH_BYTES}. Give a shorter one with --pipe.`);

@@ -63,13 +63,15 @@ t.test('GATEWAY_APIKEYS_NOW: an expired key is re-activated by editing its expir
 t.test('a second daemon on the same data dir exits non-zero and touches nothing', async (t) => {
   const first = await startDaemon(t);
   await (await first.client('admin')).request('apiKey.create', { name: 'exists' });
-  const before = filesUnder(first.dataDir);
+  // The audit trail's head is the first daemon's to write, on its own timer: left out of the comparison.
+  const files = () => new Map([...filesUnder(first.dataDir)].filter(([file]) => !file.endsWith(path.join('audit', 'head'))));
+  const before = files();
   const second = await startDaemon(t, { dataDir: first.dataDir }).then(
     () => undefined,
     (error: Error) => error,
   );
   t.match(second?.message, /exited \(1\) before serving:[\s\S]*Another gateway-apikeys daemon is already running on the data directory/);
-  t.same(filesUnder(first.dataDir), before, 'not a byte changed, logs included');
+  t.same(files(), before, 'not a byte changed, logs included');
   t.equal((await (await first.client('admin')).request('apiKey.list', {})).total, 1, 'the first keeps serving');
 });
 

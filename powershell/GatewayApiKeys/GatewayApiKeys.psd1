@@ -14,12 +14,14 @@
         'Copy-GatewayApiKey'
         'Disconnect-GatewayApiKeyService'
         'Get-GatewayApiKey'
+        'Get-GatewayApiKeyAuditLog'
         'Get-GatewayApiKeyServiceStatus'
         'New-GatewayApiKey'
         'Remove-GatewayApiKey'
         'Set-GatewayApiKey'
         'Show-GatewayApiKey'
         'Test-GatewayApiKey'
+        'Test-GatewayApiKeyAuditLog'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

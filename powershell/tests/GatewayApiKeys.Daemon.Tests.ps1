@@ -927,3 +927,35 @@ Describe 'A daemon that restarts, stops, or lets keys expire' {
         (Get-GatewayApiKey -Name 'Orders connector').Name | Should -Be 'Orders connector'
     }
 }
+
+Describe 'The audit trail: Get-GatewayApiKeyAuditLog and Test-GatewayApiKeyAuditLog' {
+    BeforeAll {
+        $null = New-GatewayApiKey -Name 'Audited by Pester' -Description 'for the trail'
+        $null = Show-GatewayApiKey -Name 'Audited by Pester'
+    }
+
+    It 'lists a key''s entries, oldest first, typed for sorting and filtering' {
+        $entries = @(Get-GatewayApiKeyAuditLog -KeyName 'AUDITED BY PESTER')
+        $entries.Event | Should -Be 'apiKey.created', 'apiKey.revealed'
+        $entries[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.AuditEntry'
+        $entries[0].At | Should -BeOfType [datetime]
+        $entries[0].Role | Should -Be 'admin'
+        $entries[1].Seq | Should -BeGreaterThan $entries[0].Seq
+        ($entries | Out-String) | Should -Match 'apiKey\.revealed\s+admin\s+Audited by Pester'
+    }
+
+    It 'filters by event, time and count, and takes key names from the pipeline' {
+        (Get-GatewayApiKeyAuditLog -Event apiKey.revealed -KeyName 'Audited by Pester').Count | Should -Be 1
+        @(Get-GatewayApiKeyAuditLog -Since (Get-Date).AddYears(5)) | Should -HaveCount 0
+        @(Get-GatewayApiKeyAuditLog -Last 1).Event | Should -Be 'apiKey.revealed'
+        (Get-GatewayApiKey -Name 'Audited by Pester' | Get-GatewayApiKeyAuditLog).Event | Should -Be 'apiKey.created', 'apiKey.revealed'
+        { Get-GatewayApiKeyAuditLog -Event 'apiKey.stolen' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKeyAuditLog'
+    }
+
+    It 'says the trail is intact' {
+        Test-GatewayApiKeyAuditLog | Should -BeTrue
+        $check = Test-GatewayApiKeyAuditLog -Detailed
+        $check.Intact | Should -BeTrue
+        $check.Entries | Should -BeGreaterThan 1
+    }
+}

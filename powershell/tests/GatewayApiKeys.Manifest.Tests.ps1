@@ -86,8 +86,9 @@ Describe 'The manifest' {
         $manifest.VariablesToExport | Should -BeNullOrEmpty
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
-            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
-            'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey')
+            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyAuditLog',
+            'Get-GatewayApiKeyServiceStatus', 'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey',
+            'Test-GatewayApiKeyAuditLog')
     }
 
     It 'uses approved verbs only' {
@@ -143,6 +144,12 @@ Describe 'Rules from schemas/defs.json' {
         $set = (Get-Command Get-GatewayApiKey).Parameters['Status'].Attributes |
             Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }
         @($set.ValidValues) | Should -Be @((Get-GeneratedRules).Statuses)
+    }
+
+    It 'Get-GatewayApiKeyAuditLog -Event offers exactly the schema''s audit events' {
+        $set = (Get-Command Get-GatewayApiKeyAuditLog).Parameters['Event'].Attributes |
+            Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }
+        @($set.ValidValues) | Should -Be @((Get-GeneratedRules).AuditEvents)
     }
 
     It 'the format view colours every status colour the rules name' {

@@ -1,7 +1,7 @@
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { openSession } from '../client/connect.js';
-import type { ApiKeyInfo, ApiKeyListParams, RpcMethods, Status } from '../generated/schemas.js';
+import type { ApiKeyInfo, ApiKeyListParams, AuditEvent, AuditListParams, RpcMethods, Status } from '../generated/schemas.js';
 import { readClientToken, resolveLocations } from '../locations.js';
 import { PipeUnreachableError, type RpcClient } from '../rpc/client.js';
 import { validForFromText } from '../vault/validity-text.js';
@@ -175,7 +175,42 @@ export const CLIENT_COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  audit: {
+    options: {
+      since: { type: 'string' }, until: { type: 'string' }, 'key-name': { type: 'string' }, event: { type: 'string' },
+      limit: { type: 'string' }, verify: { type: 'boolean' },
+    },
+    positional: 'none',
+    async run(client, flags, _name, io) {
+      if (flags.verify) {
+        const check = await client.request('audit.verify', {});
+        print(io, flags, check, () => check.intact
+          ? `The audit trail is intact: ${check.entries} entries, each linked to the one before.`
+          : `The audit trail is broken at entry ${check.brokenAt}: ${check.reason}`);
+        return check.intact ? 0 : 3;
+      }
+      const params: AuditListParams = {
+        ...(flags.since !== undefined && { since: instant(String(flags.since), 'since') }),
+        ...(flags.until !== undefined && { until: instant(String(flags.until), 'until') }),
+        ...(flags['key-name'] !== undefined && { keyName: String(flags['key-name']) }),
+        ...(flags.event !== undefined && { event: String(flags.event) as AuditEvent }),
+        ...(integer(flags, 'limit') !== undefined && { limit: integer(flags, 'limit') }),
+      };
+      const result = await client.request('audit.list', params);
+      print(io, flags, result, () => result.total === 0 ? 'No audit entries match.' : `${table(['SEQ', 'AT', 'EVENT', 'ROLE', 'KEY', 'DETAIL'],
+        result.items.map((e) => [String(e.seq), e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.event, e.role ?? '-', e.keyName ?? '-',
+          Object.keys(e.detail).length > 0 ? JSON.stringify(e.detail) : '']))}\n${result.items.length} of ${result.total} entries`);
+      return 0;
+    },
+  },
 };
+
+/** An instant for --since/--until: RFC 3339, or a date meaning its first instant in UTC. */
+function instant(text: string, flag: string): string {
+  if (/^\d{4}-\d\d-\d\d$/.test(text)) return `${text}T00:00:00Z`;
+  if (Number.isNaN(Date.parse(text)) || !/T/.test(text)) throw new UsageError(`--${flag} takes a date (YYYY-MM-DD) or an RFC 3339 instant, not '${text}'.`);
+  return text;
+}
 
 /** Runs one client command against the daemon: connect, hello with the admin token, call, print. */
 export async function runClientCommand(command: string, args: string[], io: Io): Promise<number> {

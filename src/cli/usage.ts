@@ -20,13 +20,20 @@ Keys (a thin client of the running daemon):
   gateway-apikeys remove NAME [--yes]
   gateway-apikeys verify                    (the key from standard input, or typed at a prompt: never an argument)
   gateway-apikeys status
+  gateway-apikeys audit  [--since WHEN] [--until WHEN] [--key-name NAME] [--event EVENT] [--limit N] | --verify
+
+Offline (no daemon on the data dir):
+  gateway-apikeys rekey  [--data-dir DIR] [--to-key-file]
+      seals master.key with a new passphrase (GATEWAY_APIKEYS_NEW_PASSPHRASE, else typed twice), or back to a key file;
+      the current passphrase of a sealed vault from GATEWAY_APIKEYS_PASSPHRASE, else typed
 
 Client options: --json (machine-readable output), --data-dir DIR, --pipe PATH, --token-file FILE.
-  DURATION: 7d, 30d, 60d, 90d, 180d, 1y, or ISO 8601 (P6M). DATE: YYYY-MM-DD. STATUS: Active, Expiring, ExpiresSoon, Expired.
-  COLUMN: name, expiresOn, lastUsedAt, status, createdAt.
+  DURATION: a number and d, w, m or y (7d, 30d, 60d, 90d, 180d, 1y), or ISO 8601 (P6M). DATE: YYYY-MM-DD. STATUS: Active, Expiring, ExpiresSoon, Expired.
+  COLUMN: name, expiresOn, lastUsedAt, status, createdAt. WHEN: YYYY-MM-DD (its first instant in UTC) or an RFC 3339 instant.
 
-Environment: GATEWAY_APIKEYS_DATA_DIR, GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN, GATEWAY_APIKEYS_PASSPHRASE,
+Environment: GATEWAY_APIKEYS_DATA_DIR, GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN, GATEWAY_APIKEYS_PASSPHRASE, GATEWAY_APIKEYS_NEW_PASSPHRASE,
   GATEWAY_APIKEYS_NOW (test aid: start the daemon's clock at an RFC 3339 instant).
 
-Exit codes: 0 done; 1 the daemon refused or cannot be reached; 2 bad command line; 3 verify: the key is not valid.
+Exit codes: 0 done; 1 the daemon refused or cannot be reached; 2 bad command line; 3 verify: the key is not valid,
+  or audit --verify: the trail is broken.
 `;

@@ -31,6 +31,8 @@ export class FailedAuthentications {
 
   constructor(
     private readonly log: Log,
+    /** Records a burst (a minute in which failures were slowed) in the audit trail. */
+    private readonly onBurst: (summary: Record<string, unknown>) => Promise<unknown> = async () => undefined,
     now: () => number = () => performance.now(),
     private readonly windowMs = 60_000,
   ) {
@@ -54,21 +56,23 @@ export class FailedAuthentications {
         });
       }
     }
-    this.timer ??= setTimeout(() => this.endWindow(), this.windowMs).unref();
+    this.timer ??= setTimeout(() => void this.endWindow(), this.windowMs).unref();
     return delay;
   }
 
-  /** Writes the window's summary and starts a new one. */
-  endWindow(): void {
+  /** Writes the window's summary (and, for a burst, its audit entry) and starts a new one. */
+  async endWindow(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const window = this.window;
     this.window = newWindow();
     if (window.failures === 0) return;
-    const level = window.slowed > 0 ? 'warn' : 'info';
-    this.log[level](`${window.failures} failed authentications in the last ${this.windowMs / 1000} s`, {
-      event: 'auth.failures', ...this.describe(window), slowed: window.slowed, windowSeconds: this.windowMs / 1000,
-    });
+    const summary = { ...this.describe(window), slowed: window.slowed, windowSeconds: this.windowMs / 1000 };
+    this.log[window.slowed > 0 ? 'warn' : 'info'](`${window.failures} failed authentications in the last ${this.windowMs / 1000} s`, { event: 'auth.failures', ...summary });
+    if (window.slowed > 0) {
+      await this.onBurst(summary).catch((error: Error) =>
+        this.log.error('The audit entry of a burst of failed authentications could not be written', { event: 'audit.writeFailed', reason: error.message }));
+    }
   }
 
   private describe(window: Window): Record<string, unknown> {

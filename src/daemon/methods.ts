@@ -1,11 +1,11 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { ApiKeyListResult, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
+import type { ApiKeyListResult, AuditEvent, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
 import { RawJson } from '../rpc/raw-json.js';
 import { newNonce, PROTOCOL_VERSION } from '../session-proof.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
-import type { Vault } from '../vault/vault.js';
+import type { Actor, Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { OncePerInterval } from './once-per-interval.js';
 import { isRpcMethod, parseParams } from './params.js';
@@ -45,11 +45,16 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'apiKey.reveal': ['admin'],
   'apiKey.delete': ['admin'],
   'apiKey.verify': ['admin'],
+  'audit.list': ['admin'],
+  'audit.verify': ['admin'],
 };
 
-/** Audit line for a change or a reveal: what, to which key, by which role on which connection. */
-function audit(ctx: DaemonContext, session: Session, event: string, message: string, meta: Record<string, unknown>): void {
-  ctx.log.info(message, { event, role: session.role, connection: session.id, ...meta });
+/** Who is asking, for the audit trail: this session's role and connection. */
+const actor = (session: Session): Actor => ({ role: session.role ?? null, connection: session.id });
+
+/** The operator's log line for a change or a reveal (its audit entry is the vault's): what, to which key, by which role on which connection. */
+function logChange(ctx: DaemonContext, session: Session, event: AuditEvent, message: string, keyName: string, detail: Record<string, unknown> = {}): void {
+  ctx.log.info(message, { event, role: session.role, connection: session.id, keyName, ...detail });
 }
 
 const notProved = () =>
@@ -90,22 +95,24 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   'apiKey.list': (ctx, _session, params) => new RawJson(ctx.vault.listJson(params)) as unknown as ApiKeyListResult,
   'apiKey.get': (ctx, _session, params) => ctx.vault.get(params),
 
-  'apiKey.reveal': (ctx, session, params) => {
+  'apiKey.reveal': async (ctx, session, params) => {
     const revealed = ctx.vault.reveal(params);
-    audit(ctx, session, 'apiKey.revealed', 'API key value shown', { keyName: revealed.name });
+    // The value leaves only once the reveal's audit entry is durable (docs/storage.md, "The audit trail").
+    await ctx.vault.audit.record({ event: 'apiKey.revealed', keyName: revealed.name, detail: {}, ...actor(session) });
+    logChange(ctx, session, 'apiKey.revealed', 'API key value shown', revealed.name);
     return revealed;
   },
 
   'apiKey.create': async (ctx, session, params) => {
-    const created = await ctx.vault.create(params);
-    audit(ctx, session, 'apiKey.created', 'API key created', { keyName: created.name, expiresOn: created.expiresOn });
+    const created = await ctx.vault.create(params, actor(session));
+    logChange(ctx, session, 'apiKey.created', 'API key created', created.name, { expiresOn: created.expiresOn });
     return created;
   },
 
   'apiKey.update': async (ctx, session, params) => {
-    const updated = await ctx.vault.update(params);
-    audit(ctx, session, 'apiKey.updated', 'API key edited', {
-      keyName: updated.name, ...(params.newName !== undefined && { previousName: params.name }), expiresOn: updated.expiresOn,
+    const updated = await ctx.vault.update(params, actor(session));
+    logChange(ctx, session, 'apiKey.updated', 'API key edited', updated.name, {
+      ...(params.newName !== undefined && { previousName: params.name }), expiresOn: updated.expiresOn,
       changed: Object.keys(params).filter((field) => field !== 'name'),
     });
     return updated;
@@ -113,10 +120,13 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 
   'apiKey.delete': async (ctx, session, params) => {
     const name = ctx.vault.get(params).name;
-    const deleted = await ctx.vault.delete(params);
-    audit(ctx, session, 'apiKey.deleted', 'API key deleted', { keyName: name });
+    const deleted = await ctx.vault.delete(params, actor(session));
+    logChange(ctx, session, 'apiKey.deleted', 'API key deleted', name);
     return deleted;
   },
+
+  'audit.list': (ctx, _session, params) => ctx.vault.audit.list(params),
+  'audit.verify': (ctx) => ctx.vault.audit.verify(),
 };
 
 const expiredReported = new OncePerInterval(3_600_000);

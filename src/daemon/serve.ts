@@ -78,7 +78,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const tokens = await RoleTokens.ensure(options.dataDir);
     // What any local process can make the daemon log is summarized when it floods.
     const exposedLog = new SummarizingLog(log);
-    const failures = new FailedAuthentications(log);
+    const audit = vault.audit;
+    const failures = new FailedAuthentications(log, (detail) => audit.record({ event: 'auth.failures', role: null, connection: null, detail }));
     const context: DaemonContext = { vault, tokens, log, exposedLog, failures, serverVersion, startedAt };
     await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
@@ -101,9 +102,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       async stop() {
         watch.stop();
         await server.close();
-        await running.vault.close();
         exposedLog.endWindow();
-        failures.endWindow();
+        await failures.endWindow();
+        await running.vault.close();
         await lock.release();
         running.log.info('Daemon stopped', { event: 'daemon.stopped' });
         await new Promise<void>((resolve) => {

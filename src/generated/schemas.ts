@@ -112,6 +112,24 @@ export type SessionNonce = string;
  * via the `definition` "SessionProof".
  */
 export type SessionProof = string;
+/**
+ * What an audit entry records (docs/storage.md, "The audit trail").
+ *
+ * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
+ * via the `definition` "AuditEvent".
+ */
+export type AuditEvent =
+  | "apiKey.created"
+  | "apiKey.updated"
+  | "apiKey.revealed"
+  | "apiKey.deleted"
+  | "apiKey.rotated"
+  | "apiKey.disabled"
+  | "apiKey.enabled"
+  | "vault.backedUp"
+  | "vault.restored"
+  | "vault.rekeyed"
+  | "auth.failures";
 export type SortColumn = "name" | "expiresOn" | "lastUsedAt" | "status" | "createdAt";
 /**
  * The new key's info and, this once in the create answer, its value.
@@ -124,6 +142,10 @@ export type ApiKeyCreateResult = ApiKeyInfoFields & {
  */
 export type ApiKeyVerifyResult = Authenticated | NotAuthenticated;
 export type RejectReason = "Malformed" | "Unknown" | "Expired";
+/**
+ * Intact with the number of entries, or the sequence number of the first broken or missing link and why.
+ */
+export type AuditVerifyResult = AuditIntact | AuditBroken;
 /**
  * A presented value failing the format or checksum is Malformed (no lookup is made); a well-formed value matching no key is Unknown.
  */
@@ -138,6 +160,8 @@ export interface AllSchemas {
   "params/apiKey.reveal.json"?: ApiKeyRevealParams;
   "params/apiKey.update.json"?: ApiKeyUpdateParams;
   "params/apiKey.verify.json"?: ApiKeyVerifyParams;
+  "params/audit.list.json"?: AuditListParams;
+  "params/audit.verify.json"?: AuditVerifyParams;
   "params/connector.authenticate.json"?: ConnectorAuthenticateParams;
   "params/daemon.status.json"?: DaemonStatusParams;
   "params/session.challenge.json"?: SessionChallengeParams;
@@ -149,6 +173,8 @@ export interface AllSchemas {
   "results/apiKey.reveal.json"?: ApiKeyRevealResult;
   "results/apiKey.update.json"?: ApiKeyUpdateResult;
   "results/apiKey.verify.json"?: ApiKeyVerifyResult;
+  "results/audit.list.json"?: AuditListResult;
+  "results/audit.verify.json"?: AuditVerifyResult;
   "results/connector.authenticate.json"?: AuthenticateResult;
   "results/daemon.status.json"?: DaemonStatusResult;
   "results/session.challenge.json"?: SessionChallengeResult;
@@ -203,6 +229,24 @@ export interface ApiKeyInfo {
   hint: string;
 }
 /**
+ * One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.
+ *
+ * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
+ * via the `definition` "AuditEntry".
+ */
+export interface AuditEntry {
+  seq: number;
+  at: Instant;
+  event: AuditEvent;
+  /**
+   * null for what no session did: an offline command, a burst of failures.
+   */
+  role: Role | null;
+  connection: number | null;
+  keyName?: string;
+  detail: {};
+}
+/**
  * Creates a key. Expiry: expiresOn, or validFor counted from today, or by default one year from today; not both.
  */
 export interface ApiKeyCreateParams {
@@ -251,6 +295,20 @@ export interface ApiKeyUpdateParams {
 export interface ApiKeyVerifyParams {
   key: PresentedKey;
 }
+/**
+ * Entries of the audit trail, oldest first, filtered by time (inclusive), key name (case-insensitive) and event; limit keeps the most recent matches, total counts them all.
+ */
+export interface AuditListParams {
+  since?: Instant;
+  until?: Instant;
+  keyName?: string;
+  event?: AuditEvent;
+  limit?: number;
+}
+/**
+ * Checks every link of the audit trail.
+ */
+export interface AuditVerifyParams {}
 /**
  * The gateway asks whether a presented key is valid; a success records the key's last use.
  */
@@ -341,6 +399,19 @@ export interface NotAuthenticated {
   authenticated: false;
   reason: RejectReason;
 }
+export interface AuditListResult {
+  items: AuditEntry[];
+  total: number;
+}
+export interface AuditIntact {
+  intact: true;
+  entries: number;
+}
+export interface AuditBroken {
+  intact: false;
+  brokenAt: number;
+  reason: string;
+}
 export interface DaemonStatusResult {
   serverVersion: string;
   uptimeSeconds: number;
@@ -381,6 +452,8 @@ export interface RpcMethods {
   'apiKey.reveal': { params: ApiKeyRevealParams; result: ApiKeyRevealResult };
   'apiKey.update': { params: ApiKeyUpdateParams; result: ApiKeyUpdateResult };
   'apiKey.verify': { params: ApiKeyVerifyParams; result: ApiKeyVerifyResult };
+  'audit.list': { params: AuditListParams; result: AuditListResult };
+  'audit.verify': { params: AuditVerifyParams; result: AuditVerifyResult };
   'connector.authenticate': { params: ConnectorAuthenticateParams; result: AuthenticateResult };
   'daemon.status': { params: DaemonStatusParams; result: DaemonStatusResult };
   'session.challenge': { params: SessionChallengeParams; result: SessionChallengeResult };
@@ -388,7 +461,7 @@ export interface RpcMethods {
 }
 export type RpcMethod = keyof RpcMethods;
 
-export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","connector.authenticate","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
+export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","audit.list","audit.verify","connector.authenticate","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
 
 /** The schema documents, as in schemas/, keyed by $id. */
 export const schemaDocuments: readonly Record<string, unknown>[] = [
@@ -657,6 +730,73 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "description": "An HMAC-SHA256 in base64url without padding: a proof of the session handshake (docs/protocol.md).",
         "type": "string",
         "pattern": "^[A-Za-z0-9_-]{43}$"
+      },
+      "AuditEvent": {
+        "title": "AuditEvent",
+        "description": "What an audit entry records (docs/storage.md, \"The audit trail\").",
+        "type": "string",
+        "enum": [
+          "apiKey.created",
+          "apiKey.updated",
+          "apiKey.revealed",
+          "apiKey.deleted",
+          "apiKey.rotated",
+          "apiKey.disabled",
+          "apiKey.enabled",
+          "vault.backedUp",
+          "vault.restored",
+          "vault.rekeyed",
+          "auth.failures"
+        ]
+      },
+      "AuditEntry": {
+        "title": "AuditEntry",
+        "description": "One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "seq",
+          "at",
+          "event",
+          "role",
+          "connection",
+          "detail"
+        ],
+        "properties": {
+          "seq": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "at": {
+            "$ref": "#/$defs/Instant"
+          },
+          "event": {
+            "$ref": "#/$defs/AuditEvent"
+          },
+          "role": {
+            "anyOf": [
+              {
+                "$ref": "#/$defs/Role"
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "null for what no session did: an offline command, a burst of failures."
+          },
+          "connection": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "keyName": {
+            "type": "string"
+          },
+          "detail": {
+            "type": "object"
+          }
+        }
       }
     }
   },
@@ -857,6 +997,42 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/audit.list.json",
+    "title": "AuditListParams",
+    "description": "Entries of the audit trail, oldest first, filtered by time (inclusive), key name (case-insensitive) and event; limit keeps the most recent matches, total counts them all.",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+      "since": {
+        "$ref": "../defs.json#/$defs/Instant"
+      },
+      "until": {
+        "$ref": "../defs.json#/$defs/Instant"
+      },
+      "keyName": {
+        "type": "string",
+        "maxLength": 400
+      },
+      "event": {
+        "$ref": "../defs.json#/$defs/AuditEvent"
+      },
+      "limit": {
+        "type": "integer",
+        "minimum": 0
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/audit.verify.json",
+    "title": "AuditVerifyParams",
+    "description": "Checks every link of the audit trail.",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {}
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/connector.authenticate.json",
     "title": "ConnectorAuthenticateParams",
     "description": "The gateway asks whether a presented key is valid; a success records the key's last use.",
@@ -1030,6 +1206,77 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "title": "ApiKeyVerifyResult",
     "description": "The same answer as connector.authenticate; verify records no use.",
     "$ref": "connector.authenticate.json"
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/audit.list.json",
+    "title": "AuditListResult",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "items",
+      "total"
+    ],
+    "properties": {
+      "items": {
+        "type": "array",
+        "items": {
+          "$ref": "../defs.json#/$defs/AuditEntry"
+        }
+      },
+      "total": {
+        "type": "integer",
+        "minimum": 0
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/audit.verify.json",
+    "title": "AuditVerifyResult",
+    "description": "Intact with the number of entries, or the sequence number of the first broken or missing link and why.",
+    "oneOf": [
+      {
+        "title": "AuditIntact",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "intact",
+          "entries"
+        ],
+        "properties": {
+          "intact": {
+            "const": true
+          },
+          "entries": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      {
+        "title": "AuditBroken",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "intact",
+          "brokenAt",
+          "reason"
+        ],
+        "properties": {
+          "intact": {
+            "const": false
+          },
+          "brokenAt": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "reason": {
+            "type": "string"
+          }
+        }
+      }
+    ]
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

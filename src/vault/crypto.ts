@@ -18,6 +18,16 @@ export function randomBytes(length: number): Buffer {
   return bytes;
 }
 
+/**
+ * A buffer for secret bytes that are wiped after use (a raw key on its way into secure memory).
+ * V8 keeps a small Buffer's bytes on its own heap, whose collector copies objects and leaves the old
+ * copy behind, so wiping would miss those; the bytes of an ArrayBuffer of its own stay where they
+ * are (docs/security.md, "Process memory").
+ */
+export function wipeableBytes(length: number): Buffer {
+  return Buffer.from(new ArrayBuffer(length));
+}
+
 /** A 32-byte key held in sodium_malloc memory, read-only once made. */
 export class SecretKey {
   private constructor(private readonly bytes: Buffer) {
@@ -27,6 +37,14 @@ export class SecretKey {
   static generate(): SecretKey {
     const bytes = sodium.sodium_malloc(KEY_BYTES);
     sodium.randombytes_buf(bytes);
+    return new SecretKey(bytes);
+  }
+
+  /** Copies `source` into secure memory; `source` stays as it is. */
+  static copyOf(source: Uint8Array): SecretKey {
+    if (source.length !== KEY_BYTES) throw new RangeError(`a key has ${KEY_BYTES} bytes`);
+    const bytes = sodium.sodium_malloc(KEY_BYTES);
+    bytes.set(source);
     return new SecretKey(bytes);
   }
 

@@ -1,7 +1,7 @@
 import type { Temporal } from 'temporal-polyfill';
 import type {
   ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
-  ApiKeyRevealResult, ApiKeyUpdateParams, AuthenticateResult, KeyCounts,
+  ApiKeyRevealResult, ApiKeyUpdateParams, AuthenticateResult, KeyCounts, Role,
 } from '../generated/schemas.js';
 import { type ApiKeyRecord, toInfo, toRevealed } from './api-key.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
@@ -16,6 +16,7 @@ import { type Log, silentLog } from './log.js';
 import { listKeys, listKeysJson } from './query.js';
 import { daysLeft, statusFor } from './status.js';
 import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
+import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
 import { deriveVaultKeys, loadOrCreateMasterKey } from './storage/master-key.js';
 import type { Mutation } from './storage/mutations.js';
 import { KeyStore } from './storage/store.js';
@@ -37,9 +38,23 @@ export interface VaultOptions {
   compactAfterDeleteMs?: number;
 }
 
-/** A change planned against the current keys: what to write, and the answer once it is durable. */
+/** Who asks for a change or a reveal, for its audit entry: a session's role and connection, or nobody's (an offline command). */
+export interface Actor {
+  role: Role | null;
+  connection: number | null;
+}
+const OFFLINE: Actor = { role: null, connection: null };
+
+/** What an audit entry says of a change: the event, the key, and details (never a secret). */
+type Audited = Pick<AuditRecord, 'event' | 'keyName' | 'detail'>;
+
+/**
+ * A change planned against the current keys: what to write, what the audit trail records of it,
+ * and the answer once it is durable.
+ */
 interface Plan<T> {
   mutations: Mutation[];
+  audit?: Audited;
   result: () => T;
 }
 
@@ -65,6 +80,8 @@ export class Vault {
   private constructor(
     private readonly index: KeyIndex,
     private readonly store: KeyStore,
+    /** The audit trail (docs/storage.md): the daemon appends an entry for each change, reveal, backup, burst of failures. */
+    readonly audit: AuditTrail,
     /** The subkeys derived from the master key, in secure memory until close(). */
     private readonly keys: readonly SecretKey[],
     private readonly log: Log,
@@ -91,14 +108,18 @@ export class Vault {
     const keys: SecretKey[] = [];
     try {
       const master = await loadOrCreateMasterKey(fs, dataDir, options.passphrase, log);
-      const { lookupKey, storeKey } = deriveVaultKeys(master);
-      keys.push(lookupKey, storeKey);
+      const { lookupKey, storeKey, auditKey } = deriveVaultKeys(master);
+      keys.push(lookupKey, storeKey, auditKey);
       const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
+      const audit = await AuditTrail.open(fs, dataDir, auditKey, log, () => clock.now()).catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      });
       // The tag's bytes as a latin1 string: the map key costs 32 characters, not base64's 44.
       const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('latin1'));
       index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
-      const vault = new Vault(index, store, keys, log, clock, timeZone,
+      const vault = new Vault(index, store, audit, keys, log, clock, timeZone,
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
       vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
@@ -142,6 +163,7 @@ export class Vault {
     return toInfo(this.find(params.name), this.calendar.todayEpochDay());
   }
 
+  /** A key with its value, the View screen. (The daemon records the reveal in the audit trail before the value leaves.) */
   reveal(params: { name: string }): ApiKeyRevealResult {
     return toRevealed(this.find(params.name));
   }
@@ -156,8 +178,8 @@ export class Vault {
     return counts;
   }
 
-  create(params: ApiKeyCreateParams): Promise<ApiKeyCreateResult> {
-    return this.change(() => {
+  create(params: ApiKeyCreateParams, by: Actor = OFFLINE): Promise<ApiKeyCreateResult> {
+    return this.change(by, () => {
       const expiresOn = newKeyExpiry(params, this.today()).toString();
       this.checkNameFree(params.name, 'name');
       const now = this.clock.now();
@@ -171,13 +193,17 @@ export class Vault {
         expiresOn,
         lastUsedAt: null,
       };
-      return { mutations: [{ type: 'put', record }], result: () => ({ ...toInfo(record, this.calendar.todayEpochDay()), key: record.key }) };
+      return {
+        mutations: [{ type: 'put', record }],
+        audit: { event: 'apiKey.created', keyName: record.name, detail: { expiresOn } },
+        result: () => ({ ...toInfo(record, this.calendar.todayEpochDay()), key: record.key }),
+      };
     });
   }
 
   /** Edits name, description or expiry. A new expiry on an expired key re-activates it at once. Nothing to change writes nothing. */
-  update(params: ApiKeyUpdateParams): Promise<ApiKeyInfo> {
-    return this.change(() => {
+  update(params: ApiKeyUpdateParams, by: Actor = OFFLINE): Promise<ApiKeyInfo> {
+    return this.change(by, () => {
       const record = this.find(params.name);
       const expiresOn = chosenExpiry(params, this.today())?.toString() ?? record.expiresOn;
       const name = params.newName ?? record.name;
@@ -188,16 +214,22 @@ export class Vault {
         return { mutations: [], result: () => toInfo(record, today) };
       }
       const updated: ApiKeyRecord = { ...record, name, description, expiresOn, updatedAt: this.clock.now() };
-      return { mutations: [{ type: 'put', record: updated }], result: () => toInfo(updated, today) };
+      const changed = Object.keys(params).filter((field) => field !== 'name');
+      return {
+        mutations: [{ type: 'put', record: updated }],
+        audit: { event: 'apiKey.updated', keyName: name, detail: { ...(name !== record.name && { previousName: record.name }), expiresOn, changed } },
+        result: () => toInfo(updated, today),
+      };
     });
   }
 
   /** Deletes a key: it fails authentication from the moment this returns; its ciphertext leaves the disk at the compaction this schedules. */
-  delete(params: { name: string }): Promise<ApiKeyDeleteResult> {
-    return this.change(() => {
+  delete(params: { name: string }, by: Actor = OFFLINE): Promise<ApiKeyDeleteResult> {
+    return this.change(by, () => {
       const record = this.find(params.name);
       return {
         mutations: [{ type: 'delete', id: record.id }],
+        audit: { event: 'apiKey.deleted', keyName: record.name, detail: {} },
         result: () => {
           this.compactions.within(this.compactAfterDeleteMs);
           return { deleted: true as const };
@@ -239,6 +271,7 @@ export class Vault {
         }
       });
       await this.store.close();
+      await this.audit.close();
       for (const key of this.keys) key.dispose();
       this.log.info('Closed the vault', { event: 'vault.closed' });
     })();
@@ -267,19 +300,32 @@ export class Vault {
 
   /**
    * Runs a change: plan it against the current keys (a rule broken throws, and nothing changes),
-   * make it durable, apply it, answer. A storage fault is an Internal error and changes nothing.
+   * record it in the audit trail, make it durable, apply it, answer. The entry goes first: a fault
+   * after it leaves an entry for a change that did not happen (and says so to the caller), never a
+   * change without its entry. A storage fault is an Internal error and changes nothing.
    */
-  private change<T>(plan: () => Plan<T>): Promise<T> {
+  private change<T>(by: Actor, plan: () => Plan<T>): Promise<T> {
     return this.writes.run(async () => {
       if (this.closed) throw new VaultError('Internal', 'The vault is shutting down; try again when the daemon is back.');
-      const { mutations, result } = plan();
+      const { mutations, audit, result } = plan();
       if (mutations.length > 0) {
+        if (audit) await this.recordAudit(audit, by);
         await this.persist(mutations);
         for (const mutation of mutations) this.index.apply(mutation);
         if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
       }
       return result();
     });
+  }
+
+  private async recordAudit(audited: Audited, by: Actor): Promise<void> {
+    try {
+      await this.audit.record({ ...audited, ...by });
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.log.error('An audit entry could not be written to disk', { event: 'audit.writeFailed', reason });
+      throw new VaultError('Internal', `Nothing was done: writing the audit trail failed (${reason}).`);
+    }
   }
 
   private async persist(mutations: Mutation[]): Promise<void> {
@@ -299,7 +345,7 @@ export class Vault {
 
   /** Writes the last-used times of `ids` as they are now: one journal record for all of them. */
   private persistUses(ids: string[]): Promise<void> {
-    return this.change(() => {
+    return this.change(OFFLINE, () => {
       const lastUsedAt: [string, number][] = [];
       for (const id of ids) {
         const at = this.index.findById(id)?.lastUsedAt;

@@ -14,13 +14,13 @@ async function reopenedState(dataDir: string) {
 const faults: [FaultPoint, string][] = [['write', 'ENOSPC'], ['sync', 'EIO'], ['write', 'EIO']];
 
 for (const [point, code] of faults) {
-  t.test(`a failing ${point} (${code}) fails that change only, and memory and disk agree`, async (t) => {
+  t.test(`a failing ${point} (${code}) of the store fails that change only, and memory and disk agree`, async (t) => {
     const fileSystem = new FaultyFileSystem();
     const { vault, dataDir } = await openTestVault(t, { fileSystem });
     await create(vault, { name: 'before-fault' });
     const before = visibleState(vault);
 
-    fileSystem.fail(point, code);
+    fileSystem.fail(point, code, 1, /keys\.(journal|snapshot)/);
     await t.rejects(create(vault, { name: 'during-fault' }), {
       code: 'Internal', message: `The change was not saved: writing to the data directory failed (${code}). Nothing was changed.`,
     });
@@ -37,10 +37,10 @@ t.test('when the journal cannot even be cut back, the next change rewrites the s
   const fileSystem = new FaultyFileSystem();
   const { vault, dataDir } = await openTestVault(t, { fileSystem });
   await create(vault, { name: 'kept' });
-  fileSystem.fail('sync', 'EIO', 1);
-  fileSystem.fail('truncate', 'EIO', 1);
+  fileSystem.fail('sync', 'EIO', 1, /keys\./);
+  fileSystem.fail('truncate', 'EIO', 1, /keys\./);
   await t.rejects(update(vault, { name: 'kept', description: 'lost' }), { code: 'Internal' });
-  fileSystem.fail('rename', 'EIO', 1);
+  fileSystem.fail('rename', 'EIO', 1, /keys\./);
   await t.rejects(create(vault, { name: 'blocked' }), { code: 'Internal' }, 'the rewrite failed too: refused, not risked');
   t.same(visibleState(vault).map((k) => k.name), ['kept']);
   await create(vault, { name: 'next' });
@@ -54,10 +54,25 @@ t.test('a failed compaction leaves the store readable and is retried', async (t)
   const { vault, dataDir } = await openTestVault(t, { fileSystem, compactAfterDeleteMs: 10 });
   await create(vault, { name: 'stays' });
   await create(vault, { name: 'goes' });
-  fileSystem.fail('syncDirectory', 'EIO', 1);
+  fileSystem.fail('syncDirectory', 'EIO', 1, /data-\d+$/);
   await remove(vault, 'goes');
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.same(await reopenedState(crashImage(t, dataDir)), visibleState(vault));
   await create(vault, { name: 'later' });
   t.same(await reopenedState(crashImage(t, dataDir)), visibleState(vault));
 });
+
+for (const [point, code] of faults) {
+  t.test(`a failing ${point} (${code}) of the audit trail refuses the change before anything is written`, async (t) => {
+    const fileSystem = new FaultyFileSystem();
+    const { vault, dataDir } = await openTestVault(t, { fileSystem });
+    await create(vault, { name: 'before-fault' });
+    const before = visibleState(vault);
+    fileSystem.fail(point, code, 1, /audit/);
+    await t.rejects(create(vault, { name: 'during-fault' }), { code: 'Internal', message: `Nothing was done: writing the audit trail failed (${code}).` });
+    t.same(visibleState(vault), before, 'memory: the change did not happen');
+    t.same(await reopenedState(crashImage(t, dataDir)), before, 'disk: the change did not happen');
+    await create(vault, { name: 'after-fault' });
+    t.same(await vault.audit.verify(), { intact: true, entries: 2 }, 'the trail holds exactly the two changes made, intact');
+  });
+}

@@ -15,6 +15,7 @@ $script:GatewayRules = @{
         @{ FromDaysLeft = $null; Status = 'Expired'; Color = 'Red' }
     )
     ErrorCodes               = @('Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong', 'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal')
+    AuditEvents              = @('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled', 'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures')
     ValidForPattern          = '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$'
     ValidForShorthandPattern = '^([0-9]+)([dDwWmMyY])$'
     ValidForPresets          = [ordered]@{

@@ -7,6 +7,8 @@ export class StoreIntegrityError extends Error {
     readonly file: string,
     problem: string,
     advice = 'Nothing was changed. Restore the data directory from a backup, or put back the right master.key.',
+    /** An error code of docs/protocol.md, where one names this failure (PassphraseWrong). */
+    readonly code?: string,
   ) {
     super(`${file}: ${problem}. ${advice}`);
     this.name = 'StoreIntegrityError';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import sodium from 'sodium-native';
-import { keyedHash, open, randomBytes, seal, SecretKey } from '../crypto.js';
+import { keyedHash, open, randomBytes, seal, SecretKey, wipeableBytes } from '../crypto.js';
 import type { Log } from '../log.js';
 import { VAULT_ID_BYTES } from './file-format.js';
 import { replaceFileAtomically, type StoreFileSystem } from './file-system.js';
@@ -36,19 +36,16 @@ function prefix(kind: number, vaultId: Buffer): Buffer {
 
 /** Argon2id at libsodium's "interactive" cost: about 64 MiB and a fraction of a second, paid once per start. */
 function passphraseKey(passphrase: Uint8Array, salt: Buffer, opslimit: number, memlimit: number): SecretKey {
-  const derived = Buffer.alloc(32);
+  const derived = wipeableBytes(32);
   sodium.crypto_pwhash(derived, passphrase, salt, opslimit, memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
   return SecretKey.takeFrom(derived);
 }
 
 /**
- * A new vault's master key file, sealed with `passphrase` when one is given. A key file's bytes hold
- * the key in clear: the caller wipes `file` once it is written.
+ * The bytes of a master key file for `raw`, sealed with `passphrase` when one is given. A key file's
+ * bytes hold the key in clear: the caller wipes them once they are written. `raw` is left as it is.
  */
-export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
-  const vaultId = randomBytes(VAULT_ID_BYTES);
-  const raw = randomBytes(32);
-  let file: Buffer;
+function encodeMasterKeyFile(vaultId: Buffer, raw: Buffer, passphrase?: Uint8Array): Buffer {
   if (passphrase) {
     const params = Buffer.alloc(8 + sodium.crypto_pwhash_SALTBYTES);
     const opslimit = sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE;
@@ -58,21 +55,35 @@ export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; ma
     sodium.randombytes_buf(params.subarray(8));
     const head = Buffer.concat([prefix(1, vaultId), params]);
     const wrapping = passphraseKey(passphrase, params.subarray(8), opslimit, memlimit);
-    file = Buffer.concat([head, seal(wrapping, raw, head)]);
+    const file = Buffer.concat([head, seal(wrapping, raw, head)]);
     wrapping.dispose();
-  } else {
-    const head = Buffer.concat([prefix(0, vaultId), raw]);
-    const check = SecretKey.takeFrom(Buffer.from(raw));
-    file = Buffer.concat([head, keyedHash(check, head, CHECK_BYTES)]);
-    check.dispose();
-    sodium.sodium_memzero(head); // the key in clear: only `file` may hold it now, until it is written
+    return file;
   }
-  const master = { vaultId, key: SecretKey.takeFrom(raw) };
-  return { file, master };
+  const head = Buffer.concat([prefix(0, vaultId), raw]);
+  const check = SecretKey.copyOf(raw);
+  const file = Buffer.concat([head, keyedHash(check, head, CHECK_BYTES)]);
+  check.dispose();
+  sodium.sodium_memzero(head); // the key in clear: only `file` may hold it now, until it is written
+  return file;
 }
 
-/** The master key in `bytes` (the content of `fileName`), or a clear refusal. */
-export function readMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: Uint8Array): MasterKey {
+/**
+ * A new vault's master key file, sealed with `passphrase` when one is given. A key file's bytes hold
+ * the key in clear: the caller wipes `file` once it is written.
+ */
+export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
+  const vaultId = randomBytes(VAULT_ID_BYTES);
+  const raw = wipeableBytes(32);
+  sodium.randombytes_buf(raw);
+  const file = encodeMasterKeyFile(vaultId, raw, passphrase);
+  return { file, master: { vaultId, key: SecretKey.takeFrom(raw) } };
+}
+
+/**
+ * The vault id and the raw master key in `bytes` (the content of `fileName`), or a clear refusal; a
+ * wrong passphrase is code PassphraseWrong. The caller wipes `raw`; a key file's `bytes` are wiped here.
+ */
+function decodeMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: Uint8Array): { vaultId: Buffer; raw: Buffer } {
   if (bytes.length < PREFIX_BYTES || bytes.toString('ascii', 0, 4) !== MAGIC || bytes.readUInt8(4) !== VERSION) {
     throw new StoreIntegrityError(fileName, 'is not a gateway-apikeys master key file');
   }
@@ -81,13 +92,17 @@ export function readMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: 
   if (kind === 0) {
     if (bytes.length !== PREFIX_BYTES + 32 + CHECK_BYTES) throw new StoreIntegrityError(fileName, 'has the wrong length (damaged)');
     const head = bytes.subarray(0, PREFIX_BYTES + 32);
-    const key = SecretKey.takeFrom(Buffer.from(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + 32)));
-    if (!keyedHash(key, head, CHECK_BYTES).equals(bytes.subarray(PREFIX_BYTES + 32))) {
-      key.dispose();
+    const raw = wipeableBytes(32);
+    bytes.copy(raw, 0, PREFIX_BYTES, PREFIX_BYTES + 32);
+    const check = SecretKey.copyOf(raw);
+    const intact = keyedHash(check, head, CHECK_BYTES).equals(bytes.subarray(PREFIX_BYTES + 32));
+    check.dispose();
+    sodium.sodium_memzero(bytes);
+    if (!intact) {
+      sodium.sodium_memzero(raw);
       throw new StoreIntegrityError(fileName, 'fails its check: it was altered or damaged');
     }
-    sodium.sodium_memzero(bytes);
-    return { vaultId, key };
+    return { vaultId, raw };
   }
   if (kind === 1) {
     if (!passphrase) {
@@ -101,11 +116,35 @@ export function readMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: 
     wrapping.dispose();
     if (!raw || raw.length !== 32) {
       throw new StoreIntegrityError(fileName, 'cannot be opened with this passphrase (wrong passphrase, or the file was altered)',
-        'Nothing was changed. Give the passphrase the vault was created with.');
+        'Nothing was changed. Give the passphrase the vault was created with.', 'PassphraseWrong');
     }
-    return { vaultId, key: SecretKey.takeFrom(raw) };
+    return { vaultId, raw };
   }
   throw new StoreIntegrityError(fileName, `has an unknown kind ${kind}`);
+}
+
+/** The master key in `bytes` (the content of `fileName`), or a clear refusal. */
+export function readMasterKeyFile(bytes: Buffer, fileName: string, passphrase?: Uint8Array): MasterKey {
+  const { vaultId, raw } = decodeMasterKeyFile(bytes, fileName, passphrase);
+  return { vaultId, key: SecretKey.takeFrom(raw) };
+}
+
+/** Whether `bytes` are a master key file sealed with a passphrase (as opposed to a key file). */
+export function isSealedMasterKeyFile(bytes: Buffer): boolean {
+  return bytes.length > PREFIX_BYTES && bytes.readUInt8(5) === 1;
+}
+
+/**
+ * The same master key in a new wrapping: sealed with `next` (a passphrase), or a key file when
+ * `next` is undefined. The vault id and the key stay, so every store file stays readable.
+ */
+export function rewrapMasterKeyFile(bytes: Buffer, fileName: string, current: Uint8Array | undefined, next: Uint8Array | undefined): Buffer {
+  const { vaultId, raw } = decodeMasterKeyFile(bytes, fileName, current);
+  try {
+    return encodeMasterKeyFile(vaultId, raw, next);
+  } finally {
+    sodium.sodium_memzero(raw);
+  }
 }
 
 export const MASTER_KEY_FILE = 'master.key';
@@ -135,12 +174,13 @@ export async function loadOrCreateMasterKey(fs: StoreFileSystem, dataDir: string
 }
 
 /**
- * The subkeys of a vault: one for the lookup index of key values, one for the store files. The
- * master key only derives them, then leaves memory.
+ * The subkeys of a vault: one for the lookup index of key values, one for the store files, one for
+ * the audit trail's chain. The master key only derives them, then leaves memory.
  */
-export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey } {
+export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey; auditKey: SecretKey } {
   const lookupKey = master.key.derive(1, 'gwlookup');
   const storeKey = master.key.derive(2, 'gwstore_');
+  const auditKey = master.key.derive(3, 'gwaudit_');
   master.key.dispose();
-  return { lookupKey, storeKey };
+  return { lookupKey, storeKey, auditKey };
 }

@@ -1,0 +1,29 @@
+import { promptHidden } from './prompt.js';
+import { UsageError } from './usage.js';
+
+/**
+ * A passphrase for an offline command or a backup (docs/security.md): from its environment
+ * variable, else typed at a prompt that does not echo, never from an argument. `confirm` asks twice
+ * for a new one. Undefined when there is neither a variable nor a terminal and `required` is false.
+ */
+export async function readPassphrase(options: {
+  variable: string;
+  prompt: string;
+  confirm?: boolean;
+  required: boolean;
+  env?: Record<string, string | undefined>;
+  stdin?: NodeJS.ReadStream;
+}): Promise<Buffer | undefined> {
+  const env = options.env ?? process.env;
+  const stdin = options.stdin ?? process.stdin;
+  const fromEnv = env[options.variable];
+  if (fromEnv) return Buffer.from(fromEnv, 'utf8');
+  if (!stdin.isTTY) {
+    if (!options.required) return undefined;
+    throw new UsageError(`No passphrase: set ${options.variable}, or run this on a terminal to type it. A passphrase is never taken as an argument.`);
+  }
+  const typed = await promptHidden(options.prompt, stdin);
+  if (options.confirm && (await promptHidden('Again, to be sure: ', stdin)) !== typed) throw new UsageError('The two passphrases differ; nothing was changed.');
+  if (typed.length === 0) throw new UsageError('An empty passphrase protects nothing; nothing was changed.');
+  return Buffer.from(typed, 'utf8');
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import sodium from 'sodium-native';
+import type { Log } from './log.js';
+import { silentLog } from './log.js';
+import { claimDataDir } from './storage/data-dir.js';
+import { nodeFileSystem, replaceFileAtomically } from './storage/file-system.js';
+import { StoreIntegrityError } from './storage/integrity-error.js';
+import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
+import { Vault } from './vault.js';
+
+export type Seal = 'passphrase' | 'keyFile';
+
+export interface RekeyOptions {
+  dataDir: string;
+  /** The passphrase master.key is sealed with now; none for a key file. */
+  current?: Uint8Array;
+  /** The passphrase to seal it with; none to go (back) to a key file. */
+  next?: Uint8Array;
+  log?: Log;
+}
+
+/**
+ * Seals a vault's master key anew (docs/storage.md, "Passphrase"): a key file with a passphrase, a
+ * sealed one with another passphrase, or back to a key file. Offline: the data dir is claimed like a
+ * daemon would (a running daemon refuses it), and the whole vault is opened first, so a damaged store
+ * or a wrong passphrase changes nothing. The master key itself stays, so every store file stays
+ * readable; master.key is replaced atomically, so a crash leaves the old seal or the new one, each
+ * opened with what the admin knew before or after. The audit trail records it.
+ */
+export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; to: Seal }> {
+  const { dataDir, current, next } = options;
+  const log = options.log ?? silentLog;
+  const lock = await claimDataDir(dataDir);
+  try {
+    const file = path.join(dataDir, MASTER_KEY_FILE);
+    const bytes = await nodeFileSystem.readFile(file);
+    if (!bytes) throw new StoreIntegrityError(MASTER_KEY_FILE, `is not in ${dataDir}`, 'Nothing was changed. Point --data-dir at the data directory of a vault.');
+    const from: Seal = isSealedMasterKeyFile(bytes) ? 'passphrase' : 'keyFile';
+    const to: Seal = next ? 'passphrase' : 'keyFile';
+    const vault = await Vault.open({ dataDir, passphrase: current, log });
+    try {
+      const sealed = rewrapMasterKeyFile(bytes, MASTER_KEY_FILE, current, next);
+      try {
+        await vault.audit.record({ event: 'vault.rekeyed', role: null, connection: null, detail: { from, to } });
+        await replaceFileAtomically(nodeFileSystem, file, sealed);
+      } finally {
+        sodium.sodium_memzero(sealed);
+      }
+    } finally {
+      await vault.close();
+    }
+    log.info('Sealed the master key anew', { event: 'vault.rekeyed', from, to });
+    return { from, to };
+  } finally {
+    await lock.release();
+  }
+}

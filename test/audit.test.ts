@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { randomBytes } from '../src/vault/crypto.js';
+import { encodeKeyValue } from '../src/vault/key-value.js';
+import { CLI, callError, checkResult, startDaemon } from './helpers/daemon.js';
+
+/** The audit trail through the daemon, the CLI and rekey (docs/storage.md, "The audit trail"). */
+const run = promisify(execFile);
+
+t.test('every change and reveal is an entry, by role and connection; a burst of failures is one', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-30T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  await admin.request('apiKey.create', { name: 'Audited', validFor: 'P30D' });
+  await admin.request('apiKey.update', { name: 'audited', description: 'now described' });
+  await admin.request('apiKey.update', { name: 'Audited', description: 'now described' }); // no change: no entry
+  await admin.request('apiKey.reveal', { name: 'Audited' });
+  await admin.request('apiKey.create', { name: 'Audited' }).catch(() => undefined); // refused: no entry
+  await admin.request('apiKey.delete', { name: 'Audited' });
+  await Promise.all(Array.from({ length: 30 }, () => gateway.request('connector.authenticate', { key: encodeKeyValue(randomBytes(32)) })));
+  const listed = await admin.request('audit.list', {});
+  checkResult(t, 'audit.list', listed);
+  t.same(listed.items.map((e) => [e.seq, e.event, e.keyName, e.role]), [
+    [1, 'apiKey.created', 'Audited', 'admin'],
+    [2, 'apiKey.updated', 'Audited', 'admin'],
+    [3, 'apiKey.revealed', 'Audited', 'admin'],
+    [4, 'apiKey.deleted', 'Audited', 'admin'],
+  ]);
+  t.match(listed.items[1], { detail: { changed: ['description'], expiresOn: '2026-12-30' }, connection: Number });
+  t.notMatch(JSON.stringify(listed), /gwk_[0-9A-Za-z]{10}/, 'no key value in any entry');
+  await daemon.stop(); // a stop ends the minute of failures: the burst is recorded
+  const again = await startDaemon(t, { dataDir: daemon.dataDir });
+  const admin2 = await again.client('admin');
+  const bursts = await admin2.request('audit.list', { event: 'auth.failures' });
+  t.match(bursts.items, [{ seq: 5, role: null, connection: null, detail: { failures: 30, slowed: 10, reasons: { Unknown: 30 } } }]);
+  const verified = await admin2.request('audit.verify', {});
+  checkResult(t, 'audit.verify', verified);
+  t.same(verified, { intact: true, entries: 5 });
+});
+
+t.test('audit.verify names the first broken link of a trail changed under the daemon; the gateway may not read the trail', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  for (let i = 0; i < 4; i++) await admin.request('apiKey.create', { name: `key-${i}` });
+  const file = path.join(daemon.dataDir, 'audit', 'audit-000001.jsonl');
+  const text = fs.readFileSync(file, 'utf8');
+  fs.writeFileSync(file, text.replace('"key-2"', '"key-9"'));
+  t.match(await admin.request('audit.verify', {}), { intact: false, brokenAt: 3, reason: /line 3 fails its check/ });
+  fs.writeFileSync(file, text.split('\n').filter((l) => !l.includes('"key-1"')).join('\n'));
+  t.match(await admin.request('audit.verify', {}), { intact: false, brokenAt: 2 });
+  fs.writeFileSync(file, text);
+  t.same(await admin.request('audit.verify', {}), { intact: true, entries: 4 });
+  const gateway = await daemon.client('gateway');
+  t.match(await callError(gateway.request('audit.list', {})), { code: 'Forbidden' });
+  t.match(await callError(admin.request('audit.list', { since: 'yesterday' })), { code: 'InvalidParams', field: 'since' });
+});
+
+t.test('an acknowledged change keeps its entry through kill -9', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'acknowledged' });
+  await daemon.stop('SIGKILL');
+  const again = await startDaemon(t, { dataDir: daemon.dataDir });
+  t.match((await (await again.client('admin')).request('audit.list', {})).items, [{ event: 'apiKey.created', keyName: 'acknowledged' }]);
+});
+
+t.test('the CLI lists and verifies the trail', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'Orders' });
+  await admin.request('apiKey.create', { name: 'Billing' });
+  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe };
+  const listed = await run(process.execPath, [CLI, 'audit', '--key-name', 'orders'], { env });
+  t.match(listed.stdout, /SEQ\s+AT\s+EVENT\s+ROLE\s+KEY\s+DETAIL/);
+  t.match(listed.stdout, /1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+apiKey\.created\s+admin\s+Orders/);
+  t.notMatch(listed.stdout, /Billing/);
+  t.match(listed.stdout, /1 of 1 entries/);
+  t.match((await run(process.execPath, [CLI, 'audit', '--verify'], { env })).stdout, /intact: 2 entries/);
+  const file = path.join(daemon.dataDir, 'audit', 'audit-000001.jsonl');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"Orders"', '"Orderz"'));
+  const broken = await run(process.execPath, [CLI, 'audit', '--verify'], { env }).catch((e: { code: number; stdout: string }) => e);
+  t.equal((broken as { code: number }).code, 3, 'a broken trail exits 3');
+  t.match((broken as { stdout: string }).stdout, /broken at entry 1/);
+  const bad = await run(process.execPath, [CLI, 'audit', '--since', 'last week'], { env }).catch((e: { code: number; stderr: string }) => e);
+  t.equal((bad as { code: number }).code, 2);
+});
+
+t.test('rekey: a key file sealed with a passphrase, the passphrase changed, back to a key file; refused while a daemon runs', async (t) => {
+  const daemon = await startDaemon(t);
+  const { key } = await (await daemon.client('admin')).request('apiKey.create', { name: 'survives rekeys' });
+  const rekey = (env: Record<string, string>, ...args: string[]) =>
+    run(process.execPath, [CLI, 'rekey', '--data-dir', daemon.dataDir, ...args], { env: { ...process.env, ...env } })
+      .then(({ stdout }) => ({ code: 0, stdout, stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const busy = await rekey({ GATEWAY_APIKEYS_NEW_PASSPHRASE: 'first passphrase' });
+  t.equal(busy.code, 1);
+  t.match(busy.stderr, /already running/);
+  await daemon.stop();
+  const masterKey = path.join(daemon.dataDir, 'master.key');
+  const keyFile = fs.readFileSync(masterKey);
+  t.match((await rekey({ GATEWAY_APIKEYS_NEW_PASSPHRASE: 'first passphrase' })).stdout, /was sealed with a key file; it is now sealed with a passphrase/);
+  t.notSame(fs.readFileSync(masterKey), keyFile);
+  t.notOk(fs.readFileSync(masterKey).includes(keyFile.subarray(22, 54)), 'the raw key is no longer in the file');
+  const wrong = await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'not it', GATEWAY_APIKEYS_NEW_PASSPHRASE: 'second' });
+  t.equal(wrong.code, 1);
+  t.match(wrong.stderr, /cannot be opened with this passphrase.*\(PassphraseWrong\)/);
+  const sealed = fs.readFileSync(masterKey);
+  t.match((await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'first passphrase', GATEWAY_APIKEYS_NEW_PASSPHRASE: 'second passphrase' })).stdout, /now sealed with a passphrase/);
+  t.notSame(fs.readFileSync(masterKey), sealed);
+  const noPassphrase = await startDaemon(t, { dataDir: daemon.dataDir }).then(() => undefined, (e: Error) => e);
+  t.match(noPassphrase?.message, /sealed with a passphrase and none was given/);
+  const withIt = await startDaemon(t, { dataDir: daemon.dataDir, env: { GATEWAY_APIKEYS_PASSPHRASE: 'second passphrase' } });
+  t.match(await (await withIt.client('gateway')).request('connector.authenticate', { key }), { authenticated: true }, 'the keys are all there');
+  await withIt.stop();
+  const noNew = await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'second passphrase' });
+  t.equal(noNew.code, 2, 'no new passphrase and no terminal: refused');
+  t.match(noNew.stderr, /set GATEWAY_APIKEYS_NEW_PASSPHRASE/);
+  t.match((await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'second passphrase' }, '--to-key-file')).stdout, /now sealed with a key file/);
+  const back = await startDaemon(t, { dataDir: daemon.dataDir });
+  const admin = await back.client('admin');
+  t.same((await admin.request('audit.list', { event: 'vault.rekeyed' })).items.map((e) => e.detail), [
+    { from: 'keyFile', to: 'passphrase' }, { from: 'passphrase', to: 'passphrase' }, { from: 'passphrase', to: 'keyFile' },
+  ]);
+  t.same(await admin.request('audit.verify', {}), { intact: true, entries: 4 });
+});
