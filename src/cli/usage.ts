@@ -10,6 +10,8 @@ export const USAGE = `gateway-apikeys: the API key vault of the integration gate
 
 Daemon:
   gateway-apikeys serve [--data-dir DIR] [--pipe PATH] [--time-zone ZONE] [--log-level LEVEL] [--passphrase-file FILE]
+                        [--pipe-allow ACCOUNT]...   (Windows: only these accounts may open the pipe; by name or SID)
+  gateway-apikeys stop                      (asks the running daemon to stop cleanly: daemon.shutdown)
 
 Keys (a thin client of the running daemon):
   gateway-apikeys list   [--name PATTERN] [--status S[,S…]] [--sort-by COLUMN] [--descending] [--as-of DATE] [--offset N] [--limit N]

@@ -24,6 +24,8 @@ export interface DaemonContext {
   serverVersion: string;
   /** performance.now() when the daemon started. */
   startedAt: number;
+  /** Asks the daemon to stop cleanly once this answer is out (daemon.shutdown). */
+  requestStop(role: Role, connection: number): void;
 }
 
 type Handler<M extends RpcMethod> = (
@@ -45,6 +47,7 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'apiKey.reveal': ['admin'],
   'apiKey.delete': ['admin'],
   'apiKey.verify': ['admin'],
+  'daemon.shutdown': ['admin'],
 };
 
 /** Audit line for a change or a reveal: what, to which key, by which role on which connection. */
@@ -116,6 +119,13 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     const deleted = await ctx.vault.delete(params);
     audit(ctx, session, 'apiKey.deleted', 'API key deleted', { keyName: name });
     return deleted;
+  },
+
+  // The clean stop of SIGINT/SIGTERM, for Windows, which has no SIGTERM: the answer goes out first (docs/protocol.md).
+  'daemon.shutdown': (ctx, session) => {
+    audit(ctx, session, 'daemon.shutdownRequested', 'Daemon stop requested', {});
+    ctx.requestStop(session.role!, session.id);
+    return { stopping: true };
   },
 };
 

@@ -139,6 +139,7 @@ export interface AllSchemas {
   "params/apiKey.update.json"?: ApiKeyUpdateParams;
   "params/apiKey.verify.json"?: ApiKeyVerifyParams;
   "params/connector.authenticate.json"?: ConnectorAuthenticateParams;
+  "params/daemon.shutdown.json"?: DaemonShutdownParams;
   "params/daemon.status.json"?: DaemonStatusParams;
   "params/session.challenge.json"?: SessionChallengeParams;
   "params/session.hello.json"?: SessionHelloParams;
@@ -150,6 +151,7 @@ export interface AllSchemas {
   "results/apiKey.update.json"?: ApiKeyUpdateResult;
   "results/apiKey.verify.json"?: ApiKeyVerifyResult;
   "results/connector.authenticate.json"?: AuthenticateResult;
+  "results/daemon.shutdown.json"?: DaemonShutdownResult;
   "results/daemon.status.json"?: DaemonStatusResult;
   "results/session.challenge.json"?: SessionChallengeResult;
   "results/session.hello.json"?: SessionHelloResult;
@@ -261,6 +263,7 @@ export interface ConnectorAuthenticateParams {
    */
   connectorId?: string;
 }
+export interface DaemonShutdownParams {}
 export interface DaemonStatusParams {}
 /**
  * Step 1 of the handshake: the client names the role it will prove and sends its nonce; nothing secret.
@@ -341,6 +344,9 @@ export interface NotAuthenticated {
   authenticated: false;
   reason: RejectReason;
 }
+export interface DaemonShutdownResult {
+  stopping: true;
+}
 export interface DaemonStatusResult {
   serverVersion: string;
   uptimeSeconds: number;
@@ -382,13 +388,14 @@ export interface RpcMethods {
   'apiKey.update': { params: ApiKeyUpdateParams; result: ApiKeyUpdateResult };
   'apiKey.verify': { params: ApiKeyVerifyParams; result: ApiKeyVerifyResult };
   'connector.authenticate': { params: ConnectorAuthenticateParams; result: AuthenticateResult };
+  'daemon.shutdown': { params: DaemonShutdownParams; result: DaemonShutdownResult };
   'daemon.status': { params: DaemonStatusParams; result: DaemonStatusResult };
   'session.challenge': { params: SessionChallengeParams; result: SessionChallengeResult };
   'session.hello': { params: SessionHelloParams; result: SessionHelloResult };
 }
 export type RpcMethod = keyof RpcMethods;
 
-export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","connector.authenticate","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
+export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","connector.authenticate","daemon.shutdown","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
 
 /** The schema documents, as in schemas/, keyed by $id. */
 export const schemaDocuments: readonly Record<string, unknown>[] = [
@@ -878,6 +885,14 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/daemon.shutdown.json",
+    "title": "DaemonShutdownParams",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {}
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/daemon.status.json",
     "title": "DaemonStatusParams",
     "type": "object",
@@ -1086,6 +1101,21 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         }
       }
     ]
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/daemon.shutdown.json",
+    "title": "DaemonShutdownResult",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "stopping"
+    ],
+    "properties": {
+      "stopping": {
+        "const": true
+      }
+    }
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
