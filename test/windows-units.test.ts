@@ -8,7 +8,7 @@ import { preparePipePath } from '../src/daemon/pipe-path.js';
 import * as system from '../src/platform/system.js';
 import { PipeAllowError, pipeSddl, SID } from '../src/platform/windows-security.js';
 import { PipeInUseError } from '../src/rpc/server.js';
-import { claimDataDir, DataDirUnsafeError, type WindowsSecurity } from '../src/vault/storage/data-dir.js';
+import { claimDataDir, DataDirLockedError, DataDirUnsafeError, refuseIfHeld, type WindowsSecurity } from '../src/vault/storage/data-dir.js';
 
 // The daemon's Windows paths, run on Linux with recorded answers in place of the Win32 calls
 // (src/platform/windows.ts, which only the Wine suite runs): what the daemon does with each answer.
@@ -196,4 +196,14 @@ t.test('off Windows there is no event log, no identification-level connector, an
     () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.setPipeSecurity('x', 'D:'), () => system.pipeSecurity('x')]) {
     t.throws(call, system.UnsupportedPlatformError);
   }
+});
+
+t.test('a data dir another daemon holds is refused before anything else is checked; a free or new one is not', async (t) => {
+  const dataDir = t.testdir();
+  t.doesNotThrow(() => refuseIfHeld(dataDir), 'no lock file yet');
+  const lock = await claimDataDir(dataDir);
+  t.throws(() => refuseIfHeld(dataDir), DataDirLockedError);
+  await lock.release();
+  t.doesNotThrow(() => refuseIfHeld(dataDir), 'released');
+  t.doesNotThrow(() => refuseIfHeld(dataDir), 'and the check itself leaves it free');
 });

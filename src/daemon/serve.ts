@@ -4,7 +4,7 @@ import { TOKEN_FILES } from '../locations.js';
 import { eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
 import { PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
-import { claimDataDir } from '../vault/storage/data-dir.js';
+import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
 import { Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
@@ -85,6 +85,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     // Before anything is touched: a mistyped account fails the start, not the gateway's first call.
     const pipeAllow: Account[] = windows ? resolvePipeAllow(options.pipeAllow ?? []) : [];
+    // A Windows pipe name someone serves is refused before the data dir is touched (a Unix path is
+    // checked once the vault is open); a second daemon on the same data dir is told about that first.
+    if (windows) {
+      refuseIfHeld(options.dataDir);
+      await preparePipePath(options.pipe);
+    }
     lock = await claimDataDir(options.dataDir);
     log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog, eventLog });
     for (const note of lock.notes) log[note.level](note.message, note.meta);
@@ -103,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       vault, tokens, log, exposedLog, failures, serverVersion, startedAt,
       requestStop: (role, connection) => requestStop({ by: 'request', role, connection }),
     };
-    await preparePipePath(options.pipe);
+    if (!windows) await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
       openSession: (id, peer) => new Session(id, peer),

@@ -1,4 +1,4 @@
-import { promises as fsp, type Stats } from 'node:fs';
+import { existsSync, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import * as system from '../../platform/system.js';
 import { type AccessFinding, describeFinding, privacyOf, privateDirectoryFix, privateDirectorySddl, WINE_ACL_NOTE } from '../../platform/windows-security.js';
@@ -138,6 +138,19 @@ async function claimOnWindows(dataDir: string, stat: Stats, created: boolean, se
     `Make it private (in an elevated prompt): ${privateDirectoryFix(dataDir, ownSid, findings).join(' ; then ')}` +
     (holdsSecrets ? '. Since others may have read master.key and the tokens, then delete admin.token and gateway.token and restart to have new ones made, and consider the stored keys exposed.' : '.'));
   return ownSid;
+}
+
+/**
+ * Refuses, touching nothing, a data dir another daemon holds: for a caller that checks something
+ * else before it claims the data dir (the daemon, a Windows pipe name), so that a second daemon is
+ * told about the daemon before it is told about the pipe. claimDataDir's lock remains the one that counts.
+ */
+export function refuseIfHeld(dataDir: string, lock: ClaimOptions['lock'] = system.lockFileExclusively): void {
+  const file = path.join(dataDir, LOCK_FILE);
+  if (!existsSync(file)) return;
+  const held = lock(file);
+  if (!held) throw new DataDirLockedError(dataDir);
+  held.release();
 }
 
 /**
