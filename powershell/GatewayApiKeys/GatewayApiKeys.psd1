@@ -19,6 +19,7 @@
         'Remove-GatewayApiKey'
         'Set-GatewayApiKey'
         'Show-GatewayApiKey'
+        'Stop-GatewayApiKeyService'
         'Test-GatewayApiKey'
     )
     CmdletsToExport      = @()
