@@ -98,3 +98,49 @@ t.test('the single executable under Wine: --version, serve, every method from a 
   process.kill(daemon.pid, 'SIGINT');
   t.equal(await daemon.exited, 0, 'Ctrl+C: exit 0');
 });
+
+t.test("'install' in one command under Wine: the executable in %ProgramFiles%, the event source, the task; the task's own command serves; 'uninstall'", { skip }, async (t) => {
+  const dataDir = `C:\\${run}\\installed`;
+  const pipe = `\\\\.\\pipe\\${run}-installed`;
+  const account = os.userInfo().username; // Wine's one account, looked up by name as an admin would name the gateway's
+  await wine.run(exe, ['uninstall']); // what a run that died half-way may have left in the prefix
+  fs.rmSync(drivePath('C:\\Program Files\\gateway-apikeys'), { recursive: true, force: true });
+  const typo = await wine.run(exe, ['install', '--pipe-allow', 'NT SERVICE\\NoSuchGateway', '--no-start']);
+  t.equal(typo.code, 1, 'an account Windows does not know fails the install, before anything is changed');
+  t.match(typo.stderr, /Windows knows no account named 'NT SERVICE\\NoSuchGateway'/);
+  t.notOk(fs.existsSync(drivePath('C:\\windows\\system32\\tasks\\gateway-apikeys')));
+
+  // --no-start: Wine registers tasks but its Task Scheduler does not run them; the test runs the task's command line itself.
+  const installed = await wine.run(exe, ['install', '--pipe-allow', account, '--data-dir', dataDir, '--pipe', pipe, '--no-start']);
+  t.equal(installed.code, 0, installed.stdout + installed.stderr);
+  t.comment(installed.stdout.trim());
+  const target = drivePath('C:\\Program Files\\gateway-apikeys\\gateway-apikeys.exe');
+  t.equal(fs.statSync(target).size, fs.statSync(exe).size, 'the executable is in %ProgramFiles%\\gateway-apikeys');
+  const registry = await wine.run('reg', ['query', 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\gateway-apikeys']);
+  t.match(registry.stdout, /EventMessageFile\s+REG_EXPAND_SZ\s+%SystemRoot%\\Microsoft\.NET\\Framework64\\v4\.0\.30319\\EventLogMessages\.dll/, 'the event source');
+  t.match(registry.stdout, /TypesSupported\s+REG_DWORD\s+0x7/);
+  // Wine's Task Scheduler keeps a lossy copy (no boot trigger, principal or action); the definition install registered stays beside the executable.
+  t.match(fs.readFileSync(drivePath('C:\\windows\\system32\\tasks\\gateway-apikeys'), 'utf8'), 'gateway-apikeys: the API key vault', 'schtasks /Create /XML took the definition');
+  const task = fs.readFileSync(drivePath('C:\\Program Files\\gateway-apikeys\\gateway-apikeys.task.xml')).subarray(2).toString('utf16le');
+  t.match(task, '<UserId>S-1-5-18</UserId>', 'to run as SYSTEM');
+  const command = /<Command>([^<]+)<\/Command>/.exec(task)![1]!;
+  const args = /<Arguments>([^<]+)<\/Arguments>/.exec(task)![1]!.split(' ');
+  t.equal(command, 'C:\\Program Files\\gateway-apikeys\\gateway-apikeys.exe');
+  t.match(args, ['serve', '--pipe-allow', /^S-1-5-21-/, '--data-dir', dataDir, '--pipe', pipe], 'the account kept as its SID');
+
+  const daemon = wine.start(command, args, { timeoutMs: 120_000 });
+  await wine.waitFor(daemon, (out) => out.includes('is serving'));
+  const secured = daemon.stderr().split('\n').find((line) => line.includes('"event":"pipe.secured"'));
+  t.match(secured, new RegExp(`"mayConnect":\\["[^"]*${account} \\(S-1-5-21-[-0-9]+\\)"\\]`), 'only the account named may connect, besides SYSTEM, Administrators and the daemon');
+  t.match(daemon.stderr(), /"event":"dataDir.protected"/, 'the data dir made private by the daemon itself, not by the installer');
+  const stopped = await wine.run(exe, ['stop', '--data-dir', dataDir, '--pipe', pipe]);
+  t.equal(stopped.code, 0, stopped.stderr);
+  t.equal(await daemon.exited, 0);
+
+  const removed = await wine.run(exe, ['uninstall']);
+  t.equal(removed.code, 0, removed.stdout + removed.stderr);
+  t.notOk(fs.existsSync(drivePath('C:\\windows\\system32\\tasks\\gateway-apikeys')), 'the task is gone');
+  t.not((await wine.run('reg', ['query', 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\gateway-apikeys'])).code, 0, 'and the event source');
+  t.ok(fs.existsSync(drivePath(`${dataDir}\\master.key`)), 'the keys stay');
+  fs.rmSync(path.dirname(target), { recursive: true, force: true });
+});
