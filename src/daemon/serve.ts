@@ -123,7 +123,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (windows) {
       try {
         const secured = securePipe(options.pipe, pipeAllow);
-        log.info('The pipe admits SYSTEM, Administrators, the daemon\'s account and the accounts listed', {
+        log.info('Set the pipe\'s access list: SYSTEM, Administrators, the daemon\'s account, and who may connect', {
           event: 'pipe.secured', pipe: options.pipe, mayConnect: secured.connectors, sddl: secured.readBack,
         });
       } catch (error) {

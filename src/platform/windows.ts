@@ -135,7 +135,7 @@ function takeLocalString(pointer: unknown): string {
 // ---- the one-daemon lock -------------------------------------------------------------------
 
 /**
- * Locks `file` for this process (docs/security.md, "One daemon"): opened sharing read and write, so
+ * Locks `file` for this process (docs/security.md, "The data dir"): opened sharing read and write, so
  * that a second daemon's open succeeds and its LockFileEx fails with ERROR_LOCK_VIOLATION, which
  * means "held" and nothing else; one byte at offset 2^62 is locked, beyond the pid written at the
  * start, which stays readable. Windows releases it when the process ends, however it ends.

@@ -41,7 +41,7 @@ async function driver(...args: string[]): Promise<Record<string, any>> { // esli
 async function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<WineProcess & { ms: number }> {
   const started = performance.now();
   const daemon = wine.start(wine.nodeExe, [cli, 'serve', '--time-zone', 'UTC', ...args], {
-    env: { WINEDEBUG: '-all,warn+eventlog', GATEWAY_APIKEYS_NOW: NOW, ...env }, timeoutMs: 120_000,
+    env: { WINEDEBUG: '-all,warn+eventlog,err+eventlog', GATEWAY_APIKEYS_NOW: NOW, ...env }, timeoutMs: 120_000,
   });
   await wine.waitFor(daemon, (out) => out.includes('is serving'));
   return Object.assign(daemon, { ms: Math.round(performance.now() - started) });
@@ -115,8 +115,10 @@ t.test('first start under Wine: the default data dir in %ProgramData%, every RPC
   t.match((await node(['get', 'missing'], env)), { code: 1, stderr: /KeyNotFound/ });
 
   const before = [...filesUnder(unixDir)].filter(([file]) => !file.includes(`${path.sep}logs${path.sep}`));
-  const second = await node(['serve', '--time-zone', 'UTC']);
+  const second = await node(['serve', '--time-zone', 'UTC'], { WINEDEBUG: '-all,warn+eventlog,err+eventlog' });
   t.equal(second.code, 1, 'a second daemon on the same data dir exits non-zero');
+  t.match(second.stderr, /:eventlog:ReportEventW L"The daemon could not start\\r\\nevent: daemon\.startFailed/,
+    'its failed start reaches the event log, though it never opened a log of its own');
   t.match(second.stderr, `Another gateway-apikeys daemon is already running on the data directory ${dataDir}`);
   t.same([...filesUnder(unixDir)].filter(([file]) => !file.includes(`${path.sep}logs${path.sep}`)), before, 'and touches nothing');
 

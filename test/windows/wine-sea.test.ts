@@ -5,6 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import { ensureBaseBinary, WINE_NODE_VERSION } from '../../build/base-node.mjs';
 import { packageTarget, TARGETS } from '../../build/package.mjs';
+import { pipeSddl, samePipeDacl } from '../../src/platform/windows-security.js';
 import { buildWindowsBundle, drivePath, skipWithoutWine, WINE_DIR, type WineHarness, wineHarness, winPath } from '../helpers/wine.js';
 
 // The single executable for Windows, made by build/package.mjs's own code on the Node that starts
@@ -133,6 +134,11 @@ t.test("'install' in one command under Wine: the executable in %ProgramFiles%, t
   const secured = daemon.stderr().split('\n').find((line) => line.includes('"event":"pipe.secured"'));
   t.match(secured, new RegExp(`"mayConnect":\\["[^"]*${account} \\(S-1-5-21-[-0-9]+\\)"\\]`), 'only the account named may connect, besides SYSTEM, Administrators and the daemon');
   t.match(daemon.stderr(), /"event":"dataDir.protected"/, 'the data dir made private by the daemon itself, not by the installer');
+  const sid = args[args.indexOf('--pipe-allow') + 1]!;
+  const ownSid = /"ownSid":"(S-1-5-21-[-0-9]+)"/.exec(daemon.stderr())![1]!;
+  const dacl = JSON.parse((await wine.run(wine.nodeExe, [driverFile, 'pipe-dacl', pipe])).stdout.trim()) as { sddl: string };
+  t.ok(samePipeDacl(dacl.sddl, pipeSddl(ownSid, [sid])), `the pipe's DACL read back by another process: ${dacl.sddl}`);
+  t.notMatch(dacl.sddl, /;AU\)|;WD\)/, 'neither Authenticated Users nor Everyone');
   const stopped = await wine.run(exe, ['stop', '--data-dir', dataDir, '--pipe', pipe]);
   t.equal(stopped.code, 0, stopped.stderr);
   t.equal(await daemon.exited, 0);
