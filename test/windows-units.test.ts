@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { EVENT_IDS, eventFor, type EventLogWriter } from '../src/daemon/event-log.js';
@@ -7,6 +9,8 @@ import { describeHolder, type PipeSystem, resolvePipeAllow, securePipe, PipeSecu
 import { preparePipePath } from '../src/daemon/pipe-path.js';
 import * as system from '../src/platform/system.js';
 import { PipeAllowError, pipeSddl, SID } from '../src/platform/windows-security.js';
+import { RpcClient } from '../src/rpc/client.js';
+import { encodeFrame, FrameDecoder } from '../src/rpc/framing.js';
 import { PipeInUseError } from '../src/rpc/server.js';
 import { claimDataDir, DataDirLockedError, DataDirUnsafeError, refuseIfHeld, type WindowsSecurity } from '../src/vault/storage/data-dir.js';
 
@@ -206,4 +210,37 @@ t.test('a data dir another daemon holds is refused before anything else is check
   await lock.release();
   t.doesNotThrow(() => refuseIfHeld(dataDir), 'released');
   t.doesNotThrow(() => refuseIfHeld(dataDir), 'and the check itself leaves it free');
+});
+
+t.test('a client connects through the opener it is given (on Windows: the Identification level), and its failures keep their reason', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-open-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pipe = path.join(dir, 's.sock');
+  const server = net.createServer((socket) => {
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk) => {
+      decoder.push(chunk);
+      for (let body = decoder.next(); body; body = decoder.next()) {
+        const { id } = JSON.parse(body.toString('utf8')) as { id: number };
+        socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, result: { opened: 'by the opener' } })));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(pipe, resolve));
+  t.teardown(() => server.close());
+  const opened: string[] = [];
+  const opener = (at: string) => new Promise<net.Socket>((resolve, reject) => {
+    opened.push(at);
+    const socket = net.connect(at);
+    socket.once('connect', () => resolve(socket)).once('error', reject);
+  });
+  const client = await RpcClient.connect(pipe, 1000, opener);
+  t.same(await client.request('any', {}), { opened: 'by the opener' });
+  t.same(opened, [pipe]);
+  client.close();
+  await client.closed;
+  const refused = await RpcClient.connect('\\\\.\\pipe\\x', 1000, () => Promise.reject(Object.assign(new Error('denied'), { reason: 'EACCES' }))).catch((e: unknown) => e);
+  t.match(refused, { name: 'PipeUnreachableError', reason: 'EACCES', message: 'Cannot connect to \\\\.\\pipe\\x (EACCES).' });
+  const missing = await RpcClient.connect('\\\\.\\pipe\\y', 1000, () => Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' }))).catch((e: unknown) => e);
+  t.match(missing, { reason: 'ENOENT' }, 'a code serves as the reason too');
 });

@@ -59,7 +59,7 @@ export class Win32Error extends Error {
 }
 
 // koffi gives each declared function an untyped signature; these wrappers are the typed surface.
-type Native = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Native = (...args: any[]) => any;
 
 const PROTOTYPES = {
   'kernel32.dll': [

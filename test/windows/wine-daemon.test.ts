@@ -29,8 +29,10 @@ t.before(async () => {
 t.teardown(() => fs.rmSync(drivePath(`C:\\${run}`), { recursive: true, force: true }));
 
 const node = (args: string[], env?: Record<string, string | undefined>) => wine.run(wine.nodeExe, [cli, ...args], { env });
-const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-async function driver(...args: string[]): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// The driver's answers are JSON of many shapes; the assertions below say what each must hold.
+type Answer = Record<string, any>;
+const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Answer;
+async function driver(...args: string[]): Promise<Answer> {
   const result = await wine.run(wine.nodeExe, [driverFile, ...args]);
   const answer = json(result.stdout);
   if (!answer.ok) throw new Error(`driver ${args[0]} failed: ${answer.error}\n${answer.stack}\n${result.stderr}`);
