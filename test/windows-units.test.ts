@@ -12,6 +12,7 @@ import { PipeAllowError, pipeSddl, SID } from '../src/platform/windows-security.
 import { RpcClient } from '../src/rpc/client.js';
 import { encodeFrame, FrameDecoder } from '../src/rpc/framing.js';
 import { PipeInUseError } from '../src/rpc/server.js';
+import { wineMissing } from './helpers/wine.js';
 import { claimDataDir, DataDirLockedError, DataDirUnsafeError, refuseIfHeld, type WindowsSecurity } from '../src/vault/storage/data-dir.js';
 
 // The daemon's Windows paths, run on Linux with recorded answers in place of the Win32 calls
@@ -243,4 +244,8 @@ t.test('a client connects through the opener it is given (on Windows: the Identi
   t.match(refused, { name: 'PipeUnreachableError', reason: 'EACCES', message: 'Cannot connect to \\\\.\\pipe\\x (EACCES).' });
   const missing = await RpcClient.connect('\\\\.\\pipe\\y', 1000, () => Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' }))).catch((e: unknown) => e);
   t.match(missing, { reason: 'ENOENT' }, 'a code serves as the reason too');
+});
+
+t.test('without Wine the Windows suite says why it cannot run, and how to get it', async (t) => {
+  t.match(wineMissing({ PATH: '/nonexistent' }), /^Wine is not installed \(ENOENT\): apt-get install wine64, or run \.ci\/run, which installs it$/);
 });

@@ -24,9 +24,9 @@ const PREFIX = path.join(WINE_DIR, 'prefix');
 const READY = path.join(PREFIX, '.gateway-apikeys-ready');
 
 /** Why the suite cannot run here, or undefined when Wine is there. */
-export function wineMissing(): string | undefined {
+export function wineMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (process.platform !== 'linux' || process.arch !== 'x64') return `the Windows suite runs Wine on linux-x64 (this is ${process.platform}-${process.arch})`;
-  const probe = spawnSync('wine', ['--version'], { encoding: 'utf8', env: { ...process.env, WINEDEBUG: '-all' } });
+  const probe = spawnSync('wine', ['--version'], { encoding: 'utf8', env: { ...env, WINEDEBUG: '-all' } });
   if (probe.error) return `Wine is not installed (${(probe.error as NodeJS.ErrnoException).code}): apt-get install wine64, or run .ci/run, which installs it`;
   if (probe.status !== 0) return `'wine --version' failed: ${probe.stderr.trim()}`;
   return undefined;
