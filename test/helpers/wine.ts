@@ -214,7 +214,7 @@ export async function buildWindowsBundle(dir: string): Promise<{ cli: string; dr
   const cli = path.join(dir, 'gateway-apikeys.cjs');
   const driver = path.join(dir, 'driver.cjs');
   await bundle(cli);
-  await bundle(driver, path.join(ROOT, 'test', 'windows', 'driver.ts'), ['koffi']);
+  await bundle(driver, path.join(ROOT, 'test', 'helpers', 'wine-driver.ts'), ['koffi']);
   for (const [name, file] of Object.entries(addonFiles(ROOT, 'win-x64'))) fs.copyFileSync(file, path.join(dir, name));
   const hash = crypto.createHash('sha256').update(fs.readFileSync(cli)).digest('hex').slice(0, 16);
   return { cli, driver, hash };

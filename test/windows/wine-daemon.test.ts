@@ -7,7 +7,7 @@ import { buildWindowsBundle, drivePath, skipWithoutWine, type WineHarness, wineH
 
 // The Windows suite (docs/architecture.md, "The Windows suite"): the bundle that goes into the .exe,
 // on node.exe 22 under Wine, over real named pipes, with the CLI and the framed test client
-// (test/windows/driver.ts) inside Wine too. What Wine cannot show (access lists it does not keep,
+// (test/helpers/wine-driver.ts) inside Wine too. What Wine cannot show (access lists it does not keep,
 // the Identification level it ignores) is unit-tested in test/windows-security.test.ts and
 // test/windows-units.test.ts; this file says so where it meets them.
 const skip = skipWithoutWine(t);
