@@ -34,9 +34,13 @@ function cannotPackageHere() {
   return undefined;
 }
 
-async function bundle(outfile) {
+/**
+ * The one CommonJS bundle of the executable (src/cli.ts and everything it loads). The Windows suite
+ * (test/windows/) runs this same output on node.exe under Wine, with the addons beside it.
+ */
+export async function bundle(outfile, entry = path.join(ROOT, 'src', 'cli.ts'), addons = undefined) {
   await esbuild.build({
-    entryPoints: [path.join(ROOT, 'src', 'cli.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -44,7 +48,7 @@ async function bundle(outfile) {
     format: 'cjs',
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [nativeAddonsPlugin()],
+    plugins: [nativeAddonsPlugin(addons)],
   });
 }
 
@@ -77,13 +81,18 @@ function removeAuthenticodeSignature(file) {
   fs.writeFileSync(file, exe.subarray(0, offset));
 }
 
-const TARGETS = [
+export const TARGETS = [
   // The V8 code cache is only valid on the platform that made it, and the blobs are made on Linux.
   { target: 'linux-x64', file: 'gateway-apikeys-linux-x64', useCodeCache: true, prepare: stripIfPossible },
   { target: 'win-x64', file: 'gateway-apikeys-win-x64.exe', useCodeCache: false, prepare: removeAuthenticodeSignature },
 ];
 
-async function packageTarget({ target, file, useCodeCache, prepare }, { bundleFile, work, outDir, linuxNode }) {
+/**
+ * One target's executable: a SEA blob made by `linuxNode` (which must be the very Node version of the
+ * target's base binary) injected into a copy of `baseBinary`. The Windows suite calls this with
+ * Node 22, the newest that starts under Wine.
+ */
+export async function packageTarget({ target, file, useCodeCache, prepare }, { bundleFile, work, outDir, linuxNode, baseBinary = ensureBaseBinary(target) }) {
   const blob = path.join(work, `${target}.blob`);
   const config = path.join(work, `${target}.sea-config.json`);
   fs.writeFileSync(config, JSON.stringify({
@@ -100,7 +109,7 @@ async function packageTarget({ target, file, useCodeCache, prepare }, { bundleFi
   await run(linuxNode, ['--experimental-sea-config', config], { cwd: work, env: { ...process.env, NODE_OPTIONS: '' } });
 
   const executable = path.join(work, file);
-  fs.copyFileSync(ensureBaseBinary(target), executable);
+  fs.copyFileSync(baseBinary, executable);
   fs.chmodSync(executable, 0o755);
   await prepare(executable);
   const postject = require.resolve('postject/dist/cli.js');

@@ -16,6 +16,7 @@ const FORBIDDEN: Record<string, readonly string[]> = {
   vault: ['daemon', 'rpc', 'cli', 'cli.ts', 'client', 'locations.ts'],
   daemon: ['cli', 'cli.ts', 'client'],
   client: ['daemon', 'cli', 'cli.ts'],
+  platform: ['daemon', 'vault', 'rpc', 'cli', 'cli.ts', 'client', 'generated', 'locations.ts', 'session-proof.ts'],
 };
 
 /** The src/ files under `dir`, relative to src/, with their text. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { handshake } from './helpers/handshake.js';
-import { CLI, startDaemon } from './helpers/daemon.js';
+import { callError, CLI, startDaemon } from './helpers/daemon.js';
 import { filesUnder, freshDataDir } from './helpers/vault.js';
 
 const run = promisify(execFile);
@@ -37,6 +37,34 @@ t.test('SIGTERM and SIGINT stop cleanly: exit 0, socket removed, keys and last-u
     t.equal(kept.lastUsedAt, lastUsed, 'last-used was flushed at shutdown');
     t.equal(await again.stop(), 0);
   }
+});
+
+t.test('gateway-apikeys stop (daemon.shutdown) stops cleanly like a signal; only the admin role may ask', async (t) => {
+  const dataDir = freshDataDir(t);
+  const daemon = await startDaemon(t, { dataDir });
+  const admin = await daemon.client('admin');
+  const { key } = await admin.request('apiKey.create', { name: 'stopped-by-rpc' });
+  const gateway = await daemon.client('gateway');
+  await gateway.request('connector.authenticate', { key });
+  t.match(await callError(gateway.request('daemon.shutdown', {})), { code: 'Forbidden' }, 'the gateway role cannot stop the daemon');
+  t.match(await callError(admin.request('daemon.shutdown', { now: true } as never)), { code: 'InvalidParams' });
+  const lastUsed = (await admin.request('apiKey.get', { name: 'stopped-by-rpc' })).lastUsedAt;
+  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe };
+  const stopped = await run(process.execPath, [CLI, 'stop'], { env });
+  t.match(stopped.stdout, /stopped taking requests/);
+  t.equal(await daemon.exited, 0, 'exit code 0');
+  t.notOk(fs.existsSync(daemon.pipe), 'the socket file is gone');
+  t.match(daemon.stderr(), /"event":"daemon.shutdownRequested"[^\n]*"role":"admin"/, 'who asked is logged');
+  t.match(daemon.stderr(), /\{"by":"request","connection":\d+,"event":"daemon.stopping"/);
+  const again = await startDaemon(t, { dataDir });
+  t.equal((await (await again.client('admin')).request('apiKey.get', { name: 'stopped-by-rpc' })).lastUsedAt, lastUsed, 'last-used was flushed');
+});
+
+t.test('--pipe-allow is refused off Windows, with what to do instead', async (t) => {
+  const failed = await run(process.execPath, [CLI, 'serve', '--data-dir', freshDataDir(t), '--pipe-allow', 'NT SERVICE\\Gateway'])
+    .then(() => undefined, (e: { code: number; stderr: string }) => e);
+  t.equal(failed?.code, 2);
+  t.match(failed?.stderr, /--pipe-allow names the Windows accounts[\s\S]*\/run\/gateway-apikeys/);
 });
 
 t.test('GATEWAY_APIKEYS_NOW: an expired key is re-activated by editing its expiry; it persists across restarts', async (t) => {

@@ -15,7 +15,7 @@ t.test('src/generated/schemas.ts is up to date with schemas/', async (t) => {
 t.test('every RPC method of docs/protocol.md has a params and a result schema', async (t) => {
   t.same([...rpcMethods].sort(), [
     'apiKey.create', 'apiKey.delete', 'apiKey.get', 'apiKey.list', 'apiKey.reveal', 'apiKey.update', 'apiKey.verify',
-    'audit.list', 'audit.verify', 'connector.authenticate', 'daemon.status', 'session.challenge', 'session.hello',
+    'audit.list', 'audit.verify', 'connector.authenticate', 'daemon.shutdown', 'daemon.status', 'session.challenge', 'session.hello',
   ]);
   for (const method of rpcMethods) {
     t.ok(fs.existsSync(path.join(root, 'schemas/results', `${method}.json`)), `results/${method}.json`);

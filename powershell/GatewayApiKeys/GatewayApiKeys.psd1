@@ -20,6 +20,7 @@
         'Remove-GatewayApiKey'
         'Set-GatewayApiKey'
         'Show-GatewayApiKey'
+        'Stop-GatewayApiKeyService'
         'Test-GatewayApiKey'
         'Test-GatewayApiKeyAuditLog'
     )

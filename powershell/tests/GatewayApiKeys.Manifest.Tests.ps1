@@ -87,8 +87,8 @@ Describe 'The manifest' {
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
             'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyAuditLog',
-            'Get-GatewayApiKeyServiceStatus', 'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey',
-            'Test-GatewayApiKeyAuditLog')
+            'Get-GatewayApiKeyServiceStatus', 'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey',
+            'Stop-GatewayApiKeyService', 'Test-GatewayApiKey', 'Test-GatewayApiKeyAuditLog')
     }
 
     It 'uses approved verbs only' {
@@ -97,7 +97,7 @@ Describe 'The manifest' {
     }
 
     It 'supports -WhatIf and -Confirm on every command that changes state' {
-        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey') {
+        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey', 'Stop-GatewayApiKeyService') {
             (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf' -Because $name
             (Get-Command $name).Parameters.Keys | Should -Contain 'Confirm' -Because $name
         }

@@ -403,6 +403,54 @@ Describe 'Why a connection could not be opened (what only Windows shows, with mo
     }
 }
 
+Describe 'The Windows named pipe is opened at the Identification level' {
+    It 'asks for TokenImpersonationLevel.Identification, so that what answers may identify this account but never act as it' {
+        # Windows itself honours the level (Wine ignores it); what is checked here is that the module asks for it.
+        $stream = InModuleScope GatewayApiKeys { New-GatewayPipeStream -Server '.' -Name 'gwk-unit-level' }
+        try {
+            $stream | Should -BeOfType [System.IO.Pipes.NamedPipeClientStream]
+            $level = [System.IO.Pipes.NamedPipeClientStream].GetFields([System.Reflection.BindingFlags]'NonPublic, Instance') |
+                Where-Object { $_.FieldType -eq [System.Security.Principal.TokenImpersonationLevel] } |
+                ForEach-Object { $_.GetValue($stream) }
+            $level | Should -Be ([System.Security.Principal.TokenImpersonationLevel]::Identification)
+            $stream.IsConnected | Should -BeFalse
+        } finally {
+            $stream.Dispose()
+        }
+    }
+
+    It 'Open-GatewayStream makes its Windows stream there' {
+        Mock -ModuleName GatewayApiKeys Test-GatewayWindows { $true }
+        Mock -ModuleName GatewayApiKeys Test-GatewayPipeExists { $true }
+        Mock -ModuleName GatewayApiKeys New-GatewayPipeStream { throw [System.TimeoutException]::new('stopped here') }
+        { InModuleScope GatewayApiKeys { Open-GatewayStream -Pipe '\\.\pipe\gwk-unit' -TimeoutMilliseconds 10 } } | Should -Throw -ErrorId 'DaemonUnreachable'
+        Should -Invoke -ModuleName GatewayApiKeys New-GatewayPipeStream -Times 1 -Exactly -ParameterFilter { $Server -eq '.' -and $Name -eq 'gwk-unit' }
+    }
+}
+
+Describe 'Stop-GatewayApiKeyService, with mocks' {
+    BeforeAll {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ stopping = $true } } -ParameterFilter { $Method -eq 'daemon.shutdown' }
+        Mock -ModuleName GatewayApiKeys Close-GatewayConnection { }
+    }
+
+    It 'asks nothing of the daemon with -WhatIf' {
+        Stop-GatewayApiKeyService -WhatIf
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
+    }
+
+    It 'sends daemon.shutdown with -Force and forgets the connection the daemon closes' {
+        Stop-GatewayApiKeyService -Force | Should -BeNullOrEmpty
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'daemon.shutdown' }
+        Should -Invoke -ModuleName GatewayApiKeys Close-GatewayConnection -Times 1 -Exactly
+    }
+
+    It 'is ConfirmImpact High, like Remove-' {
+        (Get-Command Stop-GatewayApiKeyService).ScriptBlock.Attributes.Where({ $_ -is [System.Management.Automation.CmdletBindingAttribute] }).ConfirmImpact |
+            Should -Be 'High'
+    }
+}
+
 Describe 'The clipboard (Copy-GatewayApiKey), with mocks' {
     BeforeAll {
         Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ name = 'Unit key'; key = 'gwk_unit' } } -ParameterFilter { $Method -eq 'apiKey.reveal' }

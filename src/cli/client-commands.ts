@@ -7,6 +7,7 @@ import { PipeUnreachableError, type RpcClient } from '../rpc/client.js';
 import { validForFromText } from '../vault/validity-text.js';
 import { keyDetails, keyTable, paint, table, wantsColor } from './output.js';
 import { promptHidden, readAll } from './prompt.js';
+import { stopCommand } from './stop-command.js';
 import { UsageError } from './usage.js';
 
 const COMMON = {
@@ -50,7 +51,7 @@ async function confirm(io: Io, question: string): Promise<boolean> {
   }
 }
 
-interface Command {
+export interface Command {
   options: Record<string, { type: 'string' | 'boolean'; short?: string }>;
   /** How many positionals it takes: none, exactly one, or at most one. */
   positional: 'none' | 'one' | 'optional';
@@ -162,6 +163,7 @@ export const CLIENT_COMMANDS: Record<string, Command> = {
       return result.authenticated ? 0 : 3;
     },
   },
+  stop: stopCommand,
   status: {
     options: {},
     positional: 'none',

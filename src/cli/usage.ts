@@ -10,6 +10,13 @@ export const USAGE = `gateway-apikeys: the API key vault of the integration gate
 
 Daemon:
   gateway-apikeys serve [--data-dir DIR] [--pipe PATH] [--time-zone ZONE] [--log-level LEVEL] [--passphrase-file FILE]
+                        [--pipe-allow ACCOUNT]...   (Windows: only these accounts may open the pipe; by name or SID)
+  gateway-apikeys stop                      (asks the running daemon to stop cleanly: daemon.shutdown)
+
+Windows install (elevated; the single executable):
+  gateway-apikeys install [--pipe-allow ACCOUNT]... [--data-dir DIR] [--pipe PIPE] [--no-start]
+                                            (to %ProgramFiles%, a scheduled task running serve as SYSTEM at start-up, the event source)
+  gateway-apikeys uninstall                 (the task and the event source; the keys stay)
 
 Keys (a thin client of the running daemon):
   gateway-apikeys list   [--name PATTERN] [--status S[,S…]] [--sort-by COLUMN] [--descending] [--as-of DATE] [--offset N] [--limit N]

@@ -1,4 +1,5 @@
 import type { Role, RpcMethods, SessionHelloResult } from '../generated/schemas.js';
+import { localPipeConnector } from '../platform/system.js';
 import { RpcClient } from '../rpc/client.js';
 import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../session-proof.js';
 
@@ -44,7 +45,8 @@ const ROLES: readonly Role[] = ['admin', 'gateway'];
  */
 export async function openSession(options: SessionOptions): Promise<DaemonSession> {
   const key = proofKey(Buffer.from(options.token, 'utf8'));
-  const client = await RpcClient.connect<RpcMethods>(options.pipe, options.connectTimeoutMs);
+  // On Windows the pipe is opened at the Identification level: whatever answers cannot act as us (docs/security.md).
+  const client = await RpcClient.connect<RpcMethods>(options.pipe, options.connectTimeoutMs, localPipeConnector());
   try {
     // A challenge reveals nothing, so asking for each role in turn until the daemon proves one is safe.
     for (const role of options.role ? [options.role] : ROLES) {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
 import type { Log } from '../vault/log.js';
+import { EventLogTransport, type EventLogWriter } from './event-log.js';
 import { maskSecrets } from '../vault/secret-text.js';
 
 /**
@@ -42,6 +43,8 @@ export interface LoggerOptions {
   /** Directory of the log file (created 0700, file 0600); none logs to the console only. */
   directory?: string;
   console?: boolean;
+  /** Warnings and errors also go there: the Windows Application event log (src/daemon/event-log.ts). */
+  eventLog?: EventLogWriter;
 }
 
 export type Logger = winston.Logger & Log;
@@ -63,6 +66,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (options.console !== false) {
     transports.push(new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }));
   }
+  if (options.eventLog) transports.push(new EventLogTransport(options.eventLog));
   if (transports.length === 0) transports.push(new winston.transports.Console({ silent: true }));
   return winston.createLogger({
     level: options.level ?? 'info',

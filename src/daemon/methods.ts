@@ -24,6 +24,8 @@ export interface DaemonContext {
   serverVersion: string;
   /** performance.now() when the daemon started. */
   startedAt: number;
+  /** Asks the daemon to stop cleanly once this answer is out (daemon.shutdown). */
+  requestStop(role: Role, connection: number): void;
 }
 
 type Handler<M extends RpcMethod> = (
@@ -47,6 +49,7 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'apiKey.verify': ['admin'],
   'audit.list': ['admin'],
   'audit.verify': ['admin'],
+  'daemon.shutdown': ['admin'],
 };
 
 /** Who is asking, for the audit trail: this session's role and connection. */
@@ -127,6 +130,12 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 
   'audit.list': (ctx, _session, params) => ctx.vault.audit.list(params),
   'audit.verify': (ctx) => ctx.vault.audit.verify(),
+  // The clean stop of SIGINT/SIGTERM, for Windows, which has no SIGTERM: the answer goes out first (docs/protocol.md).
+  'daemon.shutdown': (ctx, session) => {
+    ctx.log.info('Daemon stop requested', { event: 'daemon.shutdownRequested', role: session.role, connection: session.id });
+    ctx.requestStop(session.role!, session.id);
+    return { stopping: true };
+  },
 };
 
 const expiredReported = new OncePerInterval(3_600_000);

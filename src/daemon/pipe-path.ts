@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PipeInUseError } from '../rpc/server.js';
+import { type PipeSystem, systemPipe, takenPipe } from './pipe-access.js';
 
 /** The pipe's path cannot be used safely: nothing was removed or created. */
 export class PipePathUnsafeError extends Error {
@@ -21,14 +22,22 @@ function somethingListens(pipe: string): Promise<boolean> {
 }
 
 /**
- * Makes a Unix socket path ready to listen on (docs/security.md, "The pipe"). Its directory must not
+ * Makes the pipe ready to listen on (docs/security.md, "The pipe"). A Windows pipe name some
+ * process already serves is refused naming that process: the first instance answers every client,
+ * and Wine does not even refuse a second server (it ignores FILE_FLAG_FIRST_PIPE_INSTANCE).
+ *
+ * A Unix socket path's directory must not
  * be writable by other users: there, anyone could take the name first and answer the clients (they
  * would find out, protocol 2 tells them, but the daemon could not serve). An existing path must be
  * a socket of the daemon's own user that nothing answers on any more (left by a crash): that one is
- * removed; anything else is refused, never deleted. Windows named pipes need none of this.
+ * removed; anything else is refused, never deleted.
  */
-export async function preparePipePath(pipe: string): Promise<void> {
-  if (process.platform === 'win32') return;
+export async function preparePipePath(pipe: string, platform = process.platform, windows: Pick<PipeSystem, 'pipeHolder'> = systemPipe): Promise<void> {
+  if (platform === 'win32') {
+    const taken = takenPipe(pipe, windows);
+    if (taken) throw new PipeInUseError(pipe, taken);
+    return;
+  }
   const directory = path.dirname(pipe);
   const { mode } = await fsp.stat(directory);
   if (mode & 0o022) {

@@ -1,15 +1,17 @@
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
 import { TOKEN_FILES } from '../locations.js';
-import { forbidCoreDumps, peerOf } from '../platform/system.js';
-import { RpcServer } from '../rpc/server.js';
+import { eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
+import { PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
-import { claimDataDir } from '../vault/storage/data-dir.js';
+import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
 import { Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
 import { createLogger, type Logger } from './logging.js';
 import { type DaemonContext, dispatch } from './methods.js';
+import { eventFor, type EventLogWriter } from './event-log.js';
+import { type Account, resolvePipeAllow, securePipe, takenPipe } from './pipe-access.js';
 import { preparePipePath } from './pipe-path.js';
 import { Session } from './session.js';
 import { SummarizingLog } from './summarizing-log.js';
@@ -26,15 +28,24 @@ export interface DaemonOptions {
   now?: string;
   /** Log to the console as well as to <data-dir>/logs (default true). */
   consoleLog?: boolean;
+  /** Windows: the accounts (names or SIDs) that may open the pipe; none: every authenticated local account. */
+  pipeAllow?: readonly string[];
+  /** Where warnings and errors also go: the Windows event log by default there, nowhere elsewhere. */
+  eventLog?: EventLogWriter;
 }
+
+/** Why the daemon stops: a signal's name, or `daemon.shutdown` with who asked. */
+export type StopReason = { by: 'signal'; signal: string } | { by: 'request'; role: string; connection: number };
 
 export interface RunningDaemon {
   readonly pipe: string;
   readonly adminTokenFile: string;
   readonly vault: Vault;
   readonly log: Logger;
-  /** Finishes in-flight requests, flushes last-used times, removes the socket. */
-  stop(): Promise<void>;
+  /** Resolves when a client asked the daemon to stop (daemon.shutdown); the caller then calls stop(). */
+  readonly stopRequested: Promise<StopReason>;
+  /** Finishes in-flight requests, flushes last-used times, compacts, removes the socket, releases the data dir. */
+  stop(reason?: StopReason): Promise<void>;
 }
 
 function startClock(now: string | undefined, log: Logger): Clock {
@@ -65,11 +76,23 @@ function hardenProcess(): (log: Logger) => void {
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = performance.now();
   const reportHardening = hardenProcess();
-  const lock = await claimDataDir(options.dataDir);
+  const eventLog = options.eventLog ?? eventLogWriter();
+  const windows = process.platform === 'win32';
   let log: Logger | undefined;
   let vault: Vault | undefined;
+  let lock: Awaited<ReturnType<typeof claimDataDir>> | undefined;
   try {
-    log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog });
+    // Before anything is touched: a mistyped account fails the start, not the gateway's first call.
+    const pipeAllow: Account[] = windows ? resolvePipeAllow(options.pipeAllow ?? []) : [];
+    // A Windows pipe name someone serves is refused before the data dir is touched (a Unix path is
+    // checked once the vault is open); a second daemon on the same data dir is told about that first.
+    if (windows) {
+      refuseIfHeld(options.dataDir);
+      await preparePipePath(options.pipe);
+    }
+    lock = await claimDataDir(options.dataDir);
+    log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog, eventLog });
+    for (const note of lock.notes) log[note.level](note.message, note.meta);
     reportHardening(log);
     const clock = startClock(options.now, log);
     vault = await Vault.open({
@@ -80,43 +103,76 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const exposedLog = new SummarizingLog(log);
     const audit = vault.audit;
     const failures = new FailedAuthentications(log, (detail) => audit.record({ event: 'auth.failures', role: null, connection: null, detail }));
-    const context: DaemonContext = { vault, tokens, log, exposedLog, failures, serverVersion, startedAt };
-    await preparePipePath(options.pipe);
+    let requestStop!: (reason: StopReason) => void;
+    const stopRequested = new Promise<StopReason>((resolve) => { requestStop = resolve; });
+    const context: DaemonContext = {
+      vault, tokens, log, exposedLog, failures, serverVersion, startedAt,
+      requestStop: (role, connection) => requestStop({ by: 'request', role, connection }),
+    };
+    if (!windows) await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
       openSession: (id, peer) => new Session(id, peer),
       peerOf,
       log: exposedLog,
+    }).catch((error: unknown) => {
+      // Windows refuses a name another process took since preparePipePath looked (libuv asks for the first instance): say whose.
+      if (error instanceof PipeInUseError && windows) throw new PipeInUseError(options.pipe, takenPipe(options.pipe));
+      throw error;
     });
+    if (windows) {
+      try {
+        const secured = securePipe(options.pipe, pipeAllow);
+        log.info('Set the pipe\'s access list: SYSTEM, Administrators, the daemon\'s account, and who may connect', {
+          event: 'pipe.secured', pipe: options.pipe, mayConnect: secured.connectors, sddl: secured.readBack,
+        });
+      } catch (error) {
+        await server.close(0);
+        throw error;
+      }
+    }
     const watch = new ExpiryWatch(vault, log);
     log.info('Daemon ready', {
       event: 'daemon.ready', version: serverVersion, pipe: options.pipe, dataDir: options.dataDir, timeZone: vault.timeZone,
       keys: vault.size, startMs: Math.round(performance.now() - startedAt),
     });
-    const running = { vault, log }; // stop() closes over these; TypeScript does not carry the narrowed lets into it
+    const running = { vault, log, lock }; // stop() closes over these; TypeScript does not carry the narrowed lets into it
+    let stopping: Promise<void> | undefined;
     return {
       pipe: options.pipe,
       adminTokenFile: path.join(options.dataDir, TOKEN_FILES.admin),
       vault,
       log,
-      async stop() {
-        watch.stop();
-        await server.close();
-        exposedLog.endWindow();
-        await failures.endWindow();
-        await running.vault.close();
-        await lock.release();
-        running.log.info('Daemon stopped', { event: 'daemon.stopped' });
-        await new Promise<void>((resolve) => {
-          running.log.on('finish', resolve);
-          running.log.end();
-        });
+      stopRequested,
+      stop(reason) {
+        stopping ??= (async () => {
+          running.log.info('Daemon stopping', { event: 'daemon.stopping', ...reason });
+          watch.stop();
+          await server.close();
+          exposedLog.endWindow();
+          await failures.endWindow();
+          await running.vault.close();
+          await running.lock.release();
+          running.log.info('Daemon stopped', { event: 'daemon.stopped' });
+          await new Promise<void>((resolve) => {
+            running.log.on('finish', resolve);
+            running.log.end();
+          });
+        })();
+        return stopping;
       },
     };
   } catch (error) {
     await vault?.close();
-    await lock.release();
-    log?.error('The daemon could not start', { event: 'daemon.startFailed', error: (error as Error).message });
+    await lock?.release();
+    const failed = { event: 'daemon.startFailed', error: (error as Error).message, dataDir: options.dataDir, pipe: options.pipe };
+    if (log) {
+      log.error('The daemon could not start', failed);
+    } else if (eventLog) {
+      // No log yet (the data dir was refused or is held): a Windows admin still finds why in the event log.
+      const event = eventFor({ level: 'error', message: 'The daemon could not start', ...failed })!;
+      eventLog.report(event.type, event.eventId, event.message);
+    }
     log?.end();
     throw error;
   }

@@ -163,6 +163,7 @@ export interface AllSchemas {
   "params/audit.list.json"?: AuditListParams;
   "params/audit.verify.json"?: AuditVerifyParams;
   "params/connector.authenticate.json"?: ConnectorAuthenticateParams;
+  "params/daemon.shutdown.json"?: DaemonShutdownParams;
   "params/daemon.status.json"?: DaemonStatusParams;
   "params/session.challenge.json"?: SessionChallengeParams;
   "params/session.hello.json"?: SessionHelloParams;
@@ -176,6 +177,7 @@ export interface AllSchemas {
   "results/audit.list.json"?: AuditListResult;
   "results/audit.verify.json"?: AuditVerifyResult;
   "results/connector.authenticate.json"?: AuthenticateResult;
+  "results/daemon.shutdown.json"?: DaemonShutdownResult;
   "results/daemon.status.json"?: DaemonStatusResult;
   "results/session.challenge.json"?: SessionChallengeResult;
   "results/session.hello.json"?: SessionHelloResult;
@@ -319,6 +321,7 @@ export interface ConnectorAuthenticateParams {
    */
   connectorId?: string;
 }
+export interface DaemonShutdownParams {}
 export interface DaemonStatusParams {}
 /**
  * Step 1 of the handshake: the client names the role it will prove and sends its nonce; nothing secret.
@@ -412,6 +415,9 @@ export interface AuditBroken {
   brokenAt: number;
   reason: string;
 }
+export interface DaemonShutdownResult {
+  stopping: true;
+}
 export interface DaemonStatusResult {
   serverVersion: string;
   uptimeSeconds: number;
@@ -455,13 +461,14 @@ export interface RpcMethods {
   'audit.list': { params: AuditListParams; result: AuditListResult };
   'audit.verify': { params: AuditVerifyParams; result: AuditVerifyResult };
   'connector.authenticate': { params: ConnectorAuthenticateParams; result: AuthenticateResult };
+  'daemon.shutdown': { params: DaemonShutdownParams; result: DaemonShutdownResult };
   'daemon.status': { params: DaemonStatusParams; result: DaemonStatusResult };
   'session.challenge': { params: SessionChallengeParams; result: SessionChallengeResult };
   'session.hello': { params: SessionHelloParams; result: SessionHelloResult };
 }
 export type RpcMethod = keyof RpcMethods;
 
-export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","audit.list","audit.verify","connector.authenticate","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
+export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","audit.list","audit.verify","connector.authenticate","daemon.shutdown","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
 
 /** The schema documents, as in schemas/, keyed by $id. */
 export const schemaDocuments: readonly Record<string, unknown>[] = [
@@ -1054,6 +1061,14 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/daemon.shutdown.json",
+    "title": "DaemonShutdownParams",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {}
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/daemon.status.json",
     "title": "DaemonStatusParams",
     "type": "object",
@@ -1333,6 +1348,21 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         }
       }
     ]
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/daemon.shutdown.json",
+    "title": "DaemonShutdownResult",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "stopping"
+    ],
+    "properties": {
+      "stopping": {
+        "const": true
+      }
+    }
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
-import type { Socket } from 'node:net';
+import net from 'node:net';
 import * as linux from './linux.js';
+import * as windows from './windows.js';
 
 /**
- * What the daemon needs of the operating system beyond Node: one exclusive lock per data dir, the
- * identity of a pipe's peer, and no core dumps (docs/security.md). Linux and Windows each answer in
- * their own file; elsewhere the daemon does not run.
+ * What the daemon and its clients need of the operating system beyond Node: one exclusive lock per
+ * data dir, the identity of a pipe's peer, no core dumps; on Windows also access lists, accounts,
+ * the pipe's holder and DACL, a client connection that cannot be impersonated, and the event log
+ * (docs/security.md). Linux and Windows each answer in their own file (linux.ts, windows.ts, both
+ * thin shells over koffi); the decisions about what they answer are pure functions elsewhere
+ * (windows-security.ts for Windows). Elsewhere the daemon does not run.
  */
 
 /** A lock held for the life of the process, or until released. */
@@ -20,11 +24,19 @@ export class UnsupportedPlatformError extends Error {
   }
 }
 
+/** The Windows-only calls: each throws UnsupportedPlatformError elsewhere. */
+function onWindows(what: string): typeof windows {
+  if (process.platform !== 'win32') throw new UnsupportedPlatformError(what);
+  return windows;
+}
+
 /**
  * Locks `file` (created 0600 when missing) for this process alone, without waiting; undefined when
- * another process holds it.
+ * another process holds it. Linux: flock; Windows: LockFileEx.
  */
 export function lockFileExclusively(file: string): HeldLock | undefined {
+  /* c8 ignore next -- Windows only: the Wine suite runs it */
+  if (process.platform === 'win32') return windows.lockFile(file);
   if (process.platform !== 'linux') throw new UnsupportedPlatformError('file lock');
   const fd = linux.openLockFile(file);
   try {
@@ -40,7 +52,7 @@ export function lockFileExclusively(file: string): HeldLock | undefined {
 }
 
 /** Who is at the other end of a connection, where the system tells (a Unix socket's uid on Linux). */
-export function peerOf(socket: Socket): string | undefined {
+export function peerOf(socket: net.Socket): string | undefined {
   if (process.platform !== 'linux') return undefined;
   const uid = linux.peerUid(socket);
   return uid === undefined ? undefined : `uid ${uid}`;
@@ -51,4 +63,58 @@ export function forbidCoreDumps(): boolean {
   if (process.platform !== 'linux') return false;
   linux.forbidCoreDumps();
   return true;
+}
+
+/** Windows: the SID of the account this process runs as. */
+export const ownSid = (): string => onWindows('account').ownSid();
+
+/** Windows: a path's owner, group and DACL in SDDL. */
+export const pathSecurity = (target: string): string => onWindows('access list').pathSddl(target);
+
+/** Windows: replaces a path's DACL with the protected one of an SDDL string. */
+export const setPathSecurity = (target: string, sddl: string): void => onWindows('access list').setPathDacl(target, sddl);
+
+/** Windows: "DOMAIN\\name" of a SID, when Windows knows it. */
+export const accountNameOf = (sid: string): string | undefined => onWindows('account').lookupAccountSid(sid);
+
+/** Windows: the SID and name of an account name; undefined when there is no such account. */
+export const lookupAccount = (name: string): { sid: string; name: string } | undefined => onWindows('account').lookupAccountName(name);
+
+/** Windows: who serves a pipe (undefined: nobody), with its pid and executable where Windows tells. */
+export const pipeHolder = (pipe: string): windows.PipeHolder | undefined => onWindows('named pipe').pipeHolder(pipe);
+
+/** Windows: sets the DACL of a pipe this process serves; the DACL read back. */
+export const setPipeSecurity = (pipe: string, sddl: string): string => onWindows('named pipe').setPipeDacl(pipe, sddl);
+
+/** Windows: the DACL of a pipe as a client reads it. */
+export const pipeSecurity = (pipe: string): string => onWindows('named pipe').pipeDacl(pipe);
+
+/** Windows: Wine's version when running under Wine, else undefined; undefined off Windows. */
+export function wineVersion(): string | undefined {
+  return process.platform === 'win32' ? windows.wineVersion() : undefined;
+}
+
+/**
+ * How this project's clients open the pipe: on Windows at the Identification level, so that what
+ * answers may know who connects but never act as them (windows.connectIdentifyOnly); elsewhere
+ * undefined, and Node's own connect is used.
+ */
+export function localPipeConnector(): ((pipe: string, timeoutMs: number) => Promise<net.Socket>) | undefined {
+  return process.platform === 'win32' ? windows.connectIdentifyOnly : undefined;
+}
+
+/** Where warnings and errors go besides the log files: the Windows Application event log; undefined elsewhere. */
+export interface EventLogWriter {
+  report(type: 'error' | 'warning', eventId: number, message: string): boolean;
+}
+
+export const EVENT_SOURCE = 'gateway-apikeys';
+
+export function eventLogWriter(): EventLogWriter | undefined {
+  if (process.platform !== 'win32') return undefined;
+  /* c8 ignore next 5 -- Windows only: the Wine suite runs it */
+  return {
+    report: (type, eventId, message) =>
+      windows.reportEvent(EVENT_SOURCE, type === 'error' ? windows.EVENTLOG_ERROR_TYPE : windows.EVENTLOG_WARNING_TYPE, eventId, message),
+  };
 }

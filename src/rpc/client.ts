@@ -32,6 +32,9 @@ export class PipeUnreachableError extends Error {
   }
 }
 
+/** Opens a connected socket to a pipe within a time limit. */
+export type Opener = (pipe: string, timeoutMs: number) => Promise<net.Socket>;
+
 interface Pending {
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
@@ -44,8 +47,11 @@ export class RpcClient<M extends MethodMap<M> = AnyMethods> {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closedError: Error | undefined;
+  /** Resolves when the connection is closed, by either end. */
+  readonly closed: Promise<void>;
 
   private constructor(private readonly socket: net.Socket, readonly pipe: string) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk) => {
       this.decoder.push(chunk);
       for (let body = this.decoder.next(); body; body = this.decoder.next()) this.settle(JSON.parse(body.toString('utf8')));
@@ -54,7 +60,18 @@ export class RpcClient<M extends MethodMap<M> = AnyMethods> {
     socket.on('close', () => this.fail(new PipeUnreachableError(pipe, 'CLOSED', 'The server closed the connection.')));
   }
 
-  static connect<M extends MethodMap<M> = AnyMethods>(pipe: string, timeoutMs = 3000): Promise<RpcClient<M>> {
+  /**
+   * Connects to `pipe`. `open`, when given, makes the connection instead of Node's net.connect (the
+   * caller's choice of how: on Windows, a pipe opened at the Identification level); it resolves
+   * with a connected socket or rejects with an error whose `reason` (or `code`) says why.
+   */
+  static connect<M extends MethodMap<M> = AnyMethods>(pipe: string, timeoutMs = 3000, open?: Opener): Promise<RpcClient<M>> {
+    if (open) {
+      return open(pipe, timeoutMs).then((socket) => new RpcClient<M>(socket, pipe), (error: Error & { reason?: string; code?: string }) => {
+        const reason = error.reason ?? error.code ?? 'ERROR';
+        throw new PipeUnreachableError(pipe, reason, `Cannot connect to ${pipe} (${reason}).`);
+      });
+    }
     return new Promise((resolve, reject) => {
       const socket = net.connect(pipe);
       const timer = setTimeout(() => {

@@ -83,8 +83,9 @@ interface Client<S> {
 
 /** The pipe is taken by another process answering on it. */
 export class PipeInUseError extends Error {
-  constructor(readonly pipe: string) {
-    super(`Another process is already listening on ${pipe}. Stop it, or give this daemon another --pipe.`);
+  /** `holder`: who holds it, in words, where the caller can tell. */
+  constructor(readonly pipe: string, holder?: string) {
+    super(`Another process is already listening on ${pipe}${holder ? `: ${holder}` : ''}. Stop it, or give this daemon another --pipe.`);
     this.name = 'PipeInUseError';
   }
 }
@@ -233,7 +234,8 @@ export class RpcServer<S extends ConnectionState> {
 
   /**
    * Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every
-   * connection. Node removes the Unix socket file.
+   * connection once the answers already written have left (a peer that does not read them gets
+   * a second more). Node removes the Unix socket file.
    */
   async close(graceMs = 5000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -241,7 +243,15 @@ export class RpcServer<S extends ConnectionState> {
     const drained = [...this.clients].map((client) =>
       client.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { client.idle = resolve; }));
     await Promise.race([Promise.all(drained), deadline]);
-    for (const client of this.clients) client.socket.destroy();
+    for (const { socket, writer } of this.clients) {
+      const destroy = () => socket.destroy();
+      const timer = setTimeout(destroy, Math.min(graceMs, 1000)).unref();
+      socket.once('finish', () => {
+        clearTimeout(timer);
+        destroy();
+      });
+      writer.end();
+    }
     await closed;
   }
 }

@@ -22,7 +22,7 @@ const AUTH_FAILURES_PER_CONNECTION = 15;
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 
 const EXISTING = ['alpha-key', 'Beta key', 'gamma'];
-const MUTATING = new Set(['apiKey.create', 'apiKey.update', 'apiKey.delete']);
+const MUTATING = new Set(['apiKey.create', 'apiKey.update', 'apiKey.delete', 'daemon.shutdown']);
 const AUTHENTICATING = new Set(['session.hello', 'connector.authenticate', 'apiKey.verify']);
 const FIELDS = ['name', 'newName', 'description', 'expiresOn', 'validFor', 'key', 'role', 'clientNonce', 'clientProof', 'status', 'sortBy', 'descending', 'asOf', 'offset', 'limit', 'connectorId', 'extra'];
 
@@ -60,8 +60,10 @@ function invalidated(message: { method: string; params?: unknown }): { method: s
   }
   if (!valid) return message;
   const p = { ...(message.params as Record<string, unknown>) };
-  // A create of a taken name, or a change to a missing key, must fail whatever else it says.
-  if (message.method === 'apiKey.create') p.name = 'ALPHA-KEY';
+  // A create of a taken name, or a change to a missing key, must fail whatever else it says; a
+  // shutdown with a field it does not take is refused (a valid one would end the run).
+  if (message.method === 'daemon.shutdown') p.unexpected = true;
+  else if (message.method === 'apiKey.create') p.name = 'ALPHA-KEY';
   else p.name = 'no such key';
   return { ...message, params: p };
 }

@@ -87,8 +87,7 @@ function Open-GatewayStream {
                 $name = $Matches[2]
             }
             if ($server -eq '.' -and -not (Test-GatewayPipeExists -Name $name)) { throw (New-GatewayNoPipeError -Pipe $Pipe) }
-            $stream = New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList $server, $name,
-                ([System.IO.Pipes.PipeDirection]::InOut), ([System.IO.Pipes.PipeOptions]::Asynchronous)
+            $stream = New-GatewayPipeStream -Server $server -Name $name
             $stream.Connect($TimeoutMilliseconds)
         } else {
             $socket = New-Object System.Net.Sockets.Socket -ArgumentList ([System.Net.Sockets.AddressFamily]::Unix),
@@ -115,6 +114,20 @@ function Open-GatewayStream {
         Sent                = $false
         Hello               = $null
     }
+}
+
+function New-GatewayPipeStream([string] $Server, [string] $Name) {
+    <#
+    A client stream on a Windows named pipe, not yet connected, at the Identification impersonation
+    level (docs/security.md, "Windows: the pipe"): whatever answers on the pipe may learn who this is
+    but never act as this account. Without a level, .NET passes no SECURITY_SQOS_PRESENT and Windows
+    lets the server impersonate the client fully; a process that took the pipe's name while the
+    daemon was down could then act as the admin who connects. The 5-argument constructor exists in
+    .NET Framework 3.5 and later, so in Windows PowerShell 5.1 too.
+    #>
+    New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList $Server, $Name,
+        ([System.IO.Pipes.PipeDirection]::InOut), ([System.IO.Pipes.PipeOptions]::Asynchronous),
+        ([System.Security.Principal.TokenImpersonationLevel]::Identification)
 }
 
 function Close-GatewayStream([hashtable] $Connection) {

@@ -1,11 +1,46 @@
-import { promises as fsp, type Stats } from 'node:fs';
+import { existsSync, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
-import { lockFileExclusively } from '../../platform/system.js';
+import * as system from '../../platform/system.js';
+import { type AccessFinding, describeFinding, privacyOf, privateDirectoryFix, privateDirectorySddl, WINE_ACL_NOTE } from '../../platform/windows-security.js';
+
+/** Something the claim did or could not check, for the daemon to log once its log is open (it lives in the data dir). */
+export interface DataDirNote {
+  level: 'info' | 'warn';
+  message: string;
+  meta: Record<string, unknown>;
+}
 
 /** The data dir's lock: held by the daemon for its whole life, released last (or by the system, however it dies). */
 export interface DataDirLock {
   release(): Promise<void>;
+  readonly notes: readonly DataDirNote[];
 }
+
+/** The Windows calls the claim makes (src/platform/system.ts); tests give recorded descriptors instead. */
+export interface WindowsSecurity {
+  ownSid(): string;
+  pathSecurity(target: string): string;
+  setPathSecurity(target: string, sddl: string): void;
+  accountNameOf(sid: string): string | undefined;
+  wineVersion(): string | undefined;
+}
+
+export interface ClaimOptions {
+  /** Default process.platform. */
+  platform?: NodeJS.Platform;
+  /** Default: the real calls of src/platform/system.ts. */
+  windows?: WindowsSecurity;
+  /** Default: lockFileExclusively of src/platform/system.ts. */
+  lock?: (file: string) => system.HeldLock | undefined;
+}
+
+const systemWindows: WindowsSecurity = {
+  ownSid: system.ownSid,
+  pathSecurity: system.pathSecurity,
+  setPathSecurity: system.setPathSecurity,
+  accountNameOf: system.accountNameOf,
+  wineVersion: system.wineVersion,
+};
 
 export class DataDirLockedError extends Error {
   constructor(readonly dataDir: string) {
@@ -24,7 +59,8 @@ export class DataDirUnsafeError extends Error {
 
 export const LOCK_FILE = 'daemon.lock';
 /** The files of a vault that hold secrets or ciphertext: each must be the daemon user's own, unreadable by others. */
-const PRIVATE_FILES = ['master.key', 'admin.token', 'gateway.token', 'keys.snapshot', 'keys.journal', LOCK_FILE];
+const SECRET_FILES = ['master.key', 'admin.token', 'gateway.token', 'keys.snapshot', 'keys.journal'];
+const PRIVATE_FILES = [...SECRET_FILES, LOCK_FILE];
 
 async function lstatOrUndefined(target: string): Promise<Stats | undefined> {
   try {
@@ -65,34 +101,98 @@ function checkPrivateFile(file: string, stat: Stats, uid: number): void {
 }
 
 /**
+ * On Windows, the same promise through access lists (docs/security.md, "Windows: the data dir"): a
+ * directory the daemon has just made, or one that is still empty, gets the protected DACL of
+ * privateDirectorySddl (nothing inherited from %ProgramData%, whose Users may read and add files);
+ * then the DACL is read back, and any other account that may read or change the directory, or
+ * owns it, is refused by name with the icacls commands that fix it. Under Wine, which derives
+ * access lists from Unix modes and ignores protection, that refusal cannot be right either way:
+ * it is skipped, and a note says so by name. Never on Windows itself.
+ */
+function refuseUnlessPrivate(target: string, security: WindowsSecurity, ownSid: string, fix: (findings: AccessFinding[]) => string): void {
+  const { findings } = privacyOf(security.pathSecurity(target), ownSid);
+  if (findings.length === 0) return;
+  const who = findings.map((finding) => describeFinding(finding, security.accountNameOf)).join('; ');
+  throw new DataDirUnsafeError(target, `is not private to the daemon: ${who}`, fix(findings));
+}
+
+async function claimOnWindows(dataDir: string, stat: Stats, created: boolean, security: WindowsSecurity, notes: DataDirNote[]): Promise<string> {
+  if (stat.isSymbolicLink()) {
+    throw new DataDirUnsafeError(dataDir, 'is a symbolic link or junction', 'Give the directory it points to with --data-dir, so that nobody can point it elsewhere.');
+  }
+  if (!stat.isDirectory()) throw new DataDirUnsafeError(dataDir, 'is not a directory', 'Give a directory with --data-dir.');
+  const ownSid = security.ownSid();
+  if (created || (await fsp.readdir(dataDir)).length === 0) {
+    security.setPathSecurity(dataDir, privateDirectorySddl(ownSid));
+    notes.push({ level: 'info', message: 'Made the data directory private: SYSTEM, Administrators and the daemon\'s account only', meta: { event: 'dataDir.protected', dataDir, ownSid } });
+  }
+  const wine = security.wineVersion();
+  if (wine !== undefined) {
+    const sddl = security.pathSecurity(dataDir);
+    notes.push({ level: 'warn', message: `The data directory's access list is not checked under Wine ${wine}: ${WINE_ACL_NOTE}`,
+      meta: { event: 'dataDir.aclUnverifiable', dataDir, sddl, wine } });
+    return ownSid;
+  }
+  const holdsSecrets = (await Promise.all(SECRET_FILES.map((name) => lstatOrUndefined(path.join(dataDir, name))))).some(Boolean);
+  refuseUnlessPrivate(dataDir, security, ownSid, (findings) =>
+    `Make it private (in an elevated prompt): ${privateDirectoryFix(dataDir, ownSid, findings).join(' ; then ')}` +
+    (holdsSecrets ? '. Since others may have read master.key and the tokens, then delete admin.token and gateway.token and restart to have new ones made, and consider the stored keys exposed.' : '.'));
+  return ownSid;
+}
+
+/**
+ * Refuses, touching nothing, a data dir another daemon holds: for a caller that checks something
+ * else before it claims the data dir (the daemon, a Windows pipe name), so that a second daemon is
+ * told about the daemon before it is told about the pipe. claimDataDir's lock remains the one that counts.
+ */
+export function refuseIfHeld(dataDir: string, lock: ClaimOptions['lock'] = system.lockFileExclusively): void {
+  const file = path.join(dataDir, LOCK_FILE);
+  if (!existsSync(file)) return;
+  const held = lock(file);
+  if (!held) throw new DataDirLockedError(dataDir);
+  held.release();
+}
+
+/**
  * Makes the data dir ready for one vault and takes it (docs/security.md, "The data dir"): created
  * 0700 if missing; refused, like ssh's StrictModes, when it is a symlink, another user's, or others
- * can write to it; then locked for this process with an exclusive lock on `daemon.lock` inside it,
- * which a second daemon finds held whatever path, mount or namespace it came through; then each
- * file holding a secret must be this user's own and private. The daemon calls this once, before
- * anything in the directory is read or written, and releases the lock last.
+ * can write to it (on Windows: may read or change it, by its DACL); then locked for this process
+ * with an exclusive lock on `daemon.lock` inside it, which a second daemon finds held whatever path,
+ * mount or namespace it came through; then each file holding a secret must be this user's own and
+ * private. The daemon calls this once, before anything in the directory is read or written, and
+ * releases the lock last.
  */
-export async function claimDataDir(dataDir: string): Promise<DataDirLock> {
-  const uid = process.platform === 'win32' ? undefined : process.geteuid!();
+export async function claimDataDir(dataDir: string, options: ClaimOptions = {}): Promise<DataDirLock> {
+  const windows = (options.platform ?? process.platform) === 'win32';
+  const security = options.windows ?? systemWindows;
+  const notes: DataDirNote[] = [];
+  const uid = windows ? undefined : process.geteuid!();
   let stat = await lstatOrUndefined(dataDir);
+  const created = !stat;
   if (!stat) {
     await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
     stat = await fsp.lstat(dataDir);
   }
+  const ownSid = windows ? await claimOnWindows(dataDir, stat, created, security, notes) : undefined;
   if (uid !== undefined) checkDirectory(dataDir, stat, uid);
-  const held = lockFileExclusively(path.join(dataDir, LOCK_FILE));
+  const held = (options.lock ?? system.lockFileExclusively)(path.join(dataDir, LOCK_FILE));
   if (!held) throw new DataDirLockedError(dataDir);
   try {
-    if (uid !== undefined) {
-      for (const name of PRIVATE_FILES) {
-        const file = path.join(dataDir, name);
-        const fileStat = await lstatOrUndefined(file);
-        if (fileStat) checkPrivateFile(file, fileStat, uid);
+    for (const name of PRIVATE_FILES) {
+      const file = path.join(dataDir, name);
+      const fileStat = await lstatOrUndefined(file);
+      if (!fileStat) continue;
+      if (uid !== undefined) checkPrivateFile(file, fileStat, uid);
+      if (ownSid !== undefined && security.wineVersion() === undefined) {
+        if (!fileStat.isFile()) throw new DataDirUnsafeError(file, 'is not a regular file', 'Remove it; the daemon makes the files it needs.');
+        refuseUnlessPrivate(file, security, ownSid, () =>
+          `Give it back the data directory's access list (in an elevated prompt): icacls "${file}" /reset` +
+          (/token$/.test(name) ? ', and since others may have read it, delete it and restart to have a new token made.' : '.'));
       }
     }
   } catch (error) {
     held.release();
     throw error;
   }
-  return { release: async () => held.release() };
+  return { release: async () => held.release(), notes };
 }

@@ -158,6 +158,9 @@ export class KeyStore {
     await replaceFileAtomically(this.fs, files.snapshot, snapshot);
     this.generation = header.generation;
     this.snapshotLength = snapshot.length;
+    // Windows cannot rename a file over one that is open (EPERM), so the old journal is closed first
+    // there; nothing is appended to it any more either way (mustRewrite above).
+    if (process.platform === 'win32') await this.journal.close().catch(() => undefined);
     await replaceFileAtomically(this.fs, files.journal, journalHeader);
     const handle = await this.fs.openExisting(files.journal);
     await this.journal.close().catch(() => undefined);

@@ -1,0 +1,251 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { EVENT_IDS, eventFor, type EventLogWriter } from '../src/daemon/event-log.js';
+import { createLogger } from '../src/daemon/logging.js';
+import { describeHolder, type PipeSystem, resolvePipeAllow, securePipe, PipeSecurityError, takenPipe } from '../src/daemon/pipe-access.js';
+import { preparePipePath } from '../src/daemon/pipe-path.js';
+import * as system from '../src/platform/system.js';
+import { PipeAllowError, pipeSddl, SID } from '../src/platform/windows-security.js';
+import { RpcClient } from '../src/rpc/client.js';
+import { encodeFrame, FrameDecoder } from '../src/rpc/framing.js';
+import { PipeInUseError } from '../src/rpc/server.js';
+import { wineMissing } from './helpers/wine.js';
+import { claimDataDir, DataDirLockedError, DataDirUnsafeError, refuseIfHeld, type WindowsSecurity } from '../src/vault/storage/data-dir.js';
+
+// The daemon's Windows paths, run on Linux with recorded answers in place of the Win32 calls
+// (src/platform/windows.ts, which only the Wine suite runs): what the daemon does with each answer.
+const recorded = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/windows-sddl.json'), 'utf8')) as {
+  ownSid: string;
+  folders: Record<string, { sddl: string }>;
+};
+const own = recorded.ownSid;
+
+/**
+ * Windows' side of the data dir, as recorded: a new folder under %ProgramData% inherits
+ * `inherited`; setting a DACL makes it what Windows reads back (owner Administrators, P and AI),
+ * unless `ignoresSet` (an access list that did not take).
+ */
+function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; wine?: string; files?: string } = {}): WindowsSecurity & { sets: [string, string][] } {
+  const set = new Map<string, string>();
+  const sets: [string, string][] = [];
+  return {
+    sets,
+    ownSid: () => own,
+    pathSecurity: (target) => set.get(target) ?? (fs.statSync(target).isDirectory()
+      ? options.inherited ?? recorded.folders.freshProgramDataSubfolder!.sddl
+      : options.files ?? `O:${own}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${own})`),
+    setPathSecurity: (target, sddl) => {
+      sets.push([target, sddl]);
+      if (!options.ignoresSet) set.set(target, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
+    },
+    accountNameOf: (sid) => (sid === SID.users ? 'BUILTIN\\Users' : undefined),
+    wineVersion: () => options.wine,
+  };
+}
+
+t.test('Windows, first start: the daemon makes the data dir and gives it the protected DACL before anything is in it', async (t) => {
+  const dataDir = path.join(t.testdir(), 'ProgramData', 'Nintex', 'Gateway');
+  const windows = fakeWindows();
+  const lock = await claimDataDir(dataDir, { platform: 'win32', windows });
+  t.same(windows.sets, [[dataDir, `D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;${own})`]]);
+  t.same(lock.notes.map((note) => note.meta.event), ['dataDir.protected']);
+  t.same(fs.readdirSync(dataDir), ['daemon.lock'], 'then locked');
+  await lock.release();
+  const again = await claimDataDir(dataDir, { platform: 'win32', windows });
+  t.equal(windows.sets.length, 1, 'a data dir with something in it is not changed again, only checked');
+  t.same(again.notes, []);
+  await again.release();
+});
+
+t.test('Windows: a data dir left readable by Users fails the start, naming the account and the fix', async (t) => {
+  const dataDir = path.join(t.testdir(), 'Gateway');
+  // The DACL the daemon set did not take, as if something reset it: the folder keeps %ProgramData%'s.
+  const error = await claimDataDir(dataDir, { platform: 'win32', windows: fakeWindows({ ignoresSet: true }) }).then(() => undefined, (e: Error) => e);
+  t.type(error, DataDirUnsafeError);
+  t.match(error?.message, `${dataDir} is not private to the daemon: BUILTIN\\Users (S-1-5-32-545) may read it and may change it. Nothing was read or written.`);
+  t.match(error?.message, `Make it private (in an elevated prompt): icacls "${dataDir}" /inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F"`);
+  t.notMatch(error?.message, /consider the stored keys exposed/, 'nothing secret was there yet');
+  t.same(fs.readdirSync(dataDir), [], 'not locked, nothing written');
+});
+
+t.test('Windows: an existing vault in a folder Users may read is refused, and the message says the tokens and keys may be exposed', async (t) => {
+  const dataDir = t.testdir({ 'master.key': 'x', 'admin.token': 'y' });
+  const windows = fakeWindows({ inherited: recorded.folders.usersReadProtected!.sddl });
+  const error = await claimDataDir(dataDir, { platform: 'win32', windows }).then(() => undefined, (e: Error) => e);
+  t.match(error?.message, /BUILTIN\\Users \(S-1-5-32-545\) may read it\. Nothing was read or written/);
+  t.match(error?.message, `/inheritance:r /grant:r "*S-1-5-18:(OI)(CI)F" "*S-1-5-32-544:(OI)(CI)F" "*${own}:(OI)(CI)F" ; then icacls "${dataDir}" /remove:g "*S-1-5-32-545"`);
+  t.match(error?.message, /delete admin\.token and gateway\.token and restart[\s\S]*consider the stored keys exposed/);
+  t.same(windows.sets, [], 'a folder with a vault in it is never changed by the daemon');
+});
+
+t.test('Windows: a secret file whose own DACL lets others read it is refused, with icacls /reset', async (t) => {
+  const dataDir = t.testdir({ 'gateway.token': 'x' });
+  const windows = fakeWindows({ inherited: recorded.folders.protectedPrivate!.sddl, files: `O:BAD:AI(A;;FR;;;BU)(A;ID;FA;;;SY)` });
+  const error = await claimDataDir(dataDir, { platform: 'win32', windows }).then(() => undefined, (e: Error) => e);
+  t.match(error?.message, `${path.join(dataDir, 'gateway.token')} is not private to the daemon: BUILTIN\\Users (S-1-5-32-545) may read it`);
+  t.match(error?.message, /icacls ".*gateway\.token" \/reset, and since others may have read it, delete it and restart/);
+  t.ok(await claimDataDir(dataDir, { platform: 'win32', windows }).then(() => false, () => true), 'the lock was released: the same refusal again, not "already running"');
+});
+
+t.test('Windows: a symbolic link or junction, or a file, is refused as the data dir', async (t) => {
+  const root = t.testdir({ real: {}, file: 'x' });
+  fs.symlinkSync(path.join(root, 'real'), path.join(root, 'link'));
+  await t.rejects(claimDataDir(path.join(root, 'link'), { platform: 'win32', windows: fakeWindows() }), /is a symbolic link or junction/);
+  await t.rejects(claimDataDir(path.join(root, 'file'), { platform: 'win32', windows: fakeWindows() }), /is not a directory/);
+});
+
+t.test('under Wine the DACL is set, and its check is skipped by name with a warning (Wine keeps no Windows access lists)', async (t) => {
+  const dataDir = path.join(t.testdir(), 'Gateway');
+  const windows = fakeWindows({ ignoresSet: true, wine: '8.0' });
+  const lock = await claimDataDir(dataDir, { platform: 'win32', windows });
+  t.equal(windows.sets.length, 1, 'the code path ran: SetNamedSecurityInfoW was called');
+  const warning = lock.notes.find((note) => note.level === 'warn');
+  t.match(warning, { message: /not checked under Wine 8\.0: Wine keeps no Windows access lists/, meta: { event: 'dataDir.aclUnverifiable', wine: '8.0' } });
+  await lock.release();
+  const real = await claimDataDir(dataDir, { platform: 'win32', windows: fakeWindows({ ignoresSet: true }) }).then(() => undefined, (e: Error) => e);
+  t.match(real?.message, /is not private/, 'the same folder on Windows itself is refused: nothing is skipped there');
+});
+
+/** Windows' side of the pipe, recorded: the accounts it knows, the DACL it keeps, who holds which name. */
+function fakePipe(options: { keeps?: (sddl: string) => string; holders?: Record<string, { pid?: number; image?: string }> } = {}): PipeSystem & { set: string[] } {
+  const set: string[] = [];
+  const accounts: Record<string, string> = { 'NT SERVICE\\NintexGateway': 'S-1-5-80-1-2-3-4-5', 'CONTOSO\\svc-gateway': 'S-1-5-21-9-9-9-1105' };
+  return {
+    set,
+    ownSid: () => SID.system,
+    lookupAccount: (name) => (accounts[name] ? { sid: accounts[name], name } : undefined),
+    accountNameOf: (sid) => Object.entries(accounts).find(([, known]) => known === sid)?.[0],
+    setPipeSecurity: (_pipe, sddl) => {
+      set.push(sddl);
+      return (options.keeps ?? ((s) => s.replace('D:P', 'D:')))(sddl);
+    },
+    pipeHolder: (pipe) => options.holders?.[pipe],
+  };
+}
+
+t.test('--pipe-allow: names are looked up, SIDs taken as given; a name Windows does not know fails the start', async (t) => {
+  const windows = fakePipe();
+  t.same(resolvePipeAllow(['NT SERVICE\\NintexGateway', '*S-1-5-21-9-9-9-1105', 'S-1-5-20', 'S-1-5-21-7-7-7-1000'], windows), [
+    { sid: 'S-1-5-80-1-2-3-4-5', name: 'NT SERVICE\\NintexGateway' },
+    { sid: 'S-1-5-21-9-9-9-1105', name: 'CONTOSO\\svc-gateway' },
+    { sid: 'S-1-5-20', name: 'NT AUTHORITY\\NETWORK SERVICE' },
+    { sid: 'S-1-5-21-7-7-7-1000', name: 'S-1-5-21-7-7-7-1000' },
+  ]);
+  t.throws(() => resolvePipeAllow(['NT SERVICE\\NintexGatewy'], windows), { message: /Windows knows no account named 'NT SERVICE\\NintexGatewy'/ });
+  t.throws(() => resolvePipeAllow(['Everyone'], { ...windows, lookupAccount: () => ({ sid: SID.everyone, name: 'Everyone' }) }).map((a) => pipeSddl(SID.system, [a.sid])),
+    PipeAllowError, 'Everyone by name is refused when the DACL is made');
+});
+
+t.test('the pipe gets its DACL and the start checks it took: by default Authenticated Users, with --pipe-allow only those', async (t) => {
+  const windows = fakePipe();
+  const byDefault = securePipe('\\\\.\\pipe\\gateway-apikeys', [], windows);
+  t.equal(byDefault.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;AU)');
+  t.same(byDefault.connectors, ['NT AUTHORITY\\Authenticated Users (local logons)']);
+  const restricted = securePipe('\\\\.\\pipe\\gateway-apikeys', resolvePipeAllow(['NT SERVICE\\NintexGateway'], windows), windows);
+  t.equal(restricted.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;S-1-5-80-1-2-3-4-5)');
+  t.same(restricted.connectors, ['NT SERVICE\\NintexGateway (S-1-5-80-1-2-3-4-5)']);
+  // A pipe whose DACL did not take (or that someone widened to Everyone) fails the start.
+  t.throws(() => securePipe('\\\\.\\pipe\\x', [], fakePipe({ keeps: () => '' })), PipeSecurityError);
+  t.throws(() => securePipe('\\\\.\\pipe\\x', [], fakePipe({ keeps: (s) => `${s}(A;;GRGW;;;WD)` })), { message: /did not take: Windows reads back .*WD/ });
+});
+
+t.test('a Windows pipe name some process serves is refused naming it; a free one is not', async (t) => {
+  const pipe = '\\\\.\\pipe\\gateway-apikeys';
+  const windows = fakePipe({ holders: { [pipe]: { pid: 4242, image: 'C:\\Users\\mallory\\squat.exe' } } });
+  await t.rejects(preparePipePath(pipe, 'win32', windows), PipeInUseError);
+  await t.rejects(preparePipePath(pipe, 'win32', windows), { message: `Another process is already listening on ${pipe}: it is held by process 4242 (C:\\Users\\mallory\\squat.exe). Stop it, or give this daemon another --pipe.` });
+  await t.resolves(preparePipePath('\\\\.\\pipe\\free', 'win32', windows));
+  t.equal(takenPipe(pipe, fakePipe({ holders: { [pipe]: {} } })), 'Windows does not say which process holds it');
+  t.equal(describeHolder({ pid: 7 }), 'it is held by process 7');
+});
+
+t.test('the event log gets warnings and errors, one id per kind of event, the fields one per line', async (t) => {
+  t.equal(eventFor({ level: 'info', message: 'x' }), undefined);
+  t.same(eventFor({ level: 'warn', message: 'API key expires within 3 days', event: 'apiKey.expiresSoon', keyName: 'Orders', daysLeft: 2, timestamp: 'T' }), {
+    type: 'warning', eventId: EVENT_IDS['apiKey.expiresSoon'],
+    message: 'API key expires within 3 days\r\nevent: apiKey.expiresSoon\r\nkeyName: Orders\r\ndaysLeft: 2\r\ntimestamp: T',
+  });
+  t.match(eventFor({ level: 'error', message: 'boom', detail: { a: 1 } }), { type: 'error', eventId: 1001, message: 'boom\r\ndetail: {"a":1}' });
+  t.match(eventFor({ level: 'warn', message: 'm', event: 'not.listed' }), { eventId: 1000 });
+  t.equal(eventFor({ level: 'warn', message: 'x'.repeat(40_000) })!.message.length, 30_001);
+  t.equal(new Set(Object.values(EVENT_IDS)).size, Object.keys(EVENT_IDS).length, 'no id used twice');
+  t.ok(Object.values(EVENT_IDS).every((id) => id > 1001 && id <= 65535), 'ids fit a WORD and do not clash with the generic ones');
+});
+
+t.test('the logger sends warn and error, after the secret guard, to the event log writer; info and debug stay out', async (t) => {
+  const got: [string, number, string][] = [];
+  const writer: EventLogWriter = { report: (type, id, message) => (got.push([type, id, message]), true) };
+  const logger = createLogger({ console: false, eventLog: writer, level: 'debug' });
+  const key = `gwk_${'A'.repeat(49)}`;
+  logger.debug('d');
+  logger.info('i', { event: 'x' });
+  logger.warn('A connector presented an expired API key', { event: 'auth.expiredKey', keyName: 'k', key });
+  logger.error('The daemon could not start', { event: 'daemon.startFailed', error: `bad ${key}` });
+  await new Promise<void>((resolve) => {
+    logger.on('finish', resolve);
+    logger.end();
+  });
+  t.same(got.map(([type, id]) => [type, id]), [['warning', 1204], ['error', 1100]]);
+  t.notMatch(got.map(([, , m]) => m).join('\n'), key.slice(8), 'no secret reaches the event log');
+  t.match(got[0]![2], 'key: [redacted]');
+});
+
+t.test('off Windows there is no event log, no identification-level connector, and the Windows calls say so', async (t) => {
+  t.equal(system.eventLogWriter(), undefined, 'the transport is only ever made on win32');
+  t.equal(system.localPipeConnector(), undefined);
+  t.equal(system.wineVersion(), undefined);
+  for (const call of [() => system.ownSid(), () => system.pathSecurity('x'), () => system.setPathSecurity('x', 'D:'), () => system.accountNameOf('S-1-5-18'),
+    () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.setPipeSecurity('x', 'D:'), () => system.pipeSecurity('x')]) {
+    t.throws(call, system.UnsupportedPlatformError);
+  }
+});
+
+t.test('a data dir another daemon holds is refused before anything else is checked; a free or new one is not', async (t) => {
+  const dataDir = t.testdir();
+  t.doesNotThrow(() => refuseIfHeld(dataDir), 'no lock file yet');
+  const lock = await claimDataDir(dataDir);
+  t.throws(() => refuseIfHeld(dataDir), DataDirLockedError);
+  await lock.release();
+  t.doesNotThrow(() => refuseIfHeld(dataDir), 'released');
+  t.doesNotThrow(() => refuseIfHeld(dataDir), 'and the check itself leaves it free');
+});
+
+t.test('a client connects through the opener it is given (on Windows: the Identification level), and its failures keep their reason', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-open-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pipe = path.join(dir, 's.sock');
+  const server = net.createServer((socket) => {
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk) => {
+      decoder.push(chunk);
+      for (let body = decoder.next(); body; body = decoder.next()) {
+        const { id } = JSON.parse(body.toString('utf8')) as { id: number };
+        socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, result: { opened: 'by the opener' } })));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(pipe, resolve));
+  t.teardown(() => server.close());
+  const opened: string[] = [];
+  const opener = (at: string) => new Promise<net.Socket>((resolve, reject) => {
+    opened.push(at);
+    const socket = net.connect(at);
+    socket.once('connect', () => resolve(socket)).once('error', reject);
+  });
+  const client = await RpcClient.connect(pipe, 1000, opener);
+  t.same(await client.request('any', {}), { opened: 'by the opener' });
+  t.same(opened, [pipe]);
+  client.close();
+  await client.closed;
+  const refused = await RpcClient.connect('\\\\.\\pipe\\x', 1000, () => Promise.reject(Object.assign(new Error('denied'), { reason: 'EACCES' }))).catch((e: unknown) => e);
+  t.match(refused, { name: 'PipeUnreachableError', reason: 'EACCES', message: 'Cannot connect to \\\\.\\pipe\\x (EACCES).' });
+  const missing = await RpcClient.connect('\\\\.\\pipe\\y', 1000, () => Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' }))).catch((e: unknown) => e);
+  t.match(missing, { reason: 'ENOENT' }, 'a code serves as the reason too');
+});
+
+t.test('without Wine the Windows suite says why it cannot run, and how to get it', async (t) => {
+  t.match(wineMissing({ PATH: '/nonexistent' }), /^Wine is not installed \(ENOENT\): apt-get install wine64, or run \.ci\/run, which installs it$/);
+});
