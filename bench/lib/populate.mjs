@@ -32,7 +32,11 @@ export async function populate(dataDir, count) {
       createdAt: now - i * 1000,
       updatedAt: now - i * 1000,
       expiresOn: today.add({ days: 1 + (i % 1800) }),
+      enabled: true,
+      rotatedAt: null,
+      previous: null,
       lastUsedAt: i % 3 ? now - i * 500 : null,
+      usage: null,
     });
   }
   await store.compact(records);

@@ -5,7 +5,7 @@ export function wantsColor(stream: NodeJS.WriteStream = process.stdout, env = pr
   return Boolean(stream.isTTY) && env.NO_COLOR === undefined;
 }
 
-const SGR: Record<Color, string> = { Red: '31', Orange: '33', Green: '32' };
+const SGR: Record<Color, string> = { Red: '31', Orange: '33', Green: '32', Gray: '90' };
 
 export function paint(text: string, color: Color, enabled: boolean): string {
   return enabled ? `\u001b[${SGR[color]}m${text}\u001b[0m` : text;

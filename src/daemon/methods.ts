@@ -45,6 +45,10 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'apiKey.reveal': ['admin'],
   'apiKey.delete': ['admin'],
   'apiKey.verify': ['admin'],
+  'apiKey.rotate': ['admin'],
+  'apiKey.disable': ['admin'],
+  'apiKey.enable': ['admin'],
+  'apiKey.usage': ['admin'],
 };
 
 /** Audit line for a change or a reveal: what, to which key, by which role on which connection. */
@@ -117,19 +121,62 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     audit(ctx, session, 'apiKey.deleted', 'API key deleted', { keyName: name });
     return deleted;
   },
+
+  'apiKey.rotate': async (ctx, session, params) => {
+    const rotated = await ctx.vault.rotate(params);
+    audit(ctx, session, 'apiKey.rotated', 'API key given a new value', {
+      keyName: rotated.name, graceHours: params.graceHours, previousValidUntil: rotated.previousValidUntil,
+    });
+    return rotated;
+  },
+
+  // A key already in the state asked for changes nothing, and no audit line says it did.
+  'apiKey.disable': async (ctx, session, params) => {
+    const { info, changed } = await ctx.vault.setEnabled(params, false);
+    if (changed) audit(ctx, session, 'apiKey.disabled', 'API key disabled', { keyName: info.name, reason: params.reason });
+    return info;
+  },
+
+  'apiKey.enable': async (ctx, session, params) => {
+    const { info, changed } = await ctx.vault.setEnabled(params, true);
+    if (changed) audit(ctx, session, 'apiKey.enabled', 'API key enabled', { keyName: info.name });
+    return info;
+  },
+
+  'apiKey.usage': (ctx, _session, params) => ctx.vault.usage(params),
 };
 
 const expiredReported = new OncePerInterval(3_600_000);
+const disabledReported = new OncePerInterval(3_600_000);
+const previousValueReported = new OncePerInterval(600_000);
 
 function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
-  const result = ctx.vault.authenticate(key, recordUse);
-  if (result.authenticated) return result;
+  const result = ctx.vault.authenticate(key, recordUse, connectorId);
+  if (result.authenticated) {
+    // Who still presents the value a rotation replaced, so the admin can give them the new one
+    // before its grace ends: once every ten minutes per key and connector.
+    if (result.previousValue && recordUse && previousValueReported.due(`${result.name}\n${connectorId ?? ''}`)) {
+      ctx.log.warn('A connector authenticated with the previous value of a rotated API key: give it the new value before the grace ends', {
+        event: 'auth.previousValue', keyName: result.name, connectorId, previousValidUntil: ctx.vault.get({ name: result.name }).previousValidUntil,
+        connection: session.id,
+      });
+    }
+    return result;
+  }
   if (result.reason === 'Expired') {
     // An expired key still in use breaks a workflow: tell the operator, once an hour per key.
     const name = ctx.vault.keyNameOf(key) ?? '';
     if (expiredReported.due(name)) {
       ctx.log.warn('A connector presented an expired API key: edit its expiry or give the connector a new key', {
         event: 'auth.expiredKey', keyName: name, connectorId, connection: session.id,
+      });
+    }
+  } else if (result.reason === 'Disabled') {
+    // Likewise a disabled key: which connector still presents it, once an hour per key.
+    const name = ctx.vault.keyNameOf(key) ?? '';
+    if (disabledReported.due(name)) {
+      ctx.log.warn('A connector presented a disabled API key: enable the key, or give the connector another', {
+        event: 'auth.disabledKey', keyName: name, connectorId, connection: session.id,
       });
     }
   }
