@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import t from 'tap';
-import { callError, checkResult, startDaemon } from './helpers/daemon.js';
+import { runClientCommand } from '../src/cli/client-commands.js';
+import { callError, checkResult, CLI, startDaemon } from './helpers/daemon.js';
 import { freshDataDir } from './helpers/vault.js';
 
 /**
@@ -10,6 +14,7 @@ import { freshDataDir } from './helpers/vault.js';
  * so the end of a grace is reached by starting the daemon again just before it.
  */
 const NOW = '2026-11-27T12:00:00Z';
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The daemon's log lines (JSON) with this event. */
@@ -226,3 +231,73 @@ t.test('uses per connector survive a clean restart; kill -9 loses at most the la
   t.same(after.connectors.find((c) => c.connectorId === 'billing')!.count, 3);
 });
 
+t.test('the command line: rotate with a grace, disable, enable, usage, status, and a remove prompt that names the impact', async (t) => {
+  const daemon = await startDaemon(t, { now: new Date().toISOString() });
+  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe, NO_COLOR: '1' };
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+  const admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  const { key } = await admin.request('apiKey.create', { name: 'CLI rotated' });
+  for (const connectorId of ['nac-orders', 'nac-billing']) await gateway.request('connector.authenticate', { key, connectorId });
+
+  const rotated = await cli('rotate', 'CLI rotated', '--grace', '2h');
+  t.equal(rotated.code, 0, rotated.stderr);
+  t.match(rotated.stdout, /Gave API key 'CLI rotated' a new value \(Active, expires \d{4}-\d\d-\d\d\)\. The previous value keeps working until \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\./);
+  t.match(rotated.stdout, /Key: gwk_[0-9A-Za-z]{49}\n/);
+  t.match(rotated.stdout, /used by 2 connectors, last less than a minute ago.*'gateway-apikeys usage "CLI rotated"' lists them/);
+  const newKey = /Key: (gwk_\w+)/.exec(rotated.stdout)![1]!;
+  t.match(await gateway.request('connector.authenticate', { key }), { authenticated: true, previousValue: true });
+  const json = JSON.parse((await cli('rotate', 'CLI rotated', '--grace', '1d', '--json')).stdout) as { previousValidUntil: string; rotatedAt: string; key: string };
+  t.equal(Date.parse(json.previousValidUntil) - Date.parse(json.rotatedAt), 24 * 3_600_000, '--grace 1d is 24 hours');
+  t.same(await gateway.request('connector.authenticate', { key }), { authenticated: false, reason: 'Unknown' }, 'the second rotation ended the first grace');
+  t.match(await gateway.request('connector.authenticate', { key: newKey }), { previousValue: true });
+  const abrupt = await cli('rotate', 'CLI rotated', '--grace', '0');
+  t.match(abrupt.stdout, /The previous value stopped working now\./);
+  const tooLong = await cli('rotate', 'CLI rotated', '--grace', '8d');
+  t.equal(tooLong.code, 1);
+  t.match(tooLong.stderr, /graceHours can be at most 168 \(one week\)\. \(GraceInvalid, graceHours\)/);
+  t.match((await cli('rotate', 'CLI rotated', '--grace', 'soon')).stderr, /\(GraceInvalid, graceHours\)/);
+
+  const disabled = await cli('disable', 'CLI rotated', '--reason', 'testing the CLI');
+  t.equal(disabled.code, 0, disabled.stderr);
+  // The two uses of the old values above named no connector.
+  t.match(disabled.stdout, /Disabled API key 'CLI rotated' \(used by 2 connectors and 2 times without a connectorId, last less than a minute ago\): its value fails authentication from now on/);
+  t.match((await cli('rotate', 'CLI rotated')).stderr, /is disabled: enable it.*\(KeyDisabled, name\)/);
+  t.match((await cli('get', 'CLI rotated')).stdout, /Status:\s+Disabled/);
+  t.match((await cli('list', '--status', 'Disabled')).stdout, /CLI rotated\s+Disabled/);
+  t.match((await cli('status')).stdout, /KEYS\s+ACTIVE\s+EXPIRING\s+EXPIRES SOON\s+EXPIRED\s+DISABLED\n[- ]+\n1\s+0\s+0\s+0\s+0\s+1/);
+  t.match((await cli('enable', 'CLI rotated')).stdout, /Enabled API key 'CLI rotated': Active/);
+
+  const usage = await cli('usage', 'CLI rotated');
+  t.match(usage.stdout, /CONNECTOR\s+FIRST USED\s+LAST USED\s+USES/);
+  t.match(usage.stdout, /nac-billing\s+\S+ \S+\s+\S+ \S+\s+1\n/);
+  t.match(usage.stdout, /nac-orders\s+\S+ \S+\s+\S+ \S+\s+1/);
+  t.match((await cli('usage', 'CLI rotated', '--json')).stdout, /"unattributedCount": 2/);
+  t.match(usage.stdout, /Uses without a connectorId: 2/);
+  await admin.request('apiKey.create', { name: 'CLI unused' });
+  t.match((await cli('usage', 'CLI unused')).stdout, /API key 'CLI unused' was never used\./);
+
+  // The remove prompt, at a terminal: it names what will break, and 'n' keeps the key.
+  for (const [name, impact] of [['CLI rotated', 'used by 2 connectors and 2 times without a connectorId, last less than a minute ago'], ['CLI unused', 'never used']] as const) {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true }) as unknown as NodeJS.ReadStream;
+    const prompts: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => { prompts.push(String(chunk)); return true; }) as typeof process.stderr.write;
+    const errors: string[] = [];
+    try {
+      setTimeout(() => stdin.write('n\n'), 300);
+      const code = await runClientCommand('remove', [name, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe], {
+        out: () => undefined, err: (text) => errors.push(text), stdin, stdoutIsTty: true,
+      });
+      t.equal(code, 1, 'answered no');
+    } finally {
+      process.stderr.write = write;
+    }
+    t.match(prompts.join(''), `Delete API key '${name}' (${impact})? Connectors using it will fail; this cannot be undone. [y/N] `);
+    t.same(errors, ['Nothing was deleted.']);
+  }
+  t.equal((await admin.request('apiKey.list', {})).total, 2, 'both keys are still there');
+});
