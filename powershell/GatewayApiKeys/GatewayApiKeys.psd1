@@ -5,18 +5,22 @@
     Author               = 'gateway-apikeys'
     CompanyName          = 'gateway-apikeys'
     Copyright            = '(c) gateway-apikeys. All rights reserved.'
-    Description          = 'Manage the API keys of the on-premises integration gateway: list, create, edit, view, copy, verify and delete keys held by the gateway-apikeys daemon, and provision them with DSC.'
+    Description          = 'Manage the API keys of the on-premises integration gateway: list, create, edit, view, copy, verify, rotate with a grace period, disable and delete keys held by the gateway-apikeys daemon, see which connectors use them, and provision them with DSC.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('GatewayApiKeys.format.ps1xml')
     FunctionsToExport    = @(
         'Connect-GatewayApiKeyService'
         'Copy-GatewayApiKey'
+        'Disable-GatewayApiKey'
         'Disconnect-GatewayApiKeyService'
+        'Enable-GatewayApiKey'
         'Get-GatewayApiKey'
         'Get-GatewayApiKeyServiceStatus'
+        'Get-GatewayApiKeyUsage'
         'New-GatewayApiKey'
         'Remove-GatewayApiKey'
+        'Reset-GatewayApiKey'
         'Set-GatewayApiKey'
         'Show-GatewayApiKey'
         'Test-GatewayApiKey'

@@ -86,8 +86,9 @@ Describe 'The manifest' {
         $manifest.VariablesToExport | Should -BeNullOrEmpty
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
-            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus',
-            'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey')
+            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disable-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Enable-GatewayApiKey',
+            'Get-GatewayApiKey', 'Get-GatewayApiKeyServiceStatus', 'Get-GatewayApiKeyUsage', 'New-GatewayApiKey', 'Remove-GatewayApiKey',
+            'Reset-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Test-GatewayApiKey')
     }
 
     It 'uses approved verbs only' {
@@ -96,14 +97,16 @@ Describe 'The manifest' {
     }
 
     It 'supports -WhatIf and -Confirm on every command that changes state' {
-        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey') {
+        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey', 'Reset-GatewayApiKey', 'Disable-GatewayApiKey',
+            'Enable-GatewayApiKey') {
             (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf' -Because $name
             (Get-Command $name).Parameters.Keys | Should -Contain 'Confirm' -Because $name
         }
     }
 
     It 'binds -Name from the pipeline by property name on every command that takes a key' {
-        foreach ($name in 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Show-GatewayApiKey', 'Copy-GatewayApiKey', 'New-GatewayApiKey') {
+        foreach ($name in 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Show-GatewayApiKey', 'Copy-GatewayApiKey', 'New-GatewayApiKey',
+            'Reset-GatewayApiKey', 'Disable-GatewayApiKey', 'Enable-GatewayApiKey', 'Get-GatewayApiKeyUsage') {
             $attribute = (Get-Command $name).Parameters['Name'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
             $attribute.ValueFromPipelineByPropertyName | Should -BeTrue -Because $name
         }
@@ -147,7 +150,10 @@ Describe 'Rules from schemas/defs.json' {
 
     It 'the format view colours every status colour the rules name' {
         $format = Get-Content -Raw (Join-Path $moduleRoot 'GatewayApiKeys.format.ps1xml')
-        foreach ($color in ((Get-GeneratedRules).StatusBands | ForEach-Object { $_.Color } | Sort-Object -Unique)) {
+        $rules = Get-GeneratedRules
+        $colors = @($rules.StatusBands | ForEach-Object { $_.Color }) + $rules.DisabledStatus.Color
+        @($colors) | Should -Contain 'Gray'
+        foreach ($color in ($colors | Sort-Object -Unique)) {
             $format | Should -Match "'$color'|\.$color\b"
         }
     }
