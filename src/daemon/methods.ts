@@ -7,7 +7,7 @@ import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
-import { OncePerInterval } from './once-per-interval.js';
+import { OncePerInterval, OncePerPairPerInterval } from './once-per-interval.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -123,7 +123,8 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   },
 
   'apiKey.rotate': async (ctx, session, params) => {
-    const rotated = await ctx.vault.rotate(params);
+    // The params check filled in graceHours' default (schemas/params/apiKey.rotate.json).
+    const rotated = await ctx.vault.rotate(params as Required<typeof params>);
     audit(ctx, session, 'apiKey.rotated', 'API key given a new value', {
       keyName: rotated.name, graceHours: params.graceHours, previousValidUntil: rotated.previousValidUntil,
     });
@@ -148,14 +149,14 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 
 const expiredReported = new OncePerInterval(3_600_000);
 const disabledReported = new OncePerInterval(3_600_000);
-const previousValueReported = new OncePerInterval(600_000);
+const previousValueReported = new OncePerPairPerInterval(600_000);
 
 function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
   const result = ctx.vault.authenticate(key, recordUse, connectorId);
   if (result.authenticated) {
     // Who still presents the value a rotation replaced, so the admin can give them the new one
     // before its grace ends: once every ten minutes per key and connector.
-    if (result.previousValue && recordUse && previousValueReported.due(`${result.name}\n${connectorId ?? ''}`)) {
+    if (result.previousValue && recordUse && previousValueReported.due(result.name, connectorId ?? '')) {
       ctx.log.warn('A connector authenticated with the previous value of a rotated API key: give it the new value before the grace ends', {
         event: 'auth.previousValue', keyName: result.name, connectorId, previousValidUntil: ctx.vault.get({ name: result.name }).previousValidUntil,
         connection: session.id,

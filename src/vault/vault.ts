@@ -41,8 +41,6 @@ export interface VaultOptions {
   compactAfterDeleteMs?: number;
 }
 
-/** The grace of a rotation when none is asked for; the schema of its params says the same. */
-const DEFAULT_GRACE_HOURS = 24;
 const HOUR_MS = 3_600_000;
 /** After a grace ends, its compaction waits this much more, so that the vault's clock surely sees it ended. */
 const GRACE_END_MARGIN_MS = 1000;
@@ -225,14 +223,15 @@ export class Vault {
    * authenticating until now + graceHours; a key has one previous value at most, so an earlier one
    * ends now. A value that ends now leaves the disk at the compaction this schedules, like a
    * deleted key's; one in its grace at the compaction after its grace. A disabled key is refused.
+   * `graceHours` is given: its default is the params schema's, filled in when params are checked.
    */
-  rotate(params: ApiKeyRotateParams): Promise<ApiKeyRotateResult> {
+  rotate(params: Required<ApiKeyRotateParams>): Promise<ApiKeyRotateResult> {
     return this.change(() => {
       const record = this.find(params.name);
       if (!record.enabled) {
         throw new VaultError('KeyDisabled', `The API key '${record.name}' is disabled: enable it before giving it a new value.`, 'name');
       }
-      const graceHours = params.graceHours ?? DEFAULT_GRACE_HOURS;
+      const { graceHours } = params;
       const now = this.clock.now();
       const validUntil = now + graceHours * HOUR_MS;
       const rotated: ApiKeyRecord = {

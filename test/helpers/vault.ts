@@ -62,7 +62,7 @@ export async function openTestVault(t: Test, options: Partial<VaultOptions> & { 
 export const create = async (vault: Vault, params: object) => vault.create(parseParams('apiKey.create', params));
 export const update = async (vault: Vault, params: object) => vault.update(parseParams('apiKey.update', params));
 export const remove = async (vault: Vault, name: string) => vault.delete(parseParams('apiKey.delete', { name }));
-export const rotate = async (vault: Vault, params: object) => vault.rotate(parseParams('apiKey.rotate', params));
+export const rotate = async (vault: Vault, params: object) => vault.rotate(parseParams('apiKey.rotate', params) as { name: string; graceHours: number });
 
 /** Everything an interface can see of the vault, for comparing states. */
 export function visibleState(vault: Vault) {
