@@ -100,13 +100,18 @@ t.test('the previous value works during its grace and fails one second after it'
   const until = Date.parse(rotated.previousValidUntil);
   await daemon.stop();
 
-  // The same vault with its clock 1.5 s before the grace ends: the old value still works.
-  daemon = await startDaemon(t, { dataDir, now: new Date(until - 1500).toISOString() });
+  // The same vault with its clock shortly before the grace ends: the old value still works.
+  daemon = await startDaemon(t, { dataDir, now: new Date(until - 8000).toISOString() });
   const gateway = await daemon.client('gateway');
   admin = await daemon.client('admin');
+  let probe = 0;
+  /** The daemon's own clock: the instant it gives a key it makes. */
+  const daemonNow = async () => Date.parse((await admin.request('apiKey.create', { name: `clock probe ${probe++}` })).createdAt);
+  t.ok(await daemonNow() < until - 1000, 'the daemon serves before the end of the grace');
   t.match(await gateway.request('connector.authenticate', { key: created.key, connectorId: 'late' }), { authenticated: true, previousValue: true });
   t.equal((await admin.request('apiKey.get', { name: 'rotating' })).previousValidUntil, rotated.previousValidUntil);
-  await sleep(2500); // the daemon's clock is now a second past the end
+  await sleep(until + 1000 - (await daemonNow()));
+  t.ok(await daemonNow() >= until + 1000, 'the daemon\'s clock is a second past the end');
   t.same(await gateway.request('connector.authenticate', { key: created.key, connectorId: 'late' }), { authenticated: false, reason: 'Unknown' });
   t.match(await gateway.request('connector.authenticate', { key: rotated.key }), { authenticated: true, name: 'rotating' });
   t.match(await admin.request('apiKey.get', { name: 'rotating' }), { previousValidUntil: null, rotatedAt: rotated.rotatedAt });
