@@ -21,13 +21,13 @@ const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const log = (text) => process.stderr.write(`${text}\n`);
 
 /**
- * One measurement of `connections` × `inFlight` authenticate requests against a server; `token` opens
- * a gateway session first (the bare server has none to open).
+ * One measurement of `connections` × `inFlight` authenticate requests with `params` against a
+ * server; `token` opens a gateway session first (the bare server has none to open).
  */
-async function measure(server, token, key, { connections, inFlight, count }) {
+async function measure(server, token, params, { connections, inFlight, count }) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => connect(server.pipe)));
   if (token) for (const socket of sockets) await openSession(socket, 'gateway', token);
-  const runs = await Promise.all(sockets.map((socket) => drive(socket, { count: Math.ceil(count / connections), inFlight, method: 'connector.authenticate', params: { key } })));
+  const runs = await Promise.all(sockets.map((socket) => drive(socket, { count: Math.ceil(count / connections), inFlight, method: 'connector.authenticate', params })));
   for (const socket of sockets) socket.destroy();
   const latencies = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
   const seconds = Math.max(...runs.map((r) => r.seconds));
@@ -36,25 +36,35 @@ async function measure(server, token, key, { connections, inFlight, count }) {
 
 async function rpcBenchmarks() {
   const dataDir = path.join(work, 'rpc');
-  const [key] = await populate(dataDir, 100);
+  const [key, rotatedKey, usedKey] = await populate(dataDir, 100);
   const daemon = await startDaemon(dataDir, tempPipe('daemon'));
   const bare = await startBareServer(tempPipe('bare'));
+  // A key in the grace of a rotation: its previous value is what the last shape presents. Keys are
+  // named in creation order, so the second key made is the second by name.
+  const admin = await connect(daemon.pipe);
+  await openSession(admin, 'admin', daemon.adminToken);
+  const { items: [, second] } = await call(admin, 'apiKey.list', { limit: 2 });
+  await call(admin, 'apiKey.rotate', { name: second.name, graceHours: 168 });
+  admin.destroy();
   const shapes = [
-    { label: '1 in flight, 1 connection', connections: 1, inFlight: 1, count: tiny ? 200 : 5000 },
-    { label: '64 in flight, 1 connection', connections: 1, inFlight: 64, count: tiny ? 500 : 40000 },
-    { label: '8 connections × 8 in flight', connections: 8, inFlight: 8, count: tiny ? 500 : 40000 },
+    { label: '1 in flight, 1 connection', connections: 1, inFlight: 1, count: tiny ? 200 : 5000, params: { key } },
+    { label: '64 in flight, 1 connection', connections: 1, inFlight: 64, count: tiny ? 500 : 40000, params: { key } },
+    { label: '8 connections × 8 in flight', connections: 8, inFlight: 8, count: tiny ? 500 : 40000, params: { key } },
+    // Uses recorded per connector, on a key of its own, so they start from none.
+    { label: '64 in flight, 1 connection, with a connectorId', connections: 1, inFlight: 64, count: tiny ? 500 : 40000, params: { key: usedKey, connectorId: 'bench-connector' } },
+    { label: '64 in flight, 1 connection, a rotated key\'s previous value, with a connectorId', connections: 1, inFlight: 64, count: tiny ? 500 : 40000, params: { key: rotatedKey, connectorId: 'bench-connector' } },
   ];
   const rounds = tiny ? 1 : 7;
   const results = [];
   try {
     for (const shape of shapes) {
       // Warm both up, then alternate, so drift on this shared machine hits both alike.
-      await measure(daemon, daemon.gatewayToken, key, { ...shape, count: Math.min(shape.count, 2000) });
-      await measure(bare, undefined, key, { ...shape, count: Math.min(shape.count, 2000) });
+      await measure(daemon, daemon.gatewayToken, shape.params, { ...shape, count: Math.min(shape.count, 2000) });
+      await measure(bare, undefined, shape.params, { ...shape, count: Math.min(shape.count, 2000) });
       const pairs = [];
       for (let r = 0; r < rounds; r++) {
-        const d = await measure(daemon, daemon.gatewayToken, key, shape);
-        const b = await measure(bare, undefined, key, shape);
+        const d = await measure(daemon, daemon.gatewayToken, shape.params, shape);
+        const b = await measure(bare, undefined, shape.params, shape);
         pairs.push({ d, b });
         log(`rpc ${shape.label} round ${r + 1}: daemon ${Math.round(d.perSecond)}/s p99 ${d.p99.toFixed(3)} ms, bare ${Math.round(b.perSecond)}/s p99 ${b.p99.toFixed(3)} ms`);
       }
@@ -167,18 +177,18 @@ async function hostileBenchmarks() {
   const rounds = tiny ? 1 : 3;
   const results = [];
   try {
-    await measure(daemon, daemon.gatewayToken, key, { connections: 1, inFlight: 1, count: 500 });
+    await measure(daemon, daemon.gatewayToken, { key }, { connections: 1, inFlight: 1, count: 500 });
     for (const kind of ['unread', 'hellos', 'stalled', 'nested']) {
       const pairs = [];
       let growth = 0;
       for (let r = 0; r < rounds; r++) {
-        const quiet = await measure(daemon, daemon.gatewayToken, key, { connections: 1, inFlight: 1, count });
+        const quiet = await measure(daemon, daemon.gatewayToken, { key }, { connections: 1, inFlight: 1, count });
         const before = rssMiB(daemon.child.pid);
         const flood = spawn(process.execPath, [path.join(ROOT, 'bench/lib/flood.mjs'), kind, daemon.pipe, daemon.adminToken],
           { stdio: ['ignore', 'pipe', 'inherit'], ...asAnotherUser });
         await new Promise((resolve) => flood.stdout.once('data', resolve));
         await new Promise((resolve) => setTimeout(resolve, 500));
-        const loud = await measure(daemon, daemon.gatewayToken, key, { connections: 1, inFlight: 1, count });
+        const loud = await measure(daemon, daemon.gatewayToken, { key }, { connections: 1, inFlight: 1, count });
         growth = Math.max(growth, rssMiB(daemon.child.pid) - before);
         flood.kill('SIGTERM');
         await new Promise((resolve) => flood.once('exit', resolve));

@@ -13,7 +13,8 @@ t.test('npm run bench works end to end on a tiny size', async (t) => {
   await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,hostile,scale'], { timeout: 150_000 });
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   t.equal(results.tiny, true);
-  t.same(results.rpc.map((r: { shape: string }) => r.shape), ['1 in flight, 1 connection', '64 in flight, 1 connection', '8 connections × 8 in flight']);
+  t.same(results.rpc.map((r: { shape: string }) => r.shape), ['1 in flight, 1 connection', '64 in flight, 1 connection', '8 connections × 8 in flight',
+    '64 in flight, 1 connection, with a connectorId', '64 in flight, 1 connection, a rotated key\'s previous value, with a connectorId']);
   for (const r of results.rpc) {
     t.ok(r.daemon.perSecond > 0 && r.bare.perSecond > 0 && r.throughputRatio > 0 && r.p99Ratio > 0, r.shape);
   }
@@ -26,4 +27,5 @@ t.test('npm run bench works end to end on a tiny size', async (t) => {
   t.match(markdown, /TINY RUN/);
   t.match(markdown, /throughput ≥ 0.5 × bare at 64 in flight/);
   t.match(markdown, /## Hostile clients/);
+  t.match(markdown, /a rotated key's previous value, with a connectorId: ≥ 0.9 × the ratio without/);
 });

@@ -96,7 +96,7 @@ t.test('every admin method, answering its result schema', async (t) => {
   t.match((await admin.request('apiKey.get', { name: 'Orders v2' })).lastUsedAt, /^2026-11-27T12:00:\d\d\.\d{3}Z$/, 'authenticate records the use at once');
   const status = await admin.request('daemon.status', {});
   checkResult(t, 'daemon.status', status);
-  t.same(status.keys, { total: 1, Active: 1, Expiring: 0, ExpiresSoon: 0, Expired: 0 });
+  t.same(status.keys, { total: 1, Active: 1, Expiring: 0, ExpiresSoon: 0, Expired: 0, Disabled: 0 });
   const deleted = await admin.request('apiKey.delete', { name: 'Orders v2' });
   checkResult(t, 'apiKey.delete', deleted);
   t.same(await admin.request('connector.authenticate', { key: created.key }), { authenticated: false, reason: 'Unknown' }, 'deleted: Unknown at once');

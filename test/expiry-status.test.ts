@@ -98,7 +98,8 @@ t.test('status table at each boundary', async (t) => {
     [4, 'Expiring', 'Orange'], [14, 'Expiring', 'Orange'], [15, 'Active', 'Green'], [1826, 'Active', 'Green'],
   ];
   for (const [left, status, color] of table) t.match(statusFor(left), { status, color }, `daysLeft ${left}`);
-  t.same(STATUS_URGENCY, ['Expired', 'ExpiresSoon', 'Expiring', 'Active']);
+  for (const [left] of table) t.same(statusFor(left, false), { status: 'Disabled', color: 'Gray' }, `disabled, daysLeft ${left}: Disabled wins`);
+  t.same(STATUS_URGENCY, ['Expired', 'ExpiresSoon', 'Expiring', 'Active', 'Disabled']);
 });
 
 t.test('daysLeft = expiresOn − today in whole days', async (t) => {

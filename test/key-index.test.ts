@@ -3,7 +3,10 @@ import type { ApiKeyRecord } from '../src/vault/api-key.js';
 import { KeyIndex } from '../src/vault/key-index.js';
 
 function record(n: number, name = `key-${n}`): ApiKeyRecord {
-  return { id: `id-${n}`, name, description: '', key: `value-${n}`, createdAt: 0, updatedAt: 0, expiresOn: '2027-01-01', lastUsedAt: null };
+  return {
+    id: `id-${n}`, name, description: '', key: `value-${n}`, createdAt: 0, updatedAt: 0, expiresOn: '2027-01-01',
+    enabled: true, rotatedAt: null, previous: null, lastUsedAt: null, usage: null,
+  };
 }
 
 t.test('lookup tags of loaded keys are made later, and any lookup makes the missing ones first', async (t) => {
@@ -19,9 +22,9 @@ t.test('lookup tags of loaded keys are made later, and any lookup makes the miss
   t.equal(tagged, 2);
   index.apply({ type: 'put', record: { ...record(4), name: 'renamed' } }); // replaces a key still waiting for its tag
   index.apply({ type: 'delete', id: 'id-5' });
-  t.equal(index.findByKey('value-4')?.name, 'renamed', 'a lookup finishes the tags first');
+  t.equal(index.findByKey('value-4')?.record.name, 'renamed', 'a lookup finishes the tags first');
   t.equal(index.findByKey('value-5'), undefined, 'a deleted key is not found');
-  t.equal(index.findByKey('value-1')?.id, 'id-1');
+  t.equal(index.findByKey('value-1')?.record.id, 'id-1');
   t.notOk(index.tagSome(), 'nothing left');
   const before = tagged;
   index.findByKey('value-2');

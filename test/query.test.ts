@@ -14,9 +14,12 @@ function record(name: string, expiresInDays: number, extra: Partial<ApiKeyRecord
   return {
     id: `id${n}`, name, description: `about ${name}`, key: `gwk_${String(n).padStart(4, '0')}${'x'.repeat(45)}`,
     createdAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000, updatedAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000,
-    expiresOn: today.add({ days: expiresInDays }).toString(), lastUsedAt: null, ...extra,
+    expiresOn: today.add({ days: expiresInDays }).toString(), enabled: true, rotatedAt: null, previous: null, lastUsedAt: null, usage: null, ...extra,
   };
 }
+
+/** The instant lists are made at: previous values are shown until then. */
+const NOW = Date.parse('2026-11-27T12:00:00Z');
 
 const records = [
   record('prod-orders', 200, { lastUsedAt: Date.parse('2026-11-20T10:00:00Z') }),
@@ -27,7 +30,7 @@ const records = [
   record('ápice', 4),
 ];
 const byName = sortByName(records.map((r) => [foldName(r.name), r] as const));
-const list = (params: object) => listKeys(byName, parseParams('apiKey.list', params), epochDay(today.toString()));
+const list = (params: object) => listKeys(byName, parseParams('apiKey.list', params), epochDay(today.toString()), NOW);
 const names = (params: object) => list(params).items.map((i) => i.name);
 
 t.test('default: every key, sorted by name case-insensitively', async (t) => {
@@ -90,7 +93,9 @@ t.test('offset and limit page the sorted matches; total counts them all', async 
 
 t.test('items carry ApiKeyInfo (docs/protocol.md) and only the hint of the key', async (t) => {
   const item = list({ name: 'zeta' }).items[0]!;
-  t.same(Object.keys(item).sort(), ['color', 'createdAt', 'daysLeft', 'description', 'expiresOn', 'hint', 'lastUsedAt', 'name', 'status', 'updatedAt']);
+  t.same(Object.keys(item).sort(), ['color', 'createdAt', 'daysLeft', 'description', 'enabled', 'expiresOn', 'hint', 'lastUsedAt', 'name',
+    'previousValidUntil', 'rotatedAt', 'status', 'updatedAt']);
+  t.match(item, { enabled: true, rotatedAt: null, previousValidUntil: null });
   t.equal(item.hint.length, 8);
   t.equal(item.expiresOn, '2026-12-12');
   t.match(item.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -118,21 +123,25 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
   const key = fc.record({
     name: text, description: fc.string({ unit: 'grapheme', maxLength: 20 }), days: fc.integer({ min: -40, max: 2000 }),
     createdAt: fc.integer({ min: 0, max: 4e12 }), lastUsedAt: fc.option(fc.integer({ min: 0, max: 4e12 })),
+    enabled: fc.boolean(), previousUntil: fc.option(fc.integer({ min: NOW - 1e6, max: NOW + 1e6 })),
   });
   const params = fc.record({
-    name: fc.constantFrom('*', 'a*', '?*', 'x'), status: fc.subarray(['Active', 'Expiring', 'ExpiresSoon', 'Expired']),
+    name: fc.constantFrom('*', 'a*', '?*', 'x'), status: fc.subarray(['Active', 'Expiring', 'ExpiresSoon', 'Expired', 'Disabled']),
     sortBy: fc.constantFrom('name', 'expiresOn', 'lastUsedAt', 'status', 'createdAt'), descending: fc.boolean(),
     asOf: fc.constantFrom('2026-11-27', '2027-01-01', '2020-02-29'), offset: fc.nat(10), limit: fc.nat(10),
   }, { requiredKeys: [] });
   fc.assert(
     fc.property(fc.array(key, { maxLength: 2500 }), params, (keys, p) => {
       const named = sortByName(keys.map((k, i) => {
-        const r = record(`${k.name}${i}`, k.days, { description: k.description, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt ?? null });
+        const r = record(`${k.name}${i}`, k.days, {
+          description: k.description, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt ?? null, enabled: k.enabled,
+          rotatedAt: k.previousUntil === null ? null : k.createdAt, previous: k.previousUntil === null ? null : { key: 'gwk_old', validUntil: k.previousUntil },
+        });
         return [foldName(r.name), r] as const;
       }));
       const parsed = parseParams('apiKey.list', p);
       const day = epochDay('2026-11-27');
-      return Buffer.concat(listKeysJson(named, parsed, day)).toString('utf8') === JSON.stringify(listKeys(named, parsed, day));
+      return Buffer.concat(listKeysJson(named, parsed, day, NOW)).toString('utf8') === JSON.stringify(listKeys(named, parsed, day, NOW));
     }),
     { numRuns: 60 },
   );
@@ -142,10 +151,39 @@ t.test('a cached answer owns its bytes: no slice of a shared pool that one kept 
   const day = epochDay(today.toString());
   const fresh = records.map((r) => ({ ...r }));
   const named = sortByName(fresh.map((r) => [foldName(r.name), r] as const));
-  const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day).slice(1, -1);
+  const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW).slice(1, -1);
   t.equal(pieces.length, fresh.length);
   for (const piece of pieces) t.equal(piece.buffer.byteLength, piece.byteOffset + piece.length, 'its memory ends where it ends');
   t.ok(pieces.slice(1).every((piece) => piece.byteOffset === 0), 'and starts where it starts');
-  const again = listKeysJson(named, parseParams('apiKey.list', {}), day).slice(2, -1);
+  const again = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW).slice(2, -1);
   t.ok(again.every((piece, i) => piece === pieces[i + 1]), 'and is what the next list sends, not a copy');
+});
+
+t.test('a disabled key is Disabled (Gray) whatever its days left: filtered, counted and sorted as such', async (t) => {
+  const keys = [
+    record('on-active', 200), record('off-active', 200, { enabled: false }), record('off-expired', -5, { enabled: false }), record('on-expired', -5),
+  ];
+  const named = sortByName(keys.map((r) => [foldName(r.name), r] as const));
+  const listed = (params: object) => listKeys(named, parseParams('apiKey.list', params), epochDay(today.toString()), NOW);
+  const info = Object.fromEntries(listed({}).items.map((i) => [i.name, i]));
+  t.match(info['off-active'], { status: 'Disabled', color: 'Gray', enabled: false, daysLeft: 200 }, 'days left stay what they are');
+  t.match(info['off-expired'], { status: 'Disabled', color: 'Gray', daysLeft: -5 }, 'Disabled wins over Expired');
+  t.match(info['on-expired'], { status: 'Expired', enabled: true });
+  t.same(listed({ status: ['Disabled'] }).items.map((i) => i.name), ['off-active', 'off-expired']);
+  t.same(listed({ status: ['Expired'] }).items.map((i) => i.name), ['on-expired'], 'a disabled expired key is not Expired');
+  t.same(listed({ status: ['Disabled'], asOf: '2031-01-01' }).items.map((i) => i.name), ['off-active', 'off-expired'], 'as of any date');
+  t.same(listed({ sortBy: 'status' }).items.map((i) => i.name), ['on-expired', 'on-active', 'off-active', 'off-expired'], 'Disabled after Active: least urgent');
+});
+
+t.test('previousValidUntil is shown until that instant, then null; rotatedAt stays', async (t) => {
+  const until = NOW + 3_600_000;
+  const rotated = record('rotated', 100, { rotatedAt: NOW - 1000, previous: { key: 'gwk_old', validUntil: until } });
+  const named = sortByName([[foldName(rotated.name), rotated] as const]);
+  const at = (now: number) => listKeys(named, parseParams('apiKey.list', {}), epochDay(today.toString()), now).items[0]!;
+  const json = (now: number) => JSON.parse(Buffer.concat(listKeysJson(named, parseParams('apiKey.list', {}), epochDay(today.toString()), now)).toString()).items[0];
+  t.match(at(NOW), { rotatedAt: '2026-11-27T11:59:59.000Z', previousValidUntil: '2026-11-27T13:00:00.000Z' });
+  t.equal(json(NOW).previousValidUntil, '2026-11-27T13:00:00.000Z');
+  t.match(at(until - 1), { previousValidUntil: '2026-11-27T13:00:00.000Z' });
+  t.match(at(until), { rotatedAt: '2026-11-27T11:59:59.000Z', previousValidUntil: null }, 'null from the instant itself');
+  t.equal(json(until).previousValidUntil, null, 'the cached list answer too, on the same day');
 });

@@ -7,7 +7,7 @@ import { FailedAuthentications } from '../src/daemon/failed-authentications.js';
 import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../src/session-proof.js';
 import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
 import { FailureThrottle } from '../src/daemon/failure-throttle.js';
-import { OncePerInterval } from '../src/daemon/once-per-interval.js';
+import { OncePerInterval, OncePerPairPerInterval } from '../src/daemon/once-per-interval.js';
 import { RpcServer } from '../src/rpc/server.js';
 import { RoleTokens } from '../src/daemon/tokens.js';
 import { resolveLocations, defaultDataDir, defaultPipe } from '../src/locations.js';
@@ -73,6 +73,21 @@ t.test('the expired-key warning: once an hour per name, and only the last hour\'
   now += 3_600_001;
   t.equal(once.due('c'), true);
   t.equal(once.size, 1, 'names older than an hour are gone');
+});
+
+t.test('the previous-value warning: once per ten minutes per key and connector; a flood of connectorIds is capped', async (t) => {
+  let now = 0;
+  const once = new OncePerPairPerInterval(600_000, 3, () => now);
+  t.same([once.due('k', 'a'), once.due('k', 'a'), once.due('k', 'b'), once.due('other', 'a')], [true, false, true, true]);
+  now = 599_999;
+  t.equal(once.due('k', 'a'), false, 'not again within the interval');
+  now = 600_000;
+  t.equal(once.due('k', 'a'), true, 'again after it');
+  t.equal(once.due('k', 'c'), true, 'a third pair, forgetting b whose interval passed');
+  t.equal(once.due('k', 'd'), true);
+  t.equal(once.due('k', 'e'), false, 'a fourth pair within the interval is beyond the cap: not reported, not kept');
+  now = 1_200_000;
+  t.equal(once.due('k', 'e'), true, 'once the others are old, room again');
 });
 
 t.test('an unexpected exception in a handler is answered as Internal and logged; the server goes on', async (t) => {

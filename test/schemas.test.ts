@@ -14,8 +14,9 @@ t.test('src/generated/schemas.ts is up to date with schemas/', async (t) => {
 
 t.test('every RPC method of docs/protocol.md has a params and a result schema', async (t) => {
   t.same([...rpcMethods].sort(), [
-    'apiKey.create', 'apiKey.delete', 'apiKey.get', 'apiKey.list', 'apiKey.reveal', 'apiKey.update', 'apiKey.verify',
-    'audit.list', 'audit.verify', 'connector.authenticate', 'daemon.shutdown', 'daemon.status', 'session.challenge', 'session.hello',
+    'apiKey.create', 'apiKey.delete', 'apiKey.disable', 'apiKey.enable', 'apiKey.get', 'apiKey.list', 'apiKey.reveal', 'apiKey.rotate',
+    'apiKey.update', 'apiKey.usage', 'apiKey.verify', 'audit.list', 'audit.verify', 'connector.authenticate', 'daemon.shutdown', 'daemon.status',
+    'session.challenge', 'session.hello',
   ]);
   for (const method of rpcMethods) {
     t.ok(fs.existsSync(path.join(root, 'schemas/results', `${method}.json`)), `results/${method}.json`);
@@ -31,7 +32,7 @@ t.test('params schemas reject unknown fields', async (t) => {
 
 t.test('error codes: the one list, and every code a schema names is in it', async (t) => {
   t.same(errorCodes, ['Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong',
-    'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal']);
+    'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid']);
   const named: string[] = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);
@@ -50,8 +51,9 @@ t.test('error codes: the one list, and every code a schema names is in it', asyn
 t.test('the annotations of defs.json agree with its enums and grammar', async (t) => {
   const defs = (schemaDocuments.find((d) => d.$id === 'defs.json') as { $defs: Record<string, Record<string, unknown>> }).$defs;
   const bands = defs.Status!['x-bands'] as { fromDaysLeft: number | null; status: string; color: string }[];
-  t.same(bands.map((b) => b.status), defs.Status!.enum, 'one band per status, in the enum order');
-  for (const band of bands) t.ok((defs.Color!.enum as string[]).includes(band.color), `${band.color} is a Color`);
+  const disabled = defs.Status!['x-disabled'] as { status: string; color: string };
+  t.same([...bands.map((b) => b.status), disabled.status], defs.Status!.enum, 'one band per status, in the enum order, then the disabled status');
+  for (const band of [...bands, disabled]) t.ok((defs.Color!.enum as string[]).includes(band.color), `${band.color} is a Color`);
   const floors = bands.map((b) => b.fromDaysLeft ?? -Infinity);
   t.same(floors, [...floors].sort((a, b) => b - a), 'bands from the highest floor down; the last takes any daysLeft');
   t.equal(bands.at(-1)!.fromDaysLeft, null);

@@ -26,6 +26,26 @@ class GatewayOptionalDateAttribute : System.Management.Automation.ArgumentTransf
     }
 }
 
+# -GracePeriod of Reset-GatewayApiKey is a [timespan] with this transformation: a number is hours,
+# and text in the CLI's --grace grammar (24, 24h, 2d: x-shorthand of graceHours in the rotate
+# params schema) is read as the CLI reads it. Anything else is left to the [timespan] conversion.
+class GatewayGracePeriodAttribute : System.Management.Automation.ArgumentTransformationAttribute {
+    [object] Transform([System.Management.Automation.EngineIntrinsics] $engineIntrinsics, [object] $inputData) {
+        $value = $inputData
+        if ($value -is [System.Management.Automation.PSObject]) { $value = $value.BaseObject }
+        if ($value -is [int] -or $value -is [long] -or $value -is [double] -or $value -is [decimal]) { return [timespan]::FromHours([double]$value) }
+        if ($value -is [string]) {
+            $match = [regex]::Match($value.Trim(), $script:GatewayRules.GraceShorthandPattern)
+            if ($match.Success) {
+                $hours = [double]$match.Groups[1].Value
+                if ($match.Groups[2].Value -match '^[dD]$') { $hours *= 24 }
+                return [timespan]::FromHours($hours)
+            }
+        }
+        return $inputData
+    }
+}
+
 # The output class, with the attribute that keeps Color out of ConvertTo-Json on this edition
 # (Classes/GatewayApiKeyRecord.ps1 says why).
 $serializationIgnore = 'Newtonsoft.Json.JsonIgnore'
@@ -71,7 +91,8 @@ $nameCompleter = {
     }
 }
 Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey',
-    'Show-GatewayApiKey', 'Copy-GatewayApiKey' -ParameterName 'Name' -ScriptBlock $nameCompleter
+    'Show-GatewayApiKey', 'Copy-GatewayApiKey', 'Reset-GatewayApiKey', 'Disable-GatewayApiKey', 'Enable-GatewayApiKey',
+    'Get-GatewayApiKeyUsage' -ParameterName 'Name' -ScriptBlock $nameCompleter
 Register-ArgumentCompleter -CommandName 'Get-GatewayApiKey' -ParameterName 'LiteralName' -ScriptBlock $nameCompleter
 
 Register-ArgumentCompleter -CommandName 'New-GatewayApiKey', 'Set-GatewayApiKey' -ParameterName 'ValidFor' -ScriptBlock {
@@ -95,16 +116,18 @@ class GatewayApiKeyReason {
 
 <#
 .SYNOPSIS
-DSC resource: an API key that exists (or not), with a description and an expiry that is renewed
-before it lapses.
+DSC resource: an API key that exists (or not), enabled (or disabled), with a description and an
+expiry that is renewed before it lapses.
 
 .DESCRIPTION
 Class-based resources must live in the root module, hence here. Name is the key. With
 Ensure = 'Present' a missing key is created (ExpiresOn, or ValidForDays from today, or the
 daemon's default of one year). For an existing key, Description (when given) is kept equal,
 ExpiresOn (when given) is kept equal, and RenewWithinDays extends the expiry by ValidForDays
-(or one year) from today once the key expires within that many days. Set never changes a key's
-value; Get never returns it; Test only reads. Get lists in Reasons what is not as configured.
+(or one year) from today once the key expires within that many days. Enabled (when given) is kept
+equal: Set enables or disables the key, and a key created with Enabled = $false is disabled right
+after it is made. Set never changes a key's value; Get never returns it; Test only reads. Get lists
+in Reasons what is not as configured.
 
 Pipe and TokenPath say where the daemon and its token are, for this resource only: the LCM runs
 as SYSTEM, without the environment (GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN) of the admin
@@ -130,6 +153,9 @@ class GatewayApiKey {
 
     [DscProperty()]
     [Nullable[int]] $RenewWithinDays
+
+    [DscProperty()]
+    [Nullable[bool]] $Enabled
 
     [DscProperty()]
     [string] $Pipe
@@ -164,6 +190,7 @@ class GatewayApiKey {
             }
             $state.Ensure = 'Present'
             $state.Name = $current.Name
+            $state.Enabled = $current.Enabled
             $state.Description = $current.Description
             $state.ExpiresOn = $current.ExpiresOn
             $state.Status = $current.Status
@@ -198,11 +225,18 @@ class GatewayApiKey {
                 if ($null -ne $this.Description) { $create.Description = $this.Description }
                 if ($null -ne $this.ExpiresOn) { $create.ExpiresOn = $this.ExpiresOn }
                 if ($null -ne $this.ValidForDays) { $create.ValidFor = "P$($this.ValidForDays)D" }
-                $null = New-GatewayApiKey @create -Confirm:$false -ErrorAction Stop
-                return
+                $current = New-GatewayApiKey @create -Confirm:$false -ErrorAction Stop
+            } else {
+                $changes = $this.GetChanges($current)
+                if ($changes.Count -gt 0) { Set-GatewayApiKey -Name $current.Name @changes -Confirm:$false -ErrorAction Stop }
             }
-            $changes = $this.GetChanges($current)
-            if ($changes.Count -gt 0) { Set-GatewayApiKey -Name $current.Name @changes -Confirm:$false -ErrorAction Stop }
+            if ($null -ne $this.Enabled -and $this.Enabled -ne $current.Enabled) {
+                if ($this.Enabled) {
+                    Enable-GatewayApiKey -Name $current.Name -Confirm:$false -ErrorAction Stop
+                } else {
+                    Disable-GatewayApiKey -Name $current.Name -Reason 'DSC: the configuration says Enabled = $false' -Confirm:$false -ErrorAction Stop
+                }
+            }
         } finally {
             $this.LeaveService($saved)
         }
@@ -256,6 +290,13 @@ class GatewayApiKey {
         if ($changes.ContainsKey('ValidFor')) {
             $found.Add([GatewayApiKey]::NewReason('RenewWithinDays',
                     "$key expires on $expires, $($current.DaysLeft) days from today, within RenewWithinDays ($($this.RenewWithinDays)); it should be renewed ($($changes.ValidFor) from today)."))
+        }
+        if ($null -ne $this.Enabled -and $this.Enabled -ne $current.Enabled) {
+            if ($this.Enabled) {
+                $found.Add([GatewayApiKey]::NewReason('Enabled', "$key is disabled; it should be enabled."))
+            } else {
+                $found.Add([GatewayApiKey]::NewReason('Enabled', "$key is enabled; it should be disabled."))
+            }
         }
         return $found.ToArray()
     }

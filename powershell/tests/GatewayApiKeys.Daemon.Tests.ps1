@@ -370,7 +370,8 @@ Describe 'Get-GatewayApiKey' {
         $names | Should -Be ($names | Sort-Object)
         $all[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
         # Color is there for display ($key.Color), not among the properties an export lists.
-        $all[0].PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'DaysLeft', 'Status', 'LastUsed', 'Created', 'Updated', 'Hint'
+        $all[0].PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'DaysLeft', 'Status', 'LastUsed', 'Created', 'Updated', 'Hint',
+            'Enabled', 'RotatedAt', 'PreviousValidUntil'
         $all[0].Color | Should -BeIn 'Green', 'Orange', 'Red'
         $all.ExpiresOn | Should -BeOfType [datetime]
         $all.Created | Should -BeOfType [datetime]
@@ -758,6 +759,200 @@ Describe 'Remove-GatewayApiKey' {
         Remove-GatewayApiKey -Name 'Never was', 'Doomed one' -Force -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed[-1].FullyQualifiedErrorId | Should -Be 'KeyNotFound,Remove-GatewayApiKey'
         Get-GatewayApiKey -Name 'Doomed one' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Reset-GatewayApiKey' {
+    BeforeAll {
+        # The daemon's clock runs from 2026-11-27T12:00:00Z; PreviousValidUntil is as of the reset.
+        function Get-GraceHours([object] $Key) { [math]::Round(($Key.PreviousValidUntil - $Key.RotatedAt).TotalHours, 3) }
+    }
+
+    It 'is ConfirmImpact High, with -WhatIf and -Confirm' {
+        (Get-Command Reset-GatewayApiKey).ScriptBlock.Attributes.Where({ $_ -is [System.Management.Automation.CmdletBindingAttribute] }).ConfirmImpact |
+            Should -Be 'High'
+    }
+
+    It 'gives a new value at once; the old one works until PreviousValidUntil (24 hours by default), answering PreviousValue' {
+        $old = (New-GatewayApiKey -Name 'Rotated key' -Description 'kept' -ValidFor 90d -AsPlainText).Key
+        $new = Reset-GatewayApiKey -Name 'Rotated key' -Force
+        $new.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.RotatedApiKey'
+        $new.PSObject.TypeNames | Should -Contain 'GatewayApiKeys.ApiKey'
+        $new.Key | Should -BeOfType [System.Security.SecureString]
+        $plain = [System.Net.NetworkCredential]::new('', $new.Key).Password
+        $plain | Should -Not -Be $old
+        $new.Hint | Should -Be $plain.Substring(0, 8)
+        $new.Description | Should -Be 'kept'
+        $new.ExpiresOn | Should -Be ([datetime]'2027-02-25')
+        $new.RotatedAt | Should -BeOfType [datetime]
+        Get-GraceHours $new | Should -Be 24
+        Test-GatewayApiKey -Key $plain | Should -BeTrue
+        $detail = Test-GatewayApiKey -Key $old -Detailed
+        $detail.Authenticated | Should -BeTrue
+        $detail.PreviousValue | Should -BeTrue
+        (Test-GatewayApiKey -Key $plain -Detailed).PreviousValue | Should -BeFalse
+        (Invoke-TestAuthenticate -Daemon $Daemon -Key $old).previousValue | Should -BeTrue
+        Get-KeyValue 'Rotated key' | Should -Be $plain
+        (Get-GatewayApiKey -Name 'Rotated key').PreviousValidUntil | Should -Be $new.PreviousValidUntil
+    }
+
+    It 'takes -GracePeriod as <Why>' -TestCases @(
+        @{ Why = 'a [TimeSpan]'; Grace = (New-TimeSpan -Hours 48); Hours = 48 }
+        @{ Why = 'a TimeSpan text'; Grace = '2.00:00:00'; Hours = 48 }
+        @{ Why = 'a number of hours'; Grace = 6; Hours = 6 }
+        @{ Why = 'the CLI''s text in hours'; Grace = '12h'; Hours = 12 }
+        @{ Why = 'the CLI''s text in days'; Grace = '7d'; Hours = 168 }
+    ) {
+        $null = New-GatewayApiKey -Name "Grace $Why"
+        Get-GraceHours (Reset-GatewayApiKey -Name "Grace $Why" -GracePeriod $Grace -AsPlainText -Confirm:$false) | Should -Be $Hours
+    }
+
+    It 'ends the old value at once with -GracePeriod 0; a second reset ends the first grace' {
+        $first = (New-GatewayApiKey -Name 'Twice rotated' -AsPlainText).Key
+        $second = (Reset-GatewayApiKey -Name 'Twice rotated' -AsPlainText -Force).Key
+        $third = (Reset-GatewayApiKey -Name 'Twice rotated' -AsPlainText -Force).Key
+        (Test-GatewayApiKey -Key $first -Detailed).Reason | Should -Be 'Unknown'
+        (Test-GatewayApiKey -Key $second -Detailed).PreviousValue | Should -BeTrue
+        $fourth = Reset-GatewayApiKey -Name 'Twice rotated' -GracePeriod 0 -AsPlainText -Force
+        (Test-GatewayApiKey -Key $third -Detailed).Reason | Should -Be 'Unknown'
+        Test-GatewayApiKey -Key $fourth.Key | Should -BeTrue
+        $fourth.PreviousValidUntil | Should -Be $fourth.RotatedAt
+        (Get-GatewayApiKey -Name 'Twice rotated').PreviousValidUntil | Should -BeNullOrEmpty
+    }
+
+    It 'refuses <Why> with GraceInvalid, before anything is sent' -TestCases @(
+        @{ Why = 'a fraction of an hour'; Grace = (New-TimeSpan -Minutes 90) }
+        @{ Why = 'more than a week'; Grace = '8d' }
+        @{ Why = 'a negative grace'; Grace = (New-TimeSpan -Hours -1) }
+    ) {
+        $before = Get-KeyValue 'Rotated key'
+        $failed = { Reset-GatewayApiKey -Name 'Rotated key' -GracePeriod $Grace -Force } | Should -Throw -ErrorId 'GraceInvalid,Reset-GatewayApiKey' -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $failed.Exception.Message | Should -Match 'whole number of hours from 0 to 168'
+        Get-KeyValue 'Rotated key' | Should -Be $before
+    }
+
+    It 'refuses a disabled key with KeyDisabled (InvalidOperation) and goes on with the next' {
+        $null = New-GatewayApiKey -Name 'Disabled for reset'
+        Disable-GatewayApiKey -Name 'Disabled for reset' -Force
+        $made = 'Disabled for reset', 'Rotated key' | Reset-GatewayApiKey -Force -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'KeyDisabled,Reset-GatewayApiKey'
+        $failed[-1].CategoryInfo.Category | Should -Be 'InvalidOperation'
+        @($made).Name | Should -Be 'Rotated key'
+    }
+
+    It 'changes nothing with -WhatIf, and says what uses the key' {
+        $value = Get-KeyValue 'Rotated key'
+        $null = Invoke-TestAuthenticate -Daemon $Daemon -Key $value -ConnectorId 'nac-orders'
+        $said = (Get-TestHostOutput { Reset-GatewayApiKey -Name 'Rotated key' -GracePeriod 0 -WhatIf }) -join ''
+        $said | Should -Match 'What if: .*Give API key a new value \(the old one stops working at once; used by 2 connectors, last \d+ (minutes?|hours?|days?) ago\)'
+        Get-KeyValue 'Rotated key' | Should -Be $value
+    }
+}
+
+Describe 'Disable-GatewayApiKey and Enable-GatewayApiKey' {
+    BeforeAll {
+        $script:switched = New-GatewayApiKey -Name 'Switched key' -ValidFor 30d -AsPlainText
+    }
+
+    It 'Disable- is ConfirmImpact High, Enable- Medium' {
+        $impact = { param($name) (Get-Command $name).ScriptBlock.Attributes.Where({ $_ -is [System.Management.Automation.CmdletBindingAttribute] }).ConfirmImpact }
+        & $impact 'Disable-GatewayApiKey' | Should -Be 'High'
+        & $impact 'Enable-GatewayApiKey' | Should -Be 'Medium'
+    }
+
+    It 'disables: the key fails authentication with Disabled at once, Status Disabled in gray, value and expiry kept' {
+        Disable-GatewayApiKey -Name 'Switched key' -Reason 'Pester' -Force | Should -BeNullOrEmpty
+        (Invoke-TestAuthenticate -Daemon $Daemon -Key $switched.Key).reason | Should -Be 'Disabled'
+        (Test-GatewayApiKey -Key $switched.Key -Detailed).Reason | Should -Be 'Disabled'
+        $key = Get-GatewayApiKey -Name 'Switched key'
+        $key.Status | Should -Be 'Disabled'
+        $key.Color | Should -Be 'Gray'
+        $key.Enabled | Should -BeFalse
+        $key.ExpiresOn | Should -Be ([datetime]'2026-12-27')
+        $key.DaysLeft | Should -Be 30
+        Get-KeyValue 'Switched key' | Should -Be $switched.Key
+        (Get-GatewayApiKey -Status Disabled).Name | Should -Contain 'Switched key'
+        (Get-GatewayApiKeyServiceStatus).Disabled | Should -BeGreaterThan 0
+    }
+
+    It 'enables again, with -PassThru' {
+        $key = Enable-GatewayApiKey -Name 'switched KEY' -PassThru
+        $key.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
+        $key.Status | Should -Be 'Active'
+        $key.Enabled | Should -BeTrue
+        Test-GatewayApiKey -Key $switched.Key | Should -BeTrue
+    }
+
+    It 'takes keys from the pipeline by property name' {
+        $null = New-GatewayApiKey -Name 'Piped switch one'
+        $null = New-GatewayApiKey -Name 'Piped switch two'
+        $off = Get-GatewayApiKey -Name 'Piped switch*' | Disable-GatewayApiKey -Force -PassThru
+        $off.Status | Should -Be 'Disabled', 'Disabled'
+        $on = Get-GatewayApiKey -Name 'Piped switch*' -Status Disabled | Enable-GatewayApiKey -PassThru
+        $on.Enabled | Should -Be $true, $true
+    }
+
+    It 'changes nothing with -WhatIf; the confirmation says what uses the key, or that it was never used' {
+        $null = Invoke-TestAuthenticate -Daemon $Daemon -Key $switched.Key
+        $said = (Get-TestHostOutput { Disable-GatewayApiKey -Name 'Switched key' -WhatIf }) -join ''
+        $said | Should -Match 'Disable API key \(connectors using it fail at once; used by 1 connector, last \d+ (minutes?|hours?|days?) ago\)'
+        (Get-GatewayApiKey -Name 'Switched key').Enabled | Should -BeTrue
+        $null = New-GatewayApiKey -Name 'Never used key'
+        $said = (Get-TestHostOutput { Disable-GatewayApiKey -Name 'Never used key' -WhatIf }) -join ''
+        $said | Should -Match 'Disable API key \(connectors using it fail at once; never used\)'
+    }
+
+    It 'reports KeyNotFound for a missing key and goes on with the next' {
+        Disable-GatewayApiKey -Name 'No such switch', 'Never used key' -Force -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[-1].FullyQualifiedErrorId | Should -Be 'KeyNotFound,Disable-GatewayApiKey'
+        (Get-GatewayApiKey -Name 'Never used key').Status | Should -Be 'Disabled'
+        { Enable-GatewayApiKey -Name 'No such switch' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Enable-GatewayApiKey'
+    }
+}
+
+Describe 'Get-GatewayApiKeyUsage' {
+    BeforeAll {
+        $script:used = New-GatewayApiKey -Name 'Usage key' -AsPlainText
+        foreach ($connector in 'nac-orders', 'nac-orders', 'nac-billing', $null) { $null = Invoke-TestAuthenticate -Daemon $Daemon -Key $used.Key -ConnectorId $connector }
+        $null = Test-GatewayApiKey -Key $used.Key
+    }
+
+    It 'lists each connector with its first and last use and count, then the uses without a connectorId' {
+        $usage = @(Get-GatewayApiKeyUsage -Name 'usage KEY')
+        $usage.Count | Should -Be 3
+        $usage[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ConnectorUsage'
+        $usage.Name | Should -Be 'Usage key', 'Usage key', 'Usage key'
+        ($usage | Where-Object ConnectorId -EQ 'nac-orders').Count | Should -Be 2
+        ($usage | Where-Object ConnectorId -EQ 'nac-billing').Count | Should -Be 1
+        $usage[0].LastUsed | Should -BeOfType [datetime]
+        $usage[0].LastUsed | Should -BeGreaterOrEqual $usage[0].FirstUsed
+        $usage[2].ConnectorId | Should -BeNullOrEmpty
+        $usage[2].Count | Should -Be 1
+        $usage[2].LastUsed | Should -BeNullOrEmpty
+    }
+
+    It 'takes keys from Get-GatewayApiKey; a key never used gives nothing' {
+        $null = New-GatewayApiKey -Name 'Usage unused'
+        $usage = Get-GatewayApiKey -Name 'Usage*' | Get-GatewayApiKeyUsage
+        @($usage | Where-Object Name -EQ 'Usage unused').Count | Should -Be 0
+        @($usage | Where-Object Name -EQ 'Usage key').Count | Should -Be 3
+    }
+
+    It 'shows as a table, (none) for the uses without a connectorId' {
+        $lines = (Get-GatewayApiKeyUsage -Name 'Usage key' | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match '\S' }
+        $lines[0] | Should -Match '^Name\s+ConnectorId\s+FirstUsed\s+LastUsed\s+Count$'
+        $lines[-1] | Should -Match '^Usage key\s+\(none\)\s+1$'
+    }
+
+    It 'reports KeyNotFound for a missing key' {
+        { Get-GatewayApiKeyUsage -Name 'No usage here' -ErrorAction Stop } | Should -Throw -ErrorId 'KeyNotFound,Get-GatewayApiKeyUsage'
+    }
+
+    It 'Remove-GatewayApiKey -WhatIf says what uses the key' {
+        $said = (Get-TestHostOutput { Remove-GatewayApiKey -Name 'Usage key' -WhatIf }) -join ''
+        $said | Should -Match 'Delete API key \(irreversible; used by 2 connectors and once without a connectorId, last \d+ (minutes?|hours?|days?) ago\)'
+        (Get-GatewayApiKey -Name 'Usage key').Name | Should -Be 'Usage key'
     }
 }
 

@@ -30,7 +30,7 @@ Describe 'The GatewayApiKey DSC resource' {
         $type.GetCustomAttributes([System.Management.Automation.DscResourceAttribute], $false) | Should -Not -BeNullOrEmpty
         $key = $type.GetProperty('Name').GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false)
         $key[0].Key | Should -BeTrue
-        foreach ($name in 'Ensure', 'Description', 'ValidForDays', 'ExpiresOn', 'RenewWithinDays', 'Pipe', 'TokenPath', 'Reasons') {
+        foreach ($name in 'Ensure', 'Description', 'ValidForDays', 'ExpiresOn', 'RenewWithinDays', 'Enabled', 'Pipe', 'TokenPath', 'Reasons') {
             $type.GetProperty($name).GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false) | Should -Not -BeNullOrEmpty -Because $name
         }
     }
@@ -75,6 +75,7 @@ Describe 'Reasons (for Azure Machine Configuration)' {
         @{ Why = 'another description'; Property = @{ Name = 'Dsc reasons'; Description = 'wanted' }; Code = 'Description'; Phrase = "The key 'Dsc reasons' has the description 'actual'; it should be 'wanted'." }
         @{ Why = 'another expiry'; Property = @{ Name = 'Dsc reasons'; ExpiresOn = [datetime]'2027-01-31' }; Code = 'ExpiresOn'; Phrase = "The key 'Dsc reasons' expires on 2026-12-07; it should expire on 2027-01-31." }
         @{ Why = 'a renewal due'; Property = @{ Name = 'Dsc reasons'; ValidForDays = 30; RenewWithinDays = 14 }; Code = 'RenewWithinDays'; Phrase = "The key 'Dsc reasons' expires on 2026-12-07, 10 days from today, within RenewWithinDays (14); it should be renewed (P30D from today)." }
+        @{ Why = 'an enabled key that should be disabled'; Property = @{ Name = 'Dsc reasons'; Enabled = $false }; Code = 'Enabled'; Phrase = "The key 'Dsc reasons' is enabled; it should be disabled." }
     ) {
         if (-not (Get-GatewayApiKey -Name 'Dsc reasons' -ErrorAction Ignore)) { $null = New-GatewayApiKey -Name 'Dsc reasons' -Description 'actual' -ValidFor 10d }
         $reasons = @((New-Resource $Property).Get().Reasons)
@@ -225,6 +226,48 @@ Describe 'RenewWithinDays' {
             $failed.Exception | Should -BeOfType [System.ArgumentException]
             $failed.Exception.Message | Should -Match $Message
         }
+    }
+}
+
+Describe 'Enabled' {
+    It 'disables an enabled key with Enabled = $false, keeping its value; Get and Test tell' {
+        $value = (New-GatewayApiKey -Name 'Dsc switch' -AsPlainText).Key
+        $resource = New-Resource @{ Name = 'Dsc switch'; Enabled = $false }
+        $resource.Get().Enabled | Should -BeTrue
+        $resource.Test() | Should -BeFalse
+        (Get-GatewayApiKey -Name 'Dsc switch').Enabled | Should -BeTrue -Because 'Test only reads'
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        $state = $resource.Get()
+        $state.Enabled | Should -BeFalse
+        $state.Status | Should -Be 'Disabled'
+        (Test-GatewayApiKey -Key $value -Detailed).Reason | Should -Be 'Disabled'
+        Get-KeyValue 'Dsc switch' | Should -Be $value
+    }
+
+    It 'enables a disabled key with Enabled = $true, naming it in Reasons first' {
+        $resource = New-Resource @{ Name = 'Dsc switch'; Enabled = $true }
+        $reasons = @($resource.Get().Reasons)
+        $reasons.Code | Should -Be 'GatewayApiKey:GatewayApiKey:Enabled'
+        $reasons.Phrase | Should -Be "The key 'Dsc switch' is disabled; it should be enabled."
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        (Get-GatewayApiKey -Name 'Dsc switch').Status | Should -Be 'Active'
+    }
+
+    It 'leaves a key disabled by hand alone when the configuration says nothing of Enabled' {
+        Disable-GatewayApiKey -Name 'Dsc switch' -Force
+        (New-Resource @{ Name = 'Dsc switch' }).Test() | Should -BeTrue
+        Enable-GatewayApiKey -Name 'Dsc switch'
+    }
+
+    It 'creates a key disabled when the configuration says Enabled = $false' {
+        $resource = New-Resource @{ Name = 'Dsc born disabled'; Enabled = $false; ValidForDays = 30 }
+        $resource.Set()
+        $resource.Test() | Should -BeTrue
+        $key = Get-GatewayApiKey -Name 'Dsc born disabled'
+        $key.Enabled | Should -BeFalse
+        $key.DaysLeft | Should -Be 30
     }
 }
 

@@ -86,9 +86,10 @@ Describe 'The manifest' {
         $manifest.VariablesToExport | Should -BeNullOrEmpty
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
-            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Get-GatewayApiKey', 'Get-GatewayApiKeyAuditLog',
-            'Get-GatewayApiKeyServiceStatus', 'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey',
-            'Stop-GatewayApiKeyService', 'Test-GatewayApiKey', 'Test-GatewayApiKeyAuditLog')
+            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disable-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Enable-GatewayApiKey',
+            'Get-GatewayApiKey', 'Get-GatewayApiKeyAuditLog', 'Get-GatewayApiKeyServiceStatus', 'Get-GatewayApiKeyUsage', 'New-GatewayApiKey',
+            'Remove-GatewayApiKey', 'Reset-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Stop-GatewayApiKeyService', 'Test-GatewayApiKey',
+            'Test-GatewayApiKeyAuditLog')
     }
 
     It 'uses approved verbs only' {
@@ -97,14 +98,16 @@ Describe 'The manifest' {
     }
 
     It 'supports -WhatIf and -Confirm on every command that changes state' {
-        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey', 'Stop-GatewayApiKeyService') {
+        foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey', 'Stop-GatewayApiKeyService',
+            'Reset-GatewayApiKey', 'Disable-GatewayApiKey', 'Enable-GatewayApiKey') {
             (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf' -Because $name
             (Get-Command $name).Parameters.Keys | Should -Contain 'Confirm' -Because $name
         }
     }
 
     It 'binds -Name from the pipeline by property name on every command that takes a key' {
-        foreach ($name in 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Show-GatewayApiKey', 'Copy-GatewayApiKey', 'New-GatewayApiKey') {
+        foreach ($name in 'Get-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Show-GatewayApiKey', 'Copy-GatewayApiKey', 'New-GatewayApiKey',
+            'Reset-GatewayApiKey', 'Disable-GatewayApiKey', 'Enable-GatewayApiKey', 'Get-GatewayApiKeyUsage') {
             $attribute = (Get-Command $name).Parameters['Name'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
             $attribute.ValueFromPipelineByPropertyName | Should -BeTrue -Because $name
         }
@@ -154,7 +157,10 @@ Describe 'Rules from schemas/defs.json' {
 
     It 'the format view colours every status colour the rules name' {
         $format = Get-Content -Raw (Join-Path $moduleRoot 'GatewayApiKeys.format.ps1xml')
-        foreach ($color in ((Get-GeneratedRules).StatusBands | ForEach-Object { $_.Color } | Sort-Object -Unique)) {
+        $rules = Get-GeneratedRules
+        $colors = @($rules.StatusBands | ForEach-Object { $_.Color }) + $rules.DisabledStatus.Color
+        @($colors) | Should -Contain 'Gray'
+        foreach ($color in ($colors | Sort-Object -Unique)) {
             $format | Should -Match "'$color'|\.$color\b"
         }
     }

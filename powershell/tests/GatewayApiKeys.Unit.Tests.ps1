@@ -13,13 +13,20 @@ BeforeAll {
             [int] $DaysLeft = 36,
             [string] $Status = 'Active',
             [string] $Color = 'Green',
-            [string] $LastUsedAt = $null
+            [string] $LastUsedAt = $null,
+            [string] $PreviousValidUntil = $null
         )
         $lastUsed = 'null'
         if ($LastUsedAt) { $lastUsed = """$LastUsedAt""" }
+        $enabled = 'true'
+        if ($Status -eq 'Disabled') { $enabled = 'false' }
+        $rotatedAt = 'null'
+        $previous = 'null'
+        if ($PreviousValidUntil) { $rotatedAt = '"2026-11-27T11:00:00.000Z"'; $previous = """$PreviousValidUntil""" }
         ConvertFrom-Json @"
 {"name":"$Name","description":"unit","createdAt":"2026-11-27T10:00:00.000Z","updatedAt":"2026-11-27T11:00:00.000Z",
- "expiresOn":"$ExpiresOn","lastUsedAt":$lastUsed,"status":"$Status","color":"$Color","daysLeft":$DaysLeft,"hint":"gwk_AbCd"}
+ "expiresOn":"$ExpiresOn","lastUsedAt":$lastUsed,"status":"$Status","color":"$Color","daysLeft":$DaysLeft,"hint":"gwk_AbCd",
+ "enabled":$enabled,"rotatedAt":$rotatedAt,"previousValidUntil":$previous}
 "@
     }
 
@@ -251,12 +258,12 @@ Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message
     BeforeAll {
         $expectedCategory = @{
             Unauthenticated = 'PermissionDenied'; Forbidden = 'PermissionDenied'; NameTaken = 'ResourceExists'
-            KeyNotFound = 'ObjectNotFound'; Internal = 'NotSpecified'
+            KeyNotFound = 'ObjectNotFound'; Internal = 'NotSpecified'; KeyDisabled = 'InvalidOperation'
         }
     }
 
-    It 'knows the 13 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
-        $Count | Should -Be 13
+    It 'knows the 15 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
+        $Count | Should -Be 15
     }
 
     It 'maps <_> from the daemon to ErrorId <_> and its category' -ForEach $errorCodes {
@@ -544,9 +551,20 @@ Describe 'Output objects' {
         $key.PSObject.Properties.Name | Should -Not -Contain 'Color'
     }
 
-    It 'types LastUsed [Nullable[datetime]], ExpiresOn, Created and Updated [datetime], DaysLeft [int]' {
+    It 'types LastUsed, RotatedAt and PreviousValidUntil [Nullable[datetime]], ExpiresOn, Created and Updated [datetime], DaysLeft [int], Enabled [bool]' {
         $key = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo) } { param($Info) ConvertTo-GatewayApiKeyObject $Info }
         $type = $key.GetType()
+        foreach ($name in 'LastUsed', 'RotatedAt', 'PreviousValidUntil') { $type.GetProperty($name).PropertyType | Should -Be ([Nullable[datetime]]) }
+        $type.GetProperty('Enabled').PropertyType | Should -Be ([bool])
+        $key.Enabled | Should -BeTrue
+        $key.RotatedAt | Should -BeNullOrEmpty
+        $rotated = InModuleScope GatewayApiKeys -Parameters @{ Info = (New-KeyInfo -PreviousValidUntil '2026-11-28T11:00:00.000Z' -Status Disabled -Color Gray) } {
+            param($Info)
+            ConvertTo-GatewayApiKeyObject $Info
+        }
+        $rotated.PreviousValidUntil.ToUniversalTime() | Should -Be ([datetime]::new(2026, 11, 28, 11, 0, 0, [System.DateTimeKind]::Utc))
+        $rotated.RotatedAt.Kind | Should -Be 'Local'
+        $rotated.Enabled | Should -BeFalse
         $type.GetProperty('LastUsed').PropertyType | Should -Be ([Nullable[datetime]])
         foreach ($name in 'ExpiresOn', 'Created', 'Updated') { $type.GetProperty($name).PropertyType | Should -Be ([datetime]) }
         $type.GetProperty('DaysLeft').PropertyType | Should -Be ([int])
@@ -585,7 +603,8 @@ Describe 'The key table (format view)' {
                 (New-KeyInfo -Name 'Green key' -Status Active -Color Green -DaysLeft 40)
                 (New-KeyInfo -Name 'Orange key' -Status Expiring -Color Orange -DaysLeft 10)
                 (New-KeyInfo -Name 'Soon key' -Status ExpiresSoon -Color Red -DaysLeft 2)
-                (New-KeyInfo -Name 'Red key' -Status Expired -Color Red -DaysLeft -3 -LastUsedAt '2026-11-20T08:05:00Z')) } {
+                (New-KeyInfo -Name 'Red key' -Status Expired -Color Red -DaysLeft -3 -LastUsedAt '2026-11-20T08:05:00Z')
+                (New-KeyInfo -Name 'Gray key' -Status Disabled -Color Gray -DaysLeft 12)) } {
             param($Infos)
             foreach ($info in $Infos) { ConvertTo-GatewayApiKeyObject $info }
         }
@@ -612,6 +631,7 @@ Describe 'The key table (format view)' {
         $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.FromRgb(255, 140, 0))Expiring$($PSStyle.Reset)"))
         $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.Red)ExpiresSoon$($PSStyle.Reset)"))
         $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.Red)Expired$($PSStyle.Reset)"))
+        $text | Should -Match ([regex]::Escape("$($PSStyle.Foreground.BrightBlack)Disabled$($PSStyle.Reset)"))
     }
 
     It 'has no colour at all when <Why>' -TestCases @(
@@ -622,9 +642,10 @@ Describe 'The key table (format view)' {
         $env:NO_COLOR = $NoColor
         # The rows; PowerShell itself may still colour the header when it renders ANSI.
         $rows = ($keys | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match 'gwk_AbCd' }
-        @($rows).Count | Should -Be 4
+        @($rows).Count | Should -Be 5
         $rows | Should -Not -Match ([char]27)
         $rows[3] | Should -Match 'Red key.* Expired$'
+        $rows[4] | Should -Match 'Gray key.* Disabled$'
     }
 
     It 'falls back, without $PSStyle (Windows PowerShell 5.1), to plain text when output is redirected' {
@@ -635,5 +656,83 @@ Describe 'The key table (format view)' {
         $env:NO_COLOR = $null
         $cell = & { $PSStyle = $null; $keys[3] | ForEach-Object $statusCell }
         $cell | Should -Be 'Expired'
+    }
+}
+
+Describe 'What a confirmation says will break (test/fixtures/impact-cases.json, the same cases as the CLI)' {
+    BeforeDiscovery {
+        $impact = Get-Content -Raw (Join-Path $PSScriptRoot '../../test/fixtures/impact-cases.json') | ConvertFrom-Json
+        $impactCases = @($impact.cases | ForEach-Object {
+                @{ Connectors = $_.connectors; Unattributed = $_.unattributedCount; LastUsedAt = $_.lastUsedAt; Text = $_.text; Now = $impact.now }
+            })
+    }
+
+    It '<Text>' -TestCases $impactCases {
+        $said = InModuleScope GatewayApiKeys -Parameters @{ Case = $_ } {
+            param($Case)
+            $lastUsed = $null
+            if ($null -ne $Case.LastUsedAt) { $lastUsed = [datetime]$Case.LastUsedAt }
+            Format-GatewayImpact -ConnectorCount $Case.Connectors -UnattributedCount $Case.Unattributed -LastUsed $lastUsed -Now ([datetime]$Case.Now)
+        }
+        $said | Should -BeExactly $Text
+    }
+
+    It 'asks the daemon for it only when a person will read it: <Why>' -TestCases @(
+        @{ Why = 'High impact at the default preference'; Impact = 'High'; Confirm = 'High'; WhatIf = $false; Shown = $true }
+        @{ Why = 'Medium impact at the default preference'; Impact = 'Medium'; Confirm = 'High'; WhatIf = $false; Shown = $false }
+        @{ Why = '-Confirm (Low)'; Impact = 'Medium'; Confirm = 'Low'; WhatIf = $false; Shown = $true }
+        @{ Why = '-Force or -Confirm:$false (None)'; Impact = 'High'; Confirm = 'None'; WhatIf = $false; Shown = $false }
+        @{ Why = '-WhatIf'; Impact = 'High'; Confirm = 'None'; WhatIf = $true; Shown = $true }
+    ) {
+        $shown = InModuleScope GatewayApiKeys -Parameters @{ Impact = $Impact; Confirm = $Confirm; WhatIf = $WhatIf } {
+            param($Impact, $Confirm, $WhatIf)
+            Test-GatewayConfirmationShown -Impact $Impact -ConfirmPreference $Confirm -WhatIfPreference $WhatIf
+        }
+        $shown | Should -Be $Shown
+    }
+
+    It 'costs no round trip under -Force: Remove-, Disable- and Reset- send only their change' {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { [pscustomobject]@{ deleted = $true } }
+        Remove-GatewayApiKey -Name 'Forced key' -Force
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly -ParameterFilter { $Method -eq 'apiKey.usage' }
+        Disable-GatewayApiKey -Name 'Forced key' -Force
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly -ParameterFilter { $Method -eq 'apiKey.usage' }
+    }
+}
+
+Describe 'The grace of Reset-GatewayApiKey' {
+    It 'reads -GracePeriod <Given> as <Hours> hours' -TestCases @(
+        @{ Given = 48; Hours = 48 }
+        @{ Given = '48'; Hours = 48 }
+        @{ Given = '48h'; Hours = 48 }
+        @{ Given = '2D'; Hours = 48 }
+        @{ Given = '0'; Hours = 0 }
+        @{ Given = '1.00:00:00'; Hours = 24 }
+        @{ Given = (New-TimeSpan -Days 7); Hours = 168 }
+    ) {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { New-KeyInfo | Add-Member -NotePropertyName key -NotePropertyValue 'gwk_x' -PassThru }
+        $null = Reset-GatewayApiKey -Name 'Graceful key' -GracePeriod $Given -Force
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.rotate' -and $Params.graceHours -eq $Hours }
+    }
+
+    It 'sends no graceHours without -GracePeriod: the daemon''s default' {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { New-KeyInfo | Add-Member -NotePropertyName key -NotePropertyValue 'gwk_x' -PassThru }
+        $null = Reset-GatewayApiKey -Name 'Graceful key' -Force
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { -not $Params.ContainsKey('graceHours') }
+    }
+
+    It 'refuses <Given> with GraceInvalid, sending nothing' -TestCases @(
+        @{ Given = 1.5 }
+        @{ Given = '90m' }
+        @{ Given = (New-TimeSpan -Minutes 30) }
+        @{ Given = 169 }
+    ) {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { throw 'sent' }
+        $failed = $null
+        try { $null = Reset-GatewayApiKey -Name 'Graceful key' -GracePeriod $Given -Force -ErrorAction Stop } catch { $failed = $_ }
+        # '90m' is no TimeSpan at all: PowerShell refuses it at binding, before the module sees it.
+        $failed.FullyQualifiedErrorId | Should -Match '^(GraceInvalid,Reset-GatewayApiKey|ParameterArgumentTransformationError,Reset-GatewayApiKey)$'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
     }
 }

@@ -89,15 +89,17 @@ function Import-TestedModule {
 function Invoke-TestAuthenticate {
     <#
     connector.authenticate with the gateway token on a connection of its own, as the gateway would:
-    the one call that records a key's last use.
+    the one call that records a key's last use, by -ConnectorId ('pester'; $null sends none).
     #>
-    param([Parameter(Mandatory)] [object] $Daemon, [Parameter(Mandatory)] [string] $Key)
-    InModuleScope GatewayApiKeys -Parameters @{ Daemon = $Daemon; Key = $Key } {
-        param($Daemon, $Key)
+    param([Parameter(Mandatory)] [object] $Daemon, [Parameter(Mandatory)] [string] $Key, [object] $ConnectorId = 'pester')
+    InModuleScope GatewayApiKeys -Parameters @{ Daemon = $Daemon; Key = $Key; ConnectorId = $ConnectorId } {
+        param($Daemon, $Key, $ConnectorId)
         $connection = Open-GatewayStream -Pipe $Daemon.Pipe -TimeoutMilliseconds 5000
         try {
             $null = Open-GatewaySession -Connection $connection -Role 'gateway' -Token $Daemon.GatewayToken
-            (Invoke-GatewayExchange -Connection $connection -Method 'connector.authenticate' -Params @{ key = $Key; connectorId = 'pester' }).result
+            $params = @{ key = $Key }
+            if ($null -ne $ConnectorId) { $params.connectorId = $ConnectorId }
+            (Invoke-GatewayExchange -Connection $connection -Method 'connector.authenticate' -Params $params).result
         } finally {
             Close-GatewayStream $connection
         }
@@ -113,4 +115,17 @@ function Get-GeneratedRules {
     $script:GatewayRules
 }
 
-Export-ModuleMember -Function Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate
+function Get-TestHostOutput {
+    <#
+    What a command writes to the host, such as the "What if:" line of -WhatIf, which no stream
+    carries: run in a transcript, whose lines are returned.
+    #>
+    param([Parameter(Mandatory)] [scriptblock] $Command)
+    $file = Join-Path ([System.IO.Path]::GetTempPath()) ("gwk-transcript-" + [guid]::NewGuid().ToString('N') + '.txt')
+    $null = Start-Transcript -Path $file
+    try { $null = & $Command } finally { $null = Stop-Transcript }
+    try { Get-Content -Path $file } finally { Remove-Item -Force -Path $file -ErrorAction Ignore }
+}
+
+Export-ModuleMember -Function Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate,
+    Get-TestHostOutput

@@ -1,11 +1,11 @@
-import type { ApiKeyInfo, Color } from '../generated/schemas.js';
+import type { ApiKeyInfo, ApiKeyUsageResult, Color } from '../generated/schemas.js';
 
 /** Colours only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
 export function wantsColor(stream: NodeJS.WriteStream = process.stdout, env = process.env): boolean {
   return Boolean(stream.isTTY) && env.NO_COLOR === undefined;
 }
 
-const SGR: Record<Color, string> = { Red: '31', Orange: '33', Green: '32' };
+const SGR: Record<Color, string> = { Red: '31', Orange: '33', Green: '32', Gray: '90' };
 
 export function paint(text: string, color: Color, enabled: boolean): string {
   return enabled ? `\u001b[${SGR[color]}m${text}\u001b[0m` : text;
@@ -26,7 +26,7 @@ export function table(headers: string[], rows: string[][], colorOf?: (row: numbe
   return [line(headers, -1), line(widths.map((w) => '-'.repeat(w)), -1), ...rows.map((r, i) => line(r, i))].join('\n');
 }
 
-function when(instant: string | null): string {
+export function when(instant: string | null): string {
   return instant === null ? 'never' : instant.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
@@ -44,6 +44,20 @@ export function keyDetails(key: ApiKeyInfo, color: boolean): string {
     `Last used:   ${when(key.lastUsedAt)}`,
     `Created:     ${when(key.createdAt)}`,
     `Updated:     ${when(key.updatedAt)}`,
+    `Rotated:     ${when(key.rotatedAt)}`,
+    ...(key.previousValidUntil === null ? [] : [`Previous:    the value before the rotation works until ${when(key.previousValidUntil)}`]),
     `Key:         ${key.hint}…`,
   ].join('\n');
+}
+
+/** apiKey.usage for a person: one row per connector, the most recent first, and the uses without a connectorId. */
+export function usageTable(usage: ApiKeyUsageResult): string {
+  if (usage.connectors.length === 0 && usage.unattributedCount === 0) return `API key '${usage.name}' was never used.`;
+  const lines: string[] = [];
+  if (usage.connectors.length > 0) {
+    lines.push(table(['CONNECTOR', 'FIRST USED', 'LAST USED', 'USES'],
+      usage.connectors.map((c) => [c.connectorId, when(c.firstUsedAt), when(c.lastUsedAt), String(c.count)])));
+  }
+  if (usage.unattributedCount > 0) lines.push(`Uses without a connectorId: ${usage.unattributedCount}`);
+  return lines.join('\n');
 }

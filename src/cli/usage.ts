@@ -24,7 +24,11 @@ Keys (a thin client of the running daemon):
   gateway-apikeys new    NAME [--description TEXT] [--expires-on DATE | --valid-for DURATION]
   gateway-apikeys set    NAME [--new-name NAME] [--description TEXT] [--expires-on DATE | --valid-for DURATION]
   gateway-apikeys reveal NAME
-  gateway-apikeys remove NAME [--yes]
+  gateway-apikeys rotate NAME [--grace HOURS]  (a new value now; the old one keeps working for HOURS, 24 by default)
+  gateway-apikeys disable NAME [--reason TEXT]
+  gateway-apikeys enable NAME
+  gateway-apikeys usage  NAME               (which connectors use the key: first and last use, how often)
+  gateway-apikeys remove NAME [--yes]       (the prompt says what uses the key)
   gateway-apikeys verify                    (the key from standard input, or typed at a prompt: never an argument)
   gateway-apikeys status
   gateway-apikeys audit  [--since WHEN] [--until WHEN] [--key-name NAME] [--event EVENT] [--limit N] | --verify
@@ -34,9 +38,15 @@ Offline (no daemon on the data dir):
       seals master.key with a new passphrase (GATEWAY_APIKEYS_NEW_PASSPHRASE, else typed twice), or back to a key file;
       the current passphrase of a sealed vault from GATEWAY_APIKEYS_PASSPHRASE, else typed
 
+Changing a key's value without downtime: 'rotate NAME --grace 24h' gives the key a new value at once while
+  the old one keeps working for 24 hours; give the new value to each connector 'usage NAME' lists, then let
+  the grace run out. A second rotation ends the first one's grace at once.
+
 Client options: --json (machine-readable output), --data-dir DIR, --pipe PATH, --token-file FILE.
-  DURATION: a number and d, w, m or y (7d, 30d, 60d, 90d, 180d, 1y), or ISO 8601 (P6M). DATE: YYYY-MM-DD. STATUS: Active, Expiring, ExpiresSoon, Expired.
-  COLUMN: name, expiresOn, lastUsedAt, status, createdAt. WHEN: YYYY-MM-DD (its first instant in UTC) or an RFC 3339 instant.
+  DURATION: a number and d, w, m or y (7d, 30d, 60d, 90d, 180d, 1y), or ISO 8601 (P6M). DATE: YYYY-MM-DD.
+  STATUS: Active, Expiring, ExpiresSoon, Expired, Disabled. COLUMN: name, expiresOn, lastUsedAt, status, createdAt.
+  HOURS: whole hours from 0 to 168, bare or with h (24, 24h), or whole days with d (2d); 0 ends the old value at once.
+  WHEN: YYYY-MM-DD (its first instant in UTC) or an RFC 3339 instant.
 
 Environment: GATEWAY_APIKEYS_DATA_DIR, GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN, GATEWAY_APIKEYS_PASSPHRASE, GATEWAY_APIKEYS_NEW_PASSPHRASE,
   GATEWAY_APIKEYS_NOW (test aid: start the daemon's clock at an RFC 3339 instant).

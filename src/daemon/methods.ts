@@ -7,7 +7,7 @@ import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
 import type { Actor, Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
-import { OncePerInterval } from './once-per-interval.js';
+import { OncePerInterval, OncePerPairPerInterval } from './once-per-interval.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -50,6 +50,10 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'audit.list': ['admin'],
   'audit.verify': ['admin'],
   'daemon.shutdown': ['admin'],
+  'apiKey.rotate': ['admin'],
+  'apiKey.disable': ['admin'],
+  'apiKey.enable': ['admin'],
+  'apiKey.usage': ['admin'],
 };
 
 /** Who is asking, for the audit trail: this session's role and connection. */
@@ -136,19 +140,62 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     ctx.requestStop(session.role!, session.id);
     return { stopping: true };
   },
+  'apiKey.rotate': async (ctx, session, params) => {
+    // The params check filled in graceHours' default (schemas/params/apiKey.rotate.json).
+    const rotated = await ctx.vault.rotate(params as Required<typeof params>, actor(session));
+    logChange(ctx, session, 'apiKey.rotated', 'API key given a new value', rotated.name, {
+      graceHours: params.graceHours, previousValidUntil: rotated.previousValidUntil,
+    });
+    return rotated;
+  },
+
+  // A key already in the state asked for changes nothing, and no audit entry or line says it did.
+  'apiKey.disable': async (ctx, session, params) => {
+    const { info, changed } = await ctx.vault.setEnabled(params, false, actor(session));
+    if (changed) logChange(ctx, session, 'apiKey.disabled', 'API key disabled', info.name, { reason: params.reason });
+    return info;
+  },
+
+  'apiKey.enable': async (ctx, session, params) => {
+    const { info, changed } = await ctx.vault.setEnabled(params, true, actor(session));
+    if (changed) logChange(ctx, session, 'apiKey.enabled', 'API key enabled', info.name);
+    return info;
+  },
+
+  'apiKey.usage': (ctx, _session, params) => ctx.vault.usage(params),
 };
 
 const expiredReported = new OncePerInterval(3_600_000);
+const disabledReported = new OncePerInterval(3_600_000);
+const previousValueReported = new OncePerPairPerInterval(600_000);
 
 function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
-  const result = ctx.vault.authenticate(key, recordUse);
-  if (result.authenticated) return result;
+  const result = ctx.vault.authenticate(key, recordUse, connectorId);
+  if (result.authenticated) {
+    // Who still presents the value a rotation replaced, so the admin can give them the new one
+    // before its grace ends: once every ten minutes per key and connector.
+    if (result.previousValue && recordUse && previousValueReported.due(result.name, connectorId ?? '')) {
+      ctx.log.warn('A connector authenticated with the previous value of a rotated API key: give it the new value before the grace ends', {
+        event: 'auth.previousValue', keyName: result.name, connectorId, previousValidUntil: ctx.vault.get({ name: result.name }).previousValidUntil,
+        connection: session.id,
+      });
+    }
+    return result;
+  }
   if (result.reason === 'Expired') {
     // An expired key still in use breaks a workflow: tell the operator, once an hour per key.
     const name = ctx.vault.keyNameOf(key) ?? '';
     if (expiredReported.due(name)) {
       ctx.log.warn('A connector presented an expired API key: edit its expiry or give the connector a new key', {
         event: 'auth.expiredKey', keyName: name, connectorId, connection: session.id,
+      });
+    }
+  } else if (result.reason === 'Disabled') {
+    // Likewise a disabled key: which connector still presents it, once an hour per key.
+    const name = ctx.vault.keyNameOf(key) ?? '';
+    if (disabledReported.due(name)) {
+      ctx.log.warn('A connector presented a disabled API key: enable the key, or give the connector another', {
+        event: 'auth.disabledKey', keyName: name, connectorId, connection: session.id,
       });
     }
   }

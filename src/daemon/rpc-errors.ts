@@ -20,6 +20,8 @@ const JSON_RPC_CODE: Record<ErrorCode, number> = {
   Forbidden: -32003,
   NameTaken: -32009,
   KeyNotFound: -32004,
+  KeyDisabled: -32010,
+  GraceInvalid: -32602,
 };
 
 export interface ErrorData {

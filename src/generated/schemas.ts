@@ -48,17 +48,17 @@ export type PlainDate = string;
  */
 export type Instant = string;
 /**
- * Computed from daysLeft by x-bands, the first band whose fromDaysLeft daysLeft reaches (null: any): < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.
+ * Computed, never stored, as a pure function of the key and today: a disabled key is Disabled (x-disabled) whatever its days left; otherwise the first band of x-bands whose fromDaysLeft daysLeft reaches (null: any): < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.
  *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Status".
  */
-export type Status = "Active" | "Expiring" | "ExpiresSoon" | "Expired";
+export type Status = "Active" | "Expiring" | "ExpiresSoon" | "Expired" | "Disabled";
 /**
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Color".
  */
-export type Color = "Green" | "Orange" | "Red";
+export type Color = "Green" | "Orange" | "Red" | "Gray";
 /**
  * A key value as presented by a caller. Its format and checksum are checked by the vault, which answers Malformed rather than an error.
  *
@@ -92,7 +92,9 @@ export type ErrorCode =
   | "ExpiryTooFar"
   | "NameTaken"
   | "KeyNotFound"
-  | "Internal";
+  | "Internal"
+  | "KeyDisabled"
+  | "GraceInvalid";
 /**
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Role".
@@ -132,22 +134,33 @@ export type AuditEvent =
   | "auth.failures";
 export type SortColumn = "name" | "expiresOn" | "lastUsedAt" | "status" | "createdAt";
 /**
+ * Whole hours from now during which the previous value still authenticates: 0 to 168 (one week), 24 by default.
+ */
+export type GraceHours = number;
+/**
  * The new key's info and, this once in the create answer, its value.
  */
 export type ApiKeyCreateResult = ApiKeyInfoFields & {
   key: KeyValue;
 };
 /**
+ * The key's info with its new value, this once in the rotate answer, and the instant its previous value stops authenticating (the rotation instant itself for graceHours 0).
+ */
+export type ApiKeyRotateResult = ApiKeyInfoFields & {
+  key: KeyValue;
+  previousValidUntil: Instant;
+};
+/**
  * The same answer as connector.authenticate; verify records no use.
  */
 export type ApiKeyVerifyResult = Authenticated | NotAuthenticated;
-export type RejectReason = "Malformed" | "Unknown" | "Expired";
+export type RejectReason = "Malformed" | "Unknown" | "Expired" | "Disabled";
 /**
  * Intact with the number of entries, or the sequence number of the first broken or missing link and why.
  */
 export type AuditVerifyResult = AuditIntact | AuditBroken;
 /**
- * A presented value failing the format or checksum is Malformed (no lookup is made); a well-formed value matching no key is Unknown.
+ * A presented value failing the format or checksum is Malformed (no lookup is made); a well-formed value matching no key (or a previous value whose grace has passed) is Unknown; a disabled key is Disabled, whatever its expiry; a key past its last day is Expired. The value before a rotation, within its grace, authenticates with previousValue: true.
  */
 export type AuthenticateResult = Authenticated | NotAuthenticated;
 
@@ -155,10 +168,14 @@ export interface AllSchemas {
   "defs.json"?: SharedDefinitionsOfGatewayApikeys;
   "params/apiKey.create.json"?: ApiKeyCreateParams;
   "params/apiKey.delete.json"?: ApiKeyDeleteParams;
+  "params/apiKey.disable.json"?: ApiKeyDisableParams;
+  "params/apiKey.enable.json"?: ApiKeyEnableParams;
   "params/apiKey.get.json"?: ApiKeyGetParams;
   "params/apiKey.list.json"?: ApiKeyListParams;
   "params/apiKey.reveal.json"?: ApiKeyRevealParams;
+  "params/apiKey.rotate.json"?: ApiKeyRotateParams;
   "params/apiKey.update.json"?: ApiKeyUpdateParams;
+  "params/apiKey.usage.json"?: ApiKeyUsageParams;
   "params/apiKey.verify.json"?: ApiKeyVerifyParams;
   "params/audit.list.json"?: AuditListParams;
   "params/audit.verify.json"?: AuditVerifyParams;
@@ -169,10 +186,14 @@ export interface AllSchemas {
   "params/session.hello.json"?: SessionHelloParams;
   "results/apiKey.create.json"?: ApiKeyCreateResult;
   "results/apiKey.delete.json"?: ApiKeyDeleteResult;
+  "results/apiKey.disable.json"?: ApiKeyDisableResult;
+  "results/apiKey.enable.json"?: ApiKeyEnableResult;
   "results/apiKey.get.json"?: ApiKeyGetResult;
   "results/apiKey.list.json"?: ApiKeyListResult;
   "results/apiKey.reveal.json"?: ApiKeyRevealResult;
+  "results/apiKey.rotate.json"?: ApiKeyRotateResult;
   "results/apiKey.update.json"?: ApiKeyUpdateResult;
+  "results/apiKey.usage.json"?: ApiKeyUsageResult;
   "results/apiKey.verify.json"?: ApiKeyVerifyResult;
   "results/audit.list.json"?: AuditListResult;
   "results/audit.verify.json"?: AuditVerifyResult;
@@ -208,6 +229,18 @@ export interface ApiKeyInfoFields {
    * The first 8 characters of the key value (gwk_ + 4), never more.
    */
   hint: string;
+  /**
+   * false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.
+   */
+  enabled: boolean;
+  /**
+   * The instant of the last rotation; null if the key was never rotated.
+   */
+  rotatedAt: Instant | null;
+  /**
+   * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
+   */
+  previousValidUntil: Instant | null;
 }
 /**
  * What interfaces show of a key: never its value, only its hint.
@@ -229,6 +262,18 @@ export interface ApiKeyInfo {
    * The first 8 characters of the key value (gwk_ + 4), never more.
    */
   hint: string;
+  /**
+   * false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.
+   */
+  enabled: boolean;
+  /**
+   * The instant of the last rotation; null if the key was never rotated.
+   */
+  rotatedAt: Instant | null;
+  /**
+   * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
+   */
+  previousValidUntil: Instant | null;
 }
 /**
  * One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.
@@ -260,6 +305,22 @@ export interface ApiKeyCreateParams {
 export interface ApiKeyDeleteParams {
   name: Name;
 }
+/**
+ * Disables a key: from the moment the answer is sent, its values fail authentication with reason Disabled. Its value, expiry and history are kept; apiKey.enable undoes it. Disabling a disabled key changes nothing.
+ */
+export interface ApiKeyDisableParams {
+  name: Name;
+  /**
+   * Why, for the audit line of the daemon's log (it is not stored with the key).
+   */
+  reason?: string;
+}
+/**
+ * Enables a disabled key again: its value (and a previous value still in its grace) authenticates again at once. Enabling an enabled key changes nothing.
+ */
+export interface ApiKeyEnableParams {
+  name: Name;
+}
 export interface ApiKeyGetParams {
   name: Name;
 }
@@ -269,7 +330,7 @@ export interface ApiKeyGetParams {
 export interface ApiKeyListParams {
   name?: NamePattern;
   /**
-   * @maxItems 4
+   * @maxItems 5
    */
   status?: Status[];
   sortBy?: SortColumn;
@@ -282,6 +343,13 @@ export interface ApiKeyRevealParams {
   name: Name;
 }
 /**
+ * Gives a key a new value at once. The previous value keeps authenticating for graceHours (0: not at all), its uses answering previousValue: true; a key has one previous value at most, so a second rotation ends the first one's grace. Expiry, name, description and usage stay. A disabled key is refused (KeyDisabled).
+ */
+export interface ApiKeyRotateParams {
+  name: Name;
+  graceHours?: GraceHours;
+}
+/**
  * Edits a key's name, description or expiry. validFor counts from today; a new expiry on an expired key re-activates it.
  */
 export interface ApiKeyUpdateParams {
@@ -290,6 +358,12 @@ export interface ApiKeyUpdateParams {
   description?: Description;
   expiresOn?: ExpiresOn;
   validFor?: ValidFor;
+}
+/**
+ * Which connectors authenticated with a key: what to know before deleting, disabling or rotating it.
+ */
+export interface ApiKeyUsageParams {
+  name: Name;
 }
 /**
  * Answers like connector.authenticate but records no use.
@@ -343,6 +417,66 @@ export interface ApiKeyDeleteResult {
 /**
  * What interfaces show of a key: never its value, only its hint.
  */
+export interface ApiKeyDisableResult {
+  name: Name;
+  description: Description;
+  createdAt: Instant;
+  updatedAt: Instant;
+  expiresOn: PlainDate;
+  lastUsedAt: Instant | null;
+  status: Status;
+  color: Color;
+  daysLeft: number;
+  /**
+   * The first 8 characters of the key value (gwk_ + 4), never more.
+   */
+  hint: string;
+  /**
+   * false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.
+   */
+  enabled: boolean;
+  /**
+   * The instant of the last rotation; null if the key was never rotated.
+   */
+  rotatedAt: Instant | null;
+  /**
+   * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
+   */
+  previousValidUntil: Instant | null;
+}
+/**
+ * What interfaces show of a key: never its value, only its hint.
+ */
+export interface ApiKeyEnableResult {
+  name: Name;
+  description: Description;
+  createdAt: Instant;
+  updatedAt: Instant;
+  expiresOn: PlainDate;
+  lastUsedAt: Instant | null;
+  status: Status;
+  color: Color;
+  daysLeft: number;
+  /**
+   * The first 8 characters of the key value (gwk_ + 4), never more.
+   */
+  hint: string;
+  /**
+   * false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.
+   */
+  enabled: boolean;
+  /**
+   * The instant of the last rotation; null if the key was never rotated.
+   */
+  rotatedAt: Instant | null;
+  /**
+   * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
+   */
+  previousValidUntil: Instant | null;
+}
+/**
+ * What interfaces show of a key: never its value, only its hint.
+ */
 export interface ApiKeyGetResult {
   name: Name;
   description: Description;
@@ -357,6 +491,18 @@ export interface ApiKeyGetResult {
    * The first 8 characters of the key value (gwk_ + 4), never more.
    */
   hint: string;
+  /**
+   * false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.
+   */
+  enabled: boolean;
+  /**
+   * The instant of the last rotation; null if the key was never rotated.
+   */
+  rotatedAt: Instant | null;
+  /**
+   * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
+   */
+  previousValidUntil: Instant | null;
 }
 export interface ApiKeyListResult {
   items: ApiKeyInfo[];
@@ -391,12 +537,48 @@ export interface ApiKeyUpdateResult {
    * The first 8 characters of the key value (gwk_ + 4), never more.
    */
   hint: string;
+  /**
+   * false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.
+   */
+  enabled: boolean;
+  /**
+   * The instant of the last rotation; null if the key was never rotated.
+   */
+  rotatedAt: Instant | null;
+  /**
+   * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
+   */
+  previousValidUntil: Instant | null;
+}
+/**
+ * Successful connector.authenticate calls with the key, per connectorId (the 64 most recently seen are kept, the most recent first), and how many gave no connectorId. apiKey.verify records none.
+ */
+export interface ApiKeyUsageResult {
+  name: Name;
+  /**
+   * @maxItems 64
+   */
+  connectors: ConnectorUsage[];
+  /**
+   * Uses that named no connectorId (or an empty one).
+   */
+  unattributedCount: number;
+}
+export interface ConnectorUsage {
+  connectorId: string;
+  firstUsedAt: Instant;
+  lastUsedAt: Instant;
+  count: number;
 }
 export interface Authenticated {
   authenticated: true;
   name: Name;
   expiresOn: PlainDate;
   status: Status;
+  /**
+   * Only when the presented value is the key's previous one, still in its grace after a rotation.
+   */
+  previousValue?: true;
 }
 export interface NotAuthenticated {
   authenticated: false;
@@ -433,6 +615,7 @@ export interface KeyCounts {
   Expiring: number;
   ExpiresSoon: number;
   Expired: number;
+  Disabled: number;
 }
 /**
  * The daemon's nonce and its proof that it knows the role's token: HMAC(token, "gateway-apikeys server v2\n" + clientNonce + "\n" + serverNonce).
@@ -453,10 +636,14 @@ export interface SessionHelloResult {
 export interface RpcMethods {
   'apiKey.create': { params: ApiKeyCreateParams; result: ApiKeyCreateResult };
   'apiKey.delete': { params: ApiKeyDeleteParams; result: ApiKeyDeleteResult };
+  'apiKey.disable': { params: ApiKeyDisableParams; result: ApiKeyDisableResult };
+  'apiKey.enable': { params: ApiKeyEnableParams; result: ApiKeyEnableResult };
   'apiKey.get': { params: ApiKeyGetParams; result: ApiKeyGetResult };
   'apiKey.list': { params: ApiKeyListParams; result: ApiKeyListResult };
   'apiKey.reveal': { params: ApiKeyRevealParams; result: ApiKeyRevealResult };
+  'apiKey.rotate': { params: ApiKeyRotateParams; result: ApiKeyRotateResult };
   'apiKey.update': { params: ApiKeyUpdateParams; result: ApiKeyUpdateResult };
+  'apiKey.usage': { params: ApiKeyUsageParams; result: ApiKeyUsageResult };
   'apiKey.verify': { params: ApiKeyVerifyParams; result: ApiKeyVerifyResult };
   'audit.list': { params: AuditListParams; result: AuditListResult };
   'audit.verify': { params: AuditVerifyParams; result: AuditVerifyResult };
@@ -468,7 +655,7 @@ export interface RpcMethods {
 }
 export type RpcMethod = keyof RpcMethods;
 
-export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.get","apiKey.list","apiKey.reveal","apiKey.update","apiKey.verify","audit.list","audit.verify","connector.authenticate","daemon.shutdown","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
+export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.disable","apiKey.enable","apiKey.get","apiKey.list","apiKey.reveal","apiKey.rotate","apiKey.update","apiKey.usage","apiKey.verify","audit.list","audit.verify","connector.authenticate","daemon.shutdown","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
 
 /** The schema documents, as in schemas/, keyed by $id. */
 export const schemaDocuments: readonly Record<string, unknown>[] = [
@@ -582,13 +769,14 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "Status": {
         "title": "Status",
-        "description": "Computed from daysLeft by x-bands, the first band whose fromDaysLeft daysLeft reaches (null: any): < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.",
+        "description": "Computed, never stored, as a pure function of the key and today: a disabled key is Disabled (x-disabled) whatever its days left; otherwise the first band of x-bands whose fromDaysLeft daysLeft reaches (null: any): < 0 Expired, 0-3 ExpiresSoon, 4-14 Expiring, >= 15 Active.",
         "type": "string",
         "enum": [
           "Active",
           "Expiring",
           "ExpiresSoon",
-          "Expired"
+          "Expired",
+          "Disabled"
         ],
         "x-bands": [
           {
@@ -611,7 +799,11 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "status": "Expired",
             "color": "Red"
           }
-        ]
+        ],
+        "x-disabled": {
+          "status": "Disabled",
+          "color": "Gray"
+        }
       },
       "Color": {
         "title": "Color",
@@ -619,7 +811,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "enum": [
           "Green",
           "Orange",
-          "Red"
+          "Red",
+          "Gray"
         ]
       },
       "PresentedKey": {
@@ -641,7 +834,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "status",
           "color",
           "daysLeft",
-          "hint"
+          "hint",
+          "enabled",
+          "rotatedAt",
+          "previousValidUntil"
         ],
         "properties": {
           "name": {
@@ -682,6 +878,32 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "description": "The first 8 characters of the key value (gwk_ + 4), never more.",
             "type": "string",
             "pattern": "^gwk_[0-9A-Za-z]{4}$"
+          },
+          "enabled": {
+            "description": "false once disabled: authentication then fails with Disabled, and the key keeps its value, expiry and history.",
+            "type": "boolean"
+          },
+          "rotatedAt": {
+            "description": "The instant of the last rotation; null if the key was never rotated.",
+            "anyOf": [
+              {
+                "$ref": "#/$defs/Instant"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "previousValidUntil": {
+            "description": "Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.",
+            "anyOf": [
+              {
+                "$ref": "#/$defs/Instant"
+              },
+              {
+                "type": "null"
+              }
+            ]
           }
         }
       },
@@ -715,7 +937,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "ExpiryTooFar",
           "NameTaken",
           "KeyNotFound",
-          "Internal"
+          "Internal",
+          "KeyDisabled",
+          "GraceInvalid"
         ]
       },
       "Role": {
@@ -865,6 +1089,43 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/apiKey.disable.json",
+    "title": "ApiKeyDisableParams",
+    "description": "Disables a key: from the moment the answer is sent, its values fail authentication with reason Disabled. Its value, expiry and history are kept; apiKey.enable undoes it. Disabling a disabled key changes nothing.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "../defs.json#/$defs/Name"
+      },
+      "reason": {
+        "description": "Why, for the audit line of the daemon's log (it is not stored with the key).",
+        "type": "string",
+        "maxLength": 1000
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/apiKey.enable.json",
+    "title": "ApiKeyEnableParams",
+    "description": "Enables a disabled key again: its value (and a previous value still in its grace) authenticates again at once. Enabling an enabled key changes nothing.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "../defs.json#/$defs/Name"
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/apiKey.get.json",
     "title": "ApiKeyGetParams",
     "type": "object",
@@ -895,7 +1156,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "$ref": "../defs.json#/$defs/Status"
         },
         "uniqueItems": true,
-        "maxItems": 4
+        "maxItems": 5
       },
       "sortBy": {
         "title": "SortColumn",
@@ -944,6 +1205,48 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/apiKey.rotate.json",
+    "title": "ApiKeyRotateParams",
+    "description": "Gives a key a new value at once. The previous value keeps authenticating for graceHours (0: not at all), its uses answering previousValue: true; a key has one previous value at most, so a second rotation ends the first one's grace. Expiry, name, description and usage stay. A disabled key is refused (KeyDisabled).",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "../defs.json#/$defs/Name"
+      },
+      "graceHours": {
+        "title": "GraceHours",
+        "description": "Whole hours from now during which the previous value still authenticates: 0 to 168 (one week), 24 by default.",
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 168,
+        "default": 24,
+        "x-shorthand": {
+          "description": "What a person may also type to a client (the CLI's --grace, PowerShell's -GracePeriod as text): a whole number of hours, bare or with h, or of days with d, in either case (24, 24h, 2d), sent as graceHours.",
+          "pattern": "^([0-9]+)([hHdD]?)$"
+        },
+        "x-errors": {
+          "type": {
+            "code": "GraceInvalid",
+            "message": "graceHours must be a whole number of hours, from 0 to 168."
+          },
+          "minimum": {
+            "code": "GraceInvalid",
+            "message": "graceHours must be at least {limit}: 0 ends the previous value at once."
+          },
+          "maximum": {
+            "code": "GraceInvalid",
+            "message": "graceHours can be at most {limit} (one week)."
+          }
+        }
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/apiKey.update.json",
     "title": "ApiKeyUpdateParams",
     "description": "Edits a key's name, description or expiry. validFor counts from today; a new expiry on an expired key re-activates it.",
@@ -983,6 +1286,22 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "message": "Give either expiresOn or validFor, not both."
           }
         }
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/apiKey.usage.json",
+    "title": "ApiKeyUsageParams",
+    "description": "Which connectors authenticated with a key: what to know before deleting, disabling or rotating it.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "../defs.json#/$defs/Name"
       }
     }
   },
@@ -1153,6 +1472,18 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/apiKey.disable.json",
+    "title": "ApiKeyDisableResult",
+    "$ref": "../defs.json#/$defs/ApiKeyInfo"
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/apiKey.enable.json",
+    "title": "ApiKeyEnableResult",
+    "$ref": "../defs.json#/$defs/ApiKeyInfo"
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "results/apiKey.get.json",
     "title": "ApiKeyGetResult",
     "$ref": "../defs.json#/$defs/ApiKeyInfo"
@@ -1211,9 +1542,89 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/apiKey.rotate.json",
+    "title": "ApiKeyRotateResult",
+    "description": "The key's info with its new value, this once in the rotate answer, and the instant its previous value stops authenticating (the rotation instant itself for graceHours 0).",
+    "type": "object",
+    "allOf": [
+      {
+        "$ref": "../defs.json#/$defs/ApiKeyInfoFields"
+      }
+    ],
+    "unevaluatedProperties": false,
+    "required": [
+      "key",
+      "previousValidUntil"
+    ],
+    "properties": {
+      "key": {
+        "$ref": "../defs.json#/$defs/KeyValue"
+      },
+      "previousValidUntil": {
+        "$ref": "../defs.json#/$defs/Instant"
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "results/apiKey.update.json",
     "title": "ApiKeyUpdateResult",
     "$ref": "../defs.json#/$defs/ApiKeyInfo"
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/apiKey.usage.json",
+    "title": "ApiKeyUsageResult",
+    "description": "Successful connector.authenticate calls with the key, per connectorId (the 64 most recently seen are kept, the most recent first), and how many gave no connectorId. apiKey.verify records none.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name",
+      "connectors",
+      "unattributedCount"
+    ],
+    "properties": {
+      "name": {
+        "$ref": "../defs.json#/$defs/Name"
+      },
+      "connectors": {
+        "type": "array",
+        "maxItems": 64,
+        "items": {
+          "title": "ConnectorUsage",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "connectorId",
+            "firstUsedAt",
+            "lastUsedAt",
+            "count"
+          ],
+          "properties": {
+            "connectorId": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 256
+            },
+            "firstUsedAt": {
+              "$ref": "../defs.json#/$defs/Instant"
+            },
+            "lastUsedAt": {
+              "$ref": "../defs.json#/$defs/Instant"
+            },
+            "count": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        }
+      },
+      "unattributedCount": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Uses that named no connectorId (or an empty one)."
+      }
+    }
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -1297,7 +1708,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "results/connector.authenticate.json",
     "title": "AuthenticateResult",
-    "description": "A presented value failing the format or checksum is Malformed (no lookup is made); a well-formed value matching no key is Unknown.",
+    "description": "A presented value failing the format or checksum is Malformed (no lookup is made); a well-formed value matching no key (or a previous value whose grace has passed) is Unknown; a disabled key is Disabled, whatever its expiry; a key past its last day is Expired. The value before a rotation, within its grace, authenticates with previousValue: true.",
     "oneOf": [
       {
         "title": "Authenticated",
@@ -1321,6 +1732,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           },
           "status": {
             "$ref": "../defs.json#/$defs/Status"
+          },
+          "previousValue": {
+            "const": true,
+            "description": "Only when the presented value is the key's previous one, still in its grace after a rotation."
           }
         }
       },
@@ -1342,7 +1757,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "enum": [
               "Malformed",
               "Unknown",
-              "Expired"
+              "Expired",
+              "Disabled"
             ]
           }
         }
@@ -1397,7 +1813,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "Active",
           "Expiring",
           "ExpiresSoon",
-          "Expired"
+          "Expired",
+          "Disabled"
         ],
         "properties": {
           "total": {
@@ -1417,6 +1834,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "minimum": 0
           },
           "Expired": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "Disabled": {
             "type": "integer",
             "minimum": 0
           }

@@ -1,10 +1,18 @@
 import type { ApiKeyInfo, ApiKeyRevealResult } from '../generated/schemas.js';
+import type { KeyUsage } from './key-usage.js';
 import { keyHint } from './key-value.js';
 import { daysLeft, type IsoDate, statusFor } from './status.js';
 
 export type { ApiKeyInfo };
 
-/** A key as the vault keeps it. Status is never stored: it is a function of expiresOn and today. */
+/** The value a key had before its last rotation, and the instant it stops authenticating (docs/storage.md, "Rotation"). */
+export interface PreviousValue {
+  readonly key: string;
+  /** Epoch milliseconds: the value authenticates before this instant, never at or after it. */
+  readonly validUntil: number;
+}
+
+/** A key as the vault keeps it. Status is never stored: it is a function of enabled, expiresOn and today. */
 export interface ApiKeyRecord {
   /** Stable identity in storage, so a rename is one record changing, not a delete and a create. */
   readonly id: string;
@@ -18,22 +26,42 @@ export interface ApiKeyRecord {
   readonly updatedAt: number;
   /** The last day the key is valid, in the vault's time zone. */
   readonly expiresOn: IsoDate;
+  /** false once disabled: its values then fail authentication (reason Disabled), everything else is kept. */
+  readonly enabled: boolean;
+  /** The last rotation; null if never rotated. */
+  readonly rotatedAt: number | null;
   /**
-   * The last successful connector.authenticate; null if never. The one field changed in place:
-   * the authenticate path sets it on every success, so it must not copy the record.
+   * The value before the last rotation while it may still authenticate; null when there is none.
+   * Set to null in place by the compaction after its grace (KeyIndex), which writes it off the disk.
+   */
+  previous: PreviousValue | null;
+  /**
+   * The last successful authentication; null if never. With `usage`, the state changed in place:
+   * the authenticate path sets it on every success, so it must not copy the record. A change of
+   * the key (a new record) carries both over (KeyIndex.apply).
    */
   lastUsedAt: number | null;
+  /** Uses per connector; null until the first. */
+  usage: KeyUsage | null;
+}
+
+/** Whether a record's previous value still authenticates at `now`. */
+export function previousValueLive(record: ApiKeyRecord, now: number): boolean {
+  return record.previous !== null && now < record.previous.validUntil;
 }
 
 /** An instant as an RFC 3339 UTC string. */
-function formatInstant(epochMs: number): string {
+export function formatInstant(epochMs: number): string {
   return new Date(epochMs).toISOString();
 }
 
-/** What interfaces show of a key, its status computed as of a day. Never the value: only its hint. */
-export function toInfo(record: ApiKeyRecord, todayEpochDay: number): ApiKeyInfo {
+/**
+ * What interfaces show of a key, its status computed as of a day, its previous value's end as of
+ * the instant `now`. Never the value: only its hint.
+ */
+export function toInfo(record: ApiKeyRecord, todayEpochDay: number, now: number): ApiKeyInfo {
   const left = daysLeft(record.expiresOn, todayEpochDay);
-  const { status, color } = statusFor(left);
+  const { status, color } = statusFor(left, record.enabled);
   return {
     name: record.name,
     description: record.description,
@@ -45,13 +73,17 @@ export function toInfo(record: ApiKeyRecord, todayEpochDay: number): ApiKeyInfo 
     color,
     daysLeft: left,
     hint: keyHint(record.key),
+    enabled: record.enabled,
+    rotatedAt: record.rotatedAt === null ? null : formatInstant(record.rotatedAt),
+    previousValidUntil: previousValueLive(record, now) ? formatInstant(record.previous!.validUntil) : null,
   };
 }
 
-/** The answer for a key as UTF-8 JSON, kept with what it was made for: the day and the last use. */
+/** The answer for a key as UTF-8 JSON, kept with what it was made for: the day, the last use, a previous value shown. */
 interface CachedInfo {
   day: number;
   lastUsedAt: number | null;
+  previousShown: boolean;
   bytes: Buffer;
 }
 
@@ -63,13 +95,14 @@ interface CachedInfo {
 const infoCache = new WeakMap<ApiKeyRecord, CachedInfo>();
 
 /**
- * `,` + `JSON.stringify(toInfo(record, day))` as bytes, cached when `day` is today: list items ready to
- * join (the comma included halves what a list of 100,000 keys copies). The tests hold it equal.
+ * `,` + `JSON.stringify(toInfo(record, day, now))` as bytes, cached when `day` is today: list items ready
+ * to join (the comma included halves what a list of 100,000 keys copies). The tests hold it equal.
  */
-export function infoJsonBytes(record: ApiKeyRecord, day: number, todayEpochDay: number): Buffer {
+export function infoJsonBytes(record: ApiKeyRecord, day: number, todayEpochDay: number, now: number): Buffer {
   const cached = infoCache.get(record);
-  if (cached && cached.day === day && cached.lastUsedAt === record.lastUsedAt) return cached.bytes;
-  const text = `,${JSON.stringify(toInfo(record, day))}`;
+  const previousShown = previousValueLive(record, now);
+  if (cached && cached.day === day && cached.lastUsedAt === record.lastUsedAt && cached.previousShown === previousShown) return cached.bytes;
+  const text = `,${JSON.stringify(toInfo(record, day, now))}`;
   if (day !== todayEpochDay) return Buffer.from(text, 'utf8');
   // Kept bytes get memory of their own. Buffer.from() would cut them from Node's shared 8 KiB pool,
   // and one kept slice holds its whole slab: cached answers made a few at a time, between other
@@ -77,7 +110,7 @@ export function infoJsonBytes(record: ApiKeyRecord, day: number, todayEpochDay: 
   // served (test/guarantees/load.test.ts). Own memory costs about 200 bytes more per key.
   const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
   bytes.write(text, 'utf8');
-  infoCache.set(record, { day, lastUsedAt: record.lastUsedAt, bytes });
+  infoCache.set(record, { day, lastUsedAt: record.lastUsedAt, previousShown, bytes });
   return bytes;
 }
 

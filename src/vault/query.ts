@@ -32,7 +32,7 @@ const COLUMN_ORDER: Record<Exclude<SortColumn, 'name'>, (a: Row, b: Row) => numb
   createdAt: (a, b) => a.record.createdAt - b.record.createdAt,
   // Never used sorts as the oldest use.
   lastUsedAt: (a, b) => (a.record.lastUsedAt ?? -Infinity) - (b.record.lastUsedAt ?? -Infinity) || 0,
-  // Most urgent first: Expired, ExpiresSoon, Expiring, Active.
+  // Most urgent first: Expired, ExpiresSoon, Expiring, Active, then Disabled.
   status: (a, b) => urgency.get(a.status)! - urgency.get(b.status)!,
 };
 
@@ -58,7 +58,7 @@ export function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyLis
     const [folded, record] = keysByName[i]!;
     if (matchesName && !matchesName(folded)) continue;
     const daysLeft = epochDay(record.expiresOn) - asOfDay;
-    const { status } = statusFor(daysLeft);
+    const { status } = statusFor(daysLeft, record.enabled);
     if (wantedStatus && !wantedStatus.has(status)) continue;
     rows.push({ record, daysLeft, status });
   }
@@ -72,10 +72,10 @@ export function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyLis
   return { rows: offset === 0 && end >= rows.length ? rows : rows.slice(offset, end), total: rows.length, asOfDay };
 }
 
-/** apiKey.list's answer. */
-export function listKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): ApiKeyListResult {
+/** apiKey.list's answer; `now` is the instant previous values are shown as of. */
+export function listKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
-  return { items: rows.map((row) => toInfo(row.record, asOfDay)), total };
+  return { items: rows.map((row) => toInfo(row.record, asOfDay, now)), total };
 }
 
 /**
@@ -84,10 +84,10 @@ export function listKeys(keysByName: readonly NamedRecord[], params: ApiKeyListP
  * bytes, it is neither serialised again nor copied, and leaves in one gathered write. (Joining the
  * pieces into blocks first was measured: faster by a little, and 50 MB more resident memory.)
  */
-export function listKeysJson(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): Buffer[] {
+export function listKeysJson(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
   const pieces: Buffer[] = [Buffer.from('{"items":[')];
-  for (const row of rows) pieces.push(infoJsonBytes(row.record, asOfDay, todayEpochDay));
+  for (const row of rows) pieces.push(infoJsonBytes(row.record, asOfDay, todayEpochDay, now));
   if (pieces.length > 1) pieces[1] = pieces[1]!.subarray(1); // the first item has no comma before it
   pieces.push(Buffer.from(`],"total":${total}}`));
   return pieces;

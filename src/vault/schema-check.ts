@@ -20,7 +20,7 @@ interface SchemaErrorText {
 }
 
 /** Keywords of this project's schemas that ajv does not know; they annotate, they do not validate. */
-const SCHEMA_ANNOTATIONS = ['x-errors', 'x-bands', 'x-default', 'x-max', 'x-presets', 'x-shorthand'];
+const SCHEMA_ANNOTATIONS = ['x-errors', 'x-bands', 'x-disabled', 'x-default', 'x-max', 'x-presets', 'x-shorthand'];
 
 function createAjv(): Ajv2020 {
   // strictRequired is off because `not: {required: [...]}` (expiresOn XOR validFor) is the idiom.

@@ -3,18 +3,34 @@ import { schemaDef } from './defs.js';
 
 export type { Color, Status };
 
+const STATUS = schemaDef<{
+  'x-bands': { fromDaysLeft: number | null; status: Status; color: Color }[];
+  'x-disabled': { status: Status; color: Color };
+}>('Status');
+
 /**
  * The status table (docs/architecture.md, "The rules of a key"), from `x-bands` of Status in
  * schemas/defs.json, most urgent last: the first band whose floor daysLeft reaches wins.
  */
-const BANDS: readonly { fromDaysLeft: number; status: Status; color: Color }[] = schemaDef<{
-  'x-bands': { fromDaysLeft: number | null; status: Status; color: Color }[];
-}>('Status')['x-bands'].map((band) => ({ ...band, fromDaysLeft: band.fromDaysLeft ?? -Infinity }));
+const BANDS: readonly { fromDaysLeft: number; status: Status; color: Color }[] = STATUS['x-bands']
+  .map((band) => ({ ...band, fromDaysLeft: band.fromDaysLeft ?? -Infinity }));
 
-/** Statuses from the most to the least urgent: the order `sortBy: "status"` uses. */
-export const STATUS_URGENCY: readonly Status[] = BANDS.map((b) => b.status).reverse();
+/** A disabled key's status and colour, whatever its days left (`x-disabled`): not a band of days. */
+const DISABLED: { status: Status; color: Color } = { status: STATUS['x-disabled'].status, color: STATUS['x-disabled'].color };
 
-export function statusFor(daysLeft: number): { status: Status; color: Color } {
+/**
+ * Statuses from the most to the least urgent: the order `sortBy: "status"` uses. Disabled comes
+ * last: an admin chose it, and nothing about it changes with time.
+ */
+export const STATUS_URGENCY: readonly Status[] = [...BANDS.map((b) => b.status).reverse(), DISABLED.status];
+
+/**
+ * A key's status and colour: a pure function of whether it is enabled and of its days left (its
+ * expiry and today). Disabled wins over every band. Answers shared objects: the list and
+ * authenticate paths call it for every key.
+ */
+export function statusFor(daysLeft: number, enabled = true): { status: Status; color: Color } {
+  if (!enabled) return DISABLED;
   for (const band of BANDS) if (daysLeft >= band.fromDaysLeft) return band;
   throw new RangeError(`daysLeft ${daysLeft} is not a number`);
 }

@@ -1,9 +1,9 @@
 import type { Temporal } from 'temporal-polyfill';
 import type {
   ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
-  ApiKeyRevealResult, ApiKeyUpdateParams, AuthenticateResult, KeyCounts, Role,
+  ApiKeyRevealResult, ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuthenticateResult, KeyCounts, Role,
 } from '../generated/schemas.js';
-import { type ApiKeyRecord, toInfo, toRevealed } from './api-key.js';
+import { type ApiKeyRecord, formatInstant, toInfo, toRevealed } from './api-key.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
 import { CoalescedFlush } from './coalesced-flush.js';
 import { CompactionSchedule } from './compaction-schedule.js';
@@ -11,14 +11,15 @@ import { keyedHash, randomBytes, type SecretKey } from './crypto.js';
 import { VaultError } from './errors.js';
 import { chosenExpiry, newKeyExpiry } from './expiry.js';
 import { KeyIndex } from './key-index.js';
+import { KeyUsage } from './key-usage.js';
 import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-value.js';
 import { type Log, silentLog } from './log.js';
 import { listKeys, listKeysJson } from './query.js';
 import { daysLeft, statusFor } from './status.js';
-import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
+import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
 import { deriveVaultKeys, loadOrCreateMasterKey } from './storage/master-key.js';
-import type { Mutation } from './storage/mutations.js';
+import type { Mutation, PersistedKeyUsage } from './storage/mutations.js';
 import { KeyStore } from './storage/store.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -34,9 +35,18 @@ export interface VaultOptions {
   passphrase?: Uint8Array;
   /** How often last-used times are persisted (they are in memory at once). */
   lastUsedFlushMs?: number;
-  /** How soon after a delete the compaction that removes its ciphertext from disk runs. */
+  /**
+   * How soon after a delete the compaction that removes its ciphertext from disk runs; also after a
+   * rotation that drops a value at once (graceHours 0, or a second rotation).
+   */
   compactAfterDeleteMs?: number;
 }
+
+const HOUR_MS = 3_600_000;
+/** After a grace ends, its compaction waits this much more, so that the vault's clock surely sees it ended. */
+const GRACE_END_MARGIN_MS = 1000;
+/** Keys per `used` journal record: a flush of very many keys is written as several records, each of bounded size. */
+const USES_PER_RECORD = 1000;
 
 /** Who asks for a change or a reveal, for its audit entry: a session's role and connection, or nobody's (an offline command). */
 export interface Actor {
@@ -66,8 +76,9 @@ function notFound(name: string): VaultError {
  * The vault: the keys, their rules and their durable storage, with no networking. Reads answer
  * from memory; changes are planned against the current keys, written to the journal and made
  * durable, and only then applied and acknowledged, one at a time (WriteQueue) so two changes never
- * race (docs/storage.md). Last-used times are persisted coalesced (CoalescedFlush); compactions
- * run when asked for (CompactionSchedule).
+ * race (docs/storage.md). Last-used times and uses per connector are persisted coalesced
+ * (CoalescedFlush); compactions run when asked for (CompactionSchedule), among others when the
+ * grace of a rotation ends.
  */
 export class Vault {
   private readonly writes = new WriteQueue();
@@ -80,7 +91,7 @@ export class Vault {
   private constructor(
     private readonly index: KeyIndex,
     private readonly store: KeyStore,
-    /** The audit trail (docs/storage.md): the daemon appends an entry for each change, reveal, backup, burst of failures. */
+    /** The audit trail (docs/storage.md): an entry for each change, and the daemon's for reveals, backups, bursts of failures. */
     readonly audit: AuditTrail,
     /** The subkeys derived from the master key, in secure memory until close(). */
     private readonly keys: readonly SecretKey[],
@@ -123,13 +134,16 @@ export class Vault {
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
       vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
-      // Deleted keys' ciphertext leaves the disk at the latest on the next start. A disk that
-      // refuses the rewrite must not keep the gateway from authenticating: log, and serve.
-      if (store.needsRewrite || store.journalRecordCount > 0) {
+      // Deleted keys' ciphertext, and previous values whose grace ended while the daemon was down,
+      // leave the disk at the latest on the next start. A disk that refuses the rewrite must not
+      // keep the gateway from authenticating: log, and serve.
+      if (store.needsRewrite || store.journalRecordCount > 0 || index.hasEndedPreviousValue(clock.now())) {
         await vault.writes.run(() => vault.compact()).catch((error: Error) => {
           log.error('Compaction at start failed; it is retried in a minute', { event: 'store.compactFailed', reason: error.message });
           vault.compactions.within(60_000);
         });
+      } else {
+        vault.scheduleGraceEnd();
       }
       return vault;
     } catch (error) {
@@ -151,29 +165,37 @@ export class Vault {
   }
 
   list(params: ApiKeyListParams): ApiKeyListResult {
-    return listKeys(this.index.keysByName(), params, this.calendar.todayEpochDay());
+    return listKeys(this.index.keysByName(), params, this.calendar.todayEpochDay(), this.clock.now());
   }
 
   /** `list` as UTF-8 JSON pieces, for the wire: the same answer, made without an object per key. */
   listJson(params: ApiKeyListParams): Buffer[] {
-    return listKeysJson(this.index.keysByName(), params, this.calendar.todayEpochDay());
+    return listKeysJson(this.index.keysByName(), params, this.calendar.todayEpochDay(), this.clock.now());
   }
 
   get(params: { name: string }): ApiKeyInfo {
-    return toInfo(this.find(params.name), this.calendar.todayEpochDay());
+    return this.info(this.find(params.name));
   }
 
-  /** A key with its value, the View screen. (The daemon records the reveal in the audit trail before the value leaves.) */
+  /** Which connectors used the key, the most recent first, and how often it was used without a connectorId. */
+  usage(params: { name: string }): ApiKeyUsageResult {
+    const record = this.find(params.name);
+    const connectors = (record.usage?.connectorsByLastUse() ?? []).map((use) => ({
+      connectorId: use.connectorId, firstUsedAt: formatInstant(use.firstUsedAt), lastUsedAt: formatInstant(use.lastUsedAt), count: use.count,
+    }));
+    return { name: record.name, connectors, unattributedCount: record.usage?.unattributedCount ?? 0 };
+  }
+
   reveal(params: { name: string }): ApiKeyRevealResult {
     return toRevealed(this.find(params.name));
   }
 
   counts(): KeyCounts {
     const today = this.calendar.todayEpochDay();
-    const counts: KeyCounts = { total: 0, Active: 0, Expiring: 0, ExpiresSoon: 0, Expired: 0 };
+    const counts: KeyCounts = { total: 0, Active: 0, Expiring: 0, ExpiresSoon: 0, Expired: 0, Disabled: 0 };
     for (const record of this.index.records()) {
       counts.total++;
-      counts[statusFor(daysLeft(record.expiresOn, today)).status]++;
+      counts[statusFor(daysLeft(record.expiresOn, today), record.enabled).status]++;
     }
     return counts;
   }
@@ -191,12 +213,16 @@ export class Vault {
         createdAt: now,
         updatedAt: now,
         expiresOn,
+        enabled: true,
+        rotatedAt: null,
+        previous: null,
         lastUsedAt: null,
+        usage: null,
       };
       return {
         mutations: [{ type: 'put', record }],
         audit: { event: 'apiKey.created', keyName: record.name, detail: { expiresOn } },
-        result: () => ({ ...toInfo(record, this.calendar.todayEpochDay()), key: record.key }),
+        result: () => ({ ...this.info(record), key: record.key }),
       };
     });
   }
@@ -209,16 +235,71 @@ export class Vault {
       const name = params.newName ?? record.name;
       if (name !== record.name) this.checkNameFree(name, 'newName', record.id);
       const description = params.description ?? record.description;
-      const today = this.calendar.todayEpochDay();
       if (name === record.name && description === record.description && expiresOn === record.expiresOn) {
-        return { mutations: [], result: () => toInfo(record, today) };
+        return { mutations: [], result: () => this.info(record) };
       }
       const updated: ApiKeyRecord = { ...record, name, description, expiresOn, updatedAt: this.clock.now() };
       const changed = Object.keys(params).filter((field) => field !== 'name');
       return {
         mutations: [{ type: 'put', record: updated }],
         audit: { event: 'apiKey.updated', keyName: name, detail: { ...(name !== record.name && { previousName: record.name }), expiresOn, changed } },
-        result: () => toInfo(updated, today),
+        result: () => this.info(updated),
+      };
+    });
+  }
+
+  /**
+   * Gives a key a new value at once (docs/storage.md, "Rotation"). The previous value keeps
+   * authenticating until now + graceHours; a key has one previous value at most, so an earlier one
+   * ends now. A value that ends now leaves the disk at the compaction this schedules, like a
+   * deleted key's; one in its grace at the compaction after its grace. A disabled key is refused.
+   * `graceHours` is given: its default is the params schema's, filled in when params are checked.
+   */
+  rotate(params: Required<ApiKeyRotateParams>, by: Actor = OFFLINE): Promise<ApiKeyRotateResult> {
+    return this.change(by, () => {
+      const record = this.find(params.name);
+      if (!record.enabled) {
+        throw new VaultError('KeyDisabled', `The API key '${record.name}' is disabled: enable it before giving it a new value.`, 'name');
+      }
+      const { graceHours } = params;
+      const now = this.clock.now();
+      const validUntil = now + graceHours * HOUR_MS;
+      const rotated: ApiKeyRecord = {
+        ...record,
+        key: encodeKeyValue(randomBytes(KEY_SECRET_BYTES)),
+        updatedAt: now,
+        rotatedAt: now,
+        previous: graceHours > 0 ? { key: record.key, validUntil } : null,
+      };
+      return {
+        mutations: [{ type: 'put', record: rotated }],
+        audit: {
+          event: 'apiKey.rotated', keyName: record.name,
+          detail: { graceHours, previousValidUntil: formatInstant(validUntil), ...(record.previous && { endedEarlierGrace: true }) },
+        },
+        result: () => {
+          if (graceHours === 0 || record.previous) this.compactions.within(this.compactAfterDeleteMs);
+          if (graceHours > 0) this.compactions.within(validUntil - now + GRACE_END_MARGIN_MS);
+          return { ...this.info(rotated), key: rotated.key, previousValidUntil: formatInstant(validUntil) };
+        },
+      };
+    });
+  }
+
+  /**
+   * Disables or enables a key. Disabled, its values fail authentication from the moment this
+   * returns; its value, expiry, previous value and uses are kept. No change writes nothing, and
+   * says so (`changed`). A disable's `reason` goes into its audit entry.
+   */
+  setEnabled(params: { name: string; reason?: string }, enabled: boolean, by: Actor = OFFLINE): Promise<{ info: ApiKeyInfo; changed: boolean }> {
+    return this.change(by, (): Plan<{ info: ApiKeyInfo; changed: boolean }> => {
+      const record = this.find(params.name);
+      if (record.enabled === enabled) return { mutations: [], result: () => ({ info: this.info(record), changed: false }) };
+      const changed: ApiKeyRecord = { ...record, enabled, updatedAt: this.clock.now() };
+      return {
+        mutations: [{ type: 'put', record: changed }],
+        audit: { event: enabled ? 'apiKey.enabled' : 'apiKey.disabled', keyName: record.name, detail: params.reason === undefined ? {} : { reason: params.reason } },
+        result: () => ({ info: this.info(changed), changed: true }),
       };
     });
   }
@@ -238,23 +319,36 @@ export class Vault {
     });
   }
 
-  /** Whether a presented key is valid, recording its use when `recordUse` (connector.authenticate; not apiKey.verify). */
-  authenticate(presented: string, recordUse: boolean): AuthenticateResult {
+  /**
+   * Whether a presented key is valid. With `recordUse` (connector.authenticate; not apiKey.verify)
+   * a success records its use, by `connectorId` when one is given: in memory, on the key's own
+   * structures, persisted later together (docs/architecture.md, "The hot path"). A previous value
+   * authenticates during its grace, saying so; after it, it is Unknown, as a deleted key's is.
+   */
+  authenticate(presented: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
     if (!isWellFormedKeyValue(presented)) return { authenticated: false, reason: 'Malformed' };
-    const record = this.index.findByKey(presented);
-    if (!record) return { authenticated: false, reason: 'Unknown' };
+    const match = this.index.findByKey(presented);
+    if (!match) return { authenticated: false, reason: 'Unknown' };
+    const { record } = match;
+    const now = this.clock.now();
+    if (match.previous && now >= record.previous!.validUntil) return { authenticated: false, reason: 'Unknown' };
+    if (!record.enabled) return { authenticated: false, reason: 'Disabled' };
     const left = daysLeft(record.expiresOn, this.calendar.todayEpochDay());
     if (left < 0) return { authenticated: false, reason: 'Expired' };
     if (recordUse) {
-      record.lastUsedAt = this.clock.now();
+      record.lastUsedAt = now;
+      (record.usage ??= new KeyUsage()).record(connectorId, now);
       this.uses.add(record.id);
     }
-    return { authenticated: true, name: record.name, expiresOn: record.expiresOn, status: statusFor(left).status };
+    const { status } = statusFor(left);
+    return match.previous
+      ? { authenticated: true, name: record.name, expiresOn: record.expiresOn, status, previousValue: true }
+      : { authenticated: true, name: record.name, expiresOn: record.expiresOn, status };
   }
 
   /** The name of the key a presented value belongs to, for logs; undefined when malformed or unknown. */
   keyNameOf(presented: string): string | undefined {
-    return isWellFormedKeyValue(presented) ? this.index.findByKey(presented)?.name : undefined;
+    return isWellFormedKeyValue(presented) ? this.index.findByKey(presented)?.record.name : undefined;
   }
 
   /** Persists pending last-used times and compacts away deleted keys. The data dir stays its owner's to release. */
@@ -283,6 +377,10 @@ export class Vault {
     setImmediate(() => {
       if (!this.closed && this.index.tagSome(2000)) this.tagInBackground();
     });
+  }
+
+  private info(record: ApiKeyRecord): ApiKeyInfo {
+    return toInfo(record, this.calendar.todayEpochDay(), this.clock.now());
   }
 
   private find(name: string): ApiKeyRecord {
@@ -339,19 +437,46 @@ export class Vault {
     }
   }
 
+  /**
+   * Rewrites the store from the keys in memory, without the previous values whose grace has ended
+   * (docs/storage.md, "Rotation"), and asks for the next compaction at the next grace end.
+   */
   private async compact(): Promise<void> {
+    this.index.dropPreviousValues(this.clock.now());
     await this.store.compact(this.index.records());
+    this.scheduleGraceEnd();
   }
 
-  /** Writes the last-used times of `ids` as they are now: one journal record for all of them. */
+  /** Asks for a compaction just after the earliest grace still running ends, if any. */
+  private scheduleGraceEnd(): void {
+    const now = this.clock.now();
+    const next = this.index.nextPreviousValueEnd(now);
+    if (next !== undefined) this.compactions.within(next - now + GRACE_END_MARGIN_MS);
+  }
+
+  /**
+   * Writes the last-used times and the changed uses per connector of `ids` as they are now: one
+   * journal record per thousand keys, all in one write and one sync.
+   */
   private persistUses(ids: string[]): Promise<void> {
     return this.change(OFFLINE, () => {
-      const lastUsedAt: [string, number][] = [];
+      const mutations: Mutation[] = [];
+      let lastUsedAt: [string, number][] = [];
+      let usage: PersistedKeyUsage[] = [];
       for (const id of ids) {
-        const at = this.index.findById(id)?.lastUsedAt;
-        if (at != null) lastUsedAt.push([id, at]);
+        const record = this.index.findById(id);
+        if (!record) continue;
+        if (record.lastUsedAt !== null) lastUsedAt.push([id, record.lastUsedAt]);
+        const changed = record.usage?.changes();
+        if (changed) usage.push([id, ...changed]);
+        if (lastUsedAt.length === USES_PER_RECORD) {
+          mutations.push({ type: 'used', lastUsedAt, usage });
+          lastUsedAt = [];
+          usage = [];
+        }
       }
-      return { mutations: lastUsedAt.length ? [{ type: 'used', lastUsedAt }] : [], result: () => undefined };
+      if (lastUsedAt.length > 0 || usage.length > 0) mutations.push({ type: 'used', lastUsedAt, usage });
+      return { mutations, result: () => undefined };
     });
   }
 }

@@ -33,6 +33,16 @@ t.test('no secret in clear in any log, store file, error message or CLI error ou
   await gateway.request('connector.authenticate', { key: key + 'x' });
   await admin.request('apiKey.verify', { key: keys[1]! });
   await admin.request('apiKey.delete', { name: 'third' });
+  // The lifecycle: a rotation in its grace, whose old value is then used; one that ends at once; a disable.
+  keys.push((await admin.request('apiKey.rotate', { name: 'first', graceHours: 2 })).key);
+  await gateway.request('connector.authenticate', { key, connectorId: 'c-old-value' });
+  keys.push((await admin.request('apiKey.rotate', { name: 'second', graceHours: 0 })).key);
+  await admin.request('apiKey.disable', { name: 'second', reason: 'scanned for secrets' });
+  await gateway.request('connector.authenticate', { key: keys.at(-1)!, connectorId: 'c-disabled' });
+  await admin.request('apiKey.usage', { name: 'first' });
+  await refused(admin.request('apiKey.rotate', { name: 'second' }));
+  // A value pasted as the reason is taken (a reason is free text) and logged only as its hint.
+  await admin.request('apiKey.disable', { name: 'first', reason: `leaked: ${key}` });
   // Secrets where they do not belong: none may be echoed back or logged.
   await refused(admin.request('apiKey.get', { name: key }));
   await refused(admin.request('apiKey.create', { name: `${key} ` }));
@@ -55,7 +65,7 @@ t.test('no secret in clear in any log, store file, error message or CLI error ou
   const wrongToken = await run(process.execPath, [CLI, 'list'], { env: { ...env, GATEWAY_APIKEYS_TOKEN: tokens[1] + 'z' } }).catch((e: { stderr: string }) => e.stderr);
   cliOutput.push(String(wrongToken));
   t.equal(cliOutput.length, 6, 'every misuse of the CLI failed');
-  t.equal(messages.length, 11, 'every misuse of the RPC failed');
+  t.equal(messages.length, 12, 'every misuse of the RPC failed');
   t.equal(await daemon.stop(), 0);
 
   const masterKeyFile = fs.readFileSync(path.join(daemon.dataDir, 'master.key'));

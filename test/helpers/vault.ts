@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import type { Log } from '../../src/vault/log.js';
 import { parseParams } from '../../src/daemon/params.js';
+import { decodeJournal, decodeSnapshot } from '../../src/vault/storage/file-format.js';
+import { deriveVaultKeys, readMasterKeyFile } from '../../src/vault/storage/master-key.js';
 import { Vault, type VaultOptions } from '../../src/vault/vault.js';
 import { ManualClock } from './clock.js';
 
@@ -60,6 +62,7 @@ export async function openTestVault(t: Test, options: Partial<VaultOptions> & { 
 export const create = async (vault: Vault, params: object) => vault.create(parseParams('apiKey.create', params));
 export const update = async (vault: Vault, params: object) => vault.update(parseParams('apiKey.update', params));
 export const remove = async (vault: Vault, name: string) => vault.delete(parseParams('apiKey.delete', { name }));
+export const rotate = async (vault: Vault, params: object) => vault.rotate(parseParams('apiKey.rotate', params) as { name: string; graceHours: number });
 
 /** Everything an interface can see of the vault, for comparing states. */
 export function visibleState(vault: Vault) {
@@ -99,4 +102,21 @@ export function holdsInClear(bytes: Buffer, secret: string): boolean {
   const latin1 = bytes.toString('latin1');
   return bytes.includes(utf8) || bytes.includes(Buffer.from(secret, 'utf16le')) ||
     latin1.includes(utf8.toString('base64').replace(/=+$/, '').slice(0, -2)) || latin1.toLowerCase().includes(utf8.toString('hex'));
+}
+
+/**
+ * What the store files of a key-file vault hold once decrypted, snapshot and journal records
+ * together, as text: what a thief with master.key would read. A value not in it has left the disk.
+ */
+export function decryptedStore(dataDir: string): string {
+  const master = readMasterKeyFile(fs.readFileSync(path.join(dataDir, 'master.key')), 'master.key');
+  const { lookupKey, storeKey } = deriveVaultKeys(master);
+  try {
+    const snapshot = decodeSnapshot(storeKey, fs.readFileSync(path.join(dataDir, 'keys.snapshot')), 'keys.snapshot', master.vaultId);
+    const journal = decodeJournal(storeKey, fs.readFileSync(path.join(dataDir, 'keys.journal')), 'keys.journal', master.vaultId);
+    return [snapshot.payload, ...journal.payloads].map((bytes) => bytes.toString('utf8')).join('\n');
+  } finally {
+    lookupKey.dispose();
+    storeKey.dispose();
+  }
 }

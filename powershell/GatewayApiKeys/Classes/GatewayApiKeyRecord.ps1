@@ -1,5 +1,7 @@
-# The key objects the cmdlets output (Get-, New-, Set- -PassThru): typed, so that Get-Member tells
-# ExpiresOn, LastUsed and Created are dates and LastUsed may be $null ([Nullable[datetime]]).
+# The key objects the cmdlets output (Get-, New-, Set- -PassThru, Reset-, Disable-, Enable-): typed,
+# so that Get-Member tells ExpiresOn, LastUsed and Created are dates and LastUsed may be $null
+# ([Nullable[datetime]]), like RotatedAt (never rotated) and PreviousValidUntil (no previous value
+# in its grace).
 #
 # Color is for display: the key table colours Status with it (GatewayApiKeys.format.ps1xml), and
 # $key.Color reads it, but it is no data to export. Being hidden keeps it out of Export-Csv,
@@ -18,4 +20,7 @@ class GatewayApiKeyRecord {
     [datetime] $Created
     [datetime] $Updated
     [string] $Hint
+    [bool] $Enabled
+    [Nullable[datetime]] $RotatedAt
+    [Nullable[datetime]] $PreviousValidUntil
 }

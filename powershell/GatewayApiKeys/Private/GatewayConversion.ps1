@@ -20,6 +20,9 @@ function ConvertTo-GatewayApiKeyObject {
     $key.Created = ([datetime]$Info.createdAt).ToLocalTime()
     $key.Updated = ([datetime]$Info.updatedAt).ToLocalTime()
     $key.Hint = $Info.hint
+    $key.Enabled = [bool]$Info.enabled
+    if ($null -ne $Info.rotatedAt) { $key.RotatedAt = ([datetime]$Info.rotatedAt).ToLocalTime() }
+    if ($null -ne $Info.previousValidUntil) { $key.PreviousValidUntil = ([datetime]$Info.previousValidUntil).ToLocalTime() }
     $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
     $key
 }
@@ -76,6 +79,22 @@ function Add-GatewayExpiry {
     )
     if ($Given.ContainsKey('ExpiresOn')) { $Params.expiresOn = ConvertTo-GatewayDate $Given['ExpiresOn'] }
     if ($Given.ContainsKey('ValidFor')) { $Params.validFor = ConvertTo-GatewayValidFor $Given['ValidFor'] }
+}
+
+function ConvertTo-GatewayGraceHours {
+    <#
+    -GracePeriod of Reset-GatewayApiKey as the daemon's graceHours: whole hours from 0 to 168. A
+    fraction of an hour is refused, not rounded (when an old value stops working is not to be
+    guessed), as is anything outside the bounds; either way with the daemon's code, GraceInvalid,
+    before a round trip. Returns the hours, or the ErrorRecord.
+    #>
+    param([Parameter(Mandatory)] [timespan] $GracePeriod, [object] $TargetObject)
+    $hours = $GracePeriod.TotalHours
+    if ($hours -ne [System.Math]::Floor($hours) -or $hours -lt $script:GatewayRules.GraceMinHours -or $hours -gt $script:GatewayRules.GraceMaxHours) {
+        $message = "-GracePeriod must be a whole number of hours from $($script:GatewayRules.GraceMinHours) to $($script:GatewayRules.GraceMaxHours); it is $GracePeriod."
+        return (New-GatewayErrorRecord -ErrorId $script:GatewayRules.ErrorIds.GraceInvalid -Message $message -TargetObject $TargetObject -Field 'graceHours')
+    }
+    [int]$hours
 }
 
 function ConvertTo-GatewayKeyValue {

@@ -6,7 +6,7 @@ $script:GatewayRules = @{
     NameMaxLength            = 100
     NamePatternMaxLength     = 400
     DescriptionMaxLength     = 4000
-    Statuses                 = @('Active', 'Expiring', 'ExpiresSoon', 'Expired')
+    Statuses                 = @('Active', 'Expiring', 'ExpiresSoon', 'Expired', 'Disabled')
     # The first band whose FromDaysLeft daysLeft reaches ($null: any) gives the status and its colour.
     StatusBands              = @(
         @{ FromDaysLeft = 15; Status = 'Active'; Color = 'Green' }
@@ -14,7 +14,9 @@ $script:GatewayRules = @{
         @{ FromDaysLeft = 0; Status = 'ExpiresSoon'; Color = 'Red' }
         @{ FromDaysLeft = $null; Status = 'Expired'; Color = 'Red' }
     )
-    ErrorCodes               = @('Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong', 'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal')
+    # A disabled key has this status and colour whatever its days left.
+    DisabledStatus           = @{ Status = 'Disabled'; Color = 'Gray' }
+    ErrorCodes               = @('Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong', 'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid')
     AuditEvents              = @('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled', 'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures')
     ValidForPattern          = '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$'
     ValidForShorthandPattern = '^([0-9]+)([dDwWmMyY])$'
@@ -28,6 +30,11 @@ $script:GatewayRules = @{
     }
     DefaultValidFor          = 'P1Y'
     MaxValidFor              = 'P5Y'
+    # The grace of a rotation (apiKey.rotate graceHours), in whole hours, and the text a person may type for it.
+    GraceMinHours            = 0
+    GraceMaxHours            = 168
+    DefaultGraceHours        = 24
+    GraceShorthandPattern    = '^([0-9]+)([hHdD]?)$'
     Messages                 = @{
         NameTooShort       = 'A key name must have at least 3 characters.'
         NameTooLong        = 'A key name can have at most 100 characters.'
@@ -46,6 +53,7 @@ $script:GatewayRules = @{
         DescriptionInvalid = 'InvalidParams'
         ValidForInvalid    = 'ExpiryInvalid'
         ExpiresOnInvalid   = 'ExpiryInvalid'
+        GraceInvalid       = 'GraceInvalid'
     }
 }
 

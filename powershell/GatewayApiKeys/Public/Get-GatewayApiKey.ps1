@@ -20,7 +20,8 @@ function Get-GatewayApiKey {
     with -Status, -AsOf and paging like -Name.
 
     .PARAMETER Status
-    Only keys in these statuses: Active (15 days or more left), Expiring (4-14), ExpiresSoon (0-3), Expired.
+    Only keys in these statuses: Active (15 days or more left), Expiring (4-14), ExpiresSoon (0-3),
+    Expired, Disabled (whatever its days left: see Disable-GatewayApiKey).
 
     .PARAMETER SortBy
     The column to sort by: Name (the default), ExpiresOn, LastUsed, Status or Created.
@@ -63,8 +64,9 @@ function Get-GatewayApiKey {
 
     .OUTPUTS
     GatewayApiKeys.ApiKey: Name, Description, ExpiresOn [datetime], DaysLeft, Status, LastUsed
-    [Nullable[datetime]], Created and Updated [datetime], Hint; and Color, for display (hidden, and
-    left out of Export-Csv and ConvertTo-Json).
+    [Nullable[datetime]], Created and Updated [datetime], Hint, Enabled, RotatedAt and
+    PreviousValidUntil [Nullable[datetime]]; and Color, for display (hidden, and left out of
+    Export-Csv and ConvertTo-Json).
 
     .LINK
     about_GatewayApiKeys
@@ -83,7 +85,7 @@ function Get-GatewayApiKey {
         [string[]] $LiteralName,
 
         # A ValidateSet must be literal: the manifest tests hold it equal to $script:GatewayRules.Statuses.
-        [ValidateSet('Active', 'Expiring', 'ExpiresSoon', 'Expired')]
+        [ValidateSet('Active', 'Expiring', 'ExpiresSoon', 'Expired', 'Disabled')]
         [string[]] $Status,
 
         [ValidateSet('Name', 'ExpiresOn', 'LastUsed', 'Status', 'Created')]

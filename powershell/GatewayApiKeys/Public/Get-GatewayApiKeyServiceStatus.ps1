@@ -5,7 +5,8 @@ function Get-GatewayApiKeyServiceStatus {
 
     .DESCRIPTION
     Asks the daemon for its version, uptime and the number of keys per status (Active, Expiring,
-    ExpiresSoon, Expired), with the pipe, role, date and time zone of this session's connection.
+    ExpiresSoon, Expired, Disabled), with the pipe, role, date and time zone of this session's
+    connection.
     When the daemon is not running, the error DaemonUnreachable says so.
 
     .EXAMPLE
@@ -16,6 +17,7 @@ function Get-GatewayApiKeyServiceStatus {
     ServerVersion   : 0.1.0
     ...
     Expired         : 2
+    Disabled        : 1
 
     .EXAMPLE
     if ((Get-GatewayApiKeyServiceStatus).ExpiresSoon -gt 0) { Write-Warning 'Keys expire within 3 days.' }
@@ -47,6 +49,6 @@ function Get-GatewayApiKeyServiceStatus {
     $info.ServerVersion = $status.serverVersion
     $info.Uptime = [timespan]::FromSeconds($status.uptimeSeconds)
     $info.Keys = [int]$status.keys.total
-    foreach ($name in 'Active', 'Expiring', 'ExpiresSoon', 'Expired') { $info[$name] = [int]$status.keys.$name }
+    foreach ($name in $script:GatewayRules.Statuses) { $info[$name] = [int]$status.keys.$name }
     [pscustomobject]$info
 }

@@ -5,9 +5,11 @@ function Remove-GatewayApiKey {
 
     .DESCRIPTION
     From the moment the delete returns, the key fails authentication and nothing can show or
-    restore it. Asks for confirmation of each key (ConfirmImpact High) unless -Force or
-    -Confirm:$false is given. Names are exact; to delete by pattern or status, pipe
-    Get-GatewayApiKey into it.
+    restore it. Asks for confirmation of each key (ConfirmImpact High), saying what uses it ("used
+    by 3 connectors, last 2 hours ago", or "never used"), unless -Force or -Confirm:$false is
+    given. Names are exact; to delete by pattern or status, pipe Get-GatewayApiKey into it. To stop
+    a key for a while, Disable-GatewayApiKey keeps it; to change its value without downtime,
+    Reset-GatewayApiKey.
 
     .PARAMETER Name
     The keys to delete. Accepts pipeline input, by value and by property name.
@@ -51,6 +53,7 @@ function Remove-GatewayApiKey {
     begin {
         . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
+        $showImpact = Test-GatewayConfirmationShown -Impact High -ConfirmPreference $ConfirmPreference -WhatIfPreference $WhatIfPreference
     }
     process {
         foreach ($one in $Name) {
@@ -59,7 +62,12 @@ function Remove-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            if (-not $PSCmdlet.ShouldProcess($one, 'Delete API key (irreversible)')) { continue }
+            $said = 'Delete API key (irreversible'
+            if ($showImpact) {
+                $impact = Get-GatewayKeyImpact -Name $one
+                if ($impact) { $said += "; $impact" }
+            }
+            if (-not $PSCmdlet.ShouldProcess($one, "$said)")) { continue }
             try {
                 $null = Invoke-GatewayRpc -Method 'apiKey.delete' -Params @{ name = $one }
             } catch {

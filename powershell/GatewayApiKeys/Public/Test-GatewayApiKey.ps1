@@ -6,8 +6,9 @@ function Test-GatewayApiKey {
     .DESCRIPTION
     Asks the daemon whether the value belongs to a key that has not expired, exactly as the gateway
     would, but without recording a use. -Detailed returns why instead: the key's name, expiry and
-    status, or the reason it was refused (Malformed: not a key value or a typo, Unknown: no such
-    key, Expired). The value is never shown or logged.
+    status (and PreviousValue when the value is the one a Reset-GatewayApiKey replaced, still in
+    its grace), or the reason it was refused (Malformed: not a key value or a typo, Unknown: no
+    such key, Expired, Disabled). The value is never shown or logged.
 
     .PARAMETER Key
     The value: a string, a SecureString, or an object with a Key property such as the output of
@@ -33,7 +34,8 @@ function Test-GatewayApiKey {
     every edition); or an object with a Key property (GatewayApiKeys.NewApiKey).
 
     .OUTPUTS
-    System.Boolean, or GatewayApiKeys.KeyTestResult with -Detailed.
+    System.Boolean, or GatewayApiKeys.KeyTestResult with -Detailed: Authenticated, Name, ExpiresOn,
+    Status, Reason, PreviousValue.
 
     .LINK
     about_GatewayApiKeys
@@ -59,11 +61,15 @@ function Test-GatewayApiKey {
             return
         }
         if (-not $Detailed) { return [bool]$verdict.authenticated }
-        $result = [ordered]@{ PSTypeName = 'GatewayApiKeys.KeyTestResult'; Authenticated = [bool]$verdict.authenticated; Name = $null; ExpiresOn = $null; Status = $null; Reason = $null }
+        $result = [ordered]@{
+            PSTypeName = 'GatewayApiKeys.KeyTestResult'; Authenticated = [bool]$verdict.authenticated; Name = $null; ExpiresOn = $null; Status = $null
+            Reason = $null; PreviousValue = $false
+        }
         if ($verdict.authenticated) {
             $result.Name = $verdict.name
             $result.ExpiresOn = [datetime]$verdict.expiresOn
             $result.Status = $verdict.status
+            $result.PreviousValue = [bool]$verdict.PSObject.Properties['previousValue']
         } else {
             $result.Reason = $verdict.reason
         }

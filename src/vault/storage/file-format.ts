@@ -15,8 +15,11 @@ import { StoreIntegrityError } from './integrity-error.js';
  * `lengthCheck` (CRC32 of the length) lets a reader tell a torn or zeroed tail from a length that
  * was altered in the middle of the file.
  */
-// 2: snapshot records as rows (see mutations.ts).
-const FORMAT_VERSION = 2;
+// 2: snapshot records as rows (see mutations.ts). 3: rows and puts carry enabled, the rotation and
+// the previous value, snapshot rows the uses per connector, `used` records those that changed.
+// Files of format 2 are still read; the compaction at start rewrites them as format 3.
+export const FORMAT_VERSION = 3;
+const READABLE_VERSIONS: readonly number[] = [2, 3];
 export const VAULT_ID_BYTES = 16;
 const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
 const SEALED_EMPTY_BYTES = NONCE_BYTES + TAG_BYTES;
@@ -34,6 +37,11 @@ export interface FileHeader {
   generation: number;
 }
 
+/** A header as read: with the format version its file was written in (written headers are always FORMAT_VERSION). */
+export interface ReadHeader extends FileHeader {
+  version: number;
+}
+
 function encodeHeader(kind: StoreFileKind, header: FileHeader): Buffer {
   const bytes = Buffer.alloc(HEADER_BYTES);
   bytes.write(MAGIC[kind], 0, 'ascii');
@@ -44,16 +52,16 @@ function encodeHeader(kind: StoreFileKind, header: FileHeader): Buffer {
 }
 
 /** The header of a store file, checked to belong to this vault (not yet authenticated). */
-function decodeHeader(kind: StoreFileKind, bytes: Buffer, file: string, vaultId: Buffer): FileHeader {
+function decodeHeader(kind: StoreFileKind, bytes: Buffer, file: string, vaultId: Buffer): ReadHeader {
   if (bytes.length < HEADER_BYTES || bytes.toString('ascii', 0, 4) !== MAGIC[kind]) {
     throw new StoreIntegrityError(file, `is not a gateway-apikeys ${kind} file (damaged or truncated)`);
   }
   const version = bytes.readUInt8(4);
-  if (version !== FORMAT_VERSION) {
-    throw new StoreIntegrityError(file, `has format version ${version}; this daemon reads version ${FORMAT_VERSION}`,
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new StoreIntegrityError(file, `has format version ${version}; this daemon reads versions ${READABLE_VERSIONS.join(' and ')}`,
       'Nothing was changed. Run the gateway-apikeys version that wrote it.');
   }
-  const header = { vaultId: Buffer.from(bytes.subarray(5, 21)), generation: Number(bytes.readBigUInt64BE(21)) };
+  const header = { vaultId: Buffer.from(bytes.subarray(5, 21)), generation: Number(bytes.readBigUInt64BE(21)), version };
   if (!header.vaultId.equals(vaultId)) {
     throw new StoreIntegrityError(file, 'belongs to another vault than master.key');
   }
@@ -67,7 +75,7 @@ export function encodeSnapshot(key: SecretKey, header: FileHeader, payload: Buff
   return Buffer.concat([head, seal(key, payload, head)]);
 }
 
-export function decodeSnapshot(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): { header: FileHeader; payload: Buffer } {
+export function decodeSnapshot(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): { header: ReadHeader; payload: Buffer } {
   const header = decodeHeader('snapshot', bytes, file, vaultId);
   // In place: a snapshot of many keys is megabytes, and its ciphertext is not needed again.
   const payload = open(key, bytes.subarray(HEADER_BYTES), bytes.subarray(0, HEADER_BYTES), true);
@@ -103,7 +111,7 @@ export function encodeJournalRecord(key: SecretKey, journalHeader: Buffer, seq: 
 }
 
 export interface DecodedJournal {
-  header: FileHeader;
+  header: ReadHeader;
   payloads: Buffer[];
   /** Where the authentic records end: a torn tail starts here. */
   validLength: number;

@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from '../api-key.js';
 import type { SecretKey } from '../crypto.js';
 import type { Log } from '../log.js';
 import {
-  decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader,
+  decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader, FORMAT_VERSION,
   JOURNAL_HEADER_BYTES,
 } from './file-format.js';
 import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from './file-system.js';
@@ -70,13 +70,13 @@ export class KeyStore {
       // A new vault, or a first start that stopped before its snapshot was written.
       return KeyStore.create(fs, dataDir, master, log);
     }
-    const records = decodeRecords(snapshot.payload);
+    const records = decodeRecords(snapshot.payload, snapshot.header.version);
     const generation = snapshot.header.generation;
     if (!journal) throw new StoreIntegrityError(JOURNAL_FILE, 'is missing, so keys changed since the last snapshot would be lost');
 
     let mutations: Mutation[] = [];
     if (journal.header.generation === generation) {
-      mutations = journal.payloads.map(decodeMutation);
+      mutations = journal.payloads.map((payload) => decodeMutation(payload, journal.header.version));
       if (journal.tornTail) {
         log.warn('Dropped a torn journal tail left by a crash: the change it held was never acknowledged', {
           event: 'store.tornTail', file: JOURNAL_FILE, reason: journal.tornTail, droppedBytes: journalBytes!.length - journal.validLength,
@@ -88,8 +88,10 @@ export class KeyStore {
     const handle = await fs.openExisting(files.journal);
     const store = new KeyStore(fs, dataDir, master.key, master.vaultId, generation, handle,
       journalBytes!.subarray(0, JOURNAL_HEADER_BYTES), journal.validLength, mutations.length, snapshotBytes!.length, log);
-    // The old generation's journal, or a torn tail, is replaced by the next compaction, never appended to.
-    store.mustRewrite = journal.header.generation !== generation || journal.tornTail !== undefined;
+    // The old generation's journal, a torn tail, or files of an older format are replaced by the
+    // next compaction, never appended to.
+    store.mustRewrite = journal.header.generation !== generation || journal.tornTail !== undefined ||
+      snapshot.header.version !== FORMAT_VERSION || journal.header.version !== FORMAT_VERSION;
     return { store, contents: { records, mutations } };
   }
 

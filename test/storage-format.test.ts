@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { FORMAT_VERSION } from '../src/vault/storage/file-format.js';
+import { ManualClock } from './helpers/clock.js';
+import { startDaemon } from './helpers/daemon.js';
+import { FaultyFileSystem } from './helpers/faulty-fs.js';
+import { crashImage, decryptedStore, madeDataDir, openTestVault, rotate, visibleState } from './helpers/vault.js';
+
+/**
+ * A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
+ * format 3) opens with every key, its journal replayed, and is rewritten in format 3 at that start
+ * (docs/storage.md, "Formats").
+ */
+const FIXTURE = path.join(import.meta.dirname, 'fixtures/vault-v2');
+const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8')) as {
+  clockAtEnd: string;
+  keys: Record<string, unknown>[];
+  deletedKey: string;
+};
+
+/** The fixture's three files in a private data dir of the test's own. */
+function copyOfFixture(t: Test): string {
+  const dataDir = madeDataDir(t);
+  for (const file of ['master.key', 'keys.snapshot', 'keys.journal']) {
+    fs.copyFileSync(path.join(FIXTURE, file), path.join(dataDir, file));
+    fs.chmodSync(path.join(dataDir, file), 0o600);
+  }
+  return dataDir;
+}
+
+const versionOf = (file: string) => fs.readFileSync(file)[4];
+
+t.test('the fixture is of format 2, with records in its journal', async (t) => {
+  t.equal(versionOf(path.join(FIXTURE, 'keys.snapshot')), 2);
+  t.equal(versionOf(path.join(FIXTURE, 'keys.journal')), 2);
+  t.ok(fs.statSync(path.join(FIXTURE, 'keys.journal')).size > 300, 'the journal holds changes to replay');
+  t.equal(FORMAT_VERSION, 3);
+});
+
+t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 3', async (t) => {
+  const dataDir = copyOfFixture(t);
+  const clock = new ManualClock(expected.clockAtEnd);
+  const { vault } = await openTestVault(t, { dataDir, clock });
+  const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null };
+  t.same(visibleState(vault), expected.keys.map((key) => ({ ...key, ...lifecycle })));
+  for (const key of expected.keys) t.match(vault.authenticate(key.key as string, false), { authenticated: true, name: key.name });
+  t.same(vault.authenticate(expected.deletedKey, false), { authenticated: false, reason: 'Unknown' }, 'the delete in the journal holds');
+  t.same(vault.usage({ name: 'Orders connector' }), { name: 'Orders connector', connectors: [], unattributedCount: 0 }, 'no usage per connector before format 3');
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3, 'the start compacted into format 3');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 3);
+  t.notOk(decryptedStore(dataDir).includes(expected.deletedKey), 'and wrote the deleted key off the disk');
+
+  // Format 3 from then on: the new fields are kept.
+  vault.authenticate(expected.keys[0]!.key as string, true, 'after-upgrade');
+  await vault.setEnabled({ name: 'Journal key' }, false);
+  const rotated = await rotate(vault, { name: 'Orders connector', graceHours: 2 });
+  const before = visibleState(vault);
+  await vault.close();
+  const reopened = await openTestVault(t, { dataDir, clock });
+  t.same(visibleState(reopened.vault), before);
+  t.match(reopened.vault.get({ name: 'Journal key' }), { enabled: false, status: 'Disabled' });
+  t.equal(reopened.vault.reveal({ name: 'Orders connector' }).key, rotated.key);
+  t.same(reopened.vault.usage({ name: expected.keys[0]!.name as string }).connectors.map((c) => c.connectorId), ['after-upgrade']);
+});
+
+t.test('a format 2 vault whose rewrite at start fails still serves every key; the next change rewrites it first', async (t) => {
+  const dataDir = copyOfFixture(t);
+  const fileSystem = new FaultyFileSystem();
+  fileSystem.fail('rename', 'EIO', 1); // the new snapshot cannot take its place
+  const clock = new ManualClock(expected.clockAtEnd);
+  const { vault, log } = await openTestVault(t, { dataDir, clock, fileSystem });
+  t.ok(log.lines.some((line) => line.level === 'error' && line.meta?.event === 'store.compactFailed'), 'the failed rewrite is logged');
+  t.equal(vault.size, expected.keys.length);
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 2, 'still format 2');
+  await vault.setEnabled({ name: 'Journal key' }, false);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3, 'no record of format 3 went into a format 2 journal');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 3);
+  const state = visibleState(vault);
+  const image = crashImage(t, dataDir);
+  const reopened = await openTestVault(t, { dataDir: image, clock });
+  t.same(visibleState(reopened.vault), state);
+});
+
+t.test('the real daemon starts on a format 2 data dir and serves its keys', async (t) => {
+  const dataDir = copyOfFixture(t);
+  const daemon = await startDaemon(t, { dataDir, now: expected.clockAtEnd });
+  const admin = await daemon.client('admin');
+  t.same((await admin.request('apiKey.list', {})).items.map((k) => k.name), expected.keys.map((k) => k.name));
+  const gateway = await daemon.client('gateway');
+  t.match(await gateway.request('connector.authenticate', { key: expected.keys[2]!.key as string, connectorId: 'nac' }), { authenticated: true });
+  t.equal(await daemon.stop(), 0);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3);
+});
