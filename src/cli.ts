@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     // Each command loads only what it needs: --version and the client never load the daemon.
     if (command === 'serve') return await (await import('./cli/serve-command.js')).serveCommand(args, out);
     if (command === 'rekey') return await (await import('./cli/rekey-command.js')).rekeyCommand(args, out);
+    if (command === 'restore') return await (await import('./cli/restore-command.js')).restoreCommand(args, out);
     if (command === 'install') return await (await import('./cli/install-command.js')).installCommand(args, out);
     if (command === 'uninstall') return await (await import('./cli/install-command.js')).uninstallCommand(args, out);
     const { CLIENT_COMMANDS, runClientCommand } = await import('./cli/client-commands.js');

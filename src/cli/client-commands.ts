@@ -9,6 +9,7 @@ import { graceHoursFromText } from './grace.js';
 import { describeImpact } from './impact.js';
 import { keyDetails, keyTable, paint, table, usageTable, wantsColor, when } from './output.js';
 import { promptHidden, readAll } from './prompt.js';
+import { backupCommand } from './backup-command.js';
 import { stopCommand } from './stop-command.js';
 import { UsageError } from './usage.js';
 
@@ -227,6 +228,7 @@ export const CLIENT_COMMANDS: Record<string, Command> = {
     },
   },
   stop: stopCommand,
+  backup: backupCommand,
   status: {
     options: {},
     positional: 'none',

@@ -1,20 +1,14 @@
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveLocations } from '../locations.js';
 import { startDaemon, type StopReason } from '../daemon/serve.js';
 import { serverVersion } from '../generated/version.js';
+import { passphraseFromFile } from './secret-input.js';
 import { UsageError } from './usage.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
 function readPassphrase(file: string | undefined): Buffer | undefined {
-  if (file !== undefined) {
-    try {
-      return Buffer.from(fs.readFileSync(file, 'utf8').replace(/\r?\n$/, ''), 'utf8');
-    } catch (error) {
-      throw new UsageError(`Cannot read the passphrase file ${file} (${(error as NodeJS.ErrnoException).code}).`);
-    }
-  }
+  if (file !== undefined) return passphraseFromFile(file);
   const fromEnv = process.env.GATEWAY_APIKEYS_PASSPHRASE;
   return fromEnv ? Buffer.from(fromEnv, 'utf8') : undefined;
 }

@@ -32,11 +32,17 @@ Keys (a thin client of the running daemon):
   gateway-apikeys verify                    (the key from standard input, or typed at a prompt: never an argument)
   gateway-apikeys status
   gateway-apikeys audit  [--since WHEN] [--until WHEN] [--key-name NAME] [--event EVENT] [--limit N] | --verify
+  gateway-apikeys backup --out FILE [--force] [--passphrase-file FILE]
+      every key, values and history included, sealed with a passphrase (the file, else GATEWAY_APIKEYS_BACKUP_PASSPHRASE, else typed twice)
 
 Offline (no daemon on the data dir):
   gateway-apikeys rekey  [--data-dir DIR] [--to-key-file]
       seals master.key with a new passphrase (GATEWAY_APIKEYS_NEW_PASSPHRASE, else typed twice), or back to a key file;
       the current passphrase of a sealed vault from GATEWAY_APIKEYS_PASSPHRASE, else typed
+  gateway-apikeys restore FILE [--data-dir DIR] [--passphrase-file FILE]
+      into a new or empty data dir, under a new master key (sealed when GATEWAY_APIKEYS_PASSPHRASE is set);
+      the backup's passphrase from GATEWAY_APIKEYS_BACKUP_PASSPHRASE, else typed
+  gateway-apikeys restore --verify FILE [--passphrase-file FILE]  (checks the file and its passphrase, says what it holds; writes nothing)
 
 Changing a key's value without downtime: 'rotate NAME --grace 24h' gives the key a new value at once while
   the old one keeps working for 24 hours; give the new value to each connector 'usage NAME' lists, then let
@@ -49,8 +55,9 @@ Client options: --json (machine-readable output), --data-dir DIR, --pipe PATH, -
   WHEN: YYYY-MM-DD (its first instant in UTC) or an RFC 3339 instant.
 
 Environment: GATEWAY_APIKEYS_DATA_DIR, GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN, GATEWAY_APIKEYS_PASSPHRASE, GATEWAY_APIKEYS_NEW_PASSPHRASE,
+  GATEWAY_APIKEYS_BACKUP_PASSPHRASE,
   GATEWAY_APIKEYS_NOW (test aid: start the daemon's clock at an RFC 3339 instant).
 
-Exit codes: 0 done; 1 the daemon refused or cannot be reached; 2 bad command line; 3 verify: the key is not valid,
+Exit codes: 0 done; 1 the daemon refused or cannot be reached, or a backup is invalid (BackupInvalid) or its passphrase wrong (PassphraseWrong); 2 bad command line; 3 verify: the key is not valid,
   or audit --verify: the trail is broken.
 `;

@@ -2,6 +2,7 @@ import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
 import type { ApiKeyListResult, AuditEvent, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
 import { RawJson } from '../rpc/raw-json.js';
 import { newNonce, PROTOCOL_VERSION } from '../session-proof.js';
+import { BackupStream } from '../vault/backup.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
@@ -54,6 +55,8 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'apiKey.disable': ['admin'],
   'apiKey.enable': ['admin'],
   'apiKey.usage': ['admin'],
+  'backup.create': ['admin'],
+  'backup.read': ['admin'],
 };
 
 /** Who is asking, for the audit trail: this session's role and connection. */
@@ -163,6 +166,28 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   },
 
   'apiKey.usage': (ctx, _session, params) => ctx.vault.usage(params),
+
+  // A backup is read a part per request (docs/protocol.md, "Backups"), so authentication goes on between parts.
+  'backup.create': async (ctx, session, { passphrase }) => {
+    const secret = Buffer.from(passphrase, 'utf8');
+    try {
+      session.backup = undefined; // a new backup ends the one before, before this one costs memory
+      const backup = await BackupStream.start(ctx.vault, secret, actor(session));
+      session.backup = backup;
+      ctx.log.info('Backup started', { event: 'vault.backedUp', role: session.role, connection: session.id, keys: backup.summary.keyCount });
+      return { ...backup.summary, parts: backup.parts };
+    } finally {
+      secret.fill(0);
+    }
+  },
+
+  'backup.read': (_ctx, session, { index }) => {
+    const backup = session.backup;
+    if (!backup) throw new VaultError('InvalidParams', 'No backup is being read on this connection: call backup.create first.', 'index');
+    const { data, last } = backup.read(index);
+    if (last) session.backup = undefined;
+    return { data: data.toString('base64'), last };
+  },
 };
 
 const expiredReported = new OncePerInterval(3_600_000);

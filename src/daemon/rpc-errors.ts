@@ -22,6 +22,9 @@ const JSON_RPC_CODE: Record<ErrorCode, number> = {
   KeyNotFound: -32004,
   KeyDisabled: -32010,
   GraceInvalid: -32602,
+  // Named by offline commands (restore, rekey) and kept in the one list, so that every client reads them alike.
+  BackupInvalid: -32011,
+  PassphraseWrong: -32012,
 };
 
 export interface ErrorData {

@@ -1,5 +1,6 @@
 import type { Role } from '../generated/schemas.js';
 import type { ConnectionState } from '../rpc/server.js';
+import type { BackupStream } from '../vault/backup.js';
 import { FailureThrottle } from './failure-throttle.js';
 
 /**
@@ -26,6 +27,8 @@ export class Session implements ConnectionState {
   challenge: IssuedChallenge | undefined;
   /** This connection's failed authentications: a burst of 20, then 5 a second, never held more than 10 s. */
   readonly throttle = new FailureThrottle(undefined, 20, 5, 10_000);
+  /** The backup this connection is reading (backup.create, backup.read): one at a time. */
+  private currentBackup: BackupStream | undefined;
 
   constructor(readonly id: number, readonly peer: string | undefined) {}
 
@@ -41,8 +44,24 @@ export class Session implements ConnectionState {
     return this.role === undefined ? MAX_UNREAD_BYTES_BEFORE_HELLO : MAX_UNREAD_BYTES;
   }
 
+  get backup(): BackupStream | undefined {
+    return this.currentBackup;
+  }
+
+  /** Starts reading `backup`, ending the one before, if any. */
+  set backup(backup: BackupStream | undefined) {
+    this.currentBackup?.dispose();
+    this.currentBackup = backup;
+  }
+
+  /** A closed connection's backup is ended: its rows forgotten, its key wiped. */
+  closed(): void {
+    this.backup = undefined;
+  }
+
   /** Least privilege: a new handshake, or a failed one, leaves the connection with no role. */
   dropRole(): void {
     this.role = undefined;
+    this.backup = undefined;
   }
 }

@@ -94,7 +94,9 @@ export type ErrorCode =
   | "KeyNotFound"
   | "Internal"
   | "KeyDisabled"
-  | "GraceInvalid";
+  | "GraceInvalid"
+  | "BackupInvalid"
+  | "PassphraseWrong";
 /**
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Role".
@@ -179,6 +181,8 @@ export interface AllSchemas {
   "params/apiKey.verify.json"?: ApiKeyVerifyParams;
   "params/audit.list.json"?: AuditListParams;
   "params/audit.verify.json"?: AuditVerifyParams;
+  "params/backup.create.json"?: BackupCreateParams;
+  "params/backup.read.json"?: BackupReadParams;
   "params/connector.authenticate.json"?: ConnectorAuthenticateParams;
   "params/daemon.shutdown.json"?: DaemonShutdownParams;
   "params/daemon.status.json"?: DaemonStatusParams;
@@ -197,6 +201,8 @@ export interface AllSchemas {
   "results/apiKey.verify.json"?: ApiKeyVerifyResult;
   "results/audit.list.json"?: AuditListResult;
   "results/audit.verify.json"?: AuditVerifyResult;
+  "results/backup.create.json"?: BackupCreateResult;
+  "results/backup.read.json"?: BackupReadResult;
   "results/connector.authenticate.json"?: AuthenticateResult;
   "results/daemon.shutdown.json"?: DaemonShutdownResult;
   "results/daemon.status.json"?: DaemonStatusResult;
@@ -385,6 +391,21 @@ export interface AuditListParams {
  * Checks every link of the audit trail.
  */
 export interface AuditVerifyParams {}
+/**
+ * Starts a backup of every key on this connection (docs/storage.md, "Backups"): the keys as of this instant, sealed with a key derived from the passphrase. Read it with backup.read. One backup per connection; a new one ends the last.
+ */
+export interface BackupCreateParams {
+  /**
+   * Needed again to restore; never stored, logged or audited.
+   */
+  passphrase: string;
+}
+/**
+ * The next part of this connection's backup: 0 is the prelude, then the chunks, in order, until last.
+ */
+export interface BackupReadParams {
+  index: number;
+}
 /**
  * The gateway asks whether a presented key is valid; a success records the key's last use.
  */
@@ -597,6 +618,22 @@ export interface AuditBroken {
   brokenAt: number;
   reason: string;
 }
+/**
+ * What the backup holds and how many parts backup.read gives. Its audit entry is durable before this answer.
+ */
+export interface BackupCreateResult {
+  vaultId: string;
+  keyCount: number;
+  createdAt: Instant;
+  parts: number;
+}
+/**
+ * The bytes of one part (base64), to append to the file in order; last on the final part, after which the backup is ended.
+ */
+export interface BackupReadResult {
+  data: string;
+  last: boolean;
+}
 export interface DaemonShutdownResult {
   stopping: true;
 }
@@ -647,6 +684,8 @@ export interface RpcMethods {
   'apiKey.verify': { params: ApiKeyVerifyParams; result: ApiKeyVerifyResult };
   'audit.list': { params: AuditListParams; result: AuditListResult };
   'audit.verify': { params: AuditVerifyParams; result: AuditVerifyResult };
+  'backup.create': { params: BackupCreateParams; result: BackupCreateResult };
+  'backup.read': { params: BackupReadParams; result: BackupReadResult };
   'connector.authenticate': { params: ConnectorAuthenticateParams; result: AuthenticateResult };
   'daemon.shutdown': { params: DaemonShutdownParams; result: DaemonShutdownResult };
   'daemon.status': { params: DaemonStatusParams; result: DaemonStatusResult };
@@ -655,7 +694,7 @@ export interface RpcMethods {
 }
 export type RpcMethod = keyof RpcMethods;
 
-export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.disable","apiKey.enable","apiKey.get","apiKey.list","apiKey.reveal","apiKey.rotate","apiKey.update","apiKey.usage","apiKey.verify","audit.list","audit.verify","connector.authenticate","daemon.shutdown","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
+export const rpcMethods = ["apiKey.create","apiKey.delete","apiKey.disable","apiKey.enable","apiKey.get","apiKey.list","apiKey.reveal","apiKey.rotate","apiKey.update","apiKey.usage","apiKey.verify","audit.list","audit.verify","backup.create","backup.read","connector.authenticate","daemon.shutdown","daemon.status","session.challenge","session.hello"] as const satisfies readonly RpcMethod[];
 
 /** The schema documents, as in schemas/, keyed by $id. */
 export const schemaDocuments: readonly Record<string, unknown>[] = [
@@ -939,7 +978,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "KeyNotFound",
           "Internal",
           "KeyDisabled",
-          "GraceInvalid"
+          "GraceInvalid",
+          "BackupInvalid",
+          "PassphraseWrong"
         ]
       },
       "Role": {
@@ -1359,6 +1400,42 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/backup.create.json",
+    "title": "BackupCreateParams",
+    "description": "Starts a backup of every key on this connection (docs/storage.md, \"Backups\"): the keys as of this instant, sealed with a key derived from the passphrase. Read it with backup.read. One backup per connection; a new one ends the last.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "passphrase"
+    ],
+    "properties": {
+      "passphrase": {
+        "type": "string",
+        "minLength": 8,
+        "maxLength": 1024,
+        "description": "Needed again to restore; never stored, logged or audited."
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "params/backup.read.json",
+    "title": "BackupReadParams",
+    "description": "The next part of this connection's backup: 0 is the prelude, then the chunks, in order, until last.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "index"
+    ],
+    "properties": {
+      "index": {
+        "type": "integer",
+        "minimum": 0
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/connector.authenticate.json",
     "title": "ConnectorAuthenticateParams",
     "description": "The gateway asks whether a presented key is valid; a success records the key's last use.",
@@ -1703,6 +1780,57 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         }
       }
     ]
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/backup.create.json",
+    "title": "BackupCreateResult",
+    "description": "What the backup holds and how many parts backup.read gives. Its audit entry is durable before this answer.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "vaultId",
+      "keyCount",
+      "createdAt",
+      "parts"
+    ],
+    "properties": {
+      "vaultId": {
+        "type": "string"
+      },
+      "keyCount": {
+        "type": "integer",
+        "minimum": 0
+      },
+      "createdAt": {
+        "$ref": "../defs.json#/$defs/Instant"
+      },
+      "parts": {
+        "type": "integer",
+        "minimum": 2
+      }
+    }
+  },
+  {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "results/backup.read.json",
+    "title": "BackupReadResult",
+    "description": "The bytes of one part (base64), to append to the file in order; last on the final part, after which the backup is ended.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "data",
+      "last"
+    ],
+    "properties": {
+      "data": {
+        "type": "string",
+        "contentEncoding": "base64"
+      },
+      "last": {
+        "type": "boolean"
+      }
+    }
   },
   {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -27,6 +27,8 @@ export interface ConnectionState {
   readonly maxBodyBytes: number;
   /** Bytes of answers the peer may leave unread before its connection is no longer read. */
   readonly maxUnreadBytes: number;
+  /** Told once when the connection has closed, to let go of what it held. */
+  closed?(): void;
 }
 
 /** The structured log the server reports connection events to (winston's Logger fits). */
@@ -184,6 +186,7 @@ export class RpcServer<S extends ConnectionState> {
       reader.dispose();
       writer.dispose();
       client.idle?.();
+      client.session.closed?.();
     });
     reader.listen((message) => {
       // Notifications need no answer, and no method of the contract is one.

@@ -27,7 +27,10 @@ declare module 'sodium-native' {
     crypto_aead_xchacha20poly1305_ietf_NPUBBYTES: number;
     crypto_aead_xchacha20poly1305_ietf_KEYBYTES: number;
     crypto_pwhash(out: Bytes, passwd: Bytes, salt: Bytes, opslimit: number, memlimit: number, alg: number): void;
+    crypto_pwhash_async(out: Bytes, passwd: Bytes, salt: Bytes, opslimit: number, memlimit: number, alg: number): Promise<void>;
     crypto_pwhash_ALG_ARGON2ID13: number;
+    crypto_pwhash_OPSLIMIT_MODERATE: number;
+    crypto_pwhash_MEMLIMIT_MODERATE: number;
     crypto_pwhash_SALTBYTES: number;
     crypto_pwhash_OPSLIMIT_INTERACTIVE: number;
     crypto_pwhash_MEMLIMIT_INTERACTIVE: number;

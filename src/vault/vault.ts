@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Temporal } from 'temporal-polyfill';
 import type {
   ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
@@ -19,7 +20,8 @@ import { daysLeft, statusFor } from './status.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
 import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
 import { deriveVaultKeys, loadOrCreateMasterKey } from './storage/master-key.js';
-import type { Mutation, PersistedKeyUsage } from './storage/mutations.js';
+import { StoreIntegrityError } from './storage/integrity-error.js';
+import { type KeyRow, type Mutation, type PersistedKeyUsage, toRows } from './storage/mutations.js';
 import { KeyStore } from './storage/store.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -40,7 +42,15 @@ export interface VaultOptions {
    * rotation that drops a value at once (graceHours 0, or a second rotation).
    */
   compactAfterDeleteMs?: number;
+  /** Opens a data dir that restoreVault is filling (its RESTORE_MARKER is there); any other open refuses such a dir. */
+  restoring?: boolean;
 }
+
+/**
+ * Lies in a data dir while a restore fills it (docs/storage.md, "Restore"): a daemon refuses to
+ * serve such a dir, and only a new restore may empty it and start again.
+ */
+export const RESTORE_MARKER = 'restore.unfinished';
 
 const HOUR_MS = 3_600_000;
 /** After a grace ends, its compaction waits this much more, so that the vault's clock surely sees it ended. */
@@ -100,6 +110,8 @@ export class Vault {
     timeZone: string,
     lastUsedFlushMs: number,
     private readonly compactAfterDeleteMs: number,
+    /** The vault's id (hex): backups name the vault they were taken from. */
+    readonly vaultId: string,
   ) {
     this.calendar = new VaultCalendar(clock, timeZone);
     this.uses = new CoalescedFlush((ids) => this.persistUses(ids), lastUsedFlushMs);
@@ -117,6 +129,10 @@ export class Vault {
     const clock = options.clock ?? systemClock;
     const timeZone = VaultCalendar.checkTimeZone(options.timeZone ?? hostTimeZone());
     const keys: SecretKey[] = [];
+    if (!options.restoring && await fs.readFile(path.join(dataDir, RESTORE_MARKER))) {
+      throw new StoreIntegrityError(RESTORE_MARKER, `is in ${dataDir}: a restore into this data directory did not finish`,
+        'Nothing was changed. Run gateway-apikeys restore again into this data directory: it starts over.');
+    }
     try {
       const master = await loadOrCreateMasterKey(fs, dataDir, options.passphrase, log);
       const { lookupKey, storeKey, auditKey } = deriveVaultKeys(master);
@@ -131,7 +147,7 @@ export class Vault {
       index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
       const vault = new Vault(index, store, audit, keys, log, clock, timeZone,
-        options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000);
+        options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000, master.vaultId.toString('hex'));
       vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
       // Deleted keys' ciphertext, and previous values whose grace ended while the daemon was down,
@@ -349,6 +365,27 @@ export class Vault {
   /** The name of the key a presented value belongs to, for logs; undefined when malformed or unknown. */
   keyNameOf(presented: string): string | undefined {
     return isWellFormedKeyValue(presented) ? this.index.findByKey(presented)?.record.name : undefined;
+  }
+
+  /**
+   * Every key as a row, taken at this instant (one turn of the event loop: later changes and uses do
+   * not reach them), for a backup (docs/storage.md, "Backups").
+   */
+  rows(): KeyRow[] {
+    return toRows(this.index.records());
+  }
+
+  /**
+   * Fills this new, empty vault with a backup's keys (restoreVault): the audit trail records it
+   * first, then one compaction writes them all under this vault's own keys.
+   */
+  restoreAll(records: readonly ApiKeyRecord[], detail: Record<string, unknown>): Promise<void> {
+    return this.writes.run(async () => {
+      if (this.index.size > 0 || this.store.journalRecordCount > 0) throw new Error('a restore goes into an empty vault only');
+      await this.recordAudit({ event: 'vault.restored', detail }, OFFLINE);
+      this.index.load(records);
+      await this.compact();
+    });
   }
 
   /** Persists pending last-used times and compacts away deleted keys. The data dir stays its owner's to release. */

@@ -63,9 +63,20 @@ export function decodeMutation(bytes: Buffer, version: number): Mutation {
   return { type: 'put', record: version < LIFECYCLE_FORMAT ? fromV2(stored.record as RecordV2) : fromRow(stored.record as Row) };
 }
 
-export function encodeRecords(records: Iterable<ApiKeyRecord>): Buffer {
-  const rows = Array.from(records, (r) => toRow(r, true));
+/** A key as a snapshot or a backup holds it: every field, its uses included, taken as it is now. */
+export type KeyRow = Row;
+
+/** The keys as rows, at this instant: later changes to the records do not reach them. */
+export function toRows(records: Iterable<ApiKeyRecord>): KeyRow[] {
+  return Array.from(records, (r) => toRow(r, true));
+}
+
+export function encodeRows(rows: readonly KeyRow[]): Buffer {
   return Buffer.from(JSON.stringify(rows), 'utf8');
+}
+
+export function encodeRecords(records: Iterable<ApiKeyRecord>): Buffer {
+  return encodeRows(toRows(records));
 }
 
 /** A snapshot's keys, of the given format version. */

@@ -1,0 +1,325 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { populate } from '../bench/lib/populate.mjs';
+import type { DaemonClient } from '../src/client/connect.js';
+import type { ApiKeyInfo } from '../src/generated/schemas.js';
+import { BackupStream, readBackup } from '../src/vault/backup.js';
+import { VaultError } from '../src/vault/errors.js';
+import { backupKey, readBackupChunks, readBackupHeader } from '../src/vault/storage/backup-file.js';
+import { CLI, callError, checkResult, startDaemon } from './helpers/daemon.js';
+import { filesUnder, freshDataDir, holdsInClear, openTestVault, scratchPath, create, rotate } from './helpers/vault.js';
+
+/** Backups and restores (docs/storage.md, "Backups" and "Restore"), through the daemon, the CLI and the file format. */
+const run = promisify(execFile);
+const PASSPHRASE = 'a backup passphrase';
+
+/** Runs the CLI; resolves with its exit code and output whatever the code. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [CLI, ...args], { env: { ...process.env, GATEWAY_APIKEYS_BACKUP_PASSPHRASE: PASSPHRASE, ...env }, maxBuffer: 64 * 1024 * 1024 })
+    .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
+    .catch((error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }));
+}
+
+/** Every key's answer: what a restore must keep, whatever master key it lives under. */
+async function everyKey(admin: DaemonClient): Promise<ApiKeyInfo[]> {
+  return (await admin.request('apiKey.list', { sortBy: 'name' })).items;
+}
+
+/** Authenticates every value in `keys`, 500 in flight; returns the answers in order. */
+async function authenticateAll(client: DaemonClient, keys: string[]) {
+  const answers = [];
+  for (let i = 0; i < keys.length; i += 500) {
+    answers.push(...await Promise.all(keys.slice(i, i + 500).map((key) => client.request('apiKey.verify', { key }))));
+  }
+  return answers;
+}
+
+t.test('10,000 keys backed up from a running daemon restore under another master key: every value, usage and rotation kept', async (t) => {
+  const source = freshDataDir(t);
+  await populate(source, 10_000);
+  const daemon = await startDaemon(t, { dataDir: source });
+  const admin = await daemon.client('admin');
+  const gateway = await daemon.client('gateway');
+  const names = (await everyKey(admin)).map((k) => k.name);
+  // Some history to keep: uses per connector, two rotations in their grace, a disabled key.
+  const values = await Promise.all(names.map((name) => admin.request('apiKey.reveal', { name }).then((r) => r.key)));
+  for (let i = 0; i < 40; i++) await gateway.request('connector.authenticate', { key: values[i % 8]!, connectorId: `connector-${i % 5}` });
+  const rotated = await admin.request('apiKey.rotate', { name: names[100]!, graceHours: 48 });
+  const previousValue = values[100]!;
+  values[100] = rotated.key;
+  await admin.request('apiKey.rotate', { name: names[101]!, graceHours: 0 });
+  values[101] = (await admin.request('apiKey.reveal', { name: names[101]! })).key;
+  await admin.request('apiKey.disable', { name: names[102]!, reason: 'testing backups' });
+  const before = await everyKey(admin);
+  const usageBefore = await Promise.all(names.slice(0, 8).map((name) => admin.request('apiKey.usage', { name })));
+
+  const file = path.join(scratchPath(t, 'backups'), 'vault.gwkb');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const backedUp = await cli(['backup', '--out', file, '--data-dir', source, '--pipe', daemon.pipe]);
+  t.equal(backedUp.code, 0, backedUp.stderr);
+  t.match(backedUp.stdout, /Backed up 10000 keys of vault [0-9a-f]{32} to .* in [\d.]+ s \(\d+ keys\/s\)/);
+  t.equal(backedUp.stderr, '', 'no progress bar when standard error is not a terminal');
+  t.notOk(fs.existsSync(`${file}.partial`), 'the partial file was renamed into place');
+  t.equal(fs.statSync(file).mode & 0o777, 0o600, 'the backup is private to its owner');
+  const bytes = fs.readFileSync(file);
+  for (const secret of [values[0]!, values[9999]!, previousValue, PASSPHRASE, daemon.adminToken()]) {
+    t.notOk(holdsInClear(bytes, secret), 'no key value, token or passphrase in clear in the backup');
+  }
+  t.match((await admin.request('audit.list', { event: 'vault.backedUp' })).items, [{ role: 'admin', detail: { keyCount: 10_000 } }]);
+  await daemon.stop();
+
+  const target = path.join(scratchPath(t, 'restored'), 'data');
+  const verified = await cli(['restore', '--verify', file, '--json']);
+  t.equal(verified.code, 0, verified.stderr);
+  t.match(JSON.parse(verified.stdout), { intact: true, keyCount: 10_000, vaultId: /^[0-9a-f]{32}$/ });
+  t.notOk(fs.existsSync(target), '--verify writes nothing');
+  const restored = await cli(['restore', file, '--data-dir', target]);
+  t.equal(restored.code, 0, restored.stderr);
+  t.match(restored.stdout, /Restored 10000 keys of vault .* in [\d.]+ s \(\d+ keys\/s\), under a new master key/);
+  t.notSame(fs.readFileSync(path.join(target, 'master.key')), fs.readFileSync(path.join(source, 'master.key')), 'another master key');
+  t.notOk(fs.existsSync(path.join(target, 'restore.unfinished')));
+
+  const again = await startDaemon(t, { dataDir: target });
+  const admin2 = await again.client('admin');
+  const after = await everyKey(admin2);
+  t.same(after, before, 'every key as it was: names, expiries, status, last use, rotation, enabled');
+  t.same(await Promise.all(names.slice(0, 8).map((name) => admin2.request('apiKey.usage', { name }))), usageBefore, 'uses per connector kept');
+  const answers = await authenticateAll(admin2, values);
+  const failing = answers.map((a, i) => [i, a] as const).filter(([i, a]) => a.authenticated !== (i !== 102));
+  t.same(failing, [], 'every value authenticates on the restored vault, the disabled one does not');
+  t.match(answers[102], { authenticated: false, reason: 'Disabled' });
+  t.match(await admin2.request('apiKey.verify', { key: previousValue }), { authenticated: true, previousValue: true }, 'a rotated key\'s previous value, in its grace');
+  t.match((await admin2.request('audit.list', {})).items, [{ seq: 1, event: 'vault.restored', role: null, detail: { keyCount: 10_000 } }]);
+  t.same(await admin2.request('audit.verify', {}), { intact: true, entries: 1 });
+});
+
+t.test('a damaged, cut or foreign backup is BackupInvalid, a wrong passphrase PassphraseWrong: nothing is written', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  for (let i = 0; i < 2500; i++) await admin.request('apiKey.create', { name: `key-${i}` }); // three chunks
+  const file = path.join(scratchPath(t, 'backups'), 'b.gwkb');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  t.equal((await cli(['backup', '--out', file, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe])).code, 0);
+  const bytes = fs.readFileSync(file);
+  const { header, preludeEnd } = readBackupHeader(bytes);
+  t.match(header, { format: 1, keyCount: 2500, chunkRows: 1000, kdf: { alg: 'argon2id13', opslimit: 3, memlimit: 268435456 } });
+
+  // The format, byte by byte: every byte of the prelude fails before any passphrase is tried; a
+  // byte of a chunk fails its authentication with the right key. One key derivation serves all.
+  const key = await backupKey(Buffer.from(PASSPHRASE), header.kdf);
+  t.teardown(() => key.dispose());
+  const codeOf = (changed: Buffer) => {
+    try {
+      readBackupChunks(changed, key);
+      return 'read';
+    } catch (error) {
+      return error instanceof VaultError ? error.code : String(error);
+    }
+  };
+  const wrongAt: number[] = [];
+  const step = Math.max(1, Math.floor((bytes.length - preludeEnd) / 3000));
+  for (let at = 0; at < bytes.length; at += at < preludeEnd + 64 ? 1 : step) {
+    const changed = Buffer.from(bytes);
+    changed[at] = changed[at]! ^ (1 << (at % 8));
+    if (codeOf(changed) !== 'BackupInvalid') wrongAt.push(at);
+  }
+  t.same(wrongAt, [], 'a one-bit change of any byte tried is BackupInvalid');
+  const cuts = [0, 3, 9, preludeEnd - 1, preludeEnd, preludeEnd + 5, Math.floor(bytes.length / 2), bytes.length - 1];
+  t.same(cuts.map((length) => codeOf(bytes.subarray(0, length))), cuts.map(() => 'BackupInvalid'), 'every cut is BackupInvalid');
+  t.equal(codeOf(Buffer.concat([bytes, Buffer.from([0])])), 'BackupInvalid', 'a byte after the last chunk');
+  t.equal(codeOf(bytes), 'read');
+
+  // Through the command line: a changed byte, a foreign file, a wrong passphrase; nothing written.
+  const target = path.join(scratchPath(t, 'target'), 'data');
+  const changed = Buffer.from(bytes);
+  changed[bytes.length - 100] = changed[bytes.length - 100]! ^ 0x20;
+  fs.writeFileSync(`${file}.changed`, changed);
+  fs.writeFileSync(`${file}.foreign`, 'not a backup at all\n');
+  for (const [args, env, code] of [
+    [['restore', `${file}.changed`, '--data-dir', target], {}, 'BackupInvalid'],
+    [['restore', '--verify', `${file}.changed`], {}, 'BackupInvalid'],
+    [['restore', `${file}.foreign`, '--data-dir', target], {}, 'BackupInvalid'],
+    [['restore', file, '--data-dir', target], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: 'not the passphrase' }, 'PassphraseWrong'],
+    [['restore', '--verify', file], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: 'not the passphrase' }, 'PassphraseWrong'],
+  ] as const) {
+    const result = await cli([...args], env);
+    const what = args.map((arg) => path.basename(arg)).join(' ');
+    t.equal(result.code, 1, `${what}: exits 1`);
+    t.match(result.stderr, new RegExp(`\\(${code}\\)`), `${what}: ${code}`);
+    t.notOk(fs.existsSync(target), 'nothing was written');
+    t.notMatch(result.stderr, /a backup passphrase|not the passphrase/, 'no passphrase in the error');
+  }
+});
+
+t.test('backup refuses: no passphrase, a passphrase too short, an existing file, the gateway role; reads go in order', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'one key' });
+  const dir = scratchPath(t, 'backups');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'b.gwkb');
+  const common = ['--data-dir', daemon.dataDir, '--pipe', daemon.pipe];
+  const none = await cli(['backup', '--out', file, ...common], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: '' });
+  t.equal(none.code, 2);
+  t.match(none.stderr, /No passphrase: set GATEWAY_APIKEYS_BACKUP_PASSPHRASE/);
+  t.notOk(fs.existsSync(file));
+  t.notOk(fs.existsSync(`${file}.partial`));
+  const short = await cli(['backup', '--out', file, ...common], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: 'Zq9!x' });
+  t.equal(short.code, 1);
+  t.match(short.stderr, /InvalidParams, passphrase/);
+  t.notMatch(short.stderr, /Zq9!x/, 'the passphrase is not repeated');
+  t.notOk(fs.existsSync(file));
+  fs.writeFileSync(path.join(dir, 'pass.txt'), `${PASSPHRASE}\n`);
+  t.equal((await cli(['backup', '--out', file, '--passphrase-file', path.join(dir, 'pass.txt'), ...common], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: '' })).code, 0, 'from a file');
+  const exists = await cli(['backup', '--out', file, ...common]);
+  t.equal(exists.code, 2);
+  t.match(exists.stderr, /exists: give another --out, or add --force/);
+  t.equal((await cli(['backup', '--out', file, '--force', ...common])).code, 0);
+
+  const gateway = await daemon.client('gateway');
+  t.match(await callError(gateway.request('backup.create', { passphrase: PASSPHRASE })), { code: 'Forbidden' });
+  t.match(await callError(admin.request('backup.read', { index: 0 })), { code: 'InvalidParams', message: /call backup.create first/ });
+  const started = await admin.request('backup.create', { passphrase: PASSPHRASE });
+  checkResult(t, 'backup.create', started);
+  t.match(started, { keyCount: 1, parts: 2 });
+  t.match(await callError(admin.request('backup.read', { index: 1 })), { code: 'InvalidParams', field: 'index', message: /part 0 is next/ });
+  const parts = [await admin.request('backup.read', { index: 0 }), await admin.request('backup.read', { index: 1 })];
+  checkResult(t, 'backup.read', parts[1]);
+  t.same(parts.map((p) => p.last), [false, true]);
+  t.match(await callError(admin.request('backup.read', { index: 2 })), { code: 'InvalidParams', message: /call backup.create first/ }, 'ended after its last part');
+  const { summary, records } = await readBackup(Buffer.concat(parts.map((p) => Buffer.from(p.data, 'base64'))), Buffer.from(PASSPHRASE));
+  t.equal(summary.keyCount, 1);
+  t.equal(records[0]!.name, 'one key');
+  t.equal((await admin.request('audit.list', { event: 'vault.backedUp' })).total, 3, 'one audit entry per backup started');
+  const log = fs.readFileSync(path.join(daemon.dataDir, 'logs', 'gateway-apikeys.log'), 'utf8');
+  t.match(log, /"event":"vault.backedUp"/);
+  t.notMatch(log, new RegExp(PASSPHRASE), 'no passphrase in the log');
+  t.notMatch(log + daemon.stdout() + daemon.stderr(), /Zq9!x/, 'not even a refused one');
+});
+
+t.test('a backup is the keys of one instant: changes made while it is read are not in it', async (t) => {
+  const { vault } = await openTestVault(t);
+  for (let i = 0; i < 1500; i++) await create(vault, { name: `key-${i}` });
+  const backup = await BackupStream.start(vault, Buffer.from(PASSPHRASE), { role: 'admin', connection: 1 });
+  const parts = [backup.read(0).data];
+  await create(vault, { name: 'made during the backup' });
+  await rotate(vault, { name: 'key-1400', graceHours: 0 });
+  for (let i = 1; i < backup.parts; i++) parts.push(backup.read(i).data);
+  const { records } = await readBackup(Buffer.concat(parts), Buffer.from(PASSPHRASE));
+  t.equal(records.length, 1500);
+  t.notOk(records.some((r) => r.name === 'made during the backup'));
+  t.equal(records.find((r) => r.name === 'key-1400')!.rotatedAt, null, 'the rotation came after the instant');
+});
+
+t.test('restore goes into a new or empty data dir only, never one a daemon holds; its tokens are new', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'moved' });
+  const dir = scratchPath(t, 'backups');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'b.gwkb');
+  t.equal((await cli(['backup', '--out', file, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe])).code, 0);
+  const held = await cli(['restore', file, '--data-dir', daemon.dataDir]);
+  t.equal(held.code, 1);
+  t.match(held.stderr, /is not empty: a restore goes into a new or empty data directory only/);
+  t.match(await admin.request('apiKey.get', { name: 'moved' }), { name: 'moved' }, 'the live vault serves on');
+  await daemon.stop();
+  const before = filesUnder(daemon.dataDir);
+  t.equal((await cli(['restore', file, '--data-dir', daemon.dataDir])).code, 1, 'nor over a stopped vault');
+  t.same(filesUnder(daemon.dataDir), before, 'which is untouched');
+  const empty = path.join(scratchPath(t, 'empty'), 'data');
+  fs.mkdirSync(empty, { recursive: true, mode: 0o700 });
+  const sealed = await cli(['restore', file, '--data-dir', empty], { GATEWAY_APIKEYS_PASSPHRASE: 'the new vault passphrase' });
+  t.equal(sealed.code, 0, sealed.stderr);
+  t.match(sealed.stdout, /sealed with GATEWAY_APIKEYS_PASSPHRASE/);
+  const noPassphrase = await startDaemon(t, { dataDir: empty }).then(() => 'started', (error: Error) => error.message);
+  t.match(noPassphrase, /passphrase/i, 'the restored vault is sealed');
+  const restored = await startDaemon(t, { dataDir: empty, env: { GATEWAY_APIKEYS_PASSPHRASE: 'the new vault passphrase' } });
+  t.not(restored.adminToken(), daemon.adminToken(), 'new tokens');
+  t.match(await (await restored.client('admin')).request('apiKey.get', { name: 'moved' }), { name: 'moved' });
+});
+
+t.test('kill -9 during a backup, a restore or a rekey leaves nothing the next command or start cannot read', async (t) => {
+  const source = freshDataDir(t);
+  await populate(source, 3000);
+  const daemon = await startDaemon(t, { dataDir: source });
+  const admin = await daemon.client('admin');
+  const expected = (await everyKey(admin)).length;
+  const dir = scratchPath(t, 'crash');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'b.gwkb');
+  /** Runs the CLI and kills it with SIGKILL after `when` ms, or the moment the file `when` names holds a byte (polled each millisecond). */
+  const killedAfter = (args: string[], when: number | string, env: Record<string, string> = {}) => new Promise<number | null>((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, GATEWAY_APIKEYS_BACKUP_PASSPHRASE: PASSPHRASE, ...env } });
+    const holdsAByte = (file: string) => (fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) > 0;
+    const timer = typeof when === 'number'
+      ? setTimeout(() => child.kill('SIGKILL'), when)
+      : setInterval(() => holdsAByte(when) && child.kill('SIGKILL'), 1);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  const delays = [0, 50, 150, 300, 500, 700, 900, 1200, 1600, 2200];
+
+  for (const ms of [...delays, `${file}.partial`]) {
+    await killedAfter(['backup', '--out', file, '--force', '--data-dir', source, '--pipe', daemon.pipe], ms);
+    if (fs.existsSync(file)) t.equal((await cli(['restore', '--verify', file])).code, 0, `killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}: a backup file that is there is whole`);
+    fs.rmSync(file, { force: true });
+  }
+  t.equal((await everyKey(admin)).length, expected, 'the daemon serves on after the killed backups');
+  t.equal((await cli(['backup', '--out', file, '--data-dir', source, '--pipe', daemon.pipe])).code, 0, 'and backs up again, over a leftover .partial');
+  // The daemon itself killed while a backup is being read: its store and trail open as before.
+  const reading = await admin.request('backup.create', { passphrase: PASSPHRASE });
+  await admin.request('backup.read', { index: 0 });
+  t.ok(reading.parts > 2);
+  await daemon.stop('SIGKILL');
+  const restarted = await startDaemon(t, { dataDir: source });
+  const admin2 = await restarted.client('admin');
+  t.equal((await everyKey(admin2)).length, expected);
+  t.match(await admin2.request('audit.verify', {}), { intact: true });
+  await restarted.stop();
+
+  let finished = 0;
+  // By time, and at each step of the writing, which takes milliseconds after a second of checking:
+  // the marker, the new master key, the empty store, the audit entry (just before the compaction).
+  const steps = ['restore.unfinished', 'master.key', 'keys.journal', 'keys.snapshot', path.join('audit', 'audit-000001.jsonl')];
+  for (const [i, ms] of [...delays, ...steps].entries()) {
+    const target = path.join(dir, `restore-${i}`);
+    const code = await killedAfter(['restore', file, '--data-dir', target], typeof ms === 'number' ? ms : path.join(target, ms));
+    if (code === 0) finished++;
+    const left = fs.existsSync(target) ? fs.readdirSync(target).filter((name) => name !== 'daemon.lock') : [];
+    if (code !== 0 && left.length === 0) {
+      t.equal((await cli(['restore', file, '--data-dir', target])).code, 0, `killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}, before it wrote: restore again succeeds`);
+    }
+    const started = await startDaemon(t, { dataDir: target }).then(async (d) => {
+      const count = (await everyKey(await d.client('admin'))).length;
+      await d.stop();
+      return count;
+    }, (error: Error) => error.message);
+    if (typeof started === 'number') {
+      t.equal(started, expected, `killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}: a vault that starts holds every key`);
+    } else {
+      t.match(started, /restore\.unfinished: is in .*: a restore into this data directory did not finish/, `killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}: a half-restored vault is refused by name`);
+      const redo = await cli(['restore', file, '--data-dir', target]);
+      t.equal(redo.code, 0, `killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}: restore again starts over and succeeds (${redo.stderr})`);
+      const d = await startDaemon(t, { dataDir: target });
+      t.equal((await everyKey(await d.client('admin'))).length, expected);
+      await d.stop();
+    }
+  }
+  t.ok(finished < delays.length, 'some restores were killed before they finished');
+
+  const rekeyed = path.join(dir, 'restore-0');
+  for (const ms of [0, 100, 300, 500, 800, 1200, path.join(rekeyed, 'master.key.tmp')]) {
+    await killedAfter(['rekey', '--data-dir', rekeyed], ms, { GATEWAY_APIKEYS_NEW_PASSPHRASE: 'the sealing passphrase' });
+    const opened = await startDaemon(t, { dataDir: rekeyed }).catch(() => startDaemon(t, { dataDir: rekeyed, env: { GATEWAY_APIKEYS_PASSPHRASE: 'the sealing passphrase' } }));
+    t.equal((await everyKey(await opened.client('admin'))).length, expected, `rekey killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}: the vault opens with the old seal or the new`);
+    await opened.stop();
+    // Back to a key file for the next round, when it was sealed.
+    await cli(['rekey', '--data-dir', rekeyed, '--to-key-file'], { GATEWAY_APIKEYS_PASSPHRASE: 'the sealing passphrase' });
+  }
+});
