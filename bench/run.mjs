@@ -1,6 +1,6 @@
 // npm run bench: every performance figure of the project beside its baseline, measured in the same
 // run on this machine, written to bench/results.json and bench/results.md.
-//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,hostile,scale,executable,powershell]
+//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,hostile,scale,backup,executable,powershell]
 // --tiny runs every benchmark on a tiny size: it checks the code, not the speed (npm test uses it).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import { EXECUTABLE, ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from
 const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
 const tiny = Boolean(flags.tiny);
 const outDir = path.resolve(flags.out ?? path.join(ROOT, 'bench'));
-const only = new Set((flags.only ?? 'rpc,hostile,scale,executable,powershell').split(','));
+const only = new Set((flags.only ?? 'rpc,hostile,scale,backup,executable,powershell').split(','));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -209,6 +209,65 @@ async function hostileBenchmarks() {
   return results;
 }
 
+/** Runs the CLI to its end; resolves with the seconds it took (throws on a non-zero exit). */
+function timedCli(args, env) {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('exit', (code) => (code === 0 ? resolve((performance.now() - started) / 1000) : reject(new Error(`${args[0]} failed: ${stderr}`))));
+  });
+}
+
+/**
+ * Backup and restore of a vault of each size through the real CLI (docs/storage.md, "Backups"), the
+ * Argon2id derivation included; and the gateway's authenticate round trips (1 in flight) while the
+ * backup runs, against the same measure just before it.
+ */
+async function backupBenchmarks() {
+  const sizes = tiny ? [100] : [10_000, 100_000];
+  const env = { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: 'the benchmark passphrase' };
+  const rows = [];
+  for (const size of sizes) {
+    const dataDir = path.join(work, `backup-${size}`);
+    const [key] = await populate(dataDir, size);
+    const daemon = await startDaemon(dataDir, tempPipe('backup'));
+    const file = path.join(work, `backup-${size}.gwkb`);
+    let row;
+    try {
+      const count = tiny ? 200 : 2000;
+      await measure(daemon, daemon.gatewayToken, { key }, { connections: 1, inFlight: 1, count: 500 });
+      const quiet = await measure(daemon, daemon.gatewayToken, { key }, { connections: 1, inFlight: 1, count });
+      // Authenticate round trips for as long as the backup runs, a batch at a time.
+      const socket = await connect(daemon.pipe);
+      await openSession(socket, 'gateway', daemon.gatewayToken);
+      let running = true;
+      const latencies = [];
+      const during = (async () => {
+        while (running) latencies.push(...(await drive(socket, { count: 200, inFlight: 1, method: 'connector.authenticate', params: { key } })).latenciesMs);
+      })();
+      const backupSeconds = await timedCli(['backup', '--out', file, '--pipe', daemon.pipe, '--data-dir', dataDir], env).finally(() => (running = false));
+      await during;
+      socket.destroy();
+      latencies.sort((a, b) => a - b);
+      row = {
+        keys: size, fileMiB: round(fs.statSync(file).size / 2 ** 20, 1), backupSeconds: round(backupSeconds), backupKeysPerSecond: Math.round(size / backupSeconds),
+        authenticateDuring: latencies.length, quietP99Ms: round(quiet.p99, 3), duringP99Ms: round(percentile(latencies, 99), 3),
+        duringMaxMs: round(latencies.at(-1), 1), p99Ratio: round(percentile(latencies, 99) / quiet.p99),
+      };
+    } finally {
+      await daemon.stop();
+    }
+    const restoreSeconds = await timedCli(['restore', file, '--data-dir', path.join(work, `restored-${size}`)], env);
+    row.restoreSeconds = round(restoreSeconds);
+    row.restoreKeysPerSecond = Math.round(size / restoreSeconds);
+    log(`backup ${size}: ${row.backupSeconds} s, restore ${row.restoreSeconds} s; authenticate p99 ${row.duringP99Ms} ms during, ${row.quietP99Ms} ms before`);
+    rows.push(row);
+  }
+  return rows;
+}
+
 function executableBenchmark() {
   if (!fs.existsSync(EXECUTABLE)) return { skipped: 'dist/gateway-apikeys-linux-x64 not built: run `npm run package` first' };
   const out = execFileSync(process.execPath, [path.join(ROOT, 'bench/cold-start.mjs'), ...(tiny ? ['--runs', '3'] : [])], { encoding: 'utf8' });
@@ -232,6 +291,7 @@ async function main() {
   if (only.has('rpc')) results.rpc = await rpcBenchmarks();
   if (only.has('hostile')) results.hostile = await hostileBenchmarks();
   if (only.has('scale')) results.scale = await scaleBenchmarks();
+  if (only.has('backup')) results.backup = await backupBenchmarks();
   if (only.has('executable')) results.executable = executableBenchmark();
   if (only.has('powershell')) {
     const dataDir = path.join(work, 'powershell');

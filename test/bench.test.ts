@@ -10,7 +10,7 @@ const run = promisify(execFile);
 /** The benchmark code runs, on a tiny size: its numbers are not judged here (benchmarks are not timed tests). */
 t.test('npm run bench works end to end on a tiny size', async (t) => {
   const out = t.testdir();
-  await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,hostile,scale'], { timeout: 150_000 });
+  await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,hostile,scale,backup'], { timeout: 150_000 });
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   t.equal(results.tiny, true);
   t.same(results.rpc.map((r: { shape: string }) => r.shape), ['1 in flight, 1 connection', '64 in flight, 1 connection', '8 connections × 8 in flight',

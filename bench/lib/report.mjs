@@ -60,6 +60,17 @@ export function markdown(r) {
     }
     lines.push('');
   }
+  if (r.backup) {
+    lines.push('## Backup and restore', '',
+      'Through the real CLI, from start to exit, the Argon2id derivation (3 passes, 256 MiB) included: `backup --out FILE` from the running daemon, '
+      + '`restore FILE --data-dir DIR` offline. Authenticate: the gateway\'s round trips (1 in flight) for as long as the backup ran, against the same measure just before it.', '',
+      '| keys | file MiB | backup s | keys/s | restore s | keys/s | authenticate p99 before ms | during ms | ratio | slowest during ms |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const x of r.backup) {
+      lines.push(`| ${x.keys} | ${x.fileMiB} | ${x.backupSeconds} | ${x.backupKeysPerSecond} | ${x.restoreSeconds} | ${x.restoreKeysPerSecond} | ${x.quietP99Ms} | ${x.duringP99Ms} | ${x.p99Ratio} | ${x.duringMaxMs} |`);
+    }
+    lines.push('');
+  }
   if (r.executable) {
     lines.push('## The executable', '');
     if (r.executable.skipped) lines.push(`Skipped: ${r.executable.skipped}.`, '');

@@ -68,7 +68,7 @@ export class BackupStream {
 
   /** Part `index`: the one after the last read (a client reads in order; a part is made once). */
   read(index: number): { data: Buffer; last: boolean } {
-    if (this.disposed) throw new VaultError('InvalidParams', 'This backup was ended; start another with backup.create.', 'backupId');
+    if (this.disposed) throw new VaultError('InvalidParams', 'This backup has ended; start another.', 'index');
     if (index !== this.next) throw new VaultError('InvalidParams', `Read the parts of a backup in order: part ${this.next} is next.`, 'index');
     this.next++;
     const last = this.next === this.parts;
