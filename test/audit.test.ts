@@ -41,6 +41,29 @@ t.test('every change and reveal is an entry, by role and connection; a burst of 
   t.same(verified, { intact: true, entries: 5 });
 });
 
+t.test('rotations, disables and enables are entries with their details; one that changes nothing is none', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-30T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'Lifecycle' });
+  await admin.request('apiKey.rotate', { name: 'Lifecycle', graceHours: 12 });
+  await admin.request('apiKey.rotate', { name: 'Lifecycle', graceHours: 0 }); // ends the first grace
+  await admin.request('apiKey.disable', { name: 'Lifecycle', reason: 'suspected misuse' });
+  await admin.request('apiKey.disable', { name: 'Lifecycle' }); // already disabled: no entry
+  await callError(admin.request('apiKey.rotate', { name: 'Lifecycle' })); // KeyDisabled: no entry
+  await admin.request('apiKey.enable', { name: 'Lifecycle' });
+  const { items } = await admin.request('audit.list', { keyName: 'lifecycle' });
+  t.match(items.map((e) => [e.event, e.detail]), [
+    ['apiKey.created', {}],
+    ['apiKey.rotated', { graceHours: 12, previousValidUntil: /^2026-12-01T00:00:00\./ }],
+    ['apiKey.rotated', { graceHours: 0, endedEarlierGrace: true }],
+    ['apiKey.disabled', { reason: 'suspected misuse' }],
+    ['apiKey.enabled', {}],
+  ]);
+  t.equal(items.length, 5);
+  t.ok(items.every((e) => e.role === 'admin' && typeof e.connection === 'number'));
+  t.notMatch(JSON.stringify(items), /gwk_[0-9A-Za-z]{10}/, 'no key value, not even the replaced one');
+});
+
 t.test('audit.verify names the first broken link of a trail changed under the daemon; the gateway may not read the trail', async (t) => {
   const daemon = await startDaemon(t);
   const admin = await daemon.client('admin');
