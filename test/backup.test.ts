@@ -200,6 +200,25 @@ t.test('backup refuses: no passphrase, a passphrase too short, an existing file,
   t.notMatch(log + daemon.stdout() + daemon.stderr(), /Zq9!x/, 'not even a refused one');
 });
 
+t.test('at most 4 backups are read at once, daemon-wide; a closed connection ends its backup, even one still starting', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'one key' });
+  const admins = await Promise.all(Array.from({ length: 5 }, () => daemon.client('admin')));
+  const started = await Promise.allSettled(admins.map((client) => client.request('backup.create', { passphrase: PASSPHRASE })));
+  t.same(started.map((s) => s.status).sort(), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected'], 'five started together: four run');
+  const refused = admins[started.findIndex((s) => s.status === 'rejected')]!;
+  t.match(await callError(refused.request('backup.create', { passphrase: PASSPHRASE })), { code: 'Internal', message: /4 backups are being read already/ });
+  admins[started.findIndex((s) => s.status === 'fulfilled')]!.close();
+  // One closing while its backup is still deriving its key frees its place too, once derived.
+  const quitter = await daemon.client('admin');
+  void quitter.request('backup.create', { passphrase: PASSPHRASE }).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  quitter.close();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  t.match(await refused.request('backup.create', { passphrase: PASSPHRASE }), { keyCount: 1 }, 'a closed connection gave its place back');
+});
+
 t.test('a backup is the keys of one instant: changes made while it is read are not in it', async (t) => {
   const { vault } = await openTestVault(t);
   for (let i = 0; i < 1500; i++) await create(vault, { name: `key-${i}` });

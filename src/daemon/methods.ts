@@ -59,6 +59,9 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'backup.read': ['admin'],
 };
 
+/** Backups being read at once, daemon-wide: each holds its keys as rows until its last part or its connection's end. */
+const MAX_OPEN_BACKUPS = 4;
+
 /** Who is asking, for the audit trail: this session's role and connection. */
 const actor = (session: Session): Actor => ({ role: session.role ?? null, connection: session.id });
 
@@ -169,9 +172,12 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 
   // A backup is read a part per request (docs/protocol.md, "Backups"), so authentication goes on between parts.
   'backup.create': async (ctx, session, { passphrase }) => {
+    session.backup = undefined; // a new backup ends the one before, before this one costs memory
+    if (BackupStream.open >= MAX_OPEN_BACKUPS) {
+      throw new VaultError('Internal', `${MAX_OPEN_BACKUPS} backups are being read already; try again once one has ended.`);
+    }
     const secret = Buffer.from(passphrase, 'utf8');
     try {
-      session.backup = undefined; // a new backup ends the one before, before this one costs memory
       const backup = await BackupStream.start(ctx.vault, secret, actor(session));
       session.backup = backup;
       ctx.log.info('Backup started', { event: 'vault.backedUp', role: session.role, connection: session.id, keys: backup.summary.keyCount });

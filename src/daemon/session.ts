@@ -29,6 +29,7 @@ export class Session implements ConnectionState {
   readonly throttle = new FailureThrottle(undefined, 20, 5, 10_000);
   /** The backup this connection is reading (backup.create, backup.read): one at a time. */
   private currentBackup: BackupStream | undefined;
+  private ended = false;
 
   constructor(readonly id: number, readonly peer: string | undefined) {}
 
@@ -48,14 +49,16 @@ export class Session implements ConnectionState {
     return this.currentBackup;
   }
 
-  /** Starts reading `backup`, ending the one before, if any. */
+  /** Starts reading `backup`, ending the one before, if any; on a closed connection, ends it at once. */
   set backup(backup: BackupStream | undefined) {
     this.currentBackup?.dispose();
-    this.currentBackup = backup;
+    this.currentBackup = this.ended ? undefined : backup;
+    if (this.ended) backup?.dispose();
   }
 
-  /** A closed connection's backup is ended: its rows forgotten, its key wiped. */
+  /** A closed connection's backup is ended (its rows forgotten, its key wiped), and one that was being started, once it is. */
   closed(): void {
+    this.ended = true;
     this.backup = undefined;
   }
 
