@@ -220,3 +220,34 @@ t.test('taskkill /F in the middle of writes, then a restart: every acknowledged 
     t.equal(await restarted.exited, 0);
   }
 });
+
+t.test('backup from the running daemon, restore --verify and restore into another data dir, all under Wine', { skip }, async (t) => {
+  const dataDir = dataDirIn('backup');
+  const pipe = `\\\\.\\pipe\\${run}-backup`;
+  const env = { GATEWAY_APIKEYS_DATA_DIR: dataDir, GATEWAY_APIKEYS_PIPE: pipe, GATEWAY_APIKEYS_BACKUP_PASSPHRASE: 'a passphrase for Windows' };
+  const daemon = await serve([], env);
+  const made = await node(['new', 'Moved to Windows', '--json'], env);
+  t.equal(made.code, 0, made.stderr);
+  const { key } = JSON.parse(made.stdout) as { key: string };
+  const file = `C:\\${run}\\vault.gwkb`;
+  const backedUp = await node(['backup', '--out', file], env);
+  t.equal(backedUp.code, 0, backedUp.stderr);
+  t.match(backedUp.stdout, new RegExp(`Backed up 1 keys of vault [0-9a-f]{32} to ${file.replace(/\\/g, '\\\\')}`), `backup under Wine (${backedUp.ms} ms)`);
+  t.notOk(fs.existsSync(drivePath(`${file}.partial`)), 'the partial file was renamed into place (Windows renames too)');
+  t.equal((await node(['stop'], env)).code, 0);
+  t.equal(await daemon.exited, 0);
+
+  const verified = await node(['restore', '--verify', file, '--json'], env);
+  t.match(JSON.parse(verified.stdout), { intact: true, keyCount: 1 });
+  const wrong = await node(['restore', '--verify', file], { ...env, GATEWAY_APIKEYS_BACKUP_PASSPHRASE: 'not it at all' });
+  t.match(wrong, { code: 1, stderr: /\(PassphraseWrong\)/ });
+  const target = dataDirIn('restored');
+  const restored = await node(['restore', file, '--data-dir', target], env);
+  t.equal(restored.code, 0, restored.stderr);
+  t.notOk(fs.existsSync(drivePath(`${target}\\restore.unfinished`)));
+  const again = await serve([], { ...env, GATEWAY_APIKEYS_DATA_DIR: target });
+  const answer = await driver('authenticate', pipe, tokens(target)[1], key);
+  t.match(answer, { result: { authenticated: true, name: 'Moved to Windows' } }, 'the key authenticates on the restored vault');
+  t.equal((await node(['stop'], { ...env, GATEWAY_APIKEYS_DATA_DIR: target })).code, 0);
+  t.equal(await again.exited, 0);
+});
