@@ -15,7 +15,7 @@ t.test('src/generated/schemas.ts is up to date with schemas/', async (t) => {
 t.test('every RPC method of docs/protocol.md has a params and a result schema', async (t) => {
   t.same([...rpcMethods].sort(), [
     'apiKey.create', 'apiKey.delete', 'apiKey.disable', 'apiKey.enable', 'apiKey.get', 'apiKey.list', 'apiKey.reveal', 'apiKey.rotate',
-    'apiKey.update', 'apiKey.usage', 'apiKey.verify', 'audit.list', 'audit.verify', 'connector.authenticate', 'daemon.shutdown', 'daemon.status',
+    'apiKey.update', 'apiKey.usage', 'apiKey.verify', 'audit.list', 'audit.verify', 'backup.create', 'backup.read', 'connector.authenticate', 'daemon.shutdown', 'daemon.status',
     'session.challenge', 'session.hello',
   ]);
   for (const method of rpcMethods) {
@@ -32,7 +32,8 @@ t.test('params schemas reject unknown fields', async (t) => {
 
 t.test('error codes: the one list, and every code a schema names is in it', async (t) => {
   t.same(errorCodes, ['Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong',
-    'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid']);
+    'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid',
+    'BackupInvalid', 'PassphraseWrong']);
   const named: string[] = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);

@@ -5,11 +5,12 @@
     Author               = 'gateway-apikeys'
     CompanyName          = 'gateway-apikeys'
     Copyright            = '(c) gateway-apikeys. All rights reserved.'
-    Description          = 'Manage the API keys of the on-premises integration gateway: list, create, edit, view, copy, verify, rotate with a grace period, disable and delete keys held by the gateway-apikeys daemon, see which connectors use them, and provision them with DSC.'
+    Description          = 'Manage the API keys of the on-premises integration gateway: list, create, edit, view, copy, verify, rotate with a grace period, disable and delete keys held by the gateway-apikeys daemon, back them up and restore them, see which connectors use them, and provision them with DSC.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('GatewayApiKeys.format.ps1xml')
     FunctionsToExport    = @(
+        'Backup-GatewayApiKeyVault'
         'Connect-GatewayApiKeyService'
         'Copy-GatewayApiKey'
         'Disable-GatewayApiKey'
@@ -22,11 +23,13 @@
         'New-GatewayApiKey'
         'Remove-GatewayApiKey'
         'Reset-GatewayApiKey'
+        'Restore-GatewayApiKeyVault'
         'Set-GatewayApiKey'
         'Show-GatewayApiKey'
         'Stop-GatewayApiKeyService'
         'Test-GatewayApiKey'
         'Test-GatewayApiKeyAuditLog'
+        'Test-GatewayApiKeyBackup'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

@@ -86,10 +86,19 @@ Describe 'The manifest' {
         $manifest.VariablesToExport | Should -BeNullOrEmpty
         @((Get-Command -Module GatewayApiKeys).Name | Sort-Object) | Should -Be $publicNames
         $publicNames | Should -Be @(
-            'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disable-GatewayApiKey', 'Disconnect-GatewayApiKeyService', 'Enable-GatewayApiKey',
-            'Get-GatewayApiKey', 'Get-GatewayApiKeyAuditLog', 'Get-GatewayApiKeyServiceStatus', 'Get-GatewayApiKeyUsage', 'New-GatewayApiKey',
-            'Remove-GatewayApiKey', 'Reset-GatewayApiKey', 'Set-GatewayApiKey', 'Show-GatewayApiKey', 'Stop-GatewayApiKeyService', 'Test-GatewayApiKey',
-            'Test-GatewayApiKeyAuditLog')
+            'Backup-GatewayApiKeyVault', 'Connect-GatewayApiKeyService', 'Copy-GatewayApiKey', 'Disable-GatewayApiKey', 'Disconnect-GatewayApiKeyService',
+            'Enable-GatewayApiKey', 'Get-GatewayApiKey', 'Get-GatewayApiKeyAuditLog', 'Get-GatewayApiKeyServiceStatus', 'Get-GatewayApiKeyUsage',
+            'New-GatewayApiKey', 'Remove-GatewayApiKey', 'Reset-GatewayApiKey', 'Restore-GatewayApiKeyVault', 'Set-GatewayApiKey', 'Show-GatewayApiKey',
+            'Stop-GatewayApiKeyService', 'Test-GatewayApiKey', 'Test-GatewayApiKeyAuditLog', 'Test-GatewayApiKeyBackup')
+    }
+
+    It 'takes backup passphrases as a SecureString or a file, never as a plain-string parameter' {
+        foreach ($name in 'Backup-GatewayApiKeyVault', 'Restore-GatewayApiKeyVault', 'Test-GatewayApiKeyBackup') {
+            $parameters = (Get-Command $name).Parameters
+            $parameters['Passphrase'].ParameterType | Should -Be ([System.Security.SecureString]) -Because $name
+            $parameters['PassphraseFile'].ParameterType | Should -Be ([string]) -Because $name
+            @($parameters.Keys | Where-Object { $_ -like '*Passphrase*' }) | Should -Be 'Passphrase', 'PassphraseFile' -Because $name
+        }
     }
 
     It 'uses approved verbs only' {
@@ -99,7 +108,7 @@ Describe 'The manifest' {
 
     It 'supports -WhatIf and -Confirm on every command that changes state' {
         foreach ($name in 'New-GatewayApiKey', 'Set-GatewayApiKey', 'Remove-GatewayApiKey', 'Copy-GatewayApiKey', 'Stop-GatewayApiKeyService',
-            'Reset-GatewayApiKey', 'Disable-GatewayApiKey', 'Enable-GatewayApiKey') {
+            'Reset-GatewayApiKey', 'Disable-GatewayApiKey', 'Enable-GatewayApiKey', 'Backup-GatewayApiKeyVault', 'Restore-GatewayApiKeyVault') {
             (Get-Command $name).Parameters.Keys | Should -Contain 'WhatIf' -Because $name
             (Get-Command $name).Parameters.Keys | Should -Contain 'Confirm' -Because $name
         }

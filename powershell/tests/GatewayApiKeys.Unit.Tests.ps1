@@ -259,11 +259,12 @@ Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message
         $expectedCategory = @{
             Unauthenticated = 'PermissionDenied'; Forbidden = 'PermissionDenied'; NameTaken = 'ResourceExists'
             KeyNotFound = 'ObjectNotFound'; Internal = 'NotSpecified'; KeyDisabled = 'InvalidOperation'
+            BackupInvalid = 'InvalidData'; PassphraseWrong = 'AuthenticationError'
         }
     }
 
-    It 'knows the 15 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
-        $Count | Should -Be 15
+    It 'knows the 17 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
+        $Count | Should -Be 17
     }
 
     It 'maps <_> from the daemon to ErrorId <_> and its category' -ForEach $errorCodes {

@@ -1,28 +1,37 @@
 # The ErrorCategory of each ErrorId: the daemon's data.code values (docs/protocol.md, Errors) and this module's own.
 $script:GatewayErrorCategories = @{
-    Unauthenticated      = 'PermissionDenied'
-    Forbidden            = 'PermissionDenied'
-    InvalidParams        = 'InvalidArgument'
-    NameInvalid          = 'InvalidArgument'
-    NameTooShort         = 'InvalidArgument'
-    NameTooLong          = 'InvalidArgument'
-    DescriptionTooLong   = 'InvalidArgument'
-    ExpiryInvalid        = 'InvalidArgument'
-    ExpiryInPast         = 'InvalidArgument'
-    ExpiryTooFar         = 'InvalidArgument'
-    NameTaken            = 'ResourceExists'
-    KeyNotFound          = 'ObjectNotFound'
-    Internal             = 'NotSpecified'
-    KeyDisabled          = 'InvalidOperation'
-    GraceInvalid         = 'InvalidArgument'
-    DaemonUnreachable    = 'ConnectionError'
-    DaemonAccessDenied   = 'PermissionDenied'
-    DaemonConnectionLost = 'ConnectionError'
-    DaemonTimeout        = 'OperationTimeout'
-    DaemonProtocolError  = 'ProtocolError'
-    DaemonImpostor       = 'SecurityError'
-    TokenUnavailable     = 'PermissionDenied'
-    ClipboardUnavailable = 'ResourceUnavailable'
+    Unauthenticated       = 'PermissionDenied'
+    Forbidden             = 'PermissionDenied'
+    InvalidParams         = 'InvalidArgument'
+    NameInvalid           = 'InvalidArgument'
+    NameTooShort          = 'InvalidArgument'
+    NameTooLong           = 'InvalidArgument'
+    DescriptionTooLong    = 'InvalidArgument'
+    ExpiryInvalid         = 'InvalidArgument'
+    ExpiryInPast          = 'InvalidArgument'
+    ExpiryTooFar          = 'InvalidArgument'
+    NameTaken             = 'ResourceExists'
+    KeyNotFound           = 'ObjectNotFound'
+    Internal              = 'NotSpecified'
+    KeyDisabled           = 'InvalidOperation'
+    GraceInvalid          = 'InvalidArgument'
+    DaemonUnreachable     = 'ConnectionError'
+    DaemonAccessDenied    = 'PermissionDenied'
+    DaemonConnectionLost  = 'ConnectionError'
+    DaemonTimeout         = 'OperationTimeout'
+    DaemonProtocolError   = 'ProtocolError'
+    DaemonImpostor        = 'SecurityError'
+    TokenUnavailable      = 'PermissionDenied'
+    ClipboardUnavailable  = 'ResourceUnavailable'
+    BackupInvalid         = 'InvalidData'
+    PassphraseWrong       = 'AuthenticationError'
+    PassphraseUnavailable = 'InvalidOperation'
+    PassphraseMismatch    = 'InvalidArgument'
+    BackupExists          = 'ResourceExists'
+    BackupNotFound        = 'ObjectNotFound'
+    BackupWriteFailed     = 'WriteError'
+    ExecutableNotFound    = 'ObjectNotFound'
+    CommandFailed         = 'NotSpecified'
 }
 
 # The exception type of each category, so that scripts can also catch by type. None derives from
@@ -39,6 +48,9 @@ $script:GatewayExceptionTypes = @{
     ResourceUnavailable = [System.NotSupportedException]
     SecurityError       = [System.Security.SecurityException]
     NotSpecified        = [System.InvalidOperationException]
+    InvalidData         = [System.IO.InvalidDataException]
+    AuthenticationError = [System.Security.Authentication.AuthenticationException]
+    WriteError          = [System.IO.IOException]
 }
 
 # Errors after which nothing else in the pipeline can succeed: they stop the command instead of
@@ -82,7 +94,9 @@ function Write-GatewayError {
     #>
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
-        [Parameter(Mandatory)] [System.Management.Automation.ErrorRecord] $ErrorRecord
+        [Parameter(Mandatory)] [System.Management.Automation.ErrorRecord] $ErrorRecord,
+        # Ends the command whatever the error: for commands that do one thing, such as a backup.
+        [switch] $Terminating
     )
     $errorId = $ErrorRecord.Exception.Data['GatewayErrorId']
     if ($errorId) {
@@ -91,6 +105,6 @@ function Write-GatewayError {
         $ErrorRecord = New-GatewayErrorRecord -ErrorId $errorId -Message $ErrorRecord.Exception.Message `
             -TargetObject $ErrorRecord.TargetObject -Field $ErrorRecord.Exception.Data['Field']
     }
-    if ($script:GatewayTerminatingErrorIds -contains $errorId) { $Cmdlet.ThrowTerminatingError($ErrorRecord) }
+    if ($Terminating -or $script:GatewayTerminatingErrorIds -contains $errorId) { $Cmdlet.ThrowTerminatingError($ErrorRecord) }
     $Cmdlet.WriteError($ErrorRecord)
 }

@@ -35,6 +35,9 @@ $script:GatewayRules = @{
     GraceMaxHours            = 168
     DefaultGraceHours        = 24
     GraceShorthandPattern    = '^([0-9]+)([hHdD]?)$'
+    # A backup passphrase (backup.create), in characters.
+    BackupPassphraseMinLength = 8
+    BackupPassphraseMaxLength = 1024
     Messages                 = @{
         NameTooShort       = 'A key name must have at least 3 characters.'
         NameTooLong        = 'A key name can have at most 100 characters.'
