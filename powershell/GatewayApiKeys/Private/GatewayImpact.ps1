@@ -79,3 +79,16 @@ function Test-GatewayConfirmationShown {
     $level = [System.Management.Automation.ConfirmImpact]$ConfirmPreference
     $level -ne [System.Management.Automation.ConfirmImpact]::None -and $Impact -ge $level
 }
+
+function Get-GatewayChangeDescription {
+    <#
+    What the confirmation of a change to key $Name says: "$Action; <impact>)", or "$Action)" when
+    the prompt is not shown (-WithImpact off: no round trips for it) or the impact cannot be had.
+    $Action is the opening of the sentence, its parenthesis left open.
+    #>
+    param([Parameter(Mandatory)] [string] $Action, [Parameter(Mandatory)] [string] $Name, [bool] $WithImpact)
+    $impact = $null
+    if ($WithImpact) { $impact = Get-GatewayKeyImpact -Name $Name }
+    if ($impact) { return "$Action; $impact)" }
+    "$Action)"
+}

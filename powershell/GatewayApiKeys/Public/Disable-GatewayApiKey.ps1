@@ -75,12 +75,7 @@ function Disable-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            $said = 'Disable API key (connectors using it fail at once'
-            if ($showImpact) {
-                $impact = Get-GatewayKeyImpact -Name $one
-                if ($impact) { $said += "; $impact" }
-            }
-            if (-not $PSCmdlet.ShouldProcess($one, "$said)")) { continue }
+            if (-not $PSCmdlet.ShouldProcess($one, (Get-GatewayChangeDescription -Action 'Disable API key (connectors using it fail at once' -Name $one -WithImpact $showImpact))) { continue }
             $params = @{ name = $one }
             if (-not [string]::IsNullOrEmpty($Reason)) { $params.reason = $Reason }
             try {

@@ -62,12 +62,7 @@ function Remove-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            $said = 'Delete API key (irreversible'
-            if ($showImpact) {
-                $impact = Get-GatewayKeyImpact -Name $one
-                if ($impact) { $said += "; $impact" }
-            }
-            if (-not $PSCmdlet.ShouldProcess($one, "$said)")) { continue }
+            if (-not $PSCmdlet.ShouldProcess($one, (Get-GatewayChangeDescription -Action 'Delete API key (irreversible' -Name $one -WithImpact $showImpact))) { continue }
             try {
                 $null = Invoke-GatewayRpc -Method 'apiKey.delete' -Params @{ name = $one }
             } catch {

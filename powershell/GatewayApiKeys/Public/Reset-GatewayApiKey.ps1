@@ -96,11 +96,7 @@ function Reset-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            $impact = $null
-            if ($showImpact) { $impact = Get-GatewayKeyImpact -Name $one }
-            $said = $action
-            if ($impact) { $said += "; $impact" }
-            if (-not $PSCmdlet.ShouldProcess($one, "$said)")) { continue }
+            if (-not $PSCmdlet.ShouldProcess($one, (Get-GatewayChangeDescription -Action $action -Name $one -WithImpact $showImpact))) { continue }
             $params = @{ name = $one }
             if ($null -ne $graceHours) { $params.graceHours = $graceHours }
             try {
