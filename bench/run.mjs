@@ -172,13 +172,22 @@ async function hostileBenchmarks() {
   const daemon = await startDaemon(dataDir, pipe);
   // As another user only when that user can read this checkout (a clone may live in a 0700 directory).
   const reachable = (dir) => dir === path.dirname(dir) || ((fs.statSync(dir).mode & 0o005) === 0o005 && reachable(path.dirname(dir)));
-  const asAnotherUser = process.getuid?.() === 0 && reachable(ROOT) ? { uid: 65534, gid: process.getgid(), cwd: '/' } : {};
+  // Its own environment: a parent's NODE_OPTIONS (tap's, under npm test) may preload a module the other user cannot read.
+  const anotherUser = process.getuid?.() === 0 && reachable(ROOT);
+  const asAnotherUser = anotherUser ? { uid: 65534, gid: process.getgid(), cwd: '/', env: { PATH: process.env.PATH ?? '' } } : {};
   const count = tiny ? 200 : 3000;
   const rounds = tiny ? 1 : 3;
   const results = [];
   try {
     await measure(daemon, daemon.gatewayToken, { key }, { connections: 1, inFlight: 1, count: 500 });
     for (const kind of ['unread', 'hellos', 'stalled', 'nested']) {
+      // Stalled connections fill the pending room of their own user (docs/protocol.md, "Limits"): from this
+      // user they would shut out the measuring gateway by design, so that flood needs another user.
+      if (kind === 'stalled' && !anotherUser) {
+        results.push({ flood: kind, skipped: 'the flood can only run as this user (not root, or the checkout is not readable by others), whose own pending room it fills by design' });
+        log('hostile stalled: skipped, it needs another user');
+        continue;
+      }
       const pairs = [];
       let growth = 0;
       for (let r = 0; r < rounds; r++) {

@@ -34,7 +34,9 @@ export function markdown(r) {
       stalled: '500 connections start a 1 MiB frame and stop, reconnecting',
       nested: 'an admin sends 60 KB frames nested 30,000 deep',
     };
-    for (const x of r.hostile) lines.push(`| ${what[x.flood] ?? x.flood} | ${x.quietP99Ms} | ${x.floodedP99Ms} | ${x.p99Ratio} | ${x.rssGrowthMiB} |`);
+    for (const x of r.hostile) {
+      lines.push(x.skipped ? `| ${what[x.flood] ?? x.flood} | skipped: ${x.skipped} | | | |` : `| ${what[x.flood] ?? x.flood} | ${x.quietP99Ms} | ${x.floodedP99Ms} | ${x.p99Ratio} | ${x.rssGrowthMiB} |`);
+    }
     lines.push('');
   }
   if (r.scale) {

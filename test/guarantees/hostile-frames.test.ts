@@ -74,7 +74,8 @@ t.test('4: hundreds of connections that start a frame and stall are cut off, and
   fs.copyFileSync(path.join(import.meta.dirname, '../helpers/stalled-connections.mjs'), script);
   fs.chmodSync(script, 0o644);
   const attacker = spawn(process.execPath, [script, daemon.pipe, '500'],
-    { cwd: attackerDir, stdio: ['ignore', 'pipe', 'inherit'], ...(isRoot && { uid: 65534, gid: 0 }) });
+    // Its own environment: tap's NODE_OPTIONS preload a module from this checkout, which the other user cannot read.
+    { cwd: attackerDir, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'], ...(isRoot && { uid: 65534, gid: 0 }) });
   t.teardown(() => attacker.kill('SIGKILL'));
   let report = '';
   attacker.stdout.on('data', (chunk) => (report = String(chunk).trim().split('\n').at(-1)!));
