@@ -73,9 +73,9 @@ t.test('4: hundreds of connections that start a frame and stall are cut off, and
   const script = path.join(attackerDir, 'stalled-connections.mjs');
   fs.copyFileSync(path.join(import.meta.dirname, '../helpers/stalled-connections.mjs'), script);
   fs.chmodSync(script, 0o644);
-  const attacker = spawn(process.execPath, [script, daemon.pipe, '500'],
-    // Its own environment: tap's NODE_OPTIONS preload a module from this checkout, which the other user cannot read.
-    { cwd: attackerDir, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'], ...(isRoot && { uid: 65534, gid: 0 }) });
+  // Without NODE_OPTIONS: tap adds to every child's a preload from this checkout, which the other user cannot read.
+  const attacker = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, script, daemon.pipe, '500'],
+    { cwd: attackerDir, stdio: ['ignore', 'pipe', 'inherit'], ...(isRoot && { uid: 65534, gid: 0 }) });
   t.teardown(() => attacker.kill('SIGKILL'));
   let report = '';
   attacker.stdout.on('data', (chunk) => (report = String(chunk).trim().split('\n').at(-1)!));
