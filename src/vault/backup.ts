@@ -138,7 +138,7 @@ export interface RestoreOptions {
   onProgress?: (keysRead: number, keyCount: number) => void;
 }
 
-/** Whether `dataDir` may receive a restore: missing, empty, or left by a restore that did not finish (then it is emptied). */
+/** Refuses a `dataDir` that may not receive a restore: one must be missing, empty, or left by a restore that did not finish. */
 async function prepareRestoreTarget(dataDir: string): Promise<void> {
   let entries: string[];
   try {
