@@ -97,6 +97,21 @@ function ConvertTo-GatewayGraceHours {
     [int]$hours
 }
 
+function ConvertTo-GatewayApiKeyWithValue {
+    <#
+    The output of a call that answers a key's new value (apiKey.create, apiKey.rotate): the key
+    object under $TypeName, with a Key property holding the value as a SecureString, or in clear
+    with -AsPlainText.
+    #>
+    param([Parameter(Mandatory)] [object] $Answer, [Parameter(Mandatory)] [string] $TypeName, [switch] $AsPlainText)
+    $key = ConvertTo-GatewayApiKeyObject $Answer
+    $key.PSObject.TypeNames.Insert(0, $TypeName)
+    $value = $Answer.key
+    if (-not $AsPlainText) { $value = ConvertTo-SecureString -String $value -AsPlainText -Force }
+    Add-Member -InputObject $key -NotePropertyName 'Key' -NotePropertyValue $value
+    $key
+}
+
 function ConvertTo-GatewayKeyValue {
     <#
     -Key of Test-GatewayApiKey in clear: a string, a SecureString, or an object with a Key property

@@ -113,11 +113,6 @@ function New-GatewayApiKey {
             Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
             return
         }
-        $key = ConvertTo-GatewayApiKeyObject $created
-        $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.NewApiKey')
-        $value = $created.key
-        if (-not $AsPlainText) { $value = ConvertTo-SecureString -String $value -AsPlainText -Force }
-        Add-Member -InputObject $key -NotePropertyName 'Key' -NotePropertyValue $value
-        $key
+        ConvertTo-GatewayApiKeyWithValue -Answer $created -TypeName 'GatewayApiKeys.NewApiKey' -AsPlainText:$AsPlainText
     }
 }

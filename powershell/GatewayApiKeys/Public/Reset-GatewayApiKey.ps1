@@ -105,12 +105,7 @@ function Reset-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
                 continue
             }
-            $key = ConvertTo-GatewayApiKeyObject $rotated
-            $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.RotatedApiKey')
-            $value = $rotated.key
-            if (-not $AsPlainText) { $value = ConvertTo-SecureString -String $value -AsPlainText -Force }
-            Add-Member -InputObject $key -NotePropertyName 'Key' -NotePropertyValue $value
-            $key
+            ConvertTo-GatewayApiKeyWithValue -Answer $rotated -TypeName 'GatewayApiKeys.RotatedApiKey' -AsPlainText:$AsPlainText
         }
     }
 }
