@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../locations.js';
 import { readBackup, restoreVault } from '../vault/backup.js';
 import { ProgressBar, rateText } from './progress.js';
-import { readPassphrase } from './secret-input.js';
+import { readPassphrase, vaultPassphrase } from './secret-input.js';
 import { UsageError } from './usage.js';
 
 /**
@@ -30,8 +30,7 @@ export async function restoreCommand(args: string[], out: (text: string) => void
   const passphrase = (await readPassphrase({
     file: values['passphrase-file'], variable: 'GATEWAY_APIKEYS_BACKUP_PASSPHRASE', prompt: 'Backup passphrase: ', required: true,
   }))!;
-  const sealWith = values.verify ? undefined : process.env.GATEWAY_APIKEYS_PASSPHRASE;
-  const vaultPassphrase = sealWith ? Buffer.from(sealWith, 'utf8') : undefined;
+  const sealWith = values.verify ? undefined : vaultPassphrase();
   const bar = new ProgressBar(values.verify ? 'Checking' : 'Restoring');
   const onProgress = (done: number, total: number) => bar.update(done, total);
   try {
@@ -43,15 +42,15 @@ export async function restoreCommand(args: string[], out: (text: string) => void
       return 0;
     }
     const dataDir = resolveDataDir(values['data-dir']);
-    const summary = await restoreVault({ backup, passphrase, dataDir, vaultPassphrase, onProgress });
+    const summary = await restoreVault({ backup, passphrase, dataDir, vaultPassphrase: sealWith, onProgress });
     const rate = bar.finish(summary.keyCount);
     out(values.json ? JSON.stringify({ file, dataDir, ...summary, seconds: rate.seconds, keysPerSecond: rate.keysPerSecond }, null, 2)
       : `Restored ${summary.keyCount} keys of vault ${summary.vaultId} (taken ${summary.createdAt}) into ${dataDir} ${rateText(rate)}, ` +
-        `under a new master key${vaultPassphrase ? ' sealed with GATEWAY_APIKEYS_PASSPHRASE' : ''}. ` +
+        `under a new master key${sealWith ? ' sealed with GATEWAY_APIKEYS_PASSPHRASE' : ''}. ` +
         'Start the daemon on it; it makes new tokens, so give the gateway the new gateway.token.');
     return 0;
   } finally {
     passphrase.fill(0);
-    vaultPassphrase?.fill(0);
+    sealWith?.fill(0);
   }
 }

@@ -40,3 +40,13 @@ export function passphraseFromFile(file: string): Buffer {
     throw new UsageError(`Cannot read the passphrase file ${file} (${(error as NodeJS.ErrnoException).code}).`);
   }
 }
+
+/**
+ * The passphrase that seals a vault's master.key, for a command that never prompts (serve, restore):
+ * from `file` when one is named, else GATEWAY_APIKEYS_PASSPHRASE; undefined for a key-file vault.
+ */
+export function vaultPassphrase(file?: string): Buffer | undefined {
+  if (file !== undefined) return passphraseFromFile(file);
+  const fromEnv = process.env.GATEWAY_APIKEYS_PASSPHRASE;
+  return fromEnv ? Buffer.from(fromEnv, 'utf8') : undefined;
+}

@@ -2,16 +2,10 @@ import { parseArgs } from 'node:util';
 import { resolveLocations } from '../locations.js';
 import { startDaemon, type StopReason } from '../daemon/serve.js';
 import { serverVersion } from '../generated/version.js';
-import { passphraseFromFile } from './secret-input.js';
+import { vaultPassphrase } from './secret-input.js';
 import { UsageError } from './usage.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
-
-function readPassphrase(file: string | undefined): Buffer | undefined {
-  if (file !== undefined) return passphraseFromFile(file);
-  const fromEnv = process.env.GATEWAY_APIKEYS_PASSPHRASE;
-  return fromEnv ? Buffer.from(fromEnv, 'utf8') : undefined;
-}
 
 /** The signals that stop the daemon cleanly: Ctrl+C everywhere, SIGTERM on Unix, Ctrl+Break on Windows. */
 const STOP_SIGNALS: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
@@ -44,7 +38,7 @@ export async function serveCommand(args: string[], out: (text: string) => void):
   }
   const { dataDir, pipe } = resolveLocations({ dataDir: values['data-dir'], pipe: values.pipe });
   const daemon = await startDaemon({
-    dataDir, pipe, logLevel, timeZone: values['time-zone'], passphrase: readPassphrase(values['passphrase-file']),
+    dataDir, pipe, logLevel, timeZone: values['time-zone'], passphrase: vaultPassphrase(values['passphrase-file']),
     now: process.env.GATEWAY_APIKEYS_NOW, pipeAllow,
   });
   out(
