@@ -3,6 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { graceHoursFromText } from '../src/cli/grace.js';
 import { ago, describeImpact } from '../src/cli/impact.js';
+import { counted } from '../src/cli/output.js';
 import { USAGE } from '../src/cli/usage.js';
 
 const impact = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/impact-cases.json'), 'utf8')) as {
@@ -16,6 +17,14 @@ t.test('the impact a confirmation names, as test/fixtures/impact-cases.json has 
     t.equal(describeImpact({ connectors, unattributedCount: c.unattributedCount }, c.lastUsedAt, Date.parse(impact.now)), c.text, c.text);
   }
   t.equal(ago(0, 90 * 60_000), '1 hour ago');
+});
+
+t.test('counts read as sentences: one key, two keys, no entries', async (t) => {
+  t.equal(counted(1, 'key'), '1 key');
+  t.equal(counted(0, 'key'), '0 keys');
+  t.equal(counted(10000, 'key'), '10000 keys');
+  t.equal(counted(1, 'entry', 'entries'), '1 entry');
+  t.equal(counted(3, 'entry', 'entries'), '3 entries');
 });
 
 t.test('--grace: whole hours bare or with h, whole days with d; anything else goes to the daemon as typed', async (t) => {

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Command } from './client-commands.js';
+import { counted } from './output.js';
 import { ProgressBar, rateText } from './progress.js';
 import { readPassphrase } from './secret-input.js';
 import { UsageError } from './usage.js';
@@ -51,7 +52,7 @@ export const backupCommand: Command = {
     const rate = bar.finish(started.keyCount);
     const result = { file: out, vaultId: started.vaultId, keyCount: started.keyCount, createdAt: started.createdAt, seconds: rate.seconds, keysPerSecond: rate.keysPerSecond };
     io.out(flags.json ? JSON.stringify(result, null, 2)
-      : `Backed up ${started.keyCount} keys of vault ${started.vaultId} to ${out} ${rateText(rate)}. ` +
+      : `Backed up ${counted(started.keyCount, 'key')} of vault ${started.vaultId} to ${out} ${rateText(rate)}. ` +
         'Keep the passphrase apart from the file: without it the backup cannot be restored.');
     return 0;
   },

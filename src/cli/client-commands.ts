@@ -7,7 +7,7 @@ import { PipeUnreachableError, type RpcClient } from '../rpc/client.js';
 import { validForFromText } from '../vault/validity-text.js';
 import { graceHoursFromText } from './grace.js';
 import { describeImpact } from './impact.js';
-import { keyDetails, keyTable, paint, table, usageTable, wantsColor, when } from './output.js';
+import { counted, keyDetails, keyTable, paint, table, usageTable, wantsColor, when } from './output.js';
 import { promptHidden, readAll } from './prompt.js';
 import { backupCommand } from './backup-command.js';
 import { stopCommand } from './stop-command.js';
@@ -252,7 +252,7 @@ export const CLIENT_COMMANDS: Record<string, Command> = {
       if (flags.verify) {
         const check = await client.request('audit.verify', {});
         print(io, flags, check, () => check.intact
-          ? `The audit trail is intact: ${check.entries} entries, each linked to the one before.`
+          ? `The audit trail is intact: ${counted(check.entries, 'entry', 'entries')}, each linked to the one before.`
           : `The audit trail is broken at entry ${check.brokenAt}: ${check.reason}`);
         return check.intact ? 0 : 3;
       }

@@ -1,18 +1,14 @@
 import type { ApiKeyUsageResult } from '../generated/schemas.js';
-
-/** "1 connector", "3 connectors". */
-function count(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+import { counted } from './output.js';
 
 /** How long ago `then` was, as of `now`, in the largest whole unit: minutes, then hours, then days after 48 hours. */
 export function ago(then: number, now: number): string {
   const minutes = Math.floor((now - then) / 60_000);
   if (minutes < 1) return 'less than a minute ago';
-  if (minutes < 60) return `${count(minutes, 'minute', 'minutes')} ago`;
+  if (minutes < 60) return `${counted(minutes, 'minute')} ago`;
   const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${count(hours, 'hour', 'hours')} ago`;
-  return `${count(Math.floor(hours / 24), 'day', 'days')} ago`;
+  if (hours < 48) return `${counted(hours, 'hour')} ago`;
+  return `${counted(Math.floor(hours / 24), 'day')} ago`;
 }
 
 /**
@@ -26,7 +22,7 @@ export function describeImpact(usage: Pick<ApiKeyUsageResult, 'connectors' | 'un
   const unattributed = usage.unattributedCount;
   if (connectors === 0 && unattributed === 0) return 'never used';
   const parts: string[] = [];
-  if (connectors > 0) parts.push(`by ${count(connectors, 'connector', 'connectors')}`);
+  if (connectors > 0) parts.push(`by ${counted(connectors, 'connector')}`);
   if (unattributed > 0) parts.push(`${unattributed === 1 ? 'once' : `${unattributed} times`} without a connectorId`);
   const last = lastUsedAt === null ? '' : `, last ${ago(Date.parse(lastUsedAt), now)}`;
   return `used ${parts.join(' and ')}${last}`;

@@ -26,6 +26,11 @@ export function table(headers: string[], rows: string[][], colorOf?: (row: numbe
   return [line(headers, -1), line(widths.map((w) => '-'.repeat(w)), -1), ...rows.map((r, i) => line(r, i))].join('\n');
 }
 
+/** "1 key", "3 keys": a count as a sentence says it. */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function when(instant: string | null): string {
   return instant === null ? 'never' : instant.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

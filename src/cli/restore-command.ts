@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../locations.js';
 import { readBackup, restoreVault } from '../vault/backup.js';
+import { counted } from './output.js';
 import { ProgressBar, rateText } from './progress.js';
 import { readPassphrase, vaultPassphrase } from './secret-input.js';
 import { UsageError } from './usage.js';
@@ -38,14 +39,14 @@ export async function restoreCommand(args: string[], out: (text: string) => void
       const { summary } = await readBackup(backup, passphrase, onProgress);
       bar.finish(summary.keyCount);
       out(values.json ? JSON.stringify({ file, intact: true, ...summary }, null, 2)
-        : `${file} is an intact backup and the passphrase is right: ${summary.keyCount} keys of vault ${summary.vaultId}, taken ${summary.createdAt}.`);
+        : `${file} is an intact backup and the passphrase is right: ${counted(summary.keyCount, 'key')} of vault ${summary.vaultId}, taken ${summary.createdAt}.`);
       return 0;
     }
     const dataDir = resolveDataDir(values['data-dir']);
     const summary = await restoreVault({ backup, passphrase, dataDir, vaultPassphrase: sealWith, onProgress });
     const rate = bar.finish(summary.keyCount);
     out(values.json ? JSON.stringify({ file, dataDir, ...summary, seconds: rate.seconds, keysPerSecond: rate.keysPerSecond }, null, 2)
-      : `Restored ${summary.keyCount} keys of vault ${summary.vaultId} (taken ${summary.createdAt}) into ${dataDir} ${rateText(rate)}, ` +
+      : `Restored ${counted(summary.keyCount, 'key')} of vault ${summary.vaultId} (taken ${summary.createdAt}) into ${dataDir} ${rateText(rate)}, ` +
         `under a new master key${sealWith ? ' sealed with GATEWAY_APIKEYS_PASSPHRASE' : ''}. ` +
         'Start the daemon on it; it makes new tokens, so give the gateway the new gateway.token.');
     return 0;

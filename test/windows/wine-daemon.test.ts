@@ -239,7 +239,7 @@ t.test('backup from the running daemon, restore --verify and restore into anothe
   const file = `C:\\${run}\\vault.gwkb`;
   const backedUp = await node(['backup', '--out', file], env);
   t.equal(backedUp.code, 0, backedUp.stderr);
-  t.match(backedUp.stdout, new RegExp(`Backed up 1 keys of vault [0-9a-f]{32} to ${file.replace(/\\/g, '\\\\')}`), `backup under Wine (${backedUp.ms} ms)`);
+  t.match(backedUp.stdout, new RegExp(`Backed up 1 key of vault [0-9a-f]{32} to ${file.replace(/\\/g, '\\\\')}`), `backup under Wine (${backedUp.ms} ms)`);
   t.notOk(fs.existsSync(drivePath(`${file}.partial`)), 'the partial file was renamed into place (Windows renames too)');
   t.equal((await node(['stop'], env)).code, 0);
   t.equal(await daemon.exited, 0);
