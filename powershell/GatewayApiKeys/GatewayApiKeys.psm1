@@ -31,8 +31,9 @@ class GatewayOptionalDateAttribute : System.Management.Automation.ArgumentTransf
 # params schema) is read as the CLI reads it. Anything else is left to the [timespan] conversion.
 class GatewayGracePeriodAttribute : System.Management.Automation.ArgumentTransformationAttribute {
     [object] Transform([System.Management.Automation.EngineIntrinsics] $engineIntrinsics, [object] $inputData) {
+        # What a command's output binds is wrapped in a PSObject: its BaseObject is the value.
         $value = $inputData
-        if ($value -is [System.Management.Automation.PSObject]) { $value = $value.BaseObject }
+        if ($null -ne $value) { $value = $value.PSObject.BaseObject }
         if ($value -is [int] -or $value -is [long] -or $value -is [double] -or $value -is [decimal]) { return [timespan]::FromHours([double]$value) }
         if ($value -is [string]) {
             $match = [regex]::Match($value.Trim(), $script:GatewayRules.GraceShorthandPattern)

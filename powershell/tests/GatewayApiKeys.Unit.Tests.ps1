@@ -717,6 +717,14 @@ Describe 'The grace of Reset-GatewayApiKey' {
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.rotate' -and $Params.graceHours -eq $Hours }
     }
 
+    It 'reads a TimeSpan written in the command itself, as the help''s example does (a value PowerShell wraps)' {
+        Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { New-KeyInfo | Add-Member -NotePropertyName key -NotePropertyValue 'gwk_x' -PassThru }
+        $null = Reset-GatewayApiKey -Name 'Graceful key' -GracePeriod (New-TimeSpan -Hours 2) -Force
+        $null = Reset-GatewayApiKey -Name 'Graceful key' -GracePeriod (Write-Output 4) -Force
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.rotate' -and $Params.graceHours -eq 2 }
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.rotate' -and $Params.graceHours -eq 4 }
+    }
+
     It 'sends no graceHours without -GracePeriod: the daemon''s default' {
         Mock -ModuleName GatewayApiKeys Invoke-GatewayRpc { New-KeyInfo | Add-Member -NotePropertyName key -NotePropertyValue 'gwk_x' -PassThru }
         $null = Reset-GatewayApiKey -Name 'Graceful key' -Force
