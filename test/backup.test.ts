@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { populate } from '../bench/lib/populate.mjs';
 import type { DaemonClient } from '../src/client/connect.js';
 import type { ApiKeyInfo } from '../src/generated/schemas.js';
@@ -21,6 +21,13 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
   return run(process.execPath, [CLI, ...args], { env: { ...process.env, GATEWAY_APIKEYS_BACKUP_PASSPHRASE: PASSPHRASE, ...env }, maxBuffer: 64 * 1024 * 1024 })
     .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }))
     .catch((error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }));
+}
+
+/** A path for a backup file, `b.gwkb` unless named, in a directory of its own made for the test. */
+function backupFile(t: Test, name = 'b.gwkb'): string {
+  const dir = scratchPath(t, 'backups');
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
 }
 
 /** Every key's answer: what a restore must keep, whatever master key it lives under. */
@@ -56,8 +63,7 @@ t.test('10,000 keys backed up from a running daemon restore under another master
   const before = await everyKey(admin);
   const usageBefore = await Promise.all(names.slice(0, 8).map((name) => admin.request('apiKey.usage', { name })));
 
-  const file = path.join(scratchPath(t, 'backups'), 'vault.gwkb');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const file = backupFile(t, 'vault.gwkb');
   const backedUp = await cli(['backup', '--out', file, '--data-dir', source, '--pipe', daemon.pipe]);
   t.equal(backedUp.code, 0, backedUp.stderr);
   t.match(backedUp.stdout, /Backed up 10000 keys of vault [0-9a-f]{32} to .* in [\d.]+ s \(\d+ keys\/s\)/);
@@ -100,8 +106,7 @@ t.test('a damaged, cut or foreign backup is BackupInvalid, a wrong passphrase Pa
   const daemon = await startDaemon(t);
   const admin = await daemon.client('admin');
   for (let i = 0; i < 2500; i++) await admin.request('apiKey.create', { name: `key-${i}` }); // three chunks
-  const file = path.join(scratchPath(t, 'backups'), 'b.gwkb');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const file = backupFile(t);
   t.equal((await cli(['backup', '--out', file, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe])).code, 0);
   const bytes = fs.readFileSync(file);
   const { header, preludeEnd } = readBackupHeader(bytes);
@@ -158,9 +163,8 @@ t.test('backup refuses: no passphrase, a passphrase too short, an existing file,
   const daemon = await startDaemon(t);
   const admin = await daemon.client('admin');
   await admin.request('apiKey.create', { name: 'one key' });
-  const dir = scratchPath(t, 'backups');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'b.gwkb');
+  const file = backupFile(t);
+  const passphraseFile = path.join(path.dirname(file), 'pass.txt');
   const common = ['--data-dir', daemon.dataDir, '--pipe', daemon.pipe];
   const none = await cli(['backup', '--out', file, ...common], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: '' });
   t.equal(none.code, 2);
@@ -172,8 +176,8 @@ t.test('backup refuses: no passphrase, a passphrase too short, an existing file,
   t.match(short.stderr, /InvalidParams, passphrase/);
   t.notMatch(short.stderr, /Zq9!x/, 'the passphrase is not repeated');
   t.notOk(fs.existsSync(file));
-  fs.writeFileSync(path.join(dir, 'pass.txt'), `${PASSPHRASE}\n`);
-  t.equal((await cli(['backup', '--out', file, '--passphrase-file', path.join(dir, 'pass.txt'), ...common], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: '' })).code, 0, 'from a file');
+  fs.writeFileSync(passphraseFile, `${PASSPHRASE}\n`);
+  t.equal((await cli(['backup', '--out', file, '--passphrase-file', passphraseFile, ...common], { GATEWAY_APIKEYS_BACKUP_PASSPHRASE: '' })).code, 0, 'from a file');
   const exists = await cli(['backup', '--out', file, ...common]);
   t.equal(exists.code, 2);
   t.match(exists.stderr, /exists: give another --out, or add --force/);
@@ -237,9 +241,7 @@ t.test('restore goes into a new or empty data dir only, never one a daemon holds
   const daemon = await startDaemon(t);
   const admin = await daemon.client('admin');
   await admin.request('apiKey.create', { name: 'moved' });
-  const dir = scratchPath(t, 'backups');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'b.gwkb');
+  const file = backupFile(t);
   t.equal((await cli(['backup', '--out', file, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe])).code, 0);
   const held = await cli(['restore', file, '--data-dir', daemon.dataDir]);
   t.equal(held.code, 1);
@@ -267,9 +269,8 @@ t.test('kill -9 during a backup, a restore or a rekey leaves nothing the next co
   const daemon = await startDaemon(t, { dataDir: source });
   const admin = await daemon.client('admin');
   const expected = (await everyKey(admin)).length;
-  const dir = scratchPath(t, 'crash');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'b.gwkb');
+  const file = backupFile(t);
+  const dir = path.dirname(file);
   /** Runs the CLI and kills it with SIGKILL after `when` ms, or the moment the file `when` names holds a byte (polled each millisecond). */
   const killedAfter = (args: string[], when: number | string, env: Record<string, string> = {}) => new Promise<number | null>((resolve) => {
     const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, GATEWAY_APIKEYS_BACKUP_PASSPHRASE: PASSPHRASE, ...env } });
