@@ -4,8 +4,9 @@ import { UsageError } from './usage.js';
 
 /**
  * A passphrase for an offline command or a backup (docs/security.md): from a file when one is
- * named, else its environment variable, else typed at a prompt that does not echo, never from an argument. `confirm` asks twice
- * for a new one. Undefined when there is neither a variable nor a terminal and `required` is false.
+ * named, else its environment variable, else typed at a prompt that does not echo, never from an
+ * argument. `confirm` asks twice for a new one. Undefined when there is neither a variable nor a
+ * terminal and `required` is false.
  */
 export async function readPassphrase(options: {
   /** A file holding it (--passphrase-file): first choice when given. */
