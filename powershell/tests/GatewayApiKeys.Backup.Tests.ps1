@@ -120,6 +120,14 @@ Describe 'Backup-GatewayApiKeyVault' {
         'none.gwkbak', 'none.gwkbak.partial' | ForEach-Object { Join-Path $Work $_ } | Should -Not -Exist
     }
 
+    It 'with a passphrase file it cannot read fails with PassphraseUnavailable, naming the system''s reason, not PowerShell''s wrapper' {
+        $failed = Get-Failure { Backup-GatewayApiKeyVault -Path 'unread.gwkbak' -PassphraseFile (Join-Path $Work 'no-such-pass.txt') }
+        $failed[0].FullyQualifiedErrorId | Should -Be 'PassphraseUnavailable,Backup-GatewayApiKeyVault'
+        $failed[0].Exception.Message | Should -Match "^Cannot read the passphrase file '.*no-such-pass\.txt': Could not find file"
+        $failed[0].Exception.Message | Should -Not -Match 'Exception calling'
+        'unread.gwkbak', 'unread.gwkbak.partial' | ForEach-Object { Join-Path $Work $_ } | Should -Not -Exist
+    }
+
     It 'asks twice in an interactive session; two different answers are PassphraseMismatch, and no file' {
         Mock -ModuleName GatewayApiKeys Test-GatewayInteractive { $true }
         $global:GwkTypedAnswers = [System.Collections.Generic.Queue[string]]::new([string[]]@($PassphraseText, $WrongText))

@@ -37,9 +37,7 @@ function Get-GatewayBackupPassphrase {
         try {
             $text = [System.IO.File]::ReadAllText($path, [System.Text.Encoding]::UTF8)
         } catch {
-            $reason = $_.Exception
-            if ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
-            $message = "Cannot read the passphrase file '$path': $(Format-GatewaySentence $reason.Message)"
+            $message = "Cannot read the passphrase file '$path': $(Format-GatewaySentence (Get-GatewayRootException $_.Exception).Message)"
             throw (New-GatewayErrorRecord -ErrorId 'PassphraseUnavailable' -Message $message -TargetObject $path)
         }
         $text = [regex]::Replace($text, '\r?\n$', '')
@@ -195,7 +193,7 @@ function Invoke-GatewayExecutable {
         try {
             $null = $process.Start()
         } catch {
-            $message = "Cannot start the gateway-apikeys executable '$($Executable.Shown)': $(Format-GatewaySentence $_.Exception.InnerException.Message)"
+            $message = "Cannot start the gateway-apikeys executable '$($Executable.Shown)': $(Format-GatewaySentence (Get-GatewayRootException $_.Exception).Message)"
             throw (New-GatewayErrorRecord -ErrorId 'ExecutableNotFound' -Message $message -TargetObject $Executable.Shown)
         }
     } finally {

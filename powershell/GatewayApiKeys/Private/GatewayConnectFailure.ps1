@@ -15,8 +15,7 @@ function ConvertTo-GatewayConnectFailure {
         [Parameter(Mandatory)] [System.Exception] $Exception,
         [int] $TimeoutMilliseconds
     )
-    $reason = $Exception
-    while ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
+    $reason = Get-GatewayRootException $Exception
     $socketError = $null
     if ($reason -is [System.Net.Sockets.SocketException]) { $socketError = [string]$reason.SocketErrorCode }
     $start = "Cannot connect to the gateway-apikeys daemon at '$Pipe':"

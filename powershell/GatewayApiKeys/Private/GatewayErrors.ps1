@@ -60,6 +60,12 @@ $script:GatewayTerminatingErrorIds = @(
     'DaemonProtocolError', 'TokenUnavailable', 'ClipboardUnavailable'
 )
 
+function Get-GatewayRootException([System.Exception] $Exception) {
+    <# The innermost exception: what really failed, under PowerShell's MethodInvocationException and .NET's own wrappers. #>
+    while ($null -ne $Exception.InnerException) { $Exception = $Exception.InnerException }
+    $Exception
+}
+
 function Format-GatewaySentence {
     <# A message of .NET's (such as "Permission denied") ending as a sentence, to go inside one of this module's. #>
     param([AllowEmptyString()] [string] $Text)

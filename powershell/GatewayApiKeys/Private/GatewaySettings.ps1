@@ -48,7 +48,7 @@ function Get-GatewayToken {
     try {
         return [System.IO.File]::ReadAllText($path).Trim()
     } catch {
-        $message = "Cannot read the admin token '$path': $(Format-GatewaySentence $_.Exception.InnerException.Message) " +
+        $message = "Cannot read the admin token '$path': $(Format-GatewaySentence (Get-GatewayRootException $_.Exception).Message) " +
             'Run as a user who can read it, set GATEWAY_APIKEYS_TOKEN, or use Connect-GatewayApiKeyService -Token.'
         throw (New-GatewayErrorRecord -ErrorId 'TokenUnavailable' -Message $message -TargetObject $path)
     }

@@ -51,9 +51,7 @@ function ConvertTo-GatewayConnectionError {
     <# A failure on the connection as this module reports it: its own errors as they are, anything else (an I/O error) as DaemonConnectionLost. #>
     param([Parameter(Mandatory)] [hashtable] $Connection, [Parameter(Mandatory)] [System.Management.Automation.ErrorRecord] $ErrorRecord)
     if ($ErrorRecord.Exception.Data['GatewayErrorId']) { return $ErrorRecord }
-    $reason = $ErrorRecord.Exception
-    while ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
-    $message = "The connection to the gateway-apikeys daemon at '$($Connection.Pipe)' was lost: $(Format-GatewaySentence $reason.Message)"
+    $message = "The connection to the gateway-apikeys daemon at '$($Connection.Pipe)' was lost: $(Format-GatewaySentence (Get-GatewayRootException $ErrorRecord.Exception).Message)"
     New-GatewayErrorRecord -ErrorId 'DaemonConnectionLost' -Message $message -TargetObject $Connection.Pipe
 }
 

@@ -147,8 +147,7 @@ function Backup-GatewayApiKeyVault {
         try {
             $stream = New-GatewayOwnerOnlyFile -Path $partial
         } catch {
-            $reason = $_.Exception
-            if ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
+            $reason = Get-GatewayRootException $_.Exception
             throw (New-GatewayErrorRecord -ErrorId 'BackupWriteFailed' -Message "Cannot create '$partial': $(Format-GatewaySentence $reason.Message) Nothing was written." -TargetObject $file)
         }
         Write-Progress -Activity $activity -Status "0 of $keyCount keys" -PercentComplete 0
@@ -176,8 +175,7 @@ function Backup-GatewayApiKeyVault {
     } catch {
         $failure = $_
         if (-not $failure.Exception.Data['GatewayErrorId']) {
-            $reason = $failure.Exception
-            while ($null -ne $reason.InnerException) { $reason = $reason.InnerException }
+            $reason = Get-GatewayRootException $failure.Exception
             $failure = New-GatewayErrorRecord -ErrorId 'BackupWriteFailed' -Message "Cannot write the backup to '$file': $(Format-GatewaySentence $reason.Message) Nothing was written." -TargetObject $file
         }
         Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $failure -Terminating
