@@ -26,6 +26,7 @@ $script:GatewayErrorCategories = @{
     BackupInvalid         = 'InvalidData'
     PassphraseWrong       = 'AuthenticationError'
     PassphraseUnavailable = 'InvalidOperation'
+    ConfirmationUnavailable = 'InvalidOperation'
     PassphraseMismatch    = 'InvalidArgument'
     BackupExists          = 'ResourceExists'
     BackupNotFound        = 'ObjectNotFound'

@@ -107,7 +107,7 @@ function Backup-GatewayApiKeyVault {
     if ($directory -and -not [System.IO.Directory]::Exists($directory)) {
         $PSCmdlet.ThrowTerminatingError((New-GatewayErrorRecord -ErrorId 'BackupWriteFailed' -Message "The folder '$directory' does not exist. Nothing was written." -TargetObject $file))
     }
-    if (-not $PSCmdlet.ShouldProcess($file, 'Back up every API key of the vault, values included, to a file sealed with a passphrase')) { return }
+    if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $file -Action 'Back up every API key of the vault, values included, to a file sealed with a passphrase')) { return }
 
     try {
         $secure = Get-GatewayBackupPassphrase -Cmdlet $PSCmdlet -Passphrase $Passphrase -PassphraseFile $PassphraseFile -Confirm

@@ -61,7 +61,7 @@ function Copy-GatewayApiKey {
             Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
             return
         }
-        if (-not $PSCmdlet.ShouldProcess($Name, 'Copy API key value to the clipboard')) { return }
+        if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $Name -Action 'Copy API key value to the clipboard')) { return }
         # Checked once there is something to copy: -WhatIf needs no clipboard.
         if (-not $clipboardChecked) {
             $missing = Get-GatewayClipboardProblem

@@ -75,7 +75,7 @@ function Disable-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            if (-not $PSCmdlet.ShouldProcess($one, (Get-GatewayChangeDescription -Action 'Disable API key (connectors using it fail at once' -Name $one -WithImpact $showImpact))) { continue }
+            if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $one -Action (Get-GatewayChangeDescription -Action 'Disable API key (connectors using it fail at once' -Name $one -WithImpact $showImpact))) { continue }
             $params = @{ name = $one }
             if (-not [string]::IsNullOrEmpty($Reason)) { $params.reason = $Reason }
             try {

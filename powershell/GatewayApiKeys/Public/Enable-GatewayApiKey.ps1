@@ -53,7 +53,7 @@ function Enable-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            if (-not $PSCmdlet.ShouldProcess($one, 'Enable API key')) { continue }
+            if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $one -Action 'Enable API key')) { continue }
             try {
                 $enabled = Invoke-GatewayRpc -Method 'apiKey.enable' -Params @{ name = $one }
             } catch {

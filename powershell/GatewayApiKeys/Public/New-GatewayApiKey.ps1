@@ -103,7 +103,7 @@ function New-GatewayApiKey {
             Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
             return
         }
-        if (-not $PSCmdlet.ShouldProcess($Name, 'Create API key')) { return }
+        if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $Name -Action 'Create API key')) { return }
         $params = @{ name = $Name }
         if ($given.ContainsKey('Description')) { $params.description = $given['Description'] }
         Add-GatewayExpiry -Params $params -Given $given

@@ -62,7 +62,7 @@ function Remove-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            if (-not $PSCmdlet.ShouldProcess($one, (Get-GatewayChangeDescription -Action 'Delete API key (irreversible' -Name $one -WithImpact $showImpact))) { continue }
+            if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $one -Action (Get-GatewayChangeDescription -Action 'Delete API key (irreversible' -Name $one -WithImpact $showImpact))) { continue }
             try {
                 $null = Invoke-GatewayRpc -Method 'apiKey.delete' -Params @{ name = $one }
             } catch {

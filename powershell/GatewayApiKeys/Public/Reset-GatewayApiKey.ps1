@@ -96,7 +96,7 @@ function Reset-GatewayApiKey {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                 continue
             }
-            if (-not $PSCmdlet.ShouldProcess($one, (Get-GatewayChangeDescription -Action $action -Name $one -WithImpact $showImpact))) { continue }
+            if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $one -Action (Get-GatewayChangeDescription -Action $action -Name $one -WithImpact $showImpact))) { continue }
             $params = @{ name = $one }
             if ($null -ne $graceHours) { $params.graceHours = $graceHours }
             try {

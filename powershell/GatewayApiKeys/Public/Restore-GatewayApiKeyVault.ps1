@@ -114,7 +114,7 @@ function Restore-GatewayApiKeyVault {
         } catch {
             $PSCmdlet.ThrowTerminatingError($_)
         }
-        if (-not $PSCmdlet.ShouldProcess($target, "Restore the API keys of the backup '$file' into a new vault")) { return }
+        if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $target -Action "Restore the API keys of the backup '$file' into a new vault")) { return }
         try {
             if ($null -eq $secure) { $secure = Get-GatewayBackupPassphrase -Cmdlet $PSCmdlet -Passphrase $Passphrase -PassphraseFile $PassphraseFile }
             $run = Invoke-GatewayExecutable -Executable $executable -Arguments @('restore', $file, '--data-dir', $target, '--json') -Passphrase $secure `

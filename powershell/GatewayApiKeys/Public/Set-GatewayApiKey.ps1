@@ -128,7 +128,7 @@ function Set-GatewayApiKey {
         if ($given.ContainsKey('Description')) { $params.description = $given['Description'] }
         Add-GatewayExpiry -Params $params -Given $given
         $changes = @(foreach ($field in 'newName', 'description', 'expiresOn', 'validFor') { if ($params.ContainsKey($field)) { $field } })
-        if (-not $PSCmdlet.ShouldProcess($Name, "Update API key ($($changes -join ', '))")) { return }
+        if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $Name -Action "Update API key ($($changes -join ', '))")) { return }
         try {
             $updated = Invoke-GatewayRpc -Method 'apiKey.update' -Params $params
         } catch {

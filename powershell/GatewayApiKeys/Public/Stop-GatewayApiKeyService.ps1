@@ -41,7 +41,7 @@ function Stop-GatewayApiKeyService {
     . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
     if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     $pipe = Get-GatewayPipe
-    if (-not $PSCmdlet.ShouldProcess($pipe, 'Stop the gateway-apikeys daemon (gateways cannot authenticate keys until it starts again)')) { return }
+    if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $pipe -Action 'Stop the gateway-apikeys daemon (gateways cannot authenticate keys until it starts again)')) { return }
     try {
         $null = Invoke-GatewayRpc -Method 'daemon.shutdown'
     } catch {
