@@ -100,7 +100,7 @@ t.test('the CLI lists and verifies the trail', async (t) => {
   t.match(listed.stdout, /SEQ\s+AT\s+EVENT\s+ROLE\s+KEY\s+DETAIL/);
   t.match(listed.stdout, /1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+apiKey\.created\s+admin\s+Orders/);
   t.notMatch(listed.stdout, /Billing/);
-  t.match(listed.stdout, /1 of 1 entries/);
+  t.match(listed.stdout, /1 of 1 entry\n/);
   t.match((await run(process.execPath, [CLI, 'audit', '--verify'], { env })).stdout, /intact: 2 entries/);
   const file = path.join(daemon.dataDir, 'audit', 'audit-000001.jsonl');
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"Orders"', '"Orderz"'));

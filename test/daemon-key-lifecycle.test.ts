@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { runClientCommand } from '../src/cli/client-commands.js';
+import { runCommandLine } from '../src/cli/command-line.js';
 import { callError, checkResult, CLI, startDaemon } from './helpers/daemon.js';
 import { freshDataDir } from './helpers/vault.js';
 
@@ -252,8 +252,15 @@ t.test('the command line: rotate with a grace, disable, enable, usage, status, a
   t.equal(rotated.code, 0, rotated.stderr);
   t.match(rotated.stdout, /Gave API key 'CLI rotated' a new value \(Active, expires \d{4}-\d\d-\d\d\)\. The previous value keeps working until \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\./);
   t.match(rotated.stdout, /Key: gwk_[0-9A-Za-z]{49}\n/);
-  t.match(rotated.stdout, /used by 2 connectors, last less than a minute ago.*'gateway-apikeys usage "CLI rotated"' lists them/);
+  // The next step as this CLI was invoked (tap runs it as node dist/cli.js from the checkout).
+  t.match(rotated.stdout, /used by 2 connectors, last less than a minute ago.*'node dist\/cli\.js usage "CLI rotated"' lists them/);
   const newKey = /Key: (gwk_\w+)/.exec(rotated.stdout)![1]!;
+  const verifyPrevious = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    const child = execFile(process.execPath, [CLI, 'verify'], { env }, (error, stdout) => resolve({ code: error ? (error.code as number) : 0, stdout }));
+    child.stdin!.end(`${key}\n`);
+  });
+  t.equal(verifyPrevious.code, 0, 'the previous value is still valid in its grace');
+  t.match(verifyPrevious.stdout, /^Valid, as the previous value of API key 'CLI rotated' \(expires \d{4}-\d\d-\d\d, Active\): it was replaced by a rotation and stops working at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\./);
   t.match(await gateway.request('connector.authenticate', { key }), { authenticated: true, previousValue: true });
   const json = JSON.parse((await cli('rotate', 'CLI rotated', '--grace', '1d', '--json')).stdout) as { previousValidUntil: string; rotatedAt: string; key: string };
   t.equal(Date.parse(json.previousValidUntil) - Date.parse(json.rotatedAt), 24 * 3_600_000, '--grace 1d is 24 hours');
@@ -263,8 +270,10 @@ t.test('the command line: rotate with a grace, disable, enable, usage, status, a
   t.match(abrupt.stdout, /The previous value stopped working now\./);
   const tooLong = await cli('rotate', 'CLI rotated', '--grace', '8d');
   t.equal(tooLong.code, 1);
-  t.match(tooLong.stderr, /graceHours can be at most 168 \(one week\)\. \(GraceInvalid, graceHours\)/);
-  t.match((await cli('rotate', 'CLI rotated', '--grace', 'soon')).stderr, /\(GraceInvalid, graceHours\)/);
+  t.match(tooLong.stderr, /--grace can be at most 168 \(one week\)\. \(GraceInvalid, --grace\)/);
+  const soon = await cli('rotate', 'CLI rotated', '--grace', 'soon');
+  t.equal(soon.code, 2, 'a --grace that is no duration is a mistake of the command line');
+  t.match(soon.stderr, /--grace takes whole hours .* not 'soon'\. \(GraceInvalid, --grace\)/);
 
   const disabled = await cli('disable', 'CLI rotated', '--reason', 'testing the CLI');
   t.equal(disabled.code, 0, disabled.stderr);
@@ -294,8 +303,8 @@ t.test('the command line: rotate with a grace, disable, enable, usage, status, a
     const errors: string[] = [];
     try {
       setTimeout(() => stdin.write('n\n'), 300);
-      const code = await runClientCommand('remove', [name, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe], {
-        out: () => undefined, err: (text) => errors.push(text), stdin, stdoutIsTty: true,
+      const code = await runCommandLine(['remove', name, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe], {
+        out: () => undefined, err: (text) => errors.push(text), stdin, stdoutIsTty: true, invokedAs: 'gateway-apikeys',
       });
       t.equal(code, 1, 'answered no');
     } finally {

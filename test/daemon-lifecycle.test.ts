@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -113,6 +114,12 @@ t.test('a pipe another daemon listens on is refused; a stale socket file is repl
   t.equal((await (await next.client('admin')).request('apiKey.list', {})).total, 0, 'a new daemon takes the stale path');
 });
 
+t.test('a pipe in a directory that does not exist is refused in words, not with a raw ENOENT', async (t) => {
+  const error = await startDaemon(t, { pipe: path.join(os.tmpdir(), `gwk-absent-${process.pid}`, 'd.sock') }).then(() => undefined, (e: Error) => e);
+  t.match(error?.message, /error: The pipe's directory .*gwk-absent-\d+ does not exist\. Create it first, writable only by the daemon's user/);
+  t.notMatch(error?.message, /ENOENT|stat '/);
+});
+
 t.test('the command line: new, list, get, set, verify, reveal, remove, status', async (t) => {
   const daemon = await startDaemon(t, { now: '2026-11-27T12:00:00Z' });
   const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe, NO_COLOR: '1' };
@@ -134,6 +141,10 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   t.match(listed.stdout, /CLI key\s+Active\s+2027-02-25\s+90\s+never\s+gwk_/);
   t.notMatch(listed.stdout, key.key.slice(8), 'list shows only the hint');
   t.match((await cli('get', 'cli KEY')).stdout, /Description: made by the CLI/);
+  // Client options before the command, and choices in any case, dashes or not.
+  const anyCase = await cli('--pipe', daemon.pipe, '--json', 'list', '--status', 'active,EXPIRING', '--sort-by', 'expires-on');
+  t.equal(anyCase.code, 0, anyCase.stderr);
+  t.match(JSON.parse(anyCase.stdout), { total: 1, items: [{ name: 'CLI key' }] });
   t.match((await cli('set', 'CLI key', '--expires-on', '2027-01-31', '--json')).stdout, /"expiresOn": "2027-01-31"/);
   t.match((await verify(key.key)).stdout, /Valid: API key 'CLI key'/);
   const bad = await verify('gwk_bad');
@@ -150,7 +161,7 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   t.match(clash.stderr, /error: An API key named 'CLI key' already exists.*\(NameTaken, name\)/);
   const usage = await cli('new');
   t.equal(usage.code, 2);
-  t.match(usage.stderr, /takes one NAME/);
+  t.match(usage.stderr, /'new' needs a NAME: node dist\/cli\.js new NAME \[--description TEXT\]/);
   const refused = await cli('remove', 'CLI key');
   t.equal(refused.code, 2, 'no prompt without a terminal: --yes is required');
   t.equal((await cli('remove', 'CLI key', '--yes')).code, 0);
@@ -158,7 +169,7 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   await daemon.stop();
   const down = await cli('list');
   t.equal(down.code, 1);
-  t.match(down.stderr, /daemon is not running at .*Start it with: gateway-apikeys serve/);
+  t.match(down.stderr, /daemon is not running at .*Start it with: node dist\/cli\.js serve/, 'the next step as this CLI was invoked');
 });
 
 t.test('logs: an audit line for every change, by role and key name', async (t) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { rpcMethods, schemaDocuments } from '../src/generated/schemas.js';
 import { errorCodes } from '../src/vault/errors.js';
-import { validForFromText } from '../src/vault/validity-text.js';
+import { validForFromText } from '../src/cli/validity-text.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 

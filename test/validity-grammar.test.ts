@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { validForFromText } from '../src/vault/validity-text.js';
+import { validForFromText } from '../src/cli/validity-text.js';
 import { CLI, callError, ROOT, startDaemon } from './helpers/daemon.js';
 
 const run = promisify(execFile);
@@ -31,15 +31,17 @@ t.test('the CLI and the daemon accept and refuse the same validities', async (t)
     n++;
     const viaCli = await run(process.execPath, [CLI, 'new', `cli-${n}`, `--valid-for=${c.text}`, '--json', '--pipe', daemon.pipe], { env }).then(
       ({ stdout }) => ({ expiresOn: (JSON.parse(stdout) as { expiresOn: string }).expiresOn }),
-      (error: { code: number; stderr: string }) => ({ exit: error.code, code: /\((\w+)(, \w+)?\)\s*$/.exec(error.stderr)?.[1] }),
+      (error: { code: number; stderr: string }) => ({ exit: error.code, code: /\((\w+)(, [-\w]+)?\)$/m.exec(error.stderr)?.[1] }),
     );
-    const sent = validForFromText(c.text);
+    // The CLI refuses what is no validity itself (a mistake of the command line: exit 2); the daemon gets it as typed.
+    const sent = validForFromText(c.text) ?? c.text;
+    const cliExit = validForFromText(c.text) === undefined ? 2 : 1;
     const viaDaemon = await admin.request('apiKey.create', { name: `daemon-${n}`, validFor: sent }).then(
       (created) => ({ expiresOn: created.expiresOn }),
       async (error: unknown) => ({ exit: 1, code: (await callError(Promise.reject(error))).code }),
     );
     if (c.refused) {
-      t.same(viaCli, { exit: 1, code: c.refused }, `CLI refuses ${JSON.stringify(c.text)} with ${c.refused}`);
+      t.same(viaCli, { exit: cliExit, code: c.refused }, `CLI refuses ${JSON.stringify(c.text)} with ${c.refused} (exit ${cliExit})`);
       t.same(viaDaemon, { exit: 1, code: c.refused }, `daemon refuses ${JSON.stringify(sent)} with ${c.refused}`);
     } else {
       t.equal(sent, c.sends, `${JSON.stringify(c.text)} is sent as ${c.sends}`);

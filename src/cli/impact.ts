@@ -1,4 +1,5 @@
-import type { ApiKeyUsageResult } from '../generated/schemas.js';
+import type { ApiKeyUsageResult, RpcMethods } from '../generated/schemas.js';
+import type { RpcClient } from '../rpc/client.js';
 import { counted } from './output.js';
 
 /** How long ago `then` was, as of `now`, in the largest whole unit: minutes, then hours, then days after 48 hours. */
@@ -26,4 +27,10 @@ export function describeImpact(usage: Pick<ApiKeyUsageResult, 'connectors' | 'un
   if (unattributed > 0) parts.push(`${unattributed === 1 ? 'once' : `${unattributed} times`} without a connectorId`);
   const last = lastUsedAt === null ? '' : `, last ${ago(Date.parse(lastUsedAt), now)}`;
   return `used ${parts.join(' and ')}${last}`;
+}
+
+/** The impact of one key, asked of the daemon: its usage, and its own last use. */
+export async function impactOf(client: RpcClient<RpcMethods>, name: string): Promise<string> {
+  const [usage, key] = await Promise.all([client.request('apiKey.usage', { name }), client.request('apiKey.get', { name })]);
+  return describeImpact(usage, key.lastUsedAt, Date.now());
 }

@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sea from 'node:sea';
-import { parseArgs } from 'node:util';
 import { resolvePipeAllow } from '../daemon/pipe-access.js';
 import { LOCATIONS } from '../generated/locations.js';
 import { defaultDataDir } from '../locations.js';
 import { pipeHolder } from '../platform/system.js';
 import { pipeSddl, SID } from '../platform/windows-security.js';
-import { UsageError } from './usage.js';
+import { type Invocation, text } from './command.js';
+import { UsageError } from './usage-error.js';
 import { installedExecutable, installSteps, type Step, TASK_NAME, taskFile, taskXml, uninstallSteps } from './windows-install.js';
 
 /**
@@ -48,18 +48,10 @@ async function waitForPipe(pipe: string, timeoutMs: number): Promise<boolean> {
 }
 /* c8 ignore stop */
 
-/** `gateway-apikeys install [--pipe-allow ACCOUNT]... [--data-dir DIR] [--pipe PIPE] [--no-start]`. */
-export async function installCommand(args: string[], out: (text: string) => void): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { 'pipe-allow': { type: 'string', multiple: true }, 'data-dir': { type: 'string' }, pipe: { type: 'string' }, 'no-start': { type: 'boolean' } },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+/** `install [--pipe-allow ACCOUNT]... [--data-dir DIR] [--pipe PIPE] [--no-start]` (commands/install.ts). */
+export async function install({ flags, io }: Invocation): Promise<number> {
+  const out = io.out;
+  const values = { 'pipe-allow': flags['pipe-allow'] as string[] | undefined, 'data-dir': text(flags, 'data-dir'), pipe: text(flags, 'pipe'), 'no-start': flags['no-start'] === true };
   refuseOffWindows('install');
   /* c8 ignore start -- Windows only: the Windows suite runs it under Wine */
   if (!sea.isSea()) throw new UsageError("'install' puts the single executable in place: run it as gateway-apikeys-win-x64.exe install, from an elevated prompt.");
@@ -79,7 +71,7 @@ export async function installCommand(args: string[], out: (text: string) => void
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new Error(`Could not copy the executable to ${executable} (${code}). ` +
-        (code === 'EBUSY' || code === 'EPERM' ? "If the daemon runs from there, stop it first ('gateway-apikeys stop'); " : '') +
+        (code === 'EBUSY' || code === 'EPERM' ? `If the daemon runs from there, stop it first ('${io.invokedAs} stop'); ` : '') +
         'run install from an elevated prompt (Run as administrator).');
     }
   }
@@ -108,9 +100,9 @@ export async function installCommand(args: string[], out: (text: string) => void
   /* c8 ignore stop */
 }
 
-/** `gateway-apikeys uninstall`: the task and the event source go; the executable and the data dir (the keys) stay. */
-export async function uninstallCommand(args: string[], out: (text: string) => void): Promise<number> {
-  if (args.length > 0) throw new UsageError("'uninstall' takes no arguments.");
+/** `uninstall`: the task and the event source go; the executable and the data dir (the keys) stay. */
+export async function uninstall({ io }: Invocation): Promise<number> {
+  const out = io.out;
   refuseOffWindows('uninstall');
   /* c8 ignore start -- Windows only: the Windows suite runs it under Wine */
   runSteps(uninstallSteps(process.env), out);

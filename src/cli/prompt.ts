@@ -1,3 +1,4 @@
+import readline from 'node:readline/promises';
 /**
  * Asks a person at a terminal for a secret (a key value, a passphrase) without echoing it: it never
  * appears on the screen, in the shell's history or in the process list, as an argument would.
@@ -34,4 +35,14 @@ export async function readAll(input: NodeJS.ReadStream): Promise<string> {
   let text = '';
   for await (const chunk of input) text += chunk;
   return text.trim();
+}
+
+/** Asks a yes/no question on standard error; only "y" or "yes" (any case) is a yes. */
+export async function askYesNo(question: string, input: NodeJS.ReadStream = process.stdin): Promise<boolean> {
+  const rl = readline.createInterface({ input, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

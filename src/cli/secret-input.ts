@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { promptHidden } from './prompt.js';
-import { UsageError } from './usage.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * A passphrase for an offline command or a backup (docs/security.md): from a file when one is

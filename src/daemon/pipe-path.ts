@@ -39,7 +39,11 @@ export async function preparePipePath(pipe: string, platform = process.platform,
     return;
   }
   const directory = path.dirname(pipe);
-  const { mode } = await fsp.stat(directory);
+  const { mode } = await fsp.stat(directory).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
+    throw new PipePathUnsafeError(`The pipe's directory ${directory} does not exist. Create it first, writable only by the daemon's user ` +
+      '(for a gateway of another user: install -d -m 0750 -g <gateway group> /run/gateway-apikeys), or give another --pipe.');
+  });
   if (mode & 0o022) {
     throw new PipePathUnsafeError(
       `The pipe's directory ${directory} can be written by ${mode & 0o002 ? 'every user' : 'its group'} (mode ${(mode & 0o7777).toString(8)}): ` +

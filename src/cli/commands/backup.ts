@@ -1,0 +1,68 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { type SessionCommand, text } from '../command.js';
+import { counted } from '../output.js';
+import { ProgressBar, rateText } from '../progress.js';
+import { readPassphrase } from '../secret-input.js';
+import { UsageError } from '../usage-error.js';
+
+/**
+ * `backup --out FILE [--force]` (docs/storage.md, "Backups"): the running daemon seals every key
+ * with a key derived from the passphrase (the file, else GATEWAY_APIKEYS_BACKUP_PASSPHRASE, else
+ * typed twice; never an argument) and hands the file over part by part. It is written to
+ * FILE.partial and renamed into place once whole and on disk, so FILE is a whole backup or absent.
+ */
+export const backupCommand: SessionCommand = {
+  name: 'backup',
+  group: 'Backups and passphrases',
+  summary: 'every key, values and history included, to one file sealed with a passphrase (the file, else GATEWAY_APIKEYS_BACKUP_PASSPHRASE, else typed twice)',
+  session: true,
+  passphraseVariable: 'GATEWAY_APIKEYS_BACKUP_PASSPHRASE',
+  options: {
+    out: { type: 'string', short: 'o', value: 'FILE', help: 'where to write it (vault.gwkbak)' },
+    force: { type: 'boolean', help: 'replace FILE when it exists' },
+    'passphrase-file': { type: 'string', value: 'FILE', help: 'a file holding the passphrase (its one line)' },
+  },
+  check({ flags, io }) {
+    if (flags.out === undefined) throw new UsageError(`'backup' needs --out FILE, where to write the backup: ${io.invokedAs} backup --out vault.gwkbak`);
+  },
+  async run(client, invocation) {
+    const { flags, io } = invocation;
+    const out = path.resolve(text(flags, 'out')!);
+    if (flags.force !== true && await fsp.stat(out).then(() => true, () => false)) {
+      throw new UsageError(`${out} exists: give another --out, or add --force to replace it.`);
+    }
+    const passphrase = (await readPassphrase({
+      file: text(flags, 'passphrase-file'), variable: 'GATEWAY_APIKEYS_BACKUP_PASSPHRASE', prompt: 'Backup passphrase: ', confirm: true, required: true }))!;
+    const bar = new ProgressBar('Backing up');
+    let started;
+    try {
+      started = await client.request('backup.create', { passphrase: passphrase.toString('utf8') });
+    } finally {
+      passphrase.fill(0);
+    }
+    const partial = `${out}.partial`;
+    const file = await fsp.open(partial, 'w', 0o600);
+    try {
+      const parts = started.parts;
+      for (let index = 0; index < parts; index++) {
+        const { data } = await client.request('backup.read', { index });
+        await file.write(Buffer.from(data, 'base64'));
+        bar.update(Math.min(started.keyCount, Math.round((started.keyCount * index) / (parts - 1))), started.keyCount);
+      }
+      await file.sync();
+      await file.close();
+      await fsp.rename(partial, out);
+    } catch (error) {
+      await file.close().catch(() => undefined);
+      await fsp.rm(partial, { force: true });
+      throw error;
+    }
+    const rate = bar.finish(started.keyCount);
+    const result = { file: out, vaultId: started.vaultId, keyCount: started.keyCount, createdAt: started.createdAt, seconds: rate.seconds, keysPerSecond: rate.keysPerSecond };
+    io.out(flags.json ? JSON.stringify(result, null, 2)
+      : `Backed up ${counted(started.keyCount, 'key')} of vault ${started.vaultId} to ${out} ${rateText(rate)}. ` +
+        'Keep the passphrase apart from the file: without it the backup cannot be restored.');
+    return 0;
+  },
+};
