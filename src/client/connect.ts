@@ -1,3 +1,4 @@
+import type { ClientErrorCode } from '../generated/error-codes.js';
 import type { Role, RpcMethods, SessionHelloResult } from '../generated/schemas.js';
 import { localPipeConnector } from '../platform/system.js';
 import { RpcClient } from '../rpc/client.js';
@@ -26,7 +27,8 @@ export interface SessionOptions {
  * not the daemon's. Either way nothing secret was sent to it.
  */
 export class DaemonImpostorError extends Error {
-  readonly code = 'DaemonImpostor';
+  /** One of the clients' own codes (docs/protocol.md, "Errors"), which the CLI prints. */
+  readonly code = 'DaemonImpostor' satisfies ClientErrorCode;
 
   constructor(readonly pipe: string) {
     super(`What answers on ${pipe} is not the gateway-apikeys daemon: it does not know the token. Nothing secret was sent to it. ` +
