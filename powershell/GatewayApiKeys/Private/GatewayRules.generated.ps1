@@ -16,7 +16,6 @@ $script:GatewayRules = @{
     )
     # A disabled key has this status and colour whatever its days left.
     DisabledStatus           = @{ Status = 'Disabled'; Color = 'Gray' }
-    ErrorCodes               = @('Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong', 'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid', 'BackupInvalid', 'PassphraseWrong')
     AuditEvents              = @('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled', 'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures')
     ValidForPattern          = '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$'
     ValidForShorthandPattern = '^([0-9]+)([dDwWmMyY])$'
@@ -28,8 +27,6 @@ $script:GatewayRules = @{
         '180d' = 'P180D'
         '1y' = 'P1Y'
     }
-    DefaultValidFor          = 'P1Y'
-    MaxValidFor              = 'P5Y'
     # The grace of a rotation (apiKey.rotate graceHours), in whole hours, and the text a person may type for it.
     GraceMinHours            = 0
     GraceMaxHours            = 168
