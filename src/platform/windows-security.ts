@@ -375,7 +375,3 @@ export function parseAccountSpec(text: string): AccountSpec {
   }
   return { kind: 'name', name: trimmed, text };
 }
-
-/** Wine's ntdll derives a directory's DACL from its Unix mode and ignores the P flag, so a refusal there would be about Wine, not the vault. */
-export const WINE_ACL_NOTE = 'Wine keeps no Windows access lists (it derives them from Unix modes and merges the parent\'s), ' +
-  'so the data dir\'s access list cannot be checked here; on Windows the daemon refuses a data dir others may read.';
