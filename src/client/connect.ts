@@ -8,12 +8,12 @@ import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../sess
 export type DaemonClient = RpcClient<RpcMethods>;
 
 /** A connection to the daemon with its session open: the typed client and what hello answered. */
-export interface DaemonSession {
+interface DaemonSession {
   client: DaemonClient;
   hello: SessionHelloResult;
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   pipe: string;
   /** The role to prove; without one, whichever role the token proves (admin is tried first). */
   role?: Role;

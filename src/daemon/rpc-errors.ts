@@ -2,7 +2,7 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { jsonRpcNumbers } from '../generated/error-codes.js';
 import { type ErrorCode, VaultError } from '../vault/errors.js';
 
-export interface ErrorData {
+interface ErrorData {
   code: ErrorCode;
   field?: string;
 }

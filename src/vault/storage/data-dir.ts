@@ -4,14 +4,14 @@ import * as system from '../../platform/system.js';
 import { type AccessFinding, describeFinding, privacyOf, privateDirectoryFix, privateDirectorySddl } from '../../platform/windows-security.js';
 
 /** Something the claim did or could not check, for the daemon to log once its log is open (it lives in the data dir). */
-export interface DataDirNote {
+interface DataDirNote {
   level: 'info' | 'warn';
   message: string;
   meta: Record<string, unknown>;
 }
 
 /** The data dir's lock: held by the daemon for its whole life, released last (or by the system, however it dies). */
-export interface DataDirLock {
+interface DataDirLock {
   release(): Promise<void>;
   readonly notes: readonly DataDirNote[];
 }
@@ -24,7 +24,7 @@ export interface WindowsSecurity {
   accountNameOf(sid: string): string | undefined;
 }
 
-export interface ClaimOptions {
+interface ClaimOptions {
   /** Default process.platform. */
   platform?: NodeJS.Platform;
   /** Default: the real calls of src/platform/system.ts. */
