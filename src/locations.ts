@@ -9,7 +9,7 @@ import type { Role } from './generated/schemas.js';
  * pipe and token files; the names come from schemas/locations.json, which the PowerShell module
  * reads too (its generated Private/GatewayRules.generated.ps1).
  */
-export interface Locations {
+interface Locations {
   dataDir: string;
   pipe: string;
 }

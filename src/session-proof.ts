@@ -8,14 +8,14 @@ import crypto from 'node:crypto';
  * both compute them here.
  */
 
-export const NONCE_BYTES = 32;
+const NONCE_BYTES = 32;
 export const PROTOCOL_VERSION = 2;
 
 const SERVER_LABEL = 'gateway-apikeys server v2\n';
 const CLIENT_LABEL = 'gateway-apikeys client v2\n';
 
 /** base64url without padding, as the handshake carries nonces and proofs. */
-export function b64(bytes: Uint8Array): string {
+function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
 }
 

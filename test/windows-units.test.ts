@@ -22,27 +22,32 @@ const recorded = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixt
   folders: Record<string, { sddl: string }>;
 };
 const own = recorded.ownSid;
+/** What Wine reports for paths by their Unix mode (recorded: test/fixtures/wine-sddl.json). */
+const wine = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/wine-sddl.json'), 'utf8')) as {
+  ownSid: string;
+  paths: Record<string, { sddl: string }>;
+};
 
 /**
  * Windows' side of the data dir, as recorded: a new folder under %ProgramData% inherits
  * `inherited`; setting a DACL makes it what Windows reads back (owner Administrators, P and AI),
  * unless `ignoresSet` (an access list that did not take).
  */
-function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; wine?: string; files?: string } = {}): WindowsSecurity & { sets: [string, string][] } {
+function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string } = {}): WindowsSecurity & { sets: [string, string][] } {
   const set = new Map<string, string>();
   const sets: [string, string][] = [];
+  const ownSid = options.ownSid ?? own;
   return {
     sets,
-    ownSid: () => own,
+    ownSid: () => ownSid,
     pathSecurity: (target) => set.get(target) ?? (fs.statSync(target).isDirectory()
       ? options.inherited ?? recorded.folders.freshProgramDataSubfolder!.sddl
-      : options.files ?? `O:${own}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${own})`),
+      : options.files ?? `O:${ownSid}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${ownSid})`),
     setPathSecurity: (target, sddl) => {
       sets.push([target, sddl]);
       if (!options.ignoresSet) set.set(target, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
     },
     accountNameOf: (sid) => (sid === SID.users ? 'BUILTIN\\Users' : undefined),
-    wineVersion: () => options.wine,
   };
 }
 
@@ -97,16 +102,24 @@ t.test('Windows: a symbolic link or junction, or a file, is refused as the data 
   await t.rejects(claimDataDir(path.join(root, 'file'), { platform: 'win32', windows: fakeWindows() }), /is not a directory/);
 });
 
-t.test('under Wine the DACL is set, and its check is skipped by name with a warning (Wine keeps no Windows access lists)', async (t) => {
-  const dataDir = path.join(t.testdir(), 'Gateway');
-  const windows = fakeWindows({ ignoresSet: true, wine: '8.0' });
-  const lock = await claimDataDir(dataDir, { platform: 'win32', windows });
-  t.equal(windows.sets.length, 1, 'the code path ran: SetNamedSecurityInfoW was called');
-  const warning = lock.notes.find((note) => note.level === 'warn');
-  t.match(warning, { message: /not checked under Wine 8\.0: Wine keeps no Windows access lists/, meta: { event: 'dataDir.aclUnverifiable', wine: '8.0' } });
+t.test('under Wine the same refusal, on what Wine derives from Unix modes (recorded): Everyone may read a 0755 data dir or a 0644 token', async (t) => {
+  // Wine keeps no DACL it is given: what it reads back is the mode's, as for a set that did not take.
+  const asWine = (directory: string, files: string) =>
+    fakeWindows({ ownSid: wine.ownSid, ignoresSet: true, inherited: wine.paths[directory]!.sddl, files: wine.paths[files]!.sddl });
+  const open = path.join(t.testdir(), 'Gateway');
+  const windows = asWine('directory0755', 'file0644');
+  const error = await claimDataDir(open, { platform: 'win32', windows }).then(() => undefined, (e: Error) => e);
+  t.equal(windows.sets.length, 1, 'the protected DACL was set first, as on Windows');
+  t.match(error?.message, `${open} is not private to the daemon: Everyone (S-1-1-0) may read it. Nothing was read or written.`);
+  t.same(fs.readdirSync(open), [], 'not locked, nothing written');
+
+  const lock = await claimDataDir(path.join(t.testdir(), 'Private'), { platform: 'win32', windows: asWine('directory0700', 'file0600') });
+  t.same(lock.notes.map((note) => note.meta.event), ['dataDir.protected'], 'a 0700 data dir with 0600 files is private: nothing to refuse, nothing skipped');
   await lock.release();
-  const real = await claimDataDir(dataDir, { platform: 'win32', windows: fakeWindows({ ignoresSet: true }) }).then(() => undefined, (e: Error) => e);
-  t.match(real?.message, /is not private/, 'the same folder on Windows itself is refused: nothing is skipped there');
+
+  const vault = t.testdir({ 'admin.token': 'y' });
+  const token = await claimDataDir(vault, { platform: 'win32', windows: asWine('directory0700', 'file0644') }).then(() => undefined, (e: Error) => e);
+  t.match(token?.message, `${path.join(vault, 'admin.token')} is not private to the daemon: Everyone (S-1-1-0) may read it`);
 });
 
 /** Windows' side of the pipe, recorded: the accounts it knows, the DACL it keeps, who holds which name. */

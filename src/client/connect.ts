@@ -1,3 +1,4 @@
+import type { ClientErrorCode } from '../generated/error-codes.js';
 import type { Role, RpcMethods, SessionHelloResult } from '../generated/schemas.js';
 import { localPipeConnector } from '../platform/system.js';
 import { RpcClient } from '../rpc/client.js';
@@ -7,12 +8,12 @@ import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../sess
 export type DaemonClient = RpcClient<RpcMethods>;
 
 /** A connection to the daemon with its session open: the typed client and what hello answered. */
-export interface DaemonSession {
+interface DaemonSession {
   client: DaemonClient;
   hello: SessionHelloResult;
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   pipe: string;
   /** The role to prove; without one, whichever role the token proves (admin is tried first). */
   role?: Role;
@@ -26,7 +27,8 @@ export interface SessionOptions {
  * not the daemon's. Either way nothing secret was sent to it.
  */
 export class DaemonImpostorError extends Error {
-  readonly code = 'DaemonImpostor';
+  /** One of the clients' own codes (docs/protocol.md, "Errors"), which the CLI prints. */
+  readonly code = 'DaemonImpostor' satisfies ClientErrorCode;
 
   constructor(readonly pipe: string) {
     super(`What answers on ${pipe} is not the gateway-apikeys daemon: it does not know the token. Nothing secret was sent to it. ` +

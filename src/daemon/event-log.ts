@@ -17,7 +17,6 @@ export interface EventLogWriter {
 /** The event ids (documented in docs/security.md); anything else is 1000 (a warning) or 1001 (an error). */
 export const EVENT_IDS: Readonly<Record<string, number>> = {
   'daemon.startFailed': 1100,
-  'dataDir.aclUnverifiable': 1101,
   'clock.moved': 1102,
   'process.coreDumps': 1103,
   'apiKey.expiring': 1200,

@@ -38,7 +38,7 @@ export function redactSecrets<T extends Record<string, unknown>>(entry: T): T {
 
 const redact = winston.format((info) => redactSecrets(info));
 
-export interface LoggerOptions {
+interface LoggerOptions {
   level?: string;
   /** Directory of the log file (created 0700, file 0600); none logs to the console only. */
   directory?: string;

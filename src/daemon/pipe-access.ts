@@ -59,7 +59,7 @@ export function takenPipe(pipe: string, windows: Pick<PipeSystem, 'pipeHolder'> 
   return holder === undefined ? undefined : describeHolder(holder);
 }
 
-export interface SecuredPipe {
+interface SecuredPipe {
   sddl: string;
   readBack: string;
   /** Who may connect besides SYSTEM, Administrators and the daemon's account: their names. */

@@ -5,7 +5,7 @@ import { PipeInUseError } from '../rpc/server.js';
 import { type PipeSystem, systemPipe, takenPipe } from './pipe-access.js';
 
 /** The pipe's path cannot be used safely: nothing was removed or created. */
-export class PipePathUnsafeError extends Error {
+class PipePathUnsafeError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PipePathUnsafeError';

@@ -17,7 +17,7 @@ import { Session } from './session.js';
 import { SummarizingLog } from './summarizing-log.js';
 import { RoleTokens } from './tokens.js';
 
-export interface DaemonOptions {
+interface DaemonOptions {
   dataDir: string;
   pipe: string;
   timeZone?: string;
@@ -37,7 +37,7 @@ export interface DaemonOptions {
 /** Why the daemon stops: a signal's name, or `daemon.shutdown` with who asked. */
 export type StopReason = { by: 'signal'; signal: string } | { by: 'request'; role: string; connection: number };
 
-export interface RunningDaemon {
+interface RunningDaemon {
   readonly pipe: string;
   readonly adminTokenFile: string;
   readonly vault: Vault;

@@ -8,14 +8,14 @@ import { FailureThrottle } from './failure-throttle.js';
  * update at every limit with every character written as a JSON \u escape pair, is about 51 KB; a
  * handshake request is a few hundred bytes.
  */
-export const MAX_BODY_BYTES = 64 * 1024;
-export const MAX_BODY_BYTES_BEFORE_HELLO = 4 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES_BEFORE_HELLO = 4 * 1024;
 /** Answers a client may leave unread: a list of a large vault is megabytes; errors for a stranger are not. */
 const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
 const MAX_UNREAD_BYTES_BEFORE_HELLO = 64 * 1024;
 
 /** A challenge issued on this connection: it answers one hello, then it is forgotten. */
-export interface IssuedChallenge {
+interface IssuedChallenge {
   role: Role;
   clientNonce: string;
   serverNonce: string;

@@ -74,7 +74,7 @@ export type PresentedKey = string;
  */
 export type KeyValue = string;
 /**
- * The code in a JSON-RPC error's data.
+ * The code in a JSON-RPC error's data. x-codes has one row per code, these and the clients' own (clientOnly: never on the wire): its JSON-RPC error number (JSON-RPC's own where it has one, -32602 invalid params and -32603 internal error, else the server range -32000 to -32099; clients branch on data.code, not on the number), the PowerShell module's ErrorCategory for it, whether it ends a PowerShell command (terminating: nothing else in the pipeline can succeed after it) instead of being reported once per input object, and what it means. {id#pointer} in a meaning is that schema value.
  *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "ErrorCode".
@@ -961,7 +961,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "ErrorCode": {
         "title": "ErrorCode",
-        "description": "The code in a JSON-RPC error's data.",
+        "description": "The code in a JSON-RPC error's data. x-codes has one row per code, these and the clients' own (clientOnly: never on the wire): its JSON-RPC error number (JSON-RPC's own where it has one, -32602 invalid params and -32603 internal error, else the server range -32000 to -32099; clients branch on data.code, not on the number), the PowerShell module's ErrorCategory for it, whether it ends a PowerShell command (terminating: nothing else in the pipeline can succeed after it) instead of being reported once per input object, and what it means. {id#pointer} in a meaning is that schema value.",
         "type": "string",
         "enum": [
           "Unauthenticated",
@@ -981,7 +981,207 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "GraceInvalid",
           "BackupInvalid",
           "PassphraseWrong"
-        ]
+        ],
+        "x-codes": {
+          "Unauthenticated": {
+            "jsonRpc": -32001,
+            "category": "PermissionDenied",
+            "terminating": true,
+            "meaning": "no session yet, or a wrong proof in the handshake"
+          },
+          "Forbidden": {
+            "jsonRpc": -32003,
+            "category": "PermissionDenied",
+            "terminating": true,
+            "meaning": "the session's role may not call this method"
+          },
+          "InvalidParams": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "a params shape the schema refuses (wrong type, unknown field, both expiries, a bad `asOf`, `offset` or `limit`)"
+          },
+          "NameInvalid": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "a name with a control character, or white space at either end"
+          },
+          "NameTooShort": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "a name of fewer than {defs.json#/$defs/Name/minLength} characters"
+          },
+          "NameTooLong": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "a name of more than {defs.json#/$defs/Name/maxLength} characters"
+          },
+          "DescriptionTooLong": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "a description of more than {defs.json#/$defs/Description/maxLength} characters"
+          },
+          "ExpiryInvalid": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "not a real date (`2027-02-30`) or not a date duration (`P1H`)"
+          },
+          "ExpiryInPast": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "an expiry before today"
+          },
+          "ExpiryTooFar": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "an expiry after today + {defs.json#/$defs/ValidFor/x-max}"
+          },
+          "NameTaken": {
+            "jsonRpc": -32009,
+            "category": "ResourceExists",
+            "terminating": false,
+            "meaning": "another key has that name, whatever its case"
+          },
+          "KeyNotFound": {
+            "jsonRpc": -32004,
+            "category": "ObjectNotFound",
+            "terminating": false,
+            "meaning": "no key has that name"
+          },
+          "Internal": {
+            "jsonRpc": -32603,
+            "category": "NotSpecified",
+            "terminating": false,
+            "meaning": "the daemon failed (a disk fault); nothing was changed, and the details are in its log"
+          },
+          "KeyDisabled": {
+            "jsonRpc": -32010,
+            "category": "InvalidOperation",
+            "terminating": false,
+            "meaning": "`apiKey.rotate` of a disabled key"
+          },
+          "GraceInvalid": {
+            "jsonRpc": -32602,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "a `graceHours` that is not a whole number from {params/apiKey.rotate.json#/properties/graceHours/minimum} to {params/apiKey.rotate.json#/properties/graceHours/maximum}"
+          },
+          "BackupInvalid": {
+            "jsonRpc": -32011,
+            "category": "InvalidData",
+            "terminating": false,
+            "meaning": "a backup file that is damaged, cut short, altered or not a backup (offline: `restore`)"
+          },
+          "PassphraseWrong": {
+            "jsonRpc": -32012,
+            "category": "AuthenticationError",
+            "terminating": false,
+            "meaning": "the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)"
+          },
+          "DaemonUnreachable": {
+            "clientOnly": true,
+            "category": "ConnectionError",
+            "terminating": true,
+            "meaning": "no daemon answers at the pipe: it is not running, or its pipe is elsewhere"
+          },
+          "DaemonAccessDenied": {
+            "clientOnly": true,
+            "category": "PermissionDenied",
+            "terminating": true,
+            "meaning": "the system refuses this account the pipe (the socket's group, or the pipe's access list)"
+          },
+          "DaemonConnectionLost": {
+            "clientOnly": true,
+            "category": "ConnectionError",
+            "terminating": true,
+            "meaning": "the connection to the daemon broke during a call"
+          },
+          "DaemonTimeout": {
+            "clientOnly": true,
+            "category": "OperationTimeout",
+            "terminating": true,
+            "meaning": "the daemon did not answer within the connection's timeout"
+          },
+          "DaemonProtocolError": {
+            "clientOnly": true,
+            "category": "ProtocolError",
+            "terminating": true,
+            "meaning": "what answers at the pipe does not speak the gateway-apikeys protocol"
+          },
+          "DaemonImpostor": {
+            "clientOnly": true,
+            "category": "SecurityError",
+            "terminating": true,
+            "meaning": "what answers at the pipe does not prove it knows the token; nothing secret was sent to it"
+          },
+          "TokenUnavailable": {
+            "clientOnly": true,
+            "category": "PermissionDenied",
+            "terminating": true,
+            "meaning": "the admin token cannot be read"
+          },
+          "ClipboardUnavailable": {
+            "clientOnly": true,
+            "category": "ResourceUnavailable",
+            "terminating": true,
+            "meaning": "no clipboard to put a key value on"
+          },
+          "PassphraseUnavailable": {
+            "clientOnly": true,
+            "category": "InvalidOperation",
+            "terminating": false,
+            "meaning": "no passphrase was given and none can be asked for, or the one given is empty"
+          },
+          "PassphraseMismatch": {
+            "clientOnly": true,
+            "category": "InvalidArgument",
+            "terminating": false,
+            "meaning": "the passphrase typed a second time differs"
+          },
+          "BackupExists": {
+            "clientOnly": true,
+            "category": "ResourceExists",
+            "terminating": false,
+            "meaning": "a file or directory is already where the backup would be written"
+          },
+          "BackupNotFound": {
+            "clientOnly": true,
+            "category": "ObjectNotFound",
+            "terminating": false,
+            "meaning": "no backup file at the path given"
+          },
+          "BackupWriteFailed": {
+            "clientOnly": true,
+            "category": "WriteError",
+            "terminating": false,
+            "meaning": "the backup file cannot be written (a missing folder, no permission, a full disk)"
+          },
+          "ExecutableNotFound": {
+            "clientOnly": true,
+            "category": "ObjectNotFound",
+            "terminating": false,
+            "meaning": "the gateway-apikeys executable an offline command runs cannot be found or started"
+          },
+          "CommandFailed": {
+            "clientOnly": true,
+            "category": "NotSpecified",
+            "terminating": false,
+            "meaning": "the gateway-apikeys executable failed without naming a code"
+          },
+          "ConfirmationUnavailable": {
+            "clientOnly": true,
+            "category": "InvalidOperation",
+            "terminating": false,
+            "meaning": "a confirmation was due and the session cannot ask it; nothing was changed"
+          }
+        }
       },
       "Role": {
         "title": "Role",

@@ -104,11 +104,11 @@ export function localPipeConnector(): ((pipe: string, timeoutMs: number) => Prom
 }
 
 /** Where warnings and errors go besides the log files: the Windows Application event log; undefined elsewhere. */
-export interface EventLogWriter {
+interface EventLogWriter {
   report(type: 'error' | 'warning', eventId: number, message: string): boolean;
 }
 
-export const EVENT_SOURCE = 'gateway-apikeys';
+const EVENT_SOURCE = 'gateway-apikeys';
 
 export function eventLogWriter(): EventLogWriter | undefined {
   if (process.platform !== 'win32') return undefined;

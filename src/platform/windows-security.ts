@@ -101,7 +101,7 @@ const READ_BITS = 0x1 /* read data, list directory */ | 0x8 /* read extended att
 const WRITE_BITS = 0x2 /* write data, add file */ | 0x4 /* append, add subdirectory */ | 0x10 /* write EAs */ | 0x40 /* delete child */ |
   0x100 /* write attributes */ | 0x10000 /* delete */ | 0x40000 /* write DAC */ | 0x80000 /* write owner */;
 
-export interface Ace {
+interface Ace {
   /** A, D, OA, OD, XA, XD…: allowed, denied, and their object and callback forms. */
   type: string;
   /** Two-letter flags: OI, CI, IO, NP, ID, SA, FA. */
@@ -112,7 +112,7 @@ export interface Ace {
   sid: string;
 }
 
-export interface SecurityDescriptor {
+interface SecurityDescriptor {
   owner?: string;
   group?: string;
   /** Undefined: no DACL at all (every access is granted, like a NULL DACL). */
@@ -222,7 +222,7 @@ export interface AccessFinding {
   inherited: boolean;
 }
 
-export interface PrivacyVerdict {
+interface PrivacyVerdict {
   findings: AccessFinding[];
   /** Whether the DACL is protected from its parent's inheritable entries (the P flag). */
   protectedDacl: boolean;
@@ -232,7 +232,7 @@ export interface PrivacyVerdict {
  * The accounts the data dir is private to: SYSTEM, Administrators and the daemon's own account.
  * CREATOR OWNER and OWNER RIGHTS stand for the owner of each file, checked on its own.
  */
-export function trustedSids(ownSid: string): Set<string> {
+function trustedSids(ownSid: string): Set<string> {
   return new Set([SID.system, SID.administrators, ownSid.toUpperCase(), SID.creatorOwner, SID.ownerRights]);
 }
 
@@ -350,7 +350,7 @@ export function pipeSddl(ownSid: string, allow: readonly string[] = []): string 
 }
 
 /** Read and write on a pipe: FILE_GENERIC_READ | FILE_GENERIC_WRITE. */
-export const PIPE_CONNECT = '0x12019f';
+const PIPE_CONNECT = '0x12019f';
 
 /**
  * Whether a pipe's DACL, as read back, is the one `pipeSddl` made: the same entries in the same
@@ -364,7 +364,7 @@ export function samePipeDacl(readBack: string, wanted: string): boolean {
 }
 
 /** An account named on the command line: a SID (S-1-5-…, or icacls' *S-1-5-…) as it is, anything else a name to look up. */
-export type AccountSpec = { kind: 'sid'; sid: string; text: string } | { kind: 'name'; name: string; text: string };
+type AccountSpec = { kind: 'sid'; sid: string; text: string } | { kind: 'name'; name: string; text: string };
 
 export function parseAccountSpec(text: string): AccountSpec {
   const trimmed = text.trim();
@@ -375,7 +375,3 @@ export function parseAccountSpec(text: string): AccountSpec {
   }
   return { kind: 'name', name: trimmed, text };
 }
-
-/** Wine's ntdll derives a directory's DACL from its Unix mode and ignores the P flag, so a refusal there would be about Wine, not the vault. */
-export const WINE_ACL_NOTE = 'Wine keeps no Windows access lists (it derives them from Unix modes and merges the parent\'s), ' +
-  'so the data dir\'s access list cannot be checked here; on Windows the daemon refuses a data dir others may read.';

@@ -51,7 +51,7 @@ const ERROR_PIPE_BUSY = 231;
 const ERROR_NONE_MAPPED = 1332;
 
 /** A Win32 call failed; `code` is its error number (winerror.h). */
-export class Win32Error extends Error {
+class Win32Error extends Error {
   constructor(readonly call: string, readonly code: number) {
     super(`${call} failed with Windows error ${code}`);
     this.name = 'Win32Error';

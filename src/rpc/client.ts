@@ -8,7 +8,7 @@ import { encodeFrame, FrameDecoder } from './framing.js';
  */
 
 /** What a caller knows of its methods `M`: for each name, the types of its params and result. */
-export type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
+type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
 type AnyMethods = Record<string, { params: unknown; result: unknown }>;
 
 /** A JSON-RPC error answer: the server's `data.code` (docs/protocol.md), or the JSON-RPC code when it gave none. */
@@ -33,7 +33,7 @@ export class PipeUnreachableError extends Error {
 }
 
 /** Opens a connected socket to a pipe within a time limit. */
-export type Opener = (pipe: string, timeoutMs: number) => Promise<net.Socket>;
+type Opener = (pipe: string, timeoutMs: number) => Promise<net.Socket>;
 
 interface Pending {
   resolve: (result: unknown) => void;

@@ -3,13 +3,13 @@ import { AbstractMessageReader, type DataCallback, type Disposable, type Message
 import { FrameDecoder } from './framing.js';
 
 /** A body that is not a JSON-RPC request or notification: answered with this error, the stream goes on. */
-export interface InvalidMessage {
+interface InvalidMessage {
   id: string | number | null;
   code: -32700 | -32600;
   message: string;
 }
 
-export interface ReaderOptions {
+interface ReaderOptions {
   /** The largest body accepted for the next frame; asked before each, since it can change (docs/protocol.md, "Limits"). */
   maxBodyBytes: () => number;
   /** How long a frame may take to arrive whole once its first byte is in. */
@@ -17,7 +17,7 @@ export interface ReaderOptions {
 }
 
 /** Nesting deeper than any request of the contract (three levels) needs; checked before parsing. */
-export const MAX_NESTING = 16;
+const MAX_NESTING = 16;
 /** What one connection may have handled per turn of the event loop before other connections get theirs. */
 const FRAMES_PER_TURN = 64;
 const BYTES_PER_TURN = 64 * 1024;
@@ -34,7 +34,7 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /** Whether JSON text nests objects and arrays deeper than `limit`: one pass over the bytes, strings skipped, no parse. */
-export function nestsDeeperThan(body: Buffer, limit: number): boolean {
+function nestsDeeperThan(body: Buffer, limit: number): boolean {
   let depth = 0;
   for (let i = 0; i < body.length; i++) {
     const byte = body[i];
@@ -50,7 +50,7 @@ export function nestsDeeperThan(body: Buffer, limit: number): boolean {
 }
 
 /** The frame the peer started did not arrive whole in time: a slow or stalled sender. */
-export class FrameTimeoutError extends Error {
+class FrameTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`A frame did not arrive whole within ${timeoutMs / 1000} s.`);
     this.name = 'FrameTimeoutError';

@@ -17,7 +17,7 @@ import { FrameMessageWriter } from './frame-writer.js';
  * Answers one request of one connection: the result, or a ResponseError to send as the error.
  * `session` is what `openSession` made for the connection.
  */
-export type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unknown>;
+type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unknown>;
 
 /** What the server asks of a connection's session: its limits, which change once it has proved who it is. */
 export interface ConnectionState {
@@ -32,12 +32,12 @@ export interface ConnectionState {
 }
 
 /** The structured log the server reports connection events to (winston's Logger fits). */
-export interface ServerLog {
+interface ServerLog {
   info(message: string, meta?: Record<string, unknown>): void;
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
-export interface ServerLimits {
+interface ServerLimits {
   /** Open connections at most; more are closed at once. */
   maxConnections: number;
   /** Connections that have not proved who they are, at most, all peers together. */
@@ -52,7 +52,7 @@ export interface ServerLimits {
   maxInFlight: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = {
+const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 1024,
   maxPendingConnections: 512,
   maxPendingPerPeer: 128,
@@ -61,7 +61,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxInFlight: 256,
 };
 
-export interface ServerOptions<S extends ConnectionState> {
+interface ServerOptions<S extends ConnectionState> {
   dispatch: Dispatch<S>;
   /** Per-connection state, made when a client connects; `id` numbers connections from 1. */
   openSession(id: number, peer: string | undefined): S;

@@ -6,7 +6,7 @@ import { daysLeft, type IsoDate, statusFor } from './status.js';
 export type { ApiKeyInfo };
 
 /** The value a key had before its last rotation, and the instant it stops authenticating (docs/storage.md, "Rotation"). */
-export interface PreviousValue {
+interface PreviousValue {
   readonly key: string;
   /** Epoch milliseconds: the value authenticates before this instant, never at or after it. */
   readonly validUntil: number;
@@ -46,7 +46,7 @@ export interface ApiKeyRecord {
 }
 
 /** Whether a record's previous value still authenticates at `now`. */
-export function previousValueLive(record: ApiKeyRecord, now: number): boolean {
+function previousValueLive(record: ApiKeyRecord, now: number): boolean {
   return record.previous !== null && now < record.previous.validUntil;
 }
 

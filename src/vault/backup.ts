@@ -16,7 +16,7 @@ import { type Actor, RESTORE_MARKER, Vault } from './vault.js';
 const CHUNK_ROWS = 1000;
 
 /** What a backup holds, as `restore --verify` and Test-GatewayApiKeyBackup describe it. */
-export interface BackupSummary {
+interface BackupSummary {
   vaultId: string;
   keyCount: number;
   createdAt: string;
@@ -125,7 +125,7 @@ export async function readBackup(bytes: Buffer, passphrase: Uint8Array, onProgre
   }
 }
 
-export interface RestoreOptions {
+interface RestoreOptions {
   /** The backup file's bytes. */
   backup: Buffer;
   /** The passphrase it was made with. */

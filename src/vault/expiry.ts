@@ -4,9 +4,9 @@ import { VaultError } from './errors.js';
 
 const VALID_FOR = schemaDef<{ 'x-default': string; 'x-max': string }>('ValidFor');
 /** A new key's expiry when none is given: one year from today (29 Feb + 1 year = 28 Feb). */
-export const DEFAULT_VALID_FOR = VALID_FOR['x-default'];
+const DEFAULT_VALID_FOR = VALID_FOR['x-default'];
 /** The latest expiry: five years from today. */
-export const MAX_VALID_FOR = VALID_FOR['x-max'];
+const MAX_VALID_FOR = VALID_FOR['x-max'];
 /** MAX_VALID_FOR in words, for messages: "5 years". */
 const MAX_IN_WORDS = inWords(MAX_VALID_FOR);
 
@@ -19,7 +19,7 @@ function inWords(duration: string): string {
 }
 
 /** How an admin asks for an expiry: a date, or a date duration counted from today (never both: the schema says so). */
-export interface ExpiryChoice {
+interface ExpiryChoice {
   expiresOn?: string;
   validFor?: string;
 }

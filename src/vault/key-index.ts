@@ -9,7 +9,7 @@ import type { Mutation } from './storage/mutations.js';
  * A key a presented value matched, and whether it matched the value before the key's last rotation.
  * Made once per value when the key is indexed, so a lookup allocates nothing for it.
  */
-export interface ValueMatch {
+interface ValueMatch {
   readonly record: ApiKeyRecord;
   readonly previous: boolean;
 }

@@ -18,7 +18,7 @@ interface ConnectorUse {
 }
 
 /** A connector's uses as apiKey.usage answers them, instants in epoch milliseconds. */
-export interface ConnectorUseInfo {
+interface ConnectorUseInfo {
   connectorId: string;
   firstUsedAt: number;
   lastUsedAt: number;

@@ -18,7 +18,7 @@ export function sortByName(keys: Iterable<NamedRecord>): NamedRecord[] {
 }
 
 /** A matching key with what its sort and answer read, computed once per list. */
-export interface Row {
+interface Row {
   record: ApiKeyRecord;
   daysLeft: number;
   status: Status;
@@ -37,7 +37,7 @@ const COLUMN_ORDER: Record<Exclude<SortColumn, 'name'>, (a: Row, b: Row) => numb
 };
 
 /** The page of keys apiKey.list answers, in order, with the day their status is computed for. */
-export interface Selection {
+interface Selection {
   rows: Row[];
   total: number;
   asOfDay: number;
@@ -48,7 +48,7 @@ export interface Selection {
  * today: filter by wildcard name and status (as of `asOf` when given), sort by any column, then
  * page. `total` counts every match.
  */
-export function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
+function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
   const asOfDay = params.asOf === undefined ? todayEpochDay : epochDay(params.asOf);
   const matchesName = params.name === undefined ? undefined : nameMatcher(params.name);
   const wantedStatus = params.status === undefined ? undefined : new Set<Status>(params.status);

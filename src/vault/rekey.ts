@@ -8,9 +8,9 @@ import { StoreIntegrityError } from './storage/integrity-error.js';
 import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
 import { Vault } from './vault.js';
 
-export type Seal = 'passphrase' | 'keyFile';
+type Seal = 'passphrase' | 'keyFile';
 
-export interface RekeyOptions {
+interface RekeyOptions {
   dataDir: string;
   /** The passphrase master.key is sealed with now; none for a key file. */
   current?: Uint8Array;

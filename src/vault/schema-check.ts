@@ -20,13 +20,13 @@ interface SchemaErrorText {
 }
 
 /** Keywords of this project's schemas that ajv does not know; they annotate, they do not validate. */
-const SCHEMA_ANNOTATIONS = ['x-errors', 'x-bands', 'x-disabled', 'x-default', 'x-max', 'x-presets', 'x-shorthand'];
+const SCHEMA_ANNOTATIONS = ['x-errors', 'x-bands', 'x-disabled', 'x-default', 'x-max', 'x-presets', 'x-shorthand', 'x-codes'];
 
 function createAjv(): Ajv2020 {
   // strictRequired is off because `not: {required: [...]}` (expiresOn XOR validFor) is the idiom.
   const ajv = new Ajv2020({ strict: true, strictRequired: false, verbose: true, useDefaults: true, allErrors: false });
   (ajvFormats as unknown as (ajv: Ajv2020, formats: string[]) => void)(ajv, ['date', 'date-time']);
-  // The project's own annotations: error texts, and rules the schema keywords cannot say (read by src/vault and the PowerShell generator).
+  // The project's own annotations: error texts, the properties of each error code, and rules the schema keywords cannot say (read by src/vault and the generator).
   for (const keyword of SCHEMA_ANNOTATIONS) ajv.addKeyword(keyword);
   for (const document of schemaDocuments) ajv.addSchema(document);
   return ajv;

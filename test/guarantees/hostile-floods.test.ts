@@ -9,8 +9,8 @@ import { RawSocket } from '../helpers/raw-socket.js';
 
 /**
  * Guarantee: nothing that can reach the pipe can crash, bloat, stall, squat or fool the daemon
- * (docs/security.md, docs/protocol.md "Limits"). One test per way it was once broken (issue 11's
- * rows, numbered as there), each against the real daemon, each trying to break it again.
+ * (docs/security.md, docs/protocol.md "Limits"). One test per attack, numbered as the rows of
+ * issue 11, each against the real daemon.
  * This file: floods of failures.
  */
 
@@ -42,7 +42,8 @@ t.test('11: many connections, or reconnecting, buys a guesser no speed, and the 
   const guesser = async () => {
     while (Date.now() < deadline) {
       const gateway = await daemon.client('gateway');
-      // 19 guesses, one under the per-connection burst, then a new connection: the old code let this run unchecked.
+      // 19 guesses, one under the per-connection burst, then a new connection: only the throttle across all
+      // connections (docs/protocol.md, "Throttling") slows this down.
       await Promise.all(Array.from({ length: 19 }, () => gateway.request('connector.authenticate', { key: encodeKeyValue(randomBytes(32)) })
         .then(() => { if (Date.now() <= deadline) answered++; }, () => undefined)));
       gateway.close();

@@ -11,8 +11,8 @@ import { freshDataDir } from '../helpers/vault.js';
 
 /**
  * Guarantee: nothing that can reach the pipe can crash, bloat, stall, squat or fool the daemon
- * (docs/security.md, docs/protocol.md "Limits"). One test per way it was once broken (issue 11's
- * rows, numbered as there), each against the real daemon, each trying to break it again.
+ * (docs/security.md, docs/protocol.md "Limits"). One test per attack, numbered as the rows of
+ * issue 11, each against the real daemon.
  * This file: leaks and lifecycle.
  */
 const run = promisify(execFile);

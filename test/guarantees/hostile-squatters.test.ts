@@ -1,33 +1,60 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CLI, shortPipe, startDaemon } from '../helpers/daemon.js';
 import { daemonWithKey, isRoot, squat } from '../helpers/hostile.js';
 import { filesUnder, freshDataDir } from '../helpers/vault.js';
 
 /**
  * Guarantee: nothing that can reach the pipe can crash, bloat, stall, squat or fool the daemon
- * (docs/security.md, docs/protocol.md "Limits"). One test per way it was once broken (issue 11's
- * rows, numbered as there), each against the real daemon, each trying to break it again.
+ * (docs/security.md, docs/protocol.md "Limits"). One test per attack, numbered as the rows of
+ * issue 11, each against the real daemon.
  * This file: the lock, the data dir and the pipe.
  */
 const run = promisify(execFile);
 
-t.test('6: another process holding the old lock name cannot keep the daemon from starting', { skip: process.platform !== 'linux' && 'abstract sockets are Linux' }, async (t) => {
-  const dataDir = freshDataDir(t);
-  fs.mkdirSync(dataDir, { mode: 0o700 });
-  // The name the lock had before: an abstract socket named after the data dir's path, predictable by anyone.
-  const name = `\0gateway-apikeys-lock-${createHash('sha256').update(fs.realpathSync(dataDir)).digest('hex').slice(0, 32)}`;
-  const squatter = net.createServer();
-  await new Promise<void>((resolve) => squatter.listen(name, resolve));
-  t.teardown(() => squatter.close());
-  const daemon = await startDaemon(t, { dataDir });
-  t.match(daemon.stdout(), /is serving/, 'it starts: its lock is a file inside the data dir, which only its user can reach');
+/**
+ * Takes the data dir's lock (an exclusive flock on daemon.lock, docs/security.md) before the daemon does,
+ * from a process that is no daemon: flock(1), holding it until its standard input closes.
+ */
+async function holdLock(t: Test, dataDir: string): Promise<void> {
+  const file = path.join(dataDir, 'daemon.lock');
+  // Private, as the daemon makes it: so that only the lock, not the file's mode, can be what refuses the daemon.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  const holder = spawn('flock', ['--exclusive', '--nonblock', '--close', file, 'sh', '-c', 'echo held; exec cat'],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.teardown(() => { holder.stdin!.end(); });
+  let stderr = '';
+  holder.stderr!.on('data', (chunk) => (stderr += chunk));
+  const [code] = await Promise.race([once(holder.stdout!, 'data').then(() => [undefined]), once(holder, 'exit')]);
+  if (code !== undefined) throw new Error(`flock(1) could not take the lock (exit ${code}): ${stderr}`);
+}
+
+t.test('6: another process holding the data dir\'s lock first keeps the daemon from starting, and the daemon touches nothing', { skip: process.platform !== 'linux' && 'flock(1) is Linux' }, async (t) => {
+  const refused = async (dataDir: string) => {
+    const error = await startDaemon(t, { dataDir }).then(() => undefined, (e: Error) => e);
+    t.match(error?.message, /exited \(1\) before serving:\n.*Another gateway-apikeys daemon is already running on the data directory/);
+  };
+  const everything = (dir: string) => [...fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })].sort();
+
+  const fresh = freshDataDir(t);
+  fs.mkdirSync(fresh, { mode: 0o700 });
+  await holdLock(t, fresh);
+  await refused(fresh);
+  t.same(everything(fresh), ['daemon.lock'], 'a new data dir: no key file, no token, no log was made');
+
+  const { daemon } = await daemonWithKey(t);
+  await daemon.stop();
+  const files = filesUnder(daemon.dataDir);
+  const names = everything(daemon.dataDir);
+  await holdLock(t, daemon.dataDir);
+  await refused(daemon.dataDir);
+  t.same(everything(daemon.dataDir), names, 'a vault: nothing made or removed');
+  t.same(filesUnder(daemon.dataDir), files, 'nothing written, not even to its log');
 });
 t.test('7: a second daemon on the same data dir is refused, whatever way it reaches it', { skip: process.platform !== 'linux' && 'Linux namespaces and mounts' }, async (t) => {
   const { daemon } = await daemonWithKey(t);
@@ -43,7 +70,7 @@ t.test('7: a second daemon on the same data dir is refused, whatever way it reac
   if (/unshare failed|Operation not permitted|not found/i.test(namespaced.stderr ?? '') || namespaced.error) {
     t.comment(`not tried in another network namespace: ${(namespaced.stderr || String(namespaced.error)).trim().split('\n')[0]}`);
   } else {
-    t.equal(namespaced.status, 1, 'from another network namespace (the abstract-socket lock saw nothing there)');
+    t.equal(namespaced.status, 1, 'from another network namespace: the lock belongs to the file, not to a name a namespace could hide');
     t.match(namespaced.stderr, /already running/);
   }
   const mounted = path.join(os.tmpdir(), `gwk-bind-${process.pid}`);

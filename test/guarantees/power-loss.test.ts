@@ -26,8 +26,8 @@ t.test('every acknowledged change survives a power loss right after it (property
     fc.record({ kind: fc.constant('enable' as const), n: fc.integer({ min: 0, max: 2 }) }),
     fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 30 }) }),
   );
-  // One fixed sequence acknowledges every kind, so the coverage check below does not depend on the random draws
-  // (twelve random runs once drew no delete of a key that existed, and CI failed on it).
+  // One fixed sequence acknowledges every kind, so the coverage check below does not depend on the random draws:
+  // a dozen random runs can draw no delete of a key that exists.
   const everyKind: (typeof op extends fc.Arbitrary<infer T> ? T : never)[] = [
     { kind: 'create', n: 0 },
     { kind: 'rotate', n: 0, graceHours: 24 },

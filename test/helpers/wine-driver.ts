@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { DaemonImpostorError, openSession } from '../../src/client/connect.js';
-import { pipeSecurity, wineVersion } from '../../src/platform/system.js';
+import { pathSecurity, pipeSecurity, wineVersion } from '../../src/platform/system.js';
 import { RpcCallError } from '../../src/rpc/client.js';
 import { encodeFrame, FrameDecoder } from '../../src/rpc/framing.js';
 import { clientProof, newNonce, proofKey } from '../../src/session-proof.js';
@@ -19,6 +19,7 @@ import { clientProof, newNonce, proofKey } from '../../src/session-proof.js';
  *   driver.cjs verify PIPE ADMIN_TOKEN_FILE ACK_FILE
  *   driver.cjs authenticate PIPE GATEWAY_TOKEN_FILE KEY
  *   driver.cjs pipe-dacl PIPE
+ *   driver.cjs path-sddl PATH
  *   driver.cjs squat PIPE READY_FILE
  */
 
@@ -175,6 +176,7 @@ async function main(argv: string[]): Promise<Record<string, unknown>> {
     case 'verify': return verify(args[0]!, args[1]!, args[2]!);
     case 'authenticate': return authenticate(args[0]!, args[1]!, args[2]!);
     case 'pipe-dacl': return { sddl: pipeSecurity(args[0]!) };
+    case 'path-sddl': return { sddl: pathSecurity(args[0]!) };
     case 'squat': return squat(args[0]!, args[1]!);
     default: throw new Error(`unknown command ${command}`);
   }

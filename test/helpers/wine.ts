@@ -16,12 +16,16 @@ import { ROOT } from './daemon.js';
  * that goes into the .exe. What Wine needs, measured: stdout and stderr must be files (a pipe makes
  * node.exe's first console.log fail with EBADF); a new prefix must say Windows 10 or node.exe
  * refuses to start; SIGINT to node.exe's Linux pid is Ctrl+C; a Linux process cannot open a Wine
- * named pipe, so every client runs inside Wine too.
+ * named pipe, so every client runs inside Wine too. Every Wine process runs under umask 077 (withUmask):
+ * Wine makes files with the Unix mode of that umask and derives their access lists from the mode,
+ * so what the daemon makes is private to it as under the protected DACL Windows gives it, and the
+ * daemon's refusal of a data dir others may read runs on what Wine reports (test/fixtures/wine-sddl.json).
  */
 
 export const WINE_DIR = path.join(ROOT, '.tools', 'wine');
 const PREFIX = path.join(WINE_DIR, 'prefix');
-const READY = path.join(PREFIX, '.gateway-apikeys-ready');
+// Named for the umask: a prefix made under another (readable by others, so every directory made in it would be) is made again.
+const READY = path.join(PREFIX, '.gateway-apikeys-ready-umask077');
 
 /** Why the suite cannot run here, or undefined when Wine is there. */
 export function wineMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -65,10 +69,13 @@ function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.Process
   return env;
 }
 
+/** `command args` run by sh under umask 077, exec'd: one pid throughout. */
+const withUmask = (command: string, args: string[]) => ['sh', ['-c', 'umask 077 && exec "$@"', 'sh', command, ...args]] as const;
+
 function runQuiet(args: string[], env: NodeJS.ProcessEnv, log: string): void {
   const fd = fs.openSync(log, 'a');
   try {
-    const result = spawnSync('wine', args, { env, stdio: ['ignore', fd, fd], timeout: 120_000 });
+    const result = spawnSync(...withUmask('wine', args), { env, stdio: ['ignore', fd, fd], timeout: 120_000 });
     if (result.status !== 0) throw new Error(`wine ${args.join(' ')} failed (${result.status ?? result.signal}): see ${log}`);
   } finally {
     fs.closeSync(fd);
@@ -100,7 +107,7 @@ async function ensurePrefix(say: (line: string) => void): Promise<void> {
       runQuiet(['wineboot', '-i'], baseEnv({ WINEDLLOVERRIDES: 'mscoree,mshtml=' }), log);
       runQuiet(['reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], baseEnv(), log);
       runQuiet(['reg', 'add', 'HKCU\\Software\\Wine\\WineDbg', '/v', 'ShowCrashDialog', '/t', 'REG_DWORD', '/d', '0', '/f'], baseEnv(), log);
-      spawnSync('wineserver', ['-w'], { env: baseEnv(), stdio: 'ignore', timeout: 60_000 }); // the registry is on disk once it exits
+      spawnSync(...withUmask('wineserver', ['-w']), { env: baseEnv(), stdio: 'ignore', timeout: 60_000 }); // the registry is on disk once it exits
       fs.writeFileSync(READY, `${new Date().toISOString()}\n`);
       say(`made the Wine prefix ${path.relative(ROOT, PREFIX)} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     } finally {
@@ -165,8 +172,8 @@ export async function wineHarness(t: Test, say: (line: string) => void = (line) 
     const out = fs.openSync(`${base}.stdout`, 'w');
     const err = fs.openSync(`${base}.stderr`, 'w');
     // tap adds its loader to NODE_OPTIONS of every child it sees spawned; env(1) takes it out again, for
-    // node.exe would try to load that Linux path. env execs wine, which execs the program: one pid throughout.
-    const child = spawn('env', ['-u', 'NODE_OPTIONS', 'wine', exe, ...args], { env: baseEnv(options.env), stdio: ['ignore', out, err] });
+    // node.exe would try to load that Linux path. sh execs env, which execs wine, which execs the program: one pid throughout.
+    const child = spawn(...withUmask('env', ['-u', 'NODE_OPTIONS', 'wine', exe, ...args]), { env: baseEnv(options.env), stdio: ['ignore', out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);

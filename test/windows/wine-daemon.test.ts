@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { pipeSddl, samePipeDacl, SID } from '../../src/platform/windows-security.js';
+import { pipeSddl, privacyOf, samePipeDacl, SID } from '../../src/platform/windows-security.js';
 import { filesUnder } from '../helpers/vault.js';
 import { buildWindowsBundle, drivePath, skipWithoutWine, type WineHarness, wineHarness, type WineProcess, winPath } from '../helpers/wine.js';
 
@@ -56,6 +56,11 @@ const logged = (daemon: WineProcess, event: string) =>
 const eventLog = (daemon: WineProcess) => daemon.stderr().split('\n').filter((line) => line.includes(':eventlog:ReportEventW'));
 
 const dataDirIn = (name: string) => `C:\\${run}\\${name}`;
+/** What Wine reports for paths by their Unix mode (docs/security.md, "Windows: the data dir"). */
+const recordedWine = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/wine-sddl.json'), 'utf8')) as {
+  ownSid: string;
+  paths: Record<string, { sddl: string }>;
+};
 const tokens = (dir: string) => [`${dir}\\admin.token`, `${dir}\\gateway.token`] as const;
 
 t.test('first start under Wine: the default data dir in %ProgramData%, every RPC method, protocol 2, the CLI, one daemon, a clean stop', { skip }, async (t) => {
@@ -73,8 +78,10 @@ t.test('first start under Wine: the default data dir in %ProgramData%, every RPC
   t.ok(protectedNote, 'the daemon gave the new data dir its protected DACL (SetNamedSecurityInfoW ran)');
   const ownSid = String(protectedNote?.ownSid);
   t.match(ownSid, /^S-1-5-21-/, "the daemon's own SID, from its process token");
-  t.match(logged(daemon, 'dataDir.aclUnverifiable')[0], { level: 'warn', wine: '8.0' },
-    'the DACL check is skipped by name under Wine, which keeps no access lists (test/windows-security.test.ts runs it on recorded ones)');
+  const wineDir = await driver('path-sddl', dataDir);
+  t.equal(wineDir.sddl, recordedWine.paths.directory0700!.sddl.replaceAll(recordedWine.ownSid, ownSid),
+    'what Wine reports for the data dir (from its Unix mode: 0700 under the suite\'s umask), as test/fixtures/wine-sddl.json recorded it');
+  t.same(privacyOf(wineDir.sddl, ownSid).findings, [], 'which the daemon judged private, or it would not serve');
 
   const dacl = await driver('pipe-dacl', '\\\\.\\pipe\\gateway-apikeys');
   t.ok(samePipeDacl(dacl.sddl, pipeSddl(ownSid)), `the pipe's DACL, read by another process: ${dacl.sddl}`);
@@ -143,6 +150,22 @@ t.test('first start under Wine: the default data dir in %ProgramData%, every RPC
   t.notOk(logged(daemon, 'store.compactFailed').length, 'the store compacted at the stop (Windows cannot rename over an open file)');
   t.ok(eventLog(daemon).some((line) => line.includes('L"The clock was moved by GATEWAY_APIKEYS_NOW')),
     'warnings reach ReportEventW (the event log transport is active on win32; Wine only prints what it is given)');
+});
+
+t.test('a data dir others may read is refused under Wine too, naming Everyone, and nothing in it is read or written', { skip }, async (t) => {
+  const dataDir = dataDirIn('readable');
+  const unixDir = drivePath(dataDir);
+  // Made outside Wine with mode 0755, and not empty, so the daemon does not give it its DACL: Wine shows Everyone read.
+  // Its parent stays private: Wine would pass a parent's Everyone on to the directories the other tests make in it.
+  fs.mkdirSync(path.dirname(unixDir), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(unixDir);
+  fs.chmodSync(unixDir, 0o755);
+  fs.writeFileSync(path.join(unixDir, 'notes.txt'), 'left here by an admin\n');
+  const refused = await node(['serve', '--data-dir', dataDir, '--pipe', `\\\\.\\pipe\\${run}-readable`]);
+  t.equal(refused.code, 1, 'the daemon does not start');
+  t.match(refused.stderr, `${dataDir} is not private to the daemon: `);
+  t.match(refused.stderr, /\(S-1-1-0\) may read it\. Nothing was read or written\. Make it private \(in an elevated prompt\): icacls /);
+  t.same(fs.readdirSync(unixDir), ['notes.txt'], 'no lock, no key, no token, no log');
 });
 
 t.test('a process that holds the pipe name first is named, and the daemon does not start beside it', { skip }, async (t) => {

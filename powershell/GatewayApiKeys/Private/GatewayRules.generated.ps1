@@ -16,7 +16,6 @@ $script:GatewayRules = @{
     )
     # A disabled key has this status and colour whatever its days left.
     DisabledStatus           = @{ Status = 'Disabled'; Color = 'Gray' }
-    ErrorCodes               = @('Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong', 'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid', 'BackupInvalid', 'PassphraseWrong')
     AuditEvents              = @('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled', 'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures')
     ValidForPattern          = '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$'
     ValidForShorthandPattern = '^([0-9]+)([dDwWmMyY])$'
@@ -28,8 +27,6 @@ $script:GatewayRules = @{
         '180d' = 'P180D'
         '1y' = 'P1Y'
     }
-    DefaultValidFor          = 'P1Y'
-    MaxValidFor              = 'P5Y'
     # The grace of a rotation (apiKey.rotate graceHours), in whole hours, and the text a person may type for it.
     GraceMinHours            = 0
     GraceMaxHours            = 168
@@ -70,4 +67,43 @@ $script:GatewayLocations = @{
     WindowsPipe         = '\\.\pipe\gateway-apikeys'
     UnixSocketInDataDir = 'gateway-apikeys.sock'
     AdminTokenFile      = 'admin.token'
+}
+
+# From x-codes of ErrorCode in schemas/defs.json: every ErrorId the module gives (the daemon's codes and
+# its own), its ErrorCategory, and whether it ends the command (Terminating: after it nothing else in the
+# pipeline can succeed) instead of being reported once per input object.
+$script:GatewayErrorIds = @{
+    Unauthenticated         = @{ Category = 'PermissionDenied'; Terminating = $true } # no session yet, or a wrong proof in the handshake
+    Forbidden               = @{ Category = 'PermissionDenied'; Terminating = $true } # the session's role may not call this method
+    InvalidParams           = @{ Category = 'InvalidArgument'; Terminating = $false } # a params shape the schema refuses (wrong type, unknown field, both expiries, a bad `asOf`, `offset` or `limit`)
+    NameInvalid             = @{ Category = 'InvalidArgument'; Terminating = $false } # a name with a control character, or white space at either end
+    NameTooShort            = @{ Category = 'InvalidArgument'; Terminating = $false } # a name of fewer than 3 characters
+    NameTooLong             = @{ Category = 'InvalidArgument'; Terminating = $false } # a name of more than 100 characters
+    DescriptionTooLong      = @{ Category = 'InvalidArgument'; Terminating = $false } # a description of more than 4000 characters
+    ExpiryInvalid           = @{ Category = 'InvalidArgument'; Terminating = $false } # not a real date (`2027-02-30`) or not a date duration (`P1H`)
+    ExpiryInPast            = @{ Category = 'InvalidArgument'; Terminating = $false } # an expiry before today
+    ExpiryTooFar            = @{ Category = 'InvalidArgument'; Terminating = $false } # an expiry after today + P5Y
+    NameTaken               = @{ Category = 'ResourceExists'; Terminating = $false } # another key has that name, whatever its case
+    KeyNotFound             = @{ Category = 'ObjectNotFound'; Terminating = $false } # no key has that name
+    Internal                = @{ Category = 'NotSpecified'; Terminating = $false } # the daemon failed (a disk fault); nothing was changed, and the details are in its log
+    KeyDisabled             = @{ Category = 'InvalidOperation'; Terminating = $false } # `apiKey.rotate` of a disabled key
+    GraceInvalid            = @{ Category = 'InvalidArgument'; Terminating = $false } # a `graceHours` that is not a whole number from 0 to 168
+    BackupInvalid           = @{ Category = 'InvalidData'; Terminating = $false } # a backup file that is damaged, cut short, altered or not a backup (offline: `restore`)
+    PassphraseWrong         = @{ Category = 'AuthenticationError'; Terminating = $false } # the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)
+    DaemonUnreachable       = @{ Category = 'ConnectionError'; Terminating = $true } # no daemon answers at the pipe: it is not running, or its pipe is elsewhere
+    DaemonAccessDenied      = @{ Category = 'PermissionDenied'; Terminating = $true } # the system refuses this account the pipe (the socket's group, or the pipe's access list)
+    DaemonConnectionLost    = @{ Category = 'ConnectionError'; Terminating = $true } # the connection to the daemon broke during a call
+    DaemonTimeout           = @{ Category = 'OperationTimeout'; Terminating = $true } # the daemon did not answer within the connection's timeout
+    DaemonProtocolError     = @{ Category = 'ProtocolError'; Terminating = $true } # what answers at the pipe does not speak the gateway-apikeys protocol
+    DaemonImpostor          = @{ Category = 'SecurityError'; Terminating = $true } # what answers at the pipe does not prove it knows the token; nothing secret was sent to it
+    TokenUnavailable        = @{ Category = 'PermissionDenied'; Terminating = $true } # the admin token cannot be read
+    ClipboardUnavailable    = @{ Category = 'ResourceUnavailable'; Terminating = $true } # no clipboard to put a key value on
+    PassphraseUnavailable   = @{ Category = 'InvalidOperation'; Terminating = $false } # no passphrase was given and none can be asked for, or the one given is empty
+    PassphraseMismatch      = @{ Category = 'InvalidArgument'; Terminating = $false } # the passphrase typed a second time differs
+    BackupExists            = @{ Category = 'ResourceExists'; Terminating = $false } # a file or directory is already where the backup would be written
+    BackupNotFound          = @{ Category = 'ObjectNotFound'; Terminating = $false } # no backup file at the path given
+    BackupWriteFailed       = @{ Category = 'WriteError'; Terminating = $false } # the backup file cannot be written (a missing folder, no permission, a full disk)
+    ExecutableNotFound      = @{ Category = 'ObjectNotFound'; Terminating = $false } # the gateway-apikeys executable an offline command runs cannot be found or started
+    CommandFailed           = @{ Category = 'NotSpecified'; Terminating = $false } # the gateway-apikeys executable failed without naming a code
+    ConfirmationUnavailable = @{ Category = 'InvalidOperation'; Terminating = $false } # a confirmation was due and the session cannot ask it; nothing was changed
 }

@@ -29,12 +29,12 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** Argon2id at libsodium's "moderate" cost (3 passes, 256 MiB): a backup file can be carried anywhere, so guessing must be dear. */
-export const BACKUP_KDF = { alg: 'argon2id13', opslimit: sodium.crypto_pwhash_OPSLIMIT_MODERATE, memlimit: sodium.crypto_pwhash_MEMLIMIT_MODERATE } as const;
+const BACKUP_KDF = { alg: 'argon2id13', opslimit: sodium.crypto_pwhash_OPSLIMIT_MODERATE, memlimit: sodium.crypto_pwhash_MEMLIMIT_MODERATE } as const;
 /** What a file may ask of the reader's machine: at most 1 GiB and 10 passes (libsodium's "sensitive" is 1 GiB, 4). */
 const MAX_MEMLIMIT = 1024 * 1024 * 1024;
 const MAX_OPSLIMIT = 10;
 
-export interface BackupKdf {
+interface BackupKdf {
   alg: 'argon2id13';
   opslimit: number;
   memlimit: number;

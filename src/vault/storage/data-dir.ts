@@ -1,17 +1,17 @@
 import { existsSync, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import * as system from '../../platform/system.js';
-import { type AccessFinding, describeFinding, privacyOf, privateDirectoryFix, privateDirectorySddl, WINE_ACL_NOTE } from '../../platform/windows-security.js';
+import { type AccessFinding, describeFinding, privacyOf, privateDirectoryFix, privateDirectorySddl } from '../../platform/windows-security.js';
 
 /** Something the claim did or could not check, for the daemon to log once its log is open (it lives in the data dir). */
-export interface DataDirNote {
+interface DataDirNote {
   level: 'info' | 'warn';
   message: string;
   meta: Record<string, unknown>;
 }
 
 /** The data dir's lock: held by the daemon for its whole life, released last (or by the system, however it dies). */
-export interface DataDirLock {
+interface DataDirLock {
   release(): Promise<void>;
   readonly notes: readonly DataDirNote[];
 }
@@ -22,10 +22,9 @@ export interface WindowsSecurity {
   pathSecurity(target: string): string;
   setPathSecurity(target: string, sddl: string): void;
   accountNameOf(sid: string): string | undefined;
-  wineVersion(): string | undefined;
 }
 
-export interface ClaimOptions {
+interface ClaimOptions {
   /** Default process.platform. */
   platform?: NodeJS.Platform;
   /** Default: the real calls of src/platform/system.ts. */
@@ -39,7 +38,6 @@ const systemWindows: WindowsSecurity = {
   pathSecurity: system.pathSecurity,
   setPathSecurity: system.setPathSecurity,
   accountNameOf: system.accountNameOf,
-  wineVersion: system.wineVersion,
 };
 
 export class DataDirLockedError extends Error {
@@ -105,9 +103,9 @@ function checkPrivateFile(file: string, stat: Stats, uid: number): void {
  * directory the daemon has just made, or one that is still empty, gets the protected DACL of
  * privateDirectorySddl (nothing inherited from %ProgramData%, whose Users may read and add files);
  * then the DACL is read back, and any other account that may read or change the directory, or
- * owns it, is refused by name with the icacls commands that fix it. Under Wine, which derives
- * access lists from Unix modes and ignores protection, that refusal cannot be right either way:
- * it is skipped, and a note says so by name. Never on Windows itself.
+ * owns it, is refused by name with the icacls commands that fix it. Always on the descriptor the
+ * system reads back: under Wine that is derived from the Unix mode (Everyone may read a 0755
+ * directory), which is what protects the files there, so the Windows suite runs this refusal too.
  */
 function refuseUnlessPrivate(target: string, security: WindowsSecurity, ownSid: string, fix: (findings: AccessFinding[]) => string): void {
   const { findings } = privacyOf(security.pathSecurity(target), ownSid);
@@ -125,13 +123,6 @@ async function claimOnWindows(dataDir: string, stat: Stats, created: boolean, se
   if (created || (await fsp.readdir(dataDir)).length === 0) {
     security.setPathSecurity(dataDir, privateDirectorySddl(ownSid));
     notes.push({ level: 'info', message: 'Made the data directory private: SYSTEM, Administrators and the daemon\'s account only', meta: { event: 'dataDir.protected', dataDir, ownSid } });
-  }
-  const wine = security.wineVersion();
-  if (wine !== undefined) {
-    const sddl = security.pathSecurity(dataDir);
-    notes.push({ level: 'warn', message: `The data directory's access list is not checked under Wine ${wine}: ${WINE_ACL_NOTE}`,
-      meta: { event: 'dataDir.aclUnverifiable', dataDir, sddl, wine } });
-    return ownSid;
   }
   const holdsSecrets = (await Promise.all(SECRET_FILES.map((name) => lstatOrUndefined(path.join(dataDir, name))))).some(Boolean);
   refuseUnlessPrivate(dataDir, security, ownSid, (findings) =>
@@ -183,7 +174,7 @@ export async function claimDataDir(dataDir: string, options: ClaimOptions = {}):
       const fileStat = await lstatOrUndefined(file);
       if (!fileStat) continue;
       if (uid !== undefined) checkPrivateFile(file, fileStat, uid);
-      if (ownSid !== undefined && security.wineVersion() === undefined) {
+      if (ownSid !== undefined) {
         if (!fileStat.isFile()) throw new DataDirUnsafeError(file, 'is not a regular file', 'Remove it; the daemon makes the files it needs.');
         refuseUnlessPrivate(file, security, ownSid, () =>
           `Give it back the data directory's access list (in an elevated prompt): icacls "${file}" /reset` +

@@ -38,7 +38,7 @@ export interface FileHeader {
 }
 
 /** A header as read: with the format version its file was written in (written headers are always FORMAT_VERSION). */
-export interface ReadHeader extends FileHeader {
+interface ReadHeader extends FileHeader {
   version: number;
 }
 
@@ -110,7 +110,7 @@ export function encodeJournalRecord(key: SecretKey, journalHeader: Buffer, seq: 
   return Buffer.concat([prefix, sealed]);
 }
 
-export interface DecodedJournal {
+interface DecodedJournal {
   header: ReadHeader;
   payloads: Buffer[];
   /** Where the authentic records end: a torn tail starts here. */

@@ -71,7 +71,7 @@ function encodeMasterKeyFile(vaultId: Buffer, raw: Buffer, passphrase?: Uint8Arr
  * A new vault's master key file, sealed with `passphrase` when one is given. A key file's bytes hold
  * the key in clear: the caller wipes `file` once it is written.
  */
-export function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
+function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
   const vaultId = randomBytes(VAULT_ID_BYTES);
   const raw = wipeableBytes(32);
   sodium.randombytes_buf(raw);

@@ -15,7 +15,7 @@ export const SNAPSHOT_FILE = 'keys.snapshot';
 export const JOURNAL_FILE = 'keys.journal';
 
 /** What the files hold: the snapshot's records, then the journal's mutations to replay on them. */
-export interface StoreContents {
+interface StoreContents {
   records: ApiKeyRecord[];
   mutations: Mutation[];
 }
