@@ -145,12 +145,12 @@ expiry that is renewed before it lapses.
 The DSC engines find a class-based resource only in the root module's own text, so
 build/assemble-module.mjs puts this file into GatewayApiKeys.psm1. Name is the key. With
 Ensure = 'Present' a missing key is created (ExpiresOn, or ValidForDays from today, or the
-daemon's default of one year). For an existing key, Description (when given) is kept equal,
-ExpiresOn (when given) is kept equal, and RenewWithinDays extends the expiry by ValidForDays (or
-one year) from today once the key expires within that many days. Enabled (when given) is kept
-equal: Set enables or disables the key, and a key created with Enabled = $false is disabled right
-after it is made. Set never changes a key's value; Get never returns it; Test only reads. Get lists
-in Reasons what is not as configured.
+daemon's default validity: DefaultValidFor of the generated rules, P1Y). For an existing key,
+Description (when given) is kept equal, ExpiresOn (when given) is kept equal, and RenewWithinDays
+extends the expiry by ValidForDays (or that default validity) from today once the key expires
+within that many days. Enabled (when given) is kept equal: Set enables or disables the key, and a
+key created with Enabled = $false is disabled right after it is made. Set never changes a key's
+value; Get never returns it; Test only reads. Get lists in Reasons what is not as configured.
 
 Pipe and TokenPath say where the daemon and its token are, for this resource only: the LCM runs
 as SYSTEM, without the environment (GATEWAY_APIKEYS_PIPE, GATEWAY_APIKEYS_TOKEN) of the admin
@@ -331,9 +331,11 @@ class GatewayApiKey {
         return $reason
     }
 
+    # The validity a renewal gives: ValidForDays, else the daemon's default (schemas/defs.json,
+    # x-default of ValidFor, through Private/GatewayRules.generated.ps1).
     hidden [string] RenewalPeriod() {
         if ($null -ne $this.ValidForDays) { return "P$($this.ValidForDays)D" }
-        return 'P1Y'
+        return $script:GatewayRules.DefaultValidFor
     }
 
     # Pipe and TokenPath, when given, hold for this call only: the session's own settings and
@@ -370,10 +372,10 @@ class GatewayApiKey {
         }
         if ($null -ne $this.RenewWithinDays) {
             if ($null -ne $this.ExpiresOn) {
-                throw [System.ArgumentException]::new('RenewWithinDays renews by ValidForDays (or one year); it cannot keep a fixed ExpiresOn.')
+                throw [System.ArgumentException]::new("RenewWithinDays renews by ValidForDays (or the default validity, $($script:GatewayRules.DefaultValidFor)); it cannot keep a fixed ExpiresOn.")
             }
-            $period = 365
-            if ($null -ne $this.ValidForDays) { $period = $this.ValidForDays }
+            # A renewal from today gives this many days (the default validity's, from today: P1Y is 365 or 366).
+            $period = Get-GatewayValidityDays -ValidFor $this.RenewalPeriod() -From ([datetime]::Today)
             if ($this.RenewWithinDays -lt 0 -or $this.RenewWithinDays -ge $period) {
                 throw [System.ArgumentException]::new("RenewWithinDays must be at least 0 and less than the validity ($period days), or every run would renew the key.")
             }

@@ -195,6 +195,23 @@ Describe 'RenewWithinDays' {
         (Get-GatewayApiKey -Name 'Dsc renewable').ExpiresOn | Should -Be ([datetime]'2027-11-27')
     }
 
+    It 'takes that default validity from the generated rules (DefaultValidFor), for the renewal and for its bounds' {
+        # With another default in the module's rules, the resource follows it: it holds no period of its own.
+        $default = (Get-GeneratedRules).DefaultValidFor
+        InModuleScope GatewayApiKeys { $script:GatewayRules.DefaultValidFor = 'P30D' }
+        try {
+            $failed = { (New-Resource @{ Name = 'Dsc renewable'; RenewWithinDays = 30 }).Test() } | Should -Throw -PassThru
+            $failed.Exception.Message | Should -Match 'less than the validity \(30 days\)'
+            Set-GatewayApiKey -Name 'Dsc renewable' -ValidFor P2D
+            $resource = New-Resource @{ Name = 'Dsc renewable'; RenewWithinDays = 14 }
+            @($resource.Get().Reasons).Phrase | Should -Match 'it should be renewed \(P30D from today\)\.$'
+            $resource.Set()
+            (Get-GatewayApiKey -Name 'Dsc renewable').ExpiresOn | Should -Be ([datetime]'2026-12-27')
+        } finally {
+            InModuleScope GatewayApiKeys -Parameters @{ Default = $default } { param($Default) $script:GatewayRules.DefaultValidFor = $Default }
+        }
+    }
+
     It 'renews a key that has already expired, so a provisioned key comes back by itself' {
         Set-GatewayApiKey -Name 'Dsc renewable' -ValidFor P1D
         Stop-TestDaemon $Daemon -Keep

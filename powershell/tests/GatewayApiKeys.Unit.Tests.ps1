@@ -745,3 +745,24 @@ Describe 'The grace of Reset-GatewayApiKey' {
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 0 -Exactly
     }
 }
+
+Describe 'The days a validity spans (the DSC resource''s renewal period)' {
+    It '<ValidFor> from <From> is <Days> days, as the daemon adds it' -TestCases @(
+        @{ ValidFor = 'P1Y'; From = '2027-01-01'; Days = 365 }
+        @{ ValidFor = 'P1Y'; From = '2027-03-01'; Days = 366 }
+        @{ ValidFor = 'P1Y'; From = '2028-02-29'; Days = 365 }
+        @{ ValidFor = 'P1M'; From = '2027-01-31'; Days = 28 }
+        @{ ValidFor = 'P1Y1M'; From = '2028-02-29'; Days = 394 }
+        @{ ValidFor = 'P2W3D'; From = '2027-01-01'; Days = 17 }
+        @{ ValidFor = 'P90D'; From = '2027-01-01'; Days = 90 }
+    ) {
+        InModuleScope GatewayApiKeys -Parameters @{ ValidFor = $ValidFor; From = [datetime]$From } {
+            param($ValidFor, $From)
+            Get-GatewayValidityDays -ValidFor $ValidFor -From $From
+        } | Should -Be $Days
+    }
+
+    It 'refuses what is not a duration' {
+        { InModuleScope GatewayApiKeys { Get-GatewayValidityDays -ValidFor '1y' -From ([datetime]'2027-01-01') } } | Should -Throw -ExceptionType ([System.ArgumentException])
+    }
+}
