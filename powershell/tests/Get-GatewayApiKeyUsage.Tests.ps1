@@ -32,11 +32,24 @@ Describe 'Get-GatewayApiKeyUsage' {
         $usage[2].LastUsed | Should -BeNullOrEmpty
     }
 
-    It 'takes keys from Get-GatewayApiKey; a key never used gives nothing' {
+    It 'takes keys from Get-GatewayApiKey; a key never used gives one object of Count 0, which Where-Object finds' {
         $null = New-GatewayApiKey -Name 'Usage unused'
         $usage = Get-GatewayApiKey -Name 'Usage*' | Get-GatewayApiKeyUsage
-        @($usage | Where-Object Name -EQ 'Usage unused').Count | Should -Be 0
+        $unused = @($usage | Where-Object Name -EQ 'Usage unused')
+        $unused.Count | Should -Be 1
+        $unused[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ConnectorUsage'
+        $unused[0].Count | Should -Be 0
+        $unused[0].ConnectorId | Should -BeNullOrEmpty
+        $unused[0].FirstUsed | Should -BeNullOrEmpty
+        $unused[0].LastUsed | Should -BeNullOrEmpty
         @($usage | Where-Object Name -EQ 'Usage key').Count | Should -Be 3
+        @($usage | Where-Object Count -EQ 0).Name | Should -Be 'Usage unused'
+    }
+
+    It 'shows a key never used as (never used), as the CLI says it was never used' {
+        $lines = (Get-GatewayApiKeyUsage -Name 'Usage unused' | Out-String -Width 120) -split "`r?`n" | Where-Object { $_ -match '\S' }
+        $lines[0] | Should -Match '^Name\s+ConnectorId\s+FirstUsed\s+LastUsed\s+Count$'
+        $lines[-1] | Should -Match '^Usage unused\s+\(never used\)\s+0$'
     }
 
     It 'shows as a table, (none) for the uses without a connectorId' {
