@@ -128,6 +128,15 @@ Describe 'The manifest' {
         }
     }
 
+    It 'names backup files *.gwkbak, in its help as in the README''s examples, CLI ones included' {
+        $texts = @(Get-ChildItem -Path $moduleRoot -Recurse -File -Include '*.ps1', '*.psm1', '*.txt') + @(Get-Item (Join-Path $PSScriptRoot '../../README.md'))
+        $named = @($texts | Select-String -Pattern '\.gwkbak\b' -AllMatches)
+        $named.Count | Should -BeGreaterThan 5
+        # Any other extension of the family: .gwkb, .gwk, .gwkbackup.
+        $other = @($texts | Select-String -Pattern '\.gwk(?!bak\b)[a-z]*\b' -AllMatches | ForEach-Object { "$(Split-Path -Leaf $_.Path):$($_.LineNumber): $($_.Line.Trim())" })
+        $other | Should -BeNullOrEmpty
+    }
+
     It 'ships about_GatewayApiKeys' {
         $about = Join-Path $moduleRoot 'en-US/about_GatewayApiKeys.help.txt'
         $about | Should -Exist
