@@ -204,14 +204,14 @@ Describe 'Test-GatewayApiKeyBackup' {
         AfterAll { $env:PATH = $savedSearchPath }
 
         It 'runs the dist/cli.js of the checkout the module is loaded from, with node, for Test- and Restore-' {
-            if ($onPath.Count -gt 0) { Set-ItResult -Skipped -Because "node's folder also holds $($onPath[0].Source), which would be found first"; return }
+            if ($onPath.Count -gt 0) { Skip-TestBecause "node's folder also holds $($onPath[0].Source), which would be found first"; return }
             (Test-GatewayApiKeyBackup -Path $BackupFile -Passphrase $Passphrase).Intact | Should -BeTrue
             $target = Join-Path $Work 'checkout-target'
             (Restore-GatewayApiKeyVault -Path $BackupFile -DataDirectory $target -Passphrase $Passphrase -Confirm:$false).KeyCount | Should -Be 3
         }
 
         It 'is ExecutableNotFound where the module is no checkout''s, naming where it looked' {
-            if ($onPath.Count -gt 0) { Set-ItResult -Skipped -Because "node's folder also holds $($onPath[0].Source), which would be found first"; return }
+            if ($onPath.Count -gt 0) { Skip-TestBecause "node's folder also holds $($onPath[0].Source), which would be found first"; return }
             $elsewhere = Join-Path $Work 'not-a-checkout/dist/cli.js'
             Mock -ModuleName GatewayApiKeys Get-GatewayCheckoutExecutable { $elsewhere }
             $failed = Get-Failure { Test-GatewayApiKeyBackup -Path $BackupFile -Passphrase $Passphrase }

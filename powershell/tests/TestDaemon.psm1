@@ -139,6 +139,16 @@ function Get-GeneratedRules {
     $script:GatewayRules
 }
 
+function Skip-TestBecause {
+    <#
+    Set-ItResult -Skipped, with the reason also on the host: Pester's Normal output counts skipped
+    tests but names no reason, and a test that cannot run here must say why.
+    #>
+    param([Parameter(Mandatory)] [string] $Because)
+    Write-Host "Skipped: $Because"
+    Set-ItResult -Skipped -Because $Because
+}
+
 function Get-TestHostOutput {
     <#
     What a command writes to the host, such as the "What if:" line of -WhatIf, which no stream
@@ -152,4 +162,4 @@ function Get-TestHostOutput {
 }
 
 Export-ModuleMember -Function Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate,
-    Get-TestHostOutput, Start-TestSuiteDaemon, Stop-TestSuiteDaemon, Get-TestKeyValue
+    Get-TestHostOutput, Start-TestSuiteDaemon, Stop-TestSuiteDaemon, Get-TestKeyValue, Skip-TestBecause
