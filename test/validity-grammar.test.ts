@@ -12,7 +12,7 @@ const run = promisify(execFile);
  * One validity grammar (docs/architecture.md): each text of test/fixtures/validity-cases.json goes
  * through the command line and through the daemon, and both must accept it with the table's expiry
  * or refuse it with the table's code. The PowerShell module runs the same table in
- * powershell/tests/GatewayApiKeys.Daemon.Tests.ps1.
+ * powershell/tests/New-GatewayApiKey.Tests.ps1.
  */
 interface Case {
   text: string;

@@ -194,6 +194,33 @@ Describe 'Test-GatewayApiKeyBackup' {
         }
     }
 
+    Context 'with neither -ExecutablePath, GATEWAY_APIKEYS_EXE nor gateway-apikeys on the PATH' {
+        BeforeAll {
+            # Only node's folder on the PATH (the one the suites run the daemon with).
+            $savedSearchPath = $env:PATH
+            $env:PATH = Split-Path -Parent (Get-Command $node -CommandType Application | Select-Object -First 1).Source
+            $onPath = @(Get-Command -Name 'gateway-apikeys' -CommandType Application -ErrorAction Ignore)
+        }
+        AfterAll { $env:PATH = $savedSearchPath }
+
+        It 'runs the dist/cli.js of the checkout the module is loaded from, with node, for Test- and Restore-' {
+            if ($onPath.Count -gt 0) { Skip-TestBecause "node's folder also holds $($onPath[0].Source), which would be found first"; return }
+            (Test-GatewayApiKeyBackup -Path $BackupFile -Passphrase $Passphrase).Intact | Should -BeTrue
+            $target = Join-Path $Work 'checkout-target'
+            (Restore-GatewayApiKeyVault -Path $BackupFile -DataDirectory $target -Passphrase $Passphrase -Confirm:$false).KeyCount | Should -Be 3
+        }
+
+        It 'is ExecutableNotFound where the module is no checkout''s, naming where it looked' {
+            if ($onPath.Count -gt 0) { Skip-TestBecause "node's folder also holds $($onPath[0].Source), which would be found first"; return }
+            $elsewhere = Join-Path $Work 'not-a-checkout/dist/cli.js'
+            Mock -ModuleName GatewayApiKeys Get-GatewayCheckoutExecutable { $elsewhere }
+            $failed = Get-Failure { Test-GatewayApiKeyBackup -Path $BackupFile -Passphrase $Passphrase }
+            $failed[0].FullyQualifiedErrorId | Should -Be 'ExecutableNotFound,Test-GatewayApiKeyBackup'
+            $failed[0].Exception.Message | Should -Match ([regex]::Escape("it is not on the PATH, and there is no '$elsewhere'"))
+            $failed[0].Exception.Message | Should -Match 'Give -ExecutablePath, or set GATEWAY_APIKEYS_EXE'
+        }
+    }
+
     It 'a wrong passphrase is a non-terminating PassphraseWrong (AuthenticationError), with no output' {
         $run = Invoke-Capturing { Test-GatewayApiKeyBackup -Path $BackupFile -Passphrase $Wrong -ExecutablePath $Cli }
         $failed = $run.Errors

@@ -195,6 +195,23 @@ Describe 'RenewWithinDays' {
         (Get-GatewayApiKey -Name 'Dsc renewable').ExpiresOn | Should -Be ([datetime]'2027-11-27')
     }
 
+    It 'takes that default validity from the generated rules (DefaultValidFor), for the renewal and for its bounds' {
+        # With another default in the module's rules, the resource follows it: it holds no period of its own.
+        $default = (Get-GeneratedRules).DefaultValidFor
+        InModuleScope GatewayApiKeys { $script:GatewayRules.DefaultValidFor = 'P30D' }
+        try {
+            $failed = { (New-Resource @{ Name = 'Dsc renewable'; RenewWithinDays = 30 }).Test() } | Should -Throw -PassThru
+            $failed.Exception.Message | Should -Match 'less than the validity \(30 days\)'
+            Set-GatewayApiKey -Name 'Dsc renewable' -ValidFor P2D
+            $resource = New-Resource @{ Name = 'Dsc renewable'; RenewWithinDays = 14 }
+            @($resource.Get().Reasons).Phrase | Should -Match 'it should be renewed \(P30D from today\)\.$'
+            $resource.Set()
+            (Get-GatewayApiKey -Name 'Dsc renewable').ExpiresOn | Should -Be ([datetime]'2026-12-27')
+        } finally {
+            InModuleScope GatewayApiKeys -Parameters @{ Default = $default } { param($Default) $script:GatewayRules.DefaultValidFor = $Default }
+        }
+    }
+
     It 'renews a key that has already expired, so a provisioned key comes back by itself' {
         Set-GatewayApiKey -Name 'Dsc renewable' -ValidFor P1D
         Stop-TestDaemon $Daemon -Keep
@@ -282,5 +299,174 @@ Describe 'Ensure = Absent' {
         $resource.Get().Ensure | Should -Be 'Absent'
         { $resource.Set() } | Should -Not -Throw
         Get-GatewayApiKey -Name 'Dsc unwanted' -ErrorAction Ignore | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The README''s DSC examples, read from README.md' {
+    BeforeAll {
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        $blocks = @([regex]::Matches($readme, '(?ms)^```powershell\r?\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value })
+        $configurationBlock = @($blocks | Where-Object { $_ -match '(?m)^Configuration\s' })
+        $invokeBlock = @($blocks | Where-Object { $_ -match 'Invoke-DscResource' })
+        $moduleFolder = (Resolve-Path (Join-Path $PSScriptRoot '..')).Path
+        $rootModule = Join-Path $moduleFolder 'GatewayApiKeys/GatewayApiKeys.psm1'
+
+        # The literal hashtable of a syntax tree (comments and $true allowed), as a hashtable.
+        function ConvertFrom-HashtableText([string] $Text) {
+            $tokens = $null
+            $errors = $null
+            $tree = [System.Management.Automation.Language.Parser]::ParseInput($Text, [ref]$tokens, [ref]$errors)
+            $errors | Should -BeNullOrEmpty
+            $tree.Find({ param($node) $node -is [System.Management.Automation.Language.HashtableAst] }, $true).SafeGetValue()
+        }
+
+        # The properties the GatewayApiKey block of the Configuration sets. A DSC resource block's body
+        # is a hashtable (DSC's keywords parse it so); written after '@', it is one for every parser.
+        function Get-ConfigurationProperty {
+            $asFunction = [regex]::Replace($configurationBlock[0], '(?m)^Configuration(?=\s)', 'function')
+            $tokens = $null
+            $errors = $null
+            $tree = [System.Management.Automation.Language.Parser]::ParseInput($asFunction, [ref]$tokens, [ref]$errors)
+            $errors | Should -BeNullOrEmpty
+            $resource = @($tree.FindAll({ param($node) $node -is [System.Management.Automation.Language.CommandAst] -and $node.GetCommandName() -eq 'GatewayApiKey' }, $true))
+            $resource.Count | Should -Be 1
+            ConvertFrom-HashtableText ('@' + $resource[0].CommandElements[-1].Extent.Text)
+        }
+
+        # The $orders hashtable of the PowerShell 7 example.
+        function Get-InvokeProperty {
+            $tokens = $null
+            $errors = $null
+            $tree = [System.Management.Automation.Language.Parser]::ParseInput($invokeBlock[0], [ref]$tokens, [ref]$errors)
+            $assignment = $tree.Find({
+                    param($node)
+                    $node -is [System.Management.Automation.Language.AssignmentStatementAst] -and $node.Left.Extent.Text -eq '$orders'
+                }, $true)
+            ConvertFrom-HashtableText $assignment.Right.Extent.Text
+        }
+
+        # What Invoke-DscResource of PSDesiredStateConfiguration 2.0.7 does for a class-based resource:
+        # the root module loaded with `using module` in a runspace of its own, an instance of the class
+        # made there, the properties set, the method called; Test answers InDesiredState, Set RebootRequired.
+        function Invoke-AsDscResource([string] $Name, [string] $Method, [hashtable] $Property) {
+            $powershell = [PowerShell]::Create([System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+            try {
+                $null = $powershell.AddScript("using module '$rootModule'`n[$Name]::new()")
+                $instance = $powershell.Invoke() | Select-Object -First 1
+                foreach ($key in $Property.Keys) { $instance.$key = $Property[$key] }
+                $output = $instance.$Method()
+            } finally {
+                $powershell.Dispose()
+            }
+            switch ($Method) {
+                'Test' { [pscustomobject]@{ InDesiredState = $output } }
+                'Set' { [pscustomobject]@{ RebootRequired = $false } }
+                default { $output }
+            }
+        }
+
+        # Runs the PowerShell 7 example as it is written, its Invoke-DscResource calls going to -Through
+        # with the test daemon's Pipe and TokenPath in place of the README's (those of an installed
+        # daemon). Returns what the example outputs.
+        function Invoke-ReadmeExample([scriptblock] $Through) {
+            $daemonPath = @{ Pipe = $Daemon.Pipe; TokenPath = (Join-Path $Daemon.DataDirectory 'admin.token') }
+            $example = [scriptblock]::Create($invokeBlock[0])
+            $run = {
+                param($Example, $Through, $DaemonPath)
+                function Invoke-DscResource([string] $Name, [object] $ModuleName, [string] $Method, [hashtable] $Property) {
+                    $ModuleName | Should -Be 'GatewayApiKeys'
+                    $given = $Property.Clone()
+                    foreach ($key in $DaemonPath.Keys) {
+                        $given.Keys | Should -Contain $key -Because 'the README''s example says where the daemon is'
+                        $given[$key] = $DaemonPath[$key]
+                    }
+                    & $Through -Name $Name -ModuleName $ModuleName -Method $Method -Property $given
+                }
+                . $Example
+            }
+            & $run $example $Through $daemonPath
+        }
+    }
+
+    It 'has one Configuration example and one PowerShell 7 example, for the same key' {
+        $configurationBlock.Count | Should -Be 1
+        $invokeBlock.Count | Should -Be 1
+        $configured = Get-ConfigurationProperty
+        $invoked = Get-InvokeProperty
+        foreach ($key in $configured.Keys) { $invoked[$key] | Should -Be $configured[$key] -Because $key }
+        @($invoked.Keys | Where-Object { $configured.Keys -notcontains $_ } | Sort-Object) | Should -Be 'Pipe', 'TokenPath'
+    }
+
+    It 'the Configuration parses as PowerShell, and its GatewayApiKey block sets only properties the resource has, to values they take' {
+        $configurationBlock[0] | Should -Match '(?m)^\s*Import-DscResource -ModuleName GatewayApiKeys\s*$'
+        $configurationBlock[0] | Should -Match '(?m)^Start-DscConfiguration '
+        $property = Get-ConfigurationProperty
+        $type = InModuleScope GatewayApiKeys { [GatewayApiKey] }
+        $settable = @($type.GetProperties() | Where-Object {
+                $attribute = $_.GetCustomAttributes([System.Management.Automation.DscPropertyAttribute], $false)
+                $attribute.Count -gt 0 -and -not $attribute[0].NotConfigurable
+            } | ForEach-Object Name)
+        $property.Keys | Should -Contain 'Name'
+        foreach ($key in $property.Keys) { $settable | Should -Contain $key }
+        $resource = New-Resource $property
+        foreach ($key in $property.Keys) { $resource.$key | Should -Be $property[$key] -Because $key }
+    }
+
+    It 'the Configuration compiles with DSC''s own keywords, where this PowerShell has them' {
+        $savedModulePath = $env:PSModulePath
+        $env:PSModulePath = $moduleFolder + [System.IO.Path]::PathSeparator + $env:PSModulePath
+        try {
+            $tokens = $null
+            $errors = $null
+            $tree = [System.Management.Automation.Language.Parser]::ParseInput($configurationBlock[0], [ref]$tokens, [ref]$errors)
+        } finally {
+            $env:PSModulePath = $savedModulePath
+        }
+        $missing = @($errors | Where-Object { $_.Message -match 'DSC schema store|PSDesiredStateConfiguration' })
+        if ($missing.Count -gt 0) {
+            Skip-TestBecause "this PowerShell cannot compile a Configuration (that is Windows PowerShell 5.1's, for its LCM): $(($missing[0].Message -split "`r?`n")[0])"
+            return
+        }
+        $errors | Should -BeNullOrEmpty
+        $tree.Find({ param($node) $node -is [System.Management.Automation.Language.ConfigurationDefinitionAst] }, $true) | Should -Not -BeNullOrEmpty
+    }
+
+    Context 'the PowerShell 7 example, against the test daemon' {
+        BeforeEach {
+            $name = (Get-InvokeProperty).Name
+            if (Get-GatewayApiKey -Name $name -ErrorAction Ignore) { Remove-GatewayApiKey -Name $name -Force }
+        }
+
+        It 'runs through Invoke-DscResource (PSDesiredStateConfiguration 2.x), where it is installed' {
+            # Version 1.1, Windows PowerShell 5.1's, hands the call to the LCM instead.
+            $real = Get-Command -Name 'Invoke-DscResource' -Module 'PSDesiredStateConfiguration' -ErrorAction Ignore
+            if ($null -eq $real -or $real.Module.Version.Major -lt 2) {
+                Skip-TestBecause 'Invoke-DscResource is not installed here (PSDesiredStateConfiguration 2.x comes from the PowerShell Gallery); the next test does what it does'
+                return
+            }
+            $savedModulePath = $env:PSModulePath
+            $env:PSModulePath = $moduleFolder + [System.IO.Path]::PathSeparator + $env:PSModulePath
+            try {
+                $reasons = Invoke-ReadmeExample { param($Name, $ModuleName, $Method, $Property) PSDesiredStateConfiguration\Invoke-DscResource @PSBoundParameters }
+            } finally {
+                $env:PSModulePath = $savedModulePath
+            }
+            $reasons | Should -BeNullOrEmpty
+            $key = Get-GatewayApiKey -Name (Get-InvokeProperty).Name
+            $key.Description | Should -Be (Get-InvokeProperty).Description
+        }
+
+        It 'runs as Invoke-DscResource does it: Test, then Set, then Get with no Reasons left; a second run changes nothing' {
+            $property = Get-InvokeProperty
+            $reasons = Invoke-ReadmeExample ${function:Invoke-AsDscResource}
+            $reasons | Should -BeNullOrEmpty
+            $key = Get-GatewayApiKey -Name $property.Name
+            $key.Description | Should -Be $property.Description
+            $key.ExpiresOn | Should -Be ((Get-GatewayApiKeyServiceStatus).Today.AddDays($property.ValidForDays))
+            $key.Enabled | Should -Be $property.Enabled
+            $reasons = Invoke-ReadmeExample ${function:Invoke-AsDscResource}
+            $reasons | Should -BeNullOrEmpty
+            (Get-GatewayApiKey -Name $property.Name).Updated | Should -Be $key.Updated
+        }
     }
 }

@@ -128,6 +128,15 @@ Describe 'The manifest' {
         }
     }
 
+    It 'names backup files *.gwkbak, in its help as in the README''s examples, CLI ones included' {
+        $texts = @(Get-ChildItem -Path $moduleRoot -Recurse -File -Include '*.ps1', '*.psm1', '*.txt') + @(Get-Item (Join-Path $PSScriptRoot '../../README.md'))
+        $named = @($texts | Select-String -Pattern '\.gwkbak\b' -AllMatches)
+        $named.Count | Should -BeGreaterThan 5
+        # Any other extension of the family: .gwkb, .gwk, .gwkbackup.
+        $other = @($texts | Select-String -Pattern '\.gwk(?!bak\b)[a-z]*\b' -AllMatches | ForEach-Object { "$(Split-Path -Leaf $_.Path):$($_.LineNumber): $($_.Line.Trim())" })
+        $other | Should -BeNullOrEmpty
+    }
+
     It 'ships about_GatewayApiKeys' {
         $about = Join-Path $moduleRoot 'en-US/about_GatewayApiKeys.help.txt'
         $about | Should -Exist
@@ -143,6 +152,49 @@ Describe 'Where help lives' {
         $topic | Should -Match 'WHERE HELP LIVES'
         $topic | Should -Match 'Update-Help'
         $topic | Should -Match 'Get-Help <command> -Full'
+    }
+}
+
+Describe 'The root module, assembled from its parts (build/assemble-module.mjs)' {
+    BeforeAll {
+        $node = 'node'
+        if ($env:GATEWAY_TEST_NODE) { $node = $env:GATEWAY_TEST_NODE }
+        $repoRoot = Join-Path $PSScriptRoot '../..'
+        # The assembler in a copy of the tree: node's exit code and what it said.
+        function Invoke-Assembler([string] $Root, [string[]] $Arguments) {
+            $said = & $node (Join-Path $Root 'build/assemble-module.mjs') @Arguments 2>&1
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Said = "$said" }
+        }
+    }
+
+    It 'is up to date: what is committed is what its parts make' {
+        (Invoke-Assembler $repoRoot '--check').ExitCode | Should -Be 0
+    }
+
+    It 'the check fails when a part changed and the root module was not assembled again, and assembling mends it' {
+        $copy = Join-Path $TestDrive 'tree'
+        $null = New-Item -ItemType Directory -Path (Join-Path $copy 'build'), (Join-Path $copy 'powershell')
+        Copy-Item -Path (Join-Path $repoRoot 'build/assemble-module.mjs') -Destination (Join-Path $copy 'build')
+        Copy-Item -Recurse -Path $moduleRoot -Destination (Join-Path $copy 'powershell/GatewayApiKeys')
+        Add-Content -Path (Join-Path $copy 'powershell/GatewayApiKeys/RootModule/Completers.ps1') -Value '# a change'
+        $stale = Invoke-Assembler $copy '--check'
+        $stale.ExitCode | Should -Be 1
+        $stale.Said | Should -Match 'GatewayApiKeys\.psm1 is out of date: run `npm run generate`'
+        (Invoke-Assembler $copy @()).ExitCode | Should -Be 0
+        (Invoke-Assembler $copy '--check').ExitCode | Should -Be 0
+        Get-Content -Raw (Join-Path $copy 'powershell/GatewayApiKeys/GatewayApiKeys.psm1') | Should -Match '# a change\r?\n#endregion RootModule/Completers\.ps1'
+    }
+
+    It 'defines the DSC resource in its own text, where Get-DscResource looks for it (it reads the root module''s syntax tree)' {
+        $tree = ConvertTo-SyntaxTree (Get-Content -Raw (Join-Path $moduleRoot 'GatewayApiKeys.psm1'))
+        $resources = @($tree.FindAll({
+                    param($node)
+                    $node -is [System.Management.Automation.Language.TypeDefinitionAst] -and
+                    @($node.Attributes | Where-Object { $_.TypeName.Name -eq 'DscResource' }).Count -gt 0
+                }, $false))
+        @($resources.Name) | Should -Be 'GatewayApiKey'
+        $manifest = Import-PowerShellDataFile -Path $manifestPath
+        @($resources.Name) | Should -Be @($manifest.DscResourcesToExport)
     }
 }
 

@@ -86,6 +86,30 @@ function Import-TestedModule {
     Import-Module (Join-Path $script:RepoRoot 'powershell/GatewayApiKeys/GatewayApiKeys.psd1') -Force -Global
 }
 
+function Start-TestSuiteDaemon {
+    <#
+    What a suite of one cmdlet does first (in its BeforeAll): a fresh copy of the module, a daemon of
+    its own, and the module connected to it with the admin token. Returns the daemon.
+    #>
+    Import-TestedModule
+    $daemon = Start-TestDaemon
+    $null = Connect-GatewayApiKeyService -Pipe $daemon.Pipe -DataDirectory $daemon.DataDirectory
+    $daemon
+}
+
+function Stop-TestSuiteDaemon {
+    <# What such a suite does last (in its AfterAll): the module removed, its daemon stopped and its data dir deleted. #>
+    param([Parameter(Mandatory)] [object] $Daemon)
+    Remove-Module GatewayApiKeys -ErrorAction Ignore
+    Stop-TestDaemon $Daemon
+}
+
+function Get-TestKeyValue {
+    <# The value of a key, as the View screen (Show-GatewayApiKey) shows it. #>
+    param([Parameter(Mandatory)] [string] $Name)
+    (Show-GatewayApiKey -Name $Name).Key
+}
+
 function Invoke-TestAuthenticate {
     <#
     connector.authenticate with the gateway token on a connection of its own, as the gateway would:
@@ -115,6 +139,16 @@ function Get-GeneratedRules {
     $script:GatewayRules
 }
 
+function Skip-TestBecause {
+    <#
+    Set-ItResult -Skipped, with the reason also on the host: Pester's Normal output counts skipped
+    tests but names no reason, and a test that cannot run here must say why.
+    #>
+    param([Parameter(Mandatory)] [string] $Because)
+    Write-Host "Skipped: $Because"
+    Set-ItResult -Skipped -Because $Because
+}
+
 function Get-TestHostOutput {
     <#
     What a command writes to the host, such as the "What if:" line of -WhatIf, which no stream
@@ -128,4 +162,4 @@ function Get-TestHostOutput {
 }
 
 Export-ModuleMember -Function Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate,
-    Get-TestHostOutput
+    Get-TestHostOutput, Start-TestSuiteDaemon, Stop-TestSuiteDaemon, Get-TestKeyValue, Skip-TestBecause

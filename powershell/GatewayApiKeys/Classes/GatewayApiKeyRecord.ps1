@@ -7,8 +7,9 @@
 # $key.Color reads it, but it is no data to export. Being hidden keeps it out of Export-Csv,
 # Select-Object * and Format-List *; ConvertTo-Json skips it by an attribute, which Windows
 # PowerShell 5.1 and PowerShell 7 spell differently (ScriptIgnore, JsonIgnore). So this file is not
-# dot-sourced like the others: GatewayApiKeys.psm1 puts the edition's attribute in place of the
-# comment <#GatewaySerializationIgnore#> and then defines the class.
+# dot-sourced like the others, nor assembled into the root module: at load time, RootModule/Load.ps1
+# puts the edition's attribute in place of the comment <#GatewaySerializationIgnore#> and then
+# defines the class.
 class GatewayApiKeyRecord {
     [string] $Name
     [string] $Description

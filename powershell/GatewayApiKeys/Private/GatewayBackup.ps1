@@ -108,12 +108,23 @@ function New-GatewayOwnerOnlyFile {
     $stream
 }
 
+function Get-GatewayCheckoutExecutable {
+    <#
+    Where a source checkout keeps its build of the executable, seen from this module's own folder:
+    the module is powershell/GatewayApiKeys of the checkout, and `npm run build` writes dist/cli.js
+    at the checkout's root (README.md, "Development"). The path, whether it exists or not.
+    #>
+    $moduleRoot = Split-Path -Parent $PSScriptRoot   # this file is in Private/
+    [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($moduleRoot, '..', '..', 'dist', 'cli.js'))
+}
+
 function Resolve-GatewayExecutable {
     <#
     The gateway-apikeys executable to run, as @{ FileName; Arguments } (the arguments that come
     before the command's own): -ExecutablePath, else GATEWAY_APIKEYS_EXE, else gateway-apikeys on
-    the PATH. A path ending in .js (dist/cli.js of a source tree) is run by node. ExecutableNotFound
-    when there is none.
+    the PATH, else the dist/cli.js of the checkout this module is loaded from, so that the module
+    of a checkout works as it is. A path ending in .js is run by node. ExecutableNotFound when there
+    is none.
     #>
     param([Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet, [string] $ExecutablePath)
     $path = $ExecutablePath
@@ -129,11 +140,16 @@ function Resolve-GatewayExecutable {
         }
     } else {
         $found = @(Get-Command -Name $script:GatewayExecutableName -CommandType Application -ErrorAction Ignore)
-        if ($found.Count -eq 0) {
-            $message = "Cannot find the gateway-apikeys executable: it is not on the PATH. Give -ExecutablePath, or set $($script:GatewayExecutableVariable) to its path."
-            throw (New-GatewayErrorRecord -ErrorId 'ExecutableNotFound' -Message $message -TargetObject $script:GatewayExecutableName)
+        if ($found.Count -gt 0) {
+            $path = $found[0].Source
+        } else {
+            $path = Get-GatewayCheckoutExecutable
+            if (-not [System.IO.File]::Exists($path)) {
+                $message = "Cannot find the gateway-apikeys executable: it is not on the PATH, and there is no '$path' (the build of a checkout " +
+                    "this module would be part of). Give -ExecutablePath, or set $($script:GatewayExecutableVariable) to its path."
+                throw (New-GatewayErrorRecord -ErrorId 'ExecutableNotFound' -Message $message -TargetObject $script:GatewayExecutableName)
+            }
         }
-        $path = $found[0].Source
     }
     if ($path -match '\.[cm]?js$') {
         $node = @(Get-Command -Name 'node' -CommandType Application -ErrorAction Ignore)

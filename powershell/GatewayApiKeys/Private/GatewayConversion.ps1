@@ -49,6 +49,28 @@ function ConvertTo-GatewayValidFor {
     $null
 }
 
+function Get-GatewayValidityDays {
+    <#
+    How many days an ISO 8601 date duration in its canonical form (P1Y, P6M, P2W, P30D, P1Y6M:
+    ConvertTo-GatewayValidFor's output) spans from -From, added as the daemon adds it
+    (src/vault/expiry.ts, Temporal's PlainDate.add): years and months first, kept within the
+    month (29 Feb + P1Y = 28 Feb: docs/architecture.md, "The rules of a key"), then weeks and days.
+    P1Y is 365 or 366 days, depending on -From.
+    #>
+    param([Parameter(Mandatory)] [string] $ValidFor, [Parameter(Mandatory)] [datetime] $From)
+    $parts = [regex]::Match($ValidFor, $script:GatewayRules.ValidForPattern)
+    if (-not $parts.Success) { throw [System.ArgumentException]::new("'$ValidFor' is not an ISO 8601 date duration such as P30D or P1Y.") }
+    # Groups 1 to 4 of the pattern: years, months, weeks, days, each a number and its letter.
+    $count = @(0, 0, 0, 0)
+    for ($i = 1; $i -le 4; $i++) {
+        $group = $parts.Groups[$i]
+        if ($group.Success) { $count[$i - 1] = [int]$group.Value.Substring(0, $group.Length - 1) }
+    }
+    $start = $From.Date
+    $end = $start.AddMonths(12 * $count[0] + $count[1]).AddDays(7 * $count[2] + $count[3])
+    [int]($end - $start).TotalDays
+}
+
 function Get-GatewayGivenValue {
     <#
     The optional parameters of a New-/Set- call that were given, by name. An empty or white-space

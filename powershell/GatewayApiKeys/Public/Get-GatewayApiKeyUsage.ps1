@@ -7,7 +7,9 @@ function Get-GatewayApiKeyUsage {
     For each connectorId that authenticated with the key (the gateway passes it along), one object
     with its first and last use and the number of uses, the most recent first; the daemon keeps the
     64 most recently seen per key. Uses that gave no connectorId come last, as one object whose
-    ConnectorId is $null. A key never used gives nothing. Uses of a previous value in its grace
+    ConnectorId is $null. A key never used gives one object too, with a Count of 0 and no
+    ConnectorId or dates, shown as "(never used)": so every key piped in has its answer, and
+    Where-Object Count -EQ 0 finds the keys nothing uses. Uses of a previous value in its grace
     (Reset-GatewayApiKey) count too; Test-GatewayApiKey records none.
 
     What to know before removing, disabling or resetting a key: who will have to change.
@@ -29,11 +31,21 @@ function Get-GatewayApiKeyUsage {
 
     The connectors that used any Orders key within the last day.
 
+    .EXAMPLE
+    Get-GatewayApiKey | Get-GatewayApiKeyUsage | Where-Object Count -EQ 0
+
+    Name             ConnectorId  FirstUsed        LastUsed         Count
+    ----             -----------  ---------        --------         -----
+    Billing sandbox  (never used)                                       0
+
+    The keys that were never used; piped on to Remove-GatewayApiKey, they go.
+
     .INPUTS
     System.String: names; or any object with a Name property (GatewayApiKeys.ApiKey).
 
     .OUTPUTS
-    GatewayApiKeys.ConnectorUsage: Name, ConnectorId, FirstUsed and LastUsed [Nullable[datetime]], Count.
+    GatewayApiKeys.ConnectorUsage: Name, ConnectorId, FirstUsed and LastUsed [Nullable[datetime]], Count
+    (0 for a key never used).
 
     .LINK
     about_GatewayApiKeys
@@ -71,7 +83,9 @@ function Get-GatewayApiKeyUsage {
                     Count       = [long]$connector.count
                 }
             }
-            if ($usage.unattributedCount -gt 0) {
+            # The uses without a connectorId; for a key never used, the one object that says so (Count 0),
+            # as the CLI says "was never used" where a pipeline would otherwise get nothing at all.
+            if ($usage.unattributedCount -gt 0 -or @($usage.connectors).Count -eq 0) {
                 [pscustomobject]@{
                     PSTypeName  = 'GatewayApiKeys.ConnectorUsage'
                     Name        = $usage.name

@@ -20,8 +20,9 @@ function Restore-GatewayApiKeyVault {
     GATEWAY_APIKEYS_PASSPHRASE is set, the executable seals the new vault's master key with it;
     otherwise the master key is kept in a key file of the data directory.
 
-    The executable is -ExecutablePath, else GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH;
-    a path ending in .js is run with node. Write-Progress shows the restore while it runs.
+    The executable is -ExecutablePath, else GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH,
+    else the dist/cli.js of the source checkout this module is loaded from (powershell/GatewayApiKeys
+    of it); a path ending in .js is run with node. Write-Progress shows the restore while it runs.
 
     .PARAMETER Path
     The backup file.
@@ -38,7 +39,8 @@ function Restore-GatewayApiKeyVault {
 
     .PARAMETER ExecutablePath
     The gateway-apikeys executable to run (or a dist/cli.js, run with node). When not given,
-    GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH.
+    GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH, else the dist/cli.js of the checkout
+    this module is loaded from.
 
     .EXAMPLE
     Restore-GatewayApiKeyVault -Path D:\Backups\gateway-keys.gwkbak -DataDirectory D:\GatewayKeys

@@ -18,7 +18,9 @@ function Test-GatewayApiKeyBackup {
     The passphrase comes from -Passphrase, else -PassphraseFile, else the environment variable
     GATEWAY_APIKEYS_BACKUP_PASSPHRASE, else it is typed once at a prompt in an interactive session;
     it reaches the executable through its environment only. The executable is -ExecutablePath, else
-    GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH; a path ending in .js is run with node.
+    GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH, else the dist/cli.js of the source
+    checkout this module is loaded from (powershell/GatewayApiKeys of it); a path ending in .js is
+    run with node.
 
     .PARAMETER Path
     The backup files to check. Accepts pipeline input: strings, or objects with a Path or FullName property.
@@ -32,7 +34,8 @@ function Test-GatewayApiKeyBackup {
 
     .PARAMETER ExecutablePath
     The gateway-apikeys executable to run (or a dist/cli.js, run with node). When not given,
-    GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH.
+    GATEWAY_APIKEYS_EXE, else gateway-apikeys on the PATH, else the dist/cli.js of the checkout
+    this module is loaded from.
 
     .EXAMPLE
     Test-GatewayApiKeyBackup -Path D:\Backups\gateway-keys.gwkbak
