@@ -18,6 +18,10 @@ import { StoreIntegrityError } from './integrity-error.js';
 // 2: snapshot records as rows (see mutations.ts). 3: rows and puts carry enabled, the rotation and
 // the previous value, snapshot rows the uses per connector, `used` records those that changed.
 // Files of format 2 are still read; the compaction at start rewrites them as format 3.
+/** The store's two files in the data dir (docs/storage.md): the compacted snapshot and the journal of changes since. */
+export const SNAPSHOT_FILE = 'keys.snapshot';
+export const JOURNAL_FILE = 'keys.journal';
+
 export const FORMAT_VERSION = 3;
 const READABLE_VERSIONS: readonly number[] = [2, 3];
 export const VAULT_ID_BYTES = 16;

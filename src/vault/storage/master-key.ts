@@ -2,10 +2,9 @@ import path from 'node:path';
 import sodium from 'sodium-native';
 import { keyedHash, open, randomBytes, seal, SecretKey, wipeableBytes } from '../crypto.js';
 import type { Log } from '../log.js';
-import { VAULT_ID_BYTES } from './file-format.js';
+import { JOURNAL_FILE, SNAPSHOT_FILE, VAULT_ID_BYTES } from './file-format.js';
 import { replaceFileAtomically, type StoreFileSystem } from './file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
-import { JOURNAL_FILE, SNAPSHOT_FILE } from './store.js';
 
 /**
  * master.key: the vault's id and its 32-byte master key, either as a key file (protected by the

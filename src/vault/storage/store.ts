@@ -4,15 +4,13 @@ import type { SecretKey } from '../crypto.js';
 import type { Log } from '../log.js';
 import {
   decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader, FORMAT_VERSION,
-  JOURNAL_HEADER_BYTES,
+  JOURNAL_FILE, JOURNAL_HEADER_BYTES, SNAPSHOT_FILE,
 } from './file-format.js';
 import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from './file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
 import type { MasterKey } from './master-key.js';
 import { decodeMutation, decodeRecords, encodeMutation, encodeRecords, type Mutation } from './mutations.js';
 
-export const SNAPSHOT_FILE = 'keys.snapshot';
-export const JOURNAL_FILE = 'keys.journal';
 
 /** What the files hold: the snapshot's records, then the journal's mutations to replay on them. */
 interface StoreContents {
