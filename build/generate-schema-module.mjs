@@ -221,6 +221,8 @@ function powershellRulesFile() {
     '    ValidForPresets          = [ordered]@{',
     ...Object.entries(validFor['x-presets']).map(([typed, sent]) => `        ${psString(typed)} = ${psString(sent)}`),
     '    }',
+    '    # What the DSC resource renews by when it is given no ValidForDays (Dsc/GatewayApiKey.ps1).',
+    `    DefaultValidFor          = ${psString(validFor['x-default'])}`,
     '    # The grace of a rotation (apiKey.rotate graceHours), in whole hours, and the text a person may type for it.',
     `    GraceMinHours            = ${grace.minimum}`,
     `    GraceMaxHours            = ${grace.maximum}`,

@@ -27,6 +27,8 @@ $script:GatewayRules = @{
         '180d' = 'P180D'
         '1y' = 'P1Y'
     }
+    # What the DSC resource renews by when it is given no ValidForDays (Dsc/GatewayApiKey.ps1).
+    DefaultValidFor          = 'P1Y'
     # The grace of a rotation (apiKey.rotate graceHours), in whole hours, and the text a person may type for it.
     GraceMinHours            = 0
     GraceMaxHours            = 168
