@@ -10,6 +10,11 @@ import { CLI, callError, checkResult, startDaemon } from './helpers/daemon.js';
 /** The audit trail through the daemon, the CLI and rekey (docs/storage.md, "The audit trail"). */
 const run = promisify(execFile);
 
+/** The daemon's log, a JSON object per line. */
+function logLines(dataDir: string): Record<string, unknown>[] {
+  return fs.readFileSync(path.join(dataDir, 'logs', 'gateway-apikeys.log'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 t.test('every change and reveal is an entry, by role and connection; a burst of failures is one', async (t) => {
   const daemon = await startDaemon(t, { now: '2026-11-30T12:00:00Z' });
   const admin = await daemon.client('admin');
@@ -62,6 +67,29 @@ t.test('rotations, disables and enables are entries with their details; one that
   t.equal(items.length, 5);
   t.ok(items.every((e) => e.role === 'admin' && typeof e.connection === 'number'));
   t.notMatch(JSON.stringify(items), /gwk_[0-9A-Za-z]{10}/, 'no key value, not even the replaced one');
+});
+
+t.test('the log says each audited event once, with the facts of its entry', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-30T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'Told once' });
+  await admin.request('apiKey.update', { name: 'told ONCE', newName: 'Told twice?', description: 'renamed' });
+  await admin.request('apiKey.update', { name: 'Told twice?', newName: 'told twice?' });
+  await admin.request('apiKey.reveal', { name: 'Told twice?' });
+  await admin.request('apiKey.rotate', { name: 'told twice?', graceHours: 2 });
+  await admin.request('apiKey.disable', { name: 'told twice?', reason: 'suspected misuse' });
+  await admin.request('apiKey.delete', { name: 'told twice?' });
+  const { items } = await admin.request('audit.list', {});
+  await daemon.stop();
+  const audited = new Set<unknown>(items.map((entry) => entry.event));
+  const lines = logLines(daemon.dataDir).filter((line) => audited.has(line.event));
+  t.equal(lines.length, items.length, `${items.length} entries, as many lines of their events`);
+  for (const entry of items) {
+    const { seq, event, keyName, role, connection, detail } = entry;
+    t.match(lines.filter((line) => line.seq === seq), [{ ...detail, event, keyName, role, connection }], `entry ${seq} (${event}) and its line agree`);
+  }
+  t.match(items[1], { keyName: 'Told twice?', detail: { previousName: 'Told once', changed: ['newName', 'description'] } });
+  t.match(items[2], { keyName: 'told twice?', detail: { previousName: 'Told twice?', changed: ['newName'] } });
 });
 
 t.test('audit.verify names the first broken link of a trail changed under the daemon; the gateway may not read the trail', async (t) => {

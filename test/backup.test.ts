@@ -226,7 +226,7 @@ t.test('at most 4 backups are read at once, daemon-wide; a closed connection end
 t.test('a backup is the keys of one instant: changes made while it is read are not in it', async (t) => {
   const { vault } = await openTestVault(t);
   for (let i = 0; i < 1500; i++) await create(vault, { name: `key-${i}` });
-  const backup = await BackupStream.start(vault, Buffer.from(PASSPHRASE), { role: 'admin', connection: 1 });
+  const backup = await BackupStream.start(vault, Buffer.from(PASSPHRASE), { role: 'admin', connection: 1 }, () => undefined);
   const parts = [backup.read(0).data];
   await create(vault, { name: 'made during the backup' });
   await rotate(vault, { name: 'key-1400', graceHours: 0 });

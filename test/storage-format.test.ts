@@ -60,7 +60,7 @@ t.test('a format 2 vault opens with every key as it was, enabled and never rotat
   const reopened = await openTestVault(t, { dataDir, clock });
   t.same(visibleState(reopened.vault), before);
   t.match(reopened.vault.get({ name: 'Journal key' }), { enabled: false, status: 'Disabled' });
-  t.equal(reopened.vault.reveal({ name: 'Orders connector' }).key, rotated.key);
+  t.equal((await reopened.vault.reveal({ name: 'Orders connector' })).key, rotated.key);
   t.same(reopened.vault.usage({ name: expected.keys[0]!.name as string }).connectors.map((c) => c.connectorId), ['after-upgrade']);
 });
 

@@ -1,6 +1,7 @@
 import type { Role } from '../generated/schemas.js';
 import type { ConnectionState } from '../rpc/server.js';
 import type { BackupStream } from '../vault/backup.js';
+import type { Actor } from '../vault/vault.js';
 import { FailureThrottle } from './failure-throttle.js';
 
 /**
@@ -32,6 +33,11 @@ export class Session implements ConnectionState {
   private ended = false;
 
   constructor(readonly id: number, readonly peer: string | undefined) {}
+
+  /** Who asks, for the audit trail: this session's role and connection. */
+  get actor(): Actor {
+    return { role: this.role ?? null, connection: this.id };
+  }
 
   get established(): boolean {
     return this.role !== undefined;
