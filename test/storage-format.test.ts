@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { FORMAT_VERSION } from '../src/vault/storage/file-format.js';
 import { ManualClock } from './helpers/clock.js';
 import { startDaemon } from './helpers/daemon.js';
 import { FaultyFileSystem } from './helpers/faulty-fs.js';
-import { crashImage, decryptedStore, madeDataDir, openTestVault, rotate, visibleState } from './helpers/vault.js';
+import { copyOfFixture, crashImage, decryptedStore, openTestVault, rotate, visibleState } from './helpers/vault.js';
 
 /**
  * A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
@@ -19,15 +19,6 @@ const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'),
   deletedKey: string;
 };
 
-/** The fixture's three files in a private data dir of the test's own. */
-function copyOfFixture(t: Test): string {
-  const dataDir = madeDataDir(t);
-  for (const file of ['master.key', 'keys.snapshot', 'keys.journal']) {
-    fs.copyFileSync(path.join(FIXTURE, file), path.join(dataDir, file));
-    fs.chmodSync(path.join(dataDir, file), 0o600);
-  }
-  return dataDir;
-}
 
 const versionOf = (file: string) => fs.readFileSync(file)[4];
 
@@ -39,7 +30,7 @@ t.test('the fixture is of format 2, with records in its journal', async (t) => {
 });
 
 t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 3', async (t) => {
-  const dataDir = copyOfFixture(t);
+  const dataDir = copyOfFixture(t, 'vault-v2');
   const clock = new ManualClock(expected.clockAtEnd);
   const { vault } = await openTestVault(t, { dataDir, clock });
   const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null };
@@ -65,7 +56,7 @@ t.test('a format 2 vault opens with every key as it was, enabled and never rotat
 });
 
 t.test('a format 2 vault whose rewrite at start fails still serves every key; the next change rewrites it first', async (t) => {
-  const dataDir = copyOfFixture(t);
+  const dataDir = copyOfFixture(t, 'vault-v2');
   const fileSystem = new FaultyFileSystem();
   fileSystem.fail('rename', 'EIO', 1); // the new snapshot cannot take its place
   const clock = new ManualClock(expected.clockAtEnd);
@@ -83,7 +74,7 @@ t.test('a format 2 vault whose rewrite at start fails still serves every key; th
 });
 
 t.test('the real daemon starts on a format 2 data dir and serves its keys', async (t) => {
-  const dataDir = copyOfFixture(t);
+  const dataDir = copyOfFixture(t, 'vault-v2');
   const daemon = await startDaemon(t, { dataDir, now: expected.clockAtEnd });
   const admin = await daemon.client('admin');
   t.same((await admin.request('apiKey.list', {})).items.map((k) => k.name), expected.keys.map((k) => k.name));

@@ -45,7 +45,7 @@ export class FailedAuthentications {
     const window = this.window;
     window.failures++;
     window.connections.add(session.id);
-    if (session.peer !== undefined && window.peers.size < PEERS_NAMED) window.peers.add(session.peer);
+    if (session.account !== undefined && window.peers.size < PEERS_NAMED) window.peers.add(session.account);
     window.reasons[reason] = (window.reasons[reason] ?? 0) + 1;
     if (delay > 0) {
       window.slowed++;

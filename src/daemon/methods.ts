@@ -98,7 +98,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     session.challenge = undefined; // each challenge answers one hello
     if (!challenge || challenge.role !== role || !ctx.tokens.acceptsClientProof(role, challenge.serverNonce, challenge.clientNonce, clientProof)) {
       ctx.exposedLog.info('A client failed the handshake', {
-        event: 'session.rejected', connection: session.id, peer: session.peer, role, reason: challenge ? 'proof' : 'noChallenge',
+        event: 'session.rejected', connection: session.id, account: session.account, role, reason: challenge ? 'proof' : 'noChallenge',
       });
       throw challenge ? notProved() : new VaultError('Unauthenticated', 'Call session.challenge first: each hello answers the challenge issued just before it.');
     }
@@ -134,7 +134,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   'audit.verify': (ctx) => ctx.vault.audit.verify(),
   // The clean stop of SIGINT/SIGTERM, for Windows, which has no SIGTERM: the answer goes out first (docs/protocol.md).
   'daemon.shutdown': (ctx, session) => {
-    ctx.log.info('Daemon stop requested', { event: 'daemon.shutdownRequested', role: session.role, connection: session.id });
+    ctx.log.info('Daemon stop requested', { event: 'daemon.shutdownRequested', role: session.role, account: session.account, connection: session.id });
     ctx.requestStop(session.role!, session.id);
     return { stopping: true };
   },

@@ -112,7 +112,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (!windows) await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
-      openSession: (id, peer) => new Session(id, peer),
+      openSession: (id, account) => new Session(id, account),
       peerOf,
       log: exposedLog,
     }).catch((error: unknown) => {

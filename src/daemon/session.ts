@@ -22,7 +22,10 @@ export interface IssuedChallenge {
   serverNonce: string;
 }
 
-/** One client connection: its role once the handshake succeeded, the challenge it is answering, its failed authentications. */
+/**
+ * One client connection: the account at its other end (where the system tells: src/platform/system.ts,
+ * peerOf), its role once the handshake succeeded, the challenge it is answering, its failed authentications.
+ */
 export class Session implements ConnectionState {
   role: Role | undefined;
   challenge: IssuedChallenge | undefined;
@@ -32,11 +35,11 @@ export class Session implements ConnectionState {
   private currentBackup: BackupStream | undefined;
   private ended = false;
 
-  constructor(readonly id: number, readonly peer: string | undefined) {}
+  constructor(readonly id: number, readonly account: string | undefined) {}
 
-  /** Who asks, for the audit trail: this session's role and connection. */
+  /** Who asks, for the audit trail: this session's role, connection and account. */
   get actor(): Actor {
-    return { role: this.role ?? null, connection: this.id };
+    return { role: this.role ?? null, connection: this.id, account: this.account };
   }
 
   get established(): boolean {

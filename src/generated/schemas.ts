@@ -282,7 +282,7 @@ export interface ApiKeyInfo {
   previousValidUntil: Instant | null;
 }
 /**
- * One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.
+ * One entry of the audit trail: what happened, when, by which role on which connection and account, to which key. Never a secret.
  *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "AuditEntry".
@@ -296,6 +296,10 @@ export interface AuditEntry {
    */
   role: Role | null;
   connection: number | null;
+  /**
+   * The operating-system account that acted: the connection's peer (on Linux "alice (uid 1000)", or "uid 1000" when the uid has no name), or the account that ran an offline command. Absent where the system does not tell (a Windows pipe's client), for a burst of failures, and in entries written before accounts were recorded.
+   */
+  account?: string;
   keyName?: string;
   detail: {};
 }
@@ -1023,7 +1027,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "AuditEntry": {
         "title": "AuditEntry",
-        "description": "One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.",
+        "description": "One entry of the audit trail: what happened, when, by which role on which connection and account, to which key. Never a secret.",
         "type": "object",
         "additionalProperties": false,
         "required": [
@@ -1061,6 +1065,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
               "integer",
               "null"
             ]
+          },
+          "account": {
+            "description": "The operating-system account that acted: the connection's peer (on Linux \"alice (uid 1000)\", or \"uid 1000\" when the uid has no name), or the account that ran an offline command. Absent where the system does not tell (a Windows pipe's client), for a burst of failures, and in entries written before accounts were recorded.",
+            "type": "string"
           },
           "keyName": {
             "type": "string"

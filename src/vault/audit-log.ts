@@ -24,6 +24,6 @@ const LINES: Record<AuditEvent, { level: 'info' | 'warn'; message: string }> = {
 export function logAuditEntry(log: Log, entry: AuditEntry): void {
   const { level, message } = LINES[entry.event];
   log[level](message, {
-    ...entry.detail, event: entry.event, seq: entry.seq, keyName: entry.keyName, role: entry.role, connection: entry.connection,
+    ...entry.detail, event: entry.event, seq: entry.seq, keyName: entry.keyName, role: entry.role, account: entry.account, connection: entry.connection,
   });
 }

@@ -6,7 +6,7 @@ import { claimDataDir } from './storage/data-dir.js';
 import { nodeFileSystem, replaceFileAtomically } from './storage/file-system.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
-import { NO_SESSION, Vault } from './vault.js';
+import { offline, Vault } from './vault.js';
 
 export type Seal = 'passphrase' | 'keyFile';
 
@@ -41,7 +41,7 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; t
     try {
       const sealed = rewrapMasterKeyFile(bytes, MASTER_KEY_FILE, current, next);
       try {
-        await vault.record({ event: 'vault.rekeyed', detail: { from, to } }, NO_SESSION, () => replaceFileAtomically(nodeFileSystem, file, sealed));
+        await vault.record({ event: 'vault.rekeyed', detail: { from, to } }, offline(), () => replaceFileAtomically(nodeFileSystem, file, sealed));
       } finally {
         sodium.sodium_memzero(sealed);
       }

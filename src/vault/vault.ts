@@ -4,6 +4,7 @@ import type {
   ApiKeyCreateParams, AuditEntry, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
   ApiKeyRevealResult, ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuthenticateResult, KeyCounts, Role,
 } from '../generated/schemas.js';
+import { processAccount } from '../platform/system.js';
 import { type ApiKeyRecord, formatInstant, toInfo, toRevealed } from './api-key.js';
 import { logAuditEntry } from './audit-log.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
@@ -59,13 +60,22 @@ const GRACE_END_MARGIN_MS = 1000;
 /** Keys per `used` journal record: a flush of very many keys is written as several records, each of bounded size. */
 const USES_PER_RECORD = 1000;
 
-/** Who asks for a change or a reveal, for its audit entry: a session's role and connection, or nobody's (an offline command). */
+/**
+ * Who asks for a change or a reveal, for its audit entry: a session's role, connection and account
+ * (where the system tells), or no session's; an offline command's account is this process's.
+ */
 export interface Actor {
   role: Role | null;
   connection: number | null;
+  account?: string;
 }
-/** What no session asks for: an offline command, the flush of last-used times, a burst of failures. */
+/** What no session asks for and no one account does: the flush of last-used times, a burst of failed authentications. */
 export const NO_SESSION: Actor = { role: null, connection: null };
+
+/** An offline command (restore, rekey, the vault used without a daemon): no session, the account this process runs as. */
+export function offline(): Actor {
+  return { ...NO_SESSION, account: processAccount() };
+}
 
 /** What an audit entry says of an event: the event, the key, and details (never a secret). */
 export type Audited = Pick<AuditRecord, 'event' | 'keyName' | 'detail'>;
@@ -213,7 +223,7 @@ export class Vault {
   }
 
   /** A key's value, for the View screen: it leaves only once the reveal's audit entry is durable (docs/storage.md, "The audit trail"). */
-  async reveal(params: { name: string }, by: Actor = NO_SESSION): Promise<ApiKeyRevealResult> {
+  async reveal(params: { name: string }, by: Actor = offline()): Promise<ApiKeyRevealResult> {
     const record = this.find(params.name);
     await this.record({ event: 'apiKey.revealed', keyName: record.name, detail: {} }, by);
     return toRevealed(record);
@@ -229,7 +239,7 @@ export class Vault {
     return counts;
   }
 
-  create(params: ApiKeyCreateParams, by: Actor = NO_SESSION): Promise<ApiKeyCreateResult> {
+  create(params: ApiKeyCreateParams, by: Actor = offline()): Promise<ApiKeyCreateResult> {
     return this.change(by, () => {
       const expiresOn = newKeyExpiry(params, this.today()).toString();
       this.checkNameFree(params.name, 'name');
@@ -257,7 +267,7 @@ export class Vault {
   }
 
   /** Edits name, description or expiry. A new expiry on an expired key re-activates it at once. Nothing to change writes nothing. */
-  update(params: ApiKeyUpdateParams, by: Actor = NO_SESSION): Promise<ApiKeyInfo> {
+  update(params: ApiKeyUpdateParams, by: Actor = offline()): Promise<ApiKeyInfo> {
     return this.change(by, () => {
       const record = this.find(params.name);
       const expiresOn = chosenExpiry(params, this.today())?.toString() ?? record.expiresOn;
@@ -284,7 +294,7 @@ export class Vault {
    * deleted key's; one in its grace at the compaction after its grace. A disabled key is refused.
    * `graceHours` is given: its default is the params schema's, filled in when params are checked.
    */
-  rotate(params: Required<ApiKeyRotateParams>, by: Actor = NO_SESSION): Promise<ApiKeyRotateResult> {
+  rotate(params: Required<ApiKeyRotateParams>, by: Actor = offline()): Promise<ApiKeyRotateResult> {
     return this.change(by, () => {
       const record = this.find(params.name);
       if (!record.enabled) {
@@ -320,7 +330,7 @@ export class Vault {
    * returns; its value, expiry, previous value and uses are kept. No change writes and records
    * nothing. A disable's `reason` goes into its audit entry.
    */
-  setEnabled(params: { name: string; reason?: string }, enabled: boolean, by: Actor = NO_SESSION): Promise<ApiKeyInfo> {
+  setEnabled(params: { name: string; reason?: string }, enabled: boolean, by: Actor = offline()): Promise<ApiKeyInfo> {
     return this.change(by, (): Plan<ApiKeyInfo> => {
       const record = this.find(params.name);
       if (record.enabled === enabled) return { mutations: [], result: () => this.info(record) };
@@ -334,7 +344,7 @@ export class Vault {
   }
 
   /** Deletes a key: it fails authentication from the moment this returns; its ciphertext leaves the disk at the compaction this schedules. */
-  delete(params: { name: string }, by: Actor = NO_SESSION): Promise<ApiKeyDeleteResult> {
+  delete(params: { name: string }, by: Actor = offline()): Promise<ApiKeyDeleteResult> {
     return this.change(by, () => {
       const record = this.find(params.name);
       return {
@@ -395,7 +405,7 @@ export class Vault {
   restoreAll(records: readonly ApiKeyRecord[], detail: Record<string, unknown>): Promise<void> {
     return this.writes.run(async () => {
       if (this.index.size > 0 || this.store.journalRecordCount > 0) throw new Error('a restore goes into an empty vault only');
-      await this.record({ event: 'vault.restored', detail }, NO_SESSION, async () => {
+      await this.record({ event: 'vault.restored', detail }, offline(), async () => {
         this.index.load(records);
         await this.compact();
       });

@@ -31,6 +31,19 @@ export function madeDataDir(t: Test): string {
   return dataDir;
 }
 
+/**
+ * A data dir the test owns, holding a copy of `test/fixtures/<name>` (a data dir an earlier version
+ * wrote): files 0600 and directories 0700, as the daemon requires.
+ */
+export function copyOfFixture(t: Test, name: string): string {
+  const dataDir = madeDataDir(t);
+  fs.cpSync(path.join(import.meta.dirname, '..', 'fixtures', name), dataDir, { recursive: true, filter: (source) => !source.endsWith('.mjs') && !source.endsWith('.json') });
+  for (const entry of fs.readdirSync(dataDir, { recursive: true, withFileTypes: true })) {
+    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o700 : 0o600);
+  }
+  return dataDir;
+}
+
 /** A Log that keeps every line, for assertions. */
 export class RecordingLog implements Log {
   readonly lines: { level: string; message: string; meta?: Record<string, unknown> }[] = [];
