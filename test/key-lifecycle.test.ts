@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { parseParams } from '../src/daemon/params.js';
+import { randomBytes } from '../src/vault/crypto.js';
 import { VaultError } from '../src/vault/errors.js';
+import { encodeKeyValue } from '../src/vault/key-value.js';
 import {
   crashImage, create, decryptedStore, freshDataDir, openTestVault, remove, rotate, TODAY, update, visibleState,
 } from './helpers/vault.js';
@@ -121,6 +123,34 @@ t.test('disable: authentication fails with Disabled from the moment it returns, 
   t.match(await vault.setEnabled({ name: 'switch' }, true), { status: 'Active', enabled: true });
   t.match(vault.authenticate(rotated.key, false), { authenticated: true });
   t.match(vault.authenticate(made.key, false), { authenticated: true, previousValue: true }, 'a previous value still in its grace works again');
+});
+
+t.test('a disabled key keeps when and why it was disabled, through a crash and a compaction, until it is enabled', async (t) => {
+  const dataDir = freshDataDir(t);
+  const { vault, clock } = await openTestVault(t, { dataDir });
+  await create(vault, { name: 'paused' });
+  await create(vault, { name: 'quiet' });
+  clock.advance({ minutes: 5 });
+  const pasted = encodeKeyValue(randomBytes(32));
+  const paused = await vault.setEnabled({ name: 'paused', reason: `suspected misuse: seen as ${pasted}` }, false);
+  const why = { enabled: false, disabledAt: '2026-11-27T12:05:00.000Z', disabledReason: `suspected misuse: seen as ${pasted.slice(0, 8)}…` };
+  t.match(paused, why, 'a key value pasted into the reason is cut to its hint');
+  t.match(await vault.setEnabled({ name: 'quiet' }, false), { disabledAt: '2026-11-27T12:05:00.000Z', disabledReason: null }, 'no reason given');
+  t.match(vault.get({ name: 'PAUSED' }), why);
+  t.same((await vault.audit.list({ keyName: 'paused', event: 'apiKey.disabled' })).items.map((e) => e.detail), [{ reason: why.disabledReason }], 'the audit entry says the same');
+  t.notOk(decryptedStore(dataDir).includes(pasted), 'nor does the store keep the value');
+
+  const crashed = await openTestVault(t, { dataDir: crashImage(t, dataDir), clock });
+  t.match(crashed.vault.get({ name: 'paused' }), why, 'replayed from the journal');
+  await crashed.vault.close(); // compacts: the keys are snapshot rows now
+  const compacted = await openTestVault(t, { dataDir: crashed.dataDir, clock });
+  t.match(compacted.vault.get({ name: 'paused' }), why, 'read from the snapshot');
+  t.match(await compacted.vault.update(parseParams('apiKey.update', { name: 'paused', description: 'on hold' })), why, 'an edit keeps them');
+
+  clock.advance({ minutes: 1 });
+  t.match(await vault.setEnabled({ name: 'paused' }, true), { enabled: true, disabledAt: null, disabledReason: null }, 'enabled: gone');
+  clock.advance({ minutes: 1 });
+  t.match(await vault.setEnabled({ name: 'paused' }, false), { disabledAt: '2026-11-27T12:07:00.000Z', disabledReason: null }, 'a new disable says its own');
 });
 
 t.test('a disabled key that has also expired is Disabled, and answers Disabled', async (t) => {

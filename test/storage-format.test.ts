@@ -8,9 +8,10 @@ import { FaultyFileSystem } from './helpers/faulty-fs.js';
 import { copyOfFixture, crashImage, decryptedStore, openTestVault, rotate, visibleState } from './helpers/vault.js';
 
 /**
- * A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
+ * Vaults written by earlier versions. A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
  * format 3) opens with every key, its journal replayed, and is rewritten in format 3 at that start
- * (docs/storage.md, "Formats").
+ * (docs/storage.md, "Formats"). One of format 3 written before keys kept why they were disabled
+ * (test/fixtures/vault-v3-early) opens with rows that end at their uses.
  */
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/vault-v2');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8')) as {
@@ -33,7 +34,7 @@ t.test('a format 2 vault opens with every key as it was, enabled and never rotat
   const dataDir = copyOfFixture(t, 'vault-v2');
   const clock = new ManualClock(expected.clockAtEnd);
   const { vault } = await openTestVault(t, { dataDir, clock });
-  const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null };
+  const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null, disabledAt: null, disabledReason: null };
   t.same(visibleState(vault), expected.keys.map((key) => ({ ...key, ...lifecycle })));
   for (const key of expected.keys) t.match(vault.authenticate(key.key as string, false), { authenticated: true, name: key.name });
   t.same(vault.authenticate(expected.deletedKey, false), { authenticated: false, reason: 'Unknown' }, 'the delete in the journal holds');
@@ -82,4 +83,18 @@ t.test('the real daemon starts on a format 2 data dir and serves its keys', asyn
   t.match(await gateway.request('connector.authenticate', { key: expected.keys[2]!.key as string, connectorId: 'nac' }), { authenticated: true });
   t.equal(await daemon.stop(), 0);
   t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3);
+});
+
+t.test('a format 3 vault written before keys kept why they were disabled: its disabled key has neither, and keeps them from then on', async (t) => {
+  const dataDir = copyOfFixture(t, 'vault-v3-early');
+  const clock = new ManualClock('2026-11-27T13:00:00Z');
+  const { vault } = await openTestVault(t, { dataDir, clock });
+  t.match(vault.get({ name: 'Billing' }), { enabled: false, status: 'Disabled', disabledAt: null, disabledReason: null });
+  t.match(vault.get({ name: 'Orders' }), { enabled: true, disabledAt: null, disabledReason: null });
+  t.match((await vault.audit.list({ keyName: 'Billing', event: 'apiKey.disabled' })).items, [{ detail: { reason: 'suspected misuse' } }], 'the reason is in its audit entry');
+  await vault.setEnabled({ name: 'Billing' }, true);
+  await vault.setEnabled({ name: 'Billing', reason: 'suspected misuse, again' }, false);
+  await vault.close();
+  const reopened = await openTestVault(t, { dataDir, clock });
+  t.match(reopened.vault.get({ name: 'Billing' }), { disabledAt: '2026-11-27T13:00:00.000Z', disabledReason: 'suspected misuse, again' });
 });

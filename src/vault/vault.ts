@@ -18,6 +18,7 @@ import { KeyUsage } from './key-usage.js';
 import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-value.js';
 import { type Log, silentLog } from './log.js';
 import { listKeys, listKeysJson } from './query.js';
+import { maskSecrets } from './secret-text.js';
 import { daysLeft, statusFor } from './status.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
 import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
@@ -257,6 +258,8 @@ export class Vault {
         previous: null,
         lastUsedAt: null,
         usage: null,
+        disabledAt: null,
+        disabledReason: null,
       };
       return {
         mutations: [{ type: 'put', record }],
@@ -327,17 +330,22 @@ export class Vault {
 
   /**
    * Disables or enables a key. Disabled, its values fail authentication from the moment this
-   * returns; its value, expiry, previous value and uses are kept. No change writes and records
-   * nothing. A disable's `reason` goes into its audit entry.
+   * returns; its value, expiry, previous value and uses are kept, and it keeps when and why it was
+   * disabled until it is enabled again. No change writes and records nothing. A disable's `reason`
+   * goes into its audit entry and onto the key, masked alike (a key value pasted in is cut to its hint).
    */
   setEnabled(params: { name: string; reason?: string }, enabled: boolean, by: Actor = offline()): Promise<ApiKeyInfo> {
     return this.change(by, (): Plan<ApiKeyInfo> => {
       const record = this.find(params.name);
       if (record.enabled === enabled) return { mutations: [], result: () => this.info(record) };
-      const changed: ApiKeyRecord = { ...record, enabled, updatedAt: this.clock.now() };
+      const now = this.clock.now();
+      const reason = params.reason === undefined ? null : maskSecrets(params.reason);
+      const changed: ApiKeyRecord = enabled
+        ? { ...record, enabled, updatedAt: now, disabledAt: null, disabledReason: null }
+        : { ...record, enabled, updatedAt: now, disabledAt: now, disabledReason: reason };
       return {
         mutations: [{ type: 'put', record: changed }],
-        audit: { event: enabled ? 'apiKey.enabled' : 'apiKey.disabled', keyName: record.name, detail: params.reason === undefined ? {} : { reason: params.reason } },
+        audit: { event: enabled ? 'apiKey.enabled' : 'apiKey.disabled', keyName: record.name, detail: reason === null ? {} : { reason } },
         result: () => this.info(changed),
       };
     });
