@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Temporal } from 'temporal-polyfill';
 import type {
-  ApiKeyCreateParams, AuditEntry, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
-  ApiKeyRevealResult, ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuthenticateResult, KeyCounts, Role,
+  ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult, ApiKeyRevealResult,
+  ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuditEntry, AuthenticateResult, KeyCounts, Role,
 } from '../generated/schemas.js';
 import { processAccount } from '../platform/system.js';
 import { type ApiKeyRecord, formatInstant, toInfo, toRevealed } from './api-key.js';
