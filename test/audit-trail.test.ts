@@ -33,6 +33,28 @@ t.test('entries are appended in order, chained, and verify intact', async (t) =>
   await trail.close();
 });
 
+t.test('an entry\'s account is part of what its hash covers; entries without one verify as before', async (t) => {
+  const { trail, file } = await trailWith(t, 1);
+  await trail.record({ ...entry(2), account: 'alice (uid 1000)' });
+  await trail.record(entry(3));
+  t.same(await trail.verify(), { intact: true, entries: 3 });
+  const written = lines(file);
+  t.same(written.map((line) => (JSON.parse(line) as { account?: string }).account), [undefined, 'alice (uid 1000)', undefined]);
+  t.match(written[1], /"connection":2,"account":"alice \(uid 1000\)","keyName":"key-2"/, 'after who acted, before the key');
+  t.match((await trail.list({})).items[1], { account: 'alice (uid 1000)' });
+  const pristine = fs.readFileSync(file, 'utf8');
+  for (const [what, changed] of [
+    ['another account', pristine.replace('alice (uid 1000)', 'mallory (uid 1000)')],
+    ['the account removed', pristine.replace('"account":"alice (uid 1000)",', '')],
+    ['an account added', pristine.replace('"connection":3,', '"connection":3,"account":"alice (uid 1000)",')],
+  ] as const) {
+    fs.writeFileSync(file, changed);
+    t.match(await trail.verify(), { intact: false, brokenAt: what === 'an account added' ? 3 : 2, reason: /fails its check/ }, what);
+  }
+  fs.writeFileSync(file, pristine);
+  await trail.close();
+});
+
 t.test('a flipped byte, a removed entry, a reordering, or a forged entry are named by verify', async (t) => {
   const { trail, file } = await trailWith(t, 6);
   const pristine = fs.readFileSync(file, 'utf8');

@@ -1,14 +1,40 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { randomBytes } from '../src/vault/crypto.js';
 import { encodeKeyValue } from '../src/vault/key-value.js';
-import { CLI, callError, checkResult, startDaemon } from './helpers/daemon.js';
+import { CLI, callError, checkResult, type DaemonProcess, ownAccount, startDaemon } from './helpers/daemon.js';
+import { copyOfFixture } from './helpers/vault.js';
 
 /** The audit trail through the daemon, the CLI and rekey (docs/storage.md, "The audit trail"). */
 const run = promisify(execFile);
+
+const isRoot = process.getuid!() === 0;
+
+/**
+ * Runs one admin request as another local user (nobody, in the daemon's group, so it may open the
+ * socket), through a script that user can read wherever this checkout lives.
+ */
+async function requestAsNobody(t: Test, daemon: DaemonProcess, method: string, params: object): Promise<unknown> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-nobody-'));
+  fs.chmodSync(dir, 0o755);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = path.join(dir, 'admin-request.mjs');
+  fs.copyFileSync(path.join(import.meta.dirname, 'helpers/admin-request.mjs'), script);
+  fs.chmodSync(script, 0o644);
+  // An environment of its own: tap's NODE_OPTIONS preloads files of this checkout, which nobody may not read.
+  const { stdout } = await run(process.execPath, [script, daemon.pipe, method, JSON.stringify(params)],
+    { cwd: dir, uid: 65534, gid: 0, env: { GATEWAY_APIKEYS_TOKEN: daemon.adminToken() } });
+  return JSON.parse(stdout);
+}
+
+/** The daemon's log, a JSON object per line. */
+function logLines(dataDir: string): Record<string, unknown>[] {
+  return fs.readFileSync(path.join(dataDir, 'logs', 'gateway-apikeys.log'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
 
 t.test('every change and reveal is an entry, by role and connection; a burst of failures is one', async (t) => {
   const daemon = await startDaemon(t, { now: '2026-11-30T12:00:00Z' });
@@ -62,6 +88,78 @@ t.test('rotations, disables and enables are entries with their details; one that
   t.equal(items.length, 5);
   t.ok(items.every((e) => e.role === 'admin' && typeof e.connection === 'number'));
   t.notMatch(JSON.stringify(items), /gwk_[0-9A-Za-z]{10}/, 'no key value, not even the replaced one');
+});
+
+t.test('the log says each audited event once, with the facts of its entry', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-30T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'Told once' });
+  await admin.request('apiKey.update', { name: 'told ONCE', newName: 'Told twice?', description: 'renamed' });
+  await admin.request('apiKey.update', { name: 'Told twice?', newName: 'told twice?' });
+  await admin.request('apiKey.reveal', { name: 'Told twice?' });
+  await admin.request('apiKey.rotate', { name: 'told twice?', graceHours: 2 });
+  await admin.request('apiKey.disable', { name: 'told twice?', reason: 'suspected misuse' });
+  await admin.request('apiKey.delete', { name: 'told twice?' });
+  const { items } = await admin.request('audit.list', {});
+  await daemon.stop();
+  const audited = new Set<unknown>(items.map((entry) => entry.event));
+  const lines = logLines(daemon.dataDir).filter((line) => audited.has(line.event));
+  t.equal(lines.length, items.length, `${items.length} entries, as many lines of their events`);
+  for (const entry of items) {
+    const { seq, event, keyName, role, account, connection, detail } = entry;
+    t.match(lines.filter((line) => line.seq === seq), [{ ...detail, event, keyName, role, account, connection }], `entry ${seq} (${event}) and its line agree`);
+  }
+  t.ok(items.every((entry) => entry.account === ownAccount), 'each names the account that connected');
+  t.match(items[1], { keyName: 'Told twice?', detail: { previousName: 'Told once', changed: ['newName', 'description'] } });
+  t.match(items[2], { keyName: 'told twice?', detail: { previousName: 'Told twice?', changed: ['newName'] } });
+});
+
+t.test('an entry names the account at the other end of the connection, not the daemon\'s', async (t) => {
+  // The socket in a directory of the daemon's group, which nobody joins for the test.
+  const pipeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-'));
+  fs.chmodSync(pipeDir, 0o750);
+  t.teardown(() => fs.rmSync(pipeDir, { recursive: true, force: true }));
+  const daemon = await startDaemon(t, { pipe: path.join(pipeDir, 'd.sock') });
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'Ours' });
+  await admin.request('apiKey.reveal', { name: 'Ours' });
+  const expected = [['apiKey.created', 'Ours', ownAccount], ['apiKey.revealed', 'Ours', ownAccount]];
+  if (isRoot) {
+    t.match(await requestAsNobody(t, daemon, 'apiKey.create', { name: 'Theirs' }), { name: 'Theirs' });
+    t.match(await requestAsNobody(t, daemon, 'apiKey.reveal', { name: 'Ours' }), { name: 'Ours' });
+    const nobody = `${fs.readFileSync('/etc/passwd', 'utf8').match(/^([^:\n]+):[^:\n]*:65534:/m)?.[1] ?? ''} (uid 65534)`.trim();
+    expected.push(['apiKey.created', 'Theirs', nobody], ['apiKey.revealed', 'Ours', nobody]);
+  } else {
+    t.comment('another user\'s connection is not tried: running as another user needs root');
+  }
+  const { items } = await admin.request('audit.list', {});
+  t.same(items.map((entry) => [entry.event, entry.keyName, entry.account]), expected);
+  await daemon.stop();
+  const created = logLines(daemon.dataDir).filter((line) => line.event === 'apiKey.created');
+  t.same(created.map((line) => [line.keyName, line.account]), expected.filter(([event]) => event === 'apiKey.created').map(([, name, account]) => [name, account]),
+    'the log names them too');
+});
+
+t.test('a trail written before entries named an account still verifies, and goes on with them; an altered account breaks it', async (t) => {
+  const daemon = await startDaemon(t, { dataDir: copyOfFixture(t, 'vault-v3-early') });
+  const admin = await daemon.client('admin');
+  t.same(await admin.request('audit.verify', {}), { intact: true, entries: 4 });
+  await admin.request('apiKey.enable', { name: 'Billing' });
+  const { items } = await admin.request('audit.list', {});
+  t.same(items.map((entry) => [entry.seq, entry.event, entry.account]), [
+    [1, 'apiKey.created', undefined], [2, 'apiKey.created', undefined], [3, 'apiKey.revealed', undefined], [4, 'apiKey.disabled', undefined],
+    [5, 'apiKey.enabled', ownAccount],
+  ]);
+  t.same(await admin.request('audit.verify', {}), { intact: true, entries: 5 });
+  const file = path.join(daemon.dataDir, 'audit', 'audit-000001.jsonl');
+  const text = fs.readFileSync(file, 'utf8');
+  t.ok(text.includes(`"account":"${ownAccount}"`));
+  fs.writeFileSync(file, text.replace(`"account":"${ownAccount}"`, '"account":"someone else (uid 4242)"'));
+  t.match(await admin.request('audit.verify', {}), { intact: false, brokenAt: 5, reason: /line 5 fails its check/ }, 'another account put in');
+  fs.writeFileSync(file, text.replace(`"account":"${ownAccount}",`, ''));
+  t.match(await admin.request('audit.verify', {}), { intact: false, brokenAt: 5, reason: /line 5 fails its check/ }, 'the account taken out');
+  fs.writeFileSync(file, text);
+  t.same(await admin.request('audit.verify', {}), { intact: true, entries: 5 });
 });
 
 t.test('audit.verify names the first broken link of a trail changed under the daemon; the gateway may not read the trail', async (t) => {
@@ -143,8 +241,10 @@ t.test('rekey: a key file sealed with a passphrase, the passphrase changed, back
   t.match((await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'second passphrase' }, '--to-key-file')).stdout, /now sealed with a key file/);
   const back = await startDaemon(t, { dataDir: daemon.dataDir });
   const admin = await back.client('admin');
-  t.same((await admin.request('audit.list', { event: 'vault.rekeyed' })).items.map((e) => e.detail), [
+  const rekeyed = (await admin.request('audit.list', { event: 'vault.rekeyed' })).items;
+  t.same(rekeyed.map((e) => e.detail), [
     { from: 'keyFile', to: 'passphrase' }, { from: 'passphrase', to: 'passphrase' }, { from: 'passphrase', to: 'keyFile' },
   ]);
+  t.same(rekeyed.map((e) => [e.role, e.connection, e.account]), Array(3).fill([null, null, ownAccount]), 'each by the account that ran it, offline');
   t.same(await admin.request('audit.verify', {}), { intact: true, entries: 4 });
 });

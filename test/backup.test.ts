@@ -9,7 +9,7 @@ import type { ApiKeyInfo } from '../src/generated/schemas.js';
 import { BackupStream, readBackup } from '../src/vault/backup.js';
 import { VaultError } from '../src/vault/errors.js';
 import { backupKey, readBackupChunks, readBackupHeader } from '../src/vault/storage/backup-file.js';
-import { CLI, callError, checkResult, startDaemon } from './helpers/daemon.js';
+import { CLI, callError, checkResult, ownAccount, startDaemon } from './helpers/daemon.js';
 import { filesUnder, freshDataDir, holdsInClear, openTestVault, scratchPath, create, rotate } from './helpers/vault.js';
 
 /** Backups and restores (docs/storage.md, "Backups" and "Restore"), through the daemon, the CLI and the file format. */
@@ -74,7 +74,7 @@ t.test('10,000 keys backed up from a running daemon restore under another master
   for (const secret of [values[0]!, values[9999]!, previousValue, PASSPHRASE, daemon.adminToken()]) {
     t.notOk(holdsInClear(bytes, secret), 'no key value, token or passphrase in clear in the backup');
   }
-  t.match((await admin.request('audit.list', { event: 'vault.backedUp' })).items, [{ role: 'admin', detail: { keyCount: 10_000 } }]);
+  t.match((await admin.request('audit.list', { event: 'vault.backedUp' })).items, [{ role: 'admin', account: ownAccount, detail: { keyCount: 10_000 } }]);
   await daemon.stop();
 
   const target = path.join(scratchPath(t, 'restored'), 'data');
@@ -98,7 +98,8 @@ t.test('10,000 keys backed up from a running daemon restore under another master
   t.same(failing, [], 'every value authenticates on the restored vault, the disabled one does not');
   t.match(answers[102], { authenticated: false, reason: 'Disabled' });
   t.match(await admin2.request('apiKey.verify', { key: previousValue }), { authenticated: true, previousValue: true }, 'a rotated key\'s previous value, in its grace');
-  t.match((await admin2.request('audit.list', {})).items, [{ seq: 1, event: 'vault.restored', role: null, detail: { keyCount: 10_000 } }]);
+  t.match((await admin2.request('audit.list', {})).items, [{ seq: 1, event: 'vault.restored', role: null, account: ownAccount, detail: { keyCount: 10_000 } }],
+    'recorded with the account that ran the restore');
   t.same(await admin2.request('audit.verify', {}), { intact: true, entries: 1 });
 });
 
@@ -226,7 +227,7 @@ t.test('at most 4 backups are read at once, daemon-wide; a closed connection end
 t.test('a backup is the keys of one instant: changes made while it is read are not in it', async (t) => {
   const { vault } = await openTestVault(t);
   for (let i = 0; i < 1500; i++) await create(vault, { name: `key-${i}` });
-  const backup = await BackupStream.start(vault, Buffer.from(PASSPHRASE), { role: 'admin', connection: 1 });
+  const backup = await BackupStream.start(vault, Buffer.from(PASSPHRASE), { role: 'admin', connection: 1 }, () => undefined);
   const parts = [backup.read(0).data];
   await create(vault, { name: 'made during the backup' });
   await rotate(vault, { name: 'key-1400', graceHours: 0 });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { runCommandLine } from '../src/cli/command-line.js';
 import { callError, checkResult, CLI, startDaemon } from './helpers/daemon.js';
-import { freshDataDir } from './helpers/vault.js';
+import { copyOfFixture, freshDataDir } from './helpers/vault.js';
 
 /**
  * Rotation with a grace, disable and enable, and uses per connector, against the real daemon
@@ -236,6 +236,33 @@ t.test('uses per connector survive a clean restart; kill -9 loses at most the la
   t.same(after.connectors.find((c) => c.connectorId === 'billing')!.count, 3);
 });
 
+t.test('get says when and why a key was disabled, after a restart too; enable clears it; a key an earlier version disabled says where to look', async (t) => {
+  const dataDir = copyOfFixture(t, 'vault-v3-early');
+  let daemon = await startDaemon(t, { dataDir, now: NOW });
+  let admin = await daemon.client('admin');
+  const disabled = await admin.request('apiKey.disable', { name: 'orders', reason: 'rotating the connector\'s host' });
+  checkResult(t, 'apiKey.disable', disabled);
+  const why = { status: 'Disabled', disabledAt: /^2026-11-27T12:00:/, disabledReason: 'rotating the connector\'s host' };
+  t.match(disabled, why);
+  await daemon.stop();
+  daemon = await startDaemon(t, { dataDir, now: NOW });
+  admin = await daemon.client('admin');
+  const orders = await admin.request('apiKey.get', { name: 'Orders' });
+  checkResult(t, 'apiKey.get', orders);
+  t.match(orders, why, 'kept across a restart');
+  t.match((await admin.request('apiKey.list', { status: ['Disabled'] })).items, [{ name: 'Billing', disabledAt: null, disabledReason: null }, { name: 'Orders', ...why }],
+    'Billing was disabled by the version that kept no reason on the key');
+  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe, NO_COLOR: '1' };
+  const get = async (name: string) => (await run(process.execPath, [CLI, 'get', name], { env })).stdout;
+  t.match(await get('Orders'), /\nDisabled:\s+2026-11-27 12:00:\d\dZ — rotating the connector's host\n/);
+  t.match(await get('Billing'), /\nDisabled:\s+by an earlier version, which kept when and why in the audit trail only: gateway-apikeys audit --key-name 'Billing'\n/);
+  const enabled = await admin.request('apiKey.enable', { name: 'Orders' });
+  checkResult(t, 'apiKey.enable', enabled);
+  t.match(enabled, { status: 'Active', disabledAt: null, disabledReason: null });
+  await admin.request('apiKey.disable', { name: 'Orders' });
+  t.match(await get('Orders'), /\nDisabled:\s+2026-11-27 12:0\d:\d\dZ — no reason given\n/);
+});
+
 t.test('the command line: rotate with a grace, disable, enable, usage, status, and a remove prompt that names the impact', async (t) => {
   const daemon = await startDaemon(t, { now: new Date().toISOString() });
   const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe, NO_COLOR: '1' };
@@ -280,10 +307,11 @@ t.test('the command line: rotate with a grace, disable, enable, usage, status, a
   // The two uses of the old values above named no connector.
   t.match(disabled.stdout, /Disabled API key 'CLI rotated' \(used by 2 connectors and 2 times without a connectorId, last less than a minute ago\): its value fails authentication from now on/);
   t.match((await cli('rotate', 'CLI rotated')).stderr, /is disabled: enable it.*\(KeyDisabled, name\)/);
-  t.match((await cli('get', 'CLI rotated')).stdout, /Status:\s+Disabled/);
+  t.match((await cli('get', 'CLI rotated')).stdout, /Status:\s+Disabled.*\nDisabled:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ — testing the CLI\n/);
   t.match((await cli('list', '--status', 'Disabled')).stdout, /CLI rotated\s+Disabled/);
   t.match((await cli('status')).stdout, /KEYS\s+ACTIVE\s+EXPIRING\s+EXPIRES SOON\s+EXPIRED\s+DISABLED\n[- ]+\n1\s+0\s+0\s+0\s+0\s+1/);
   t.match((await cli('enable', 'CLI rotated')).stdout, /Enabled API key 'CLI rotated': Active/);
+  t.notMatch((await cli('get', 'CLI rotated')).stdout, /Disabled:/, 'an enabled key has no such line');
 
   const usage = await cli('usage', 'CLI rotated');
   t.match(usage.stdout, /CONNECTOR\s+FIRST USED\s+LAST USED\s+USES/);

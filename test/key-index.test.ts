@@ -5,7 +5,7 @@ import { KeyIndex } from '../src/vault/key-index.js';
 function record(n: number, name = `key-${n}`): ApiKeyRecord {
   return {
     id: `id-${n}`, name, description: '', key: `value-${n}`, createdAt: 0, updatedAt: 0, expiresOn: '2027-01-01',
-    enabled: true, rotatedAt: null, previous: null, lastUsedAt: null, usage: null,
+    enabled: true, rotatedAt: null, previous: null, lastUsedAt: null, usage: null, disabledAt: null, disabledReason: null,
   };
 }
 

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { parseParams } from '../src/daemon/params.js';
+import { randomBytes } from '../src/vault/crypto.js';
 import { VaultError } from '../src/vault/errors.js';
+import { encodeKeyValue } from '../src/vault/key-value.js';
 import {
   crashImage, create, decryptedStore, freshDataDir, openTestVault, remove, rotate, TODAY, update, visibleState,
 } from './helpers/vault.js';
@@ -49,7 +51,7 @@ t.test('rotate: the new value works at once, the previous one until previousVali
     { authenticated: true, name: 'orders', expiresOn: '2027-02-25', status: 'Active', previousValue: true }, 'the previous value says so');
   t.same(vault.authenticate(created.key, false), { authenticated: true, name: 'orders', expiresOn: '2027-02-25', status: 'Active', previousValue: true });
   t.equal(vault.get({ name: 'orders' }).previousValidUntil, '2026-11-27T14:10:00.000Z');
-  t.equal(vault.reveal({ name: 'orders' }).key, rotated.key, 'the View screen shows the new value');
+  t.equal((await vault.reveal({ name: 'orders' })).key, rotated.key, 'the View screen shows the new value');
   t.same(vault.usage({ name: 'orders' }).connectors.map((c) => [c.connectorId, c.count]), [['nac-legacy', 1], ['nac-orders', 2]], 'uses with either value count, and the usage stays');
 
   clock.set('2026-11-27T14:09:59.999Z');
@@ -92,7 +94,7 @@ t.test('graceHours outside 0-168 or not whole is GraceInvalid, before anything c
   }
   t.match(await rejection(rotate(vault, { name: 'graceful', graceHours: 169 })), { message: 'graceHours can be at most 168 (one week).' });
   t.match(await rejection(rotate(vault, { name: 'nobody', graceHours: 1 })), { code: 'KeyNotFound' });
-  t.equal(vault.reveal({ name: 'graceful' }).key, key, 'nothing changed');
+  t.equal((await vault.reveal({ name: 'graceful' })).key, key, 'nothing changed');
   t.equal((await rotate(vault, { name: 'graceful', graceHours: 168 })).previousValidUntil, '2026-12-04T12:00:00.000Z', '168 is allowed');
   t.same(parseParams('apiKey.rotate', { name: 'graceful' }), { name: 'graceful', graceHours: 24 }, 'the schema fills in the default');
 });
@@ -102,24 +104,53 @@ t.test('disable: authentication fails with Disabled from the moment it returns, 
   const made = await create(vault, { name: 'switch', validFor: 'P30D' });
   const rotated = await rotate(vault, { name: 'switch', graceHours: 1 });
   clock.advance({ minutes: 1 });
-  const { info, changed } = await vault.setEnabled({ name: 'SWITCH' }, false);
-  t.ok(changed);
+  const info = await vault.setEnabled({ name: 'SWITCH' }, false);
   t.match(info, { status: 'Disabled', color: 'Gray', enabled: false, daysLeft: 30, expiresOn: '2026-12-27', updatedAt: '2026-11-27T12:01:00.000Z' });
   t.same(vault.authenticate(rotated.key, true), { authenticated: false, reason: 'Disabled' });
   t.same(vault.authenticate(made.key, true), { authenticated: false, reason: 'Disabled' }, 'the previous value too');
   t.equal(vault.get({ name: 'switch' }).lastUsedAt, null, 'a refused use records nothing');
-  t.equal(vault.reveal({ name: 'switch' }).key, rotated.key, 'the value is kept');
+  t.equal((await vault.reveal({ name: 'switch' })).key, rotated.key, 'the value is kept');
   t.same(vault.counts(), { total: 1, Active: 0, Expiring: 0, ExpiresSoon: 0, Expired: 0, Disabled: 1 });
   t.same(vault.list(parseParams('apiKey.list', { status: ['Disabled'] })).items.map((k) => k.name), ['switch']);
   t.match(await rejection(rotate(vault, { name: 'switch' })), { code: 'KeyDisabled', field: 'name', message: /'switch' is disabled: enable it/ });
 
   const journal = fs.statSync(path.join(dataDir, 'keys.journal')).size;
-  t.same((await vault.setEnabled({ name: 'switch' }, false)).changed, false, 'disabling a disabled key changes nothing');
+  const entries = (await vault.audit.list({})).total;
+  t.same(await vault.setEnabled({ name: 'switch' }, false), info, 'disabling a disabled key changes nothing');
   t.equal(fs.statSync(path.join(dataDir, 'keys.journal')).size, journal, 'and writes nothing');
+  t.equal((await vault.audit.list({})).total, entries, 'nor records anything');
 
-  t.match((await vault.setEnabled({ name: 'switch' }, true)).info, { status: 'Active', enabled: true });
+  t.match(await vault.setEnabled({ name: 'switch' }, true), { status: 'Active', enabled: true });
   t.match(vault.authenticate(rotated.key, false), { authenticated: true });
   t.match(vault.authenticate(made.key, false), { authenticated: true, previousValue: true }, 'a previous value still in its grace works again');
+});
+
+t.test('a disabled key keeps when and why it was disabled, through a crash and a compaction, until it is enabled', async (t) => {
+  const dataDir = freshDataDir(t);
+  const { vault, clock } = await openTestVault(t, { dataDir });
+  await create(vault, { name: 'paused' });
+  await create(vault, { name: 'quiet' });
+  clock.advance({ minutes: 5 });
+  const pasted = encodeKeyValue(randomBytes(32));
+  const paused = await vault.setEnabled({ name: 'paused', reason: `suspected misuse: seen as ${pasted}` }, false);
+  const why = { enabled: false, disabledAt: '2026-11-27T12:05:00.000Z', disabledReason: `suspected misuse: seen as ${pasted.slice(0, 8)}…` };
+  t.match(paused, why, 'a key value pasted into the reason is cut to its hint');
+  t.match(await vault.setEnabled({ name: 'quiet' }, false), { disabledAt: '2026-11-27T12:05:00.000Z', disabledReason: null }, 'no reason given');
+  t.match(vault.get({ name: 'PAUSED' }), why);
+  t.same((await vault.audit.list({ keyName: 'paused', event: 'apiKey.disabled' })).items.map((e) => e.detail), [{ reason: why.disabledReason }], 'the audit entry says the same');
+  t.notOk(decryptedStore(dataDir).includes(pasted), 'nor does the store keep the value');
+
+  const crashed = await openTestVault(t, { dataDir: crashImage(t, dataDir), clock });
+  t.match(crashed.vault.get({ name: 'paused' }), why, 'replayed from the journal');
+  await crashed.vault.close(); // compacts: the keys are snapshot rows now
+  const compacted = await openTestVault(t, { dataDir: crashed.dataDir, clock });
+  t.match(compacted.vault.get({ name: 'paused' }), why, 'read from the snapshot');
+  t.match(await compacted.vault.update(parseParams('apiKey.update', { name: 'paused', description: 'on hold' })), why, 'an edit keeps them');
+
+  clock.advance({ minutes: 1 });
+  t.match(await vault.setEnabled({ name: 'paused' }, true), { enabled: true, disabledAt: null, disabledReason: null }, 'enabled: gone');
+  clock.advance({ minutes: 1 });
+  t.match(await vault.setEnabled({ name: 'paused' }, false), { disabledAt: '2026-11-27T12:07:00.000Z', disabledReason: null }, 'a new disable says its own');
 });
 
 t.test('a disabled key that has also expired is Disabled, and answers Disabled', async (t) => {

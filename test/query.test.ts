@@ -14,7 +14,8 @@ function record(name: string, expiresInDays: number, extra: Partial<ApiKeyRecord
   return {
     id: `id${n}`, name, description: `about ${name}`, key: `gwk_${String(n).padStart(4, '0')}${'x'.repeat(45)}`,
     createdAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000, updatedAt: Date.parse('2026-01-01T00:00:00Z') + n * 1000,
-    expiresOn: today.add({ days: expiresInDays }).toString(), enabled: true, rotatedAt: null, previous: null, lastUsedAt: null, usage: null, ...extra,
+    expiresOn: today.add({ days: expiresInDays }).toString(), enabled: true, rotatedAt: null, previous: null, lastUsedAt: null, usage: null,
+    disabledAt: null, disabledReason: null, ...extra,
   };
 }
 
@@ -93,9 +94,9 @@ t.test('offset and limit page the sorted matches; total counts them all', async 
 
 t.test('items carry ApiKeyInfo (docs/protocol.md) and only the hint of the key', async (t) => {
   const item = list({ name: 'zeta' }).items[0]!;
-  t.same(Object.keys(item).sort(), ['color', 'createdAt', 'daysLeft', 'description', 'enabled', 'expiresOn', 'hint', 'lastUsedAt', 'name',
-    'previousValidUntil', 'rotatedAt', 'status', 'updatedAt']);
-  t.match(item, { enabled: true, rotatedAt: null, previousValidUntil: null });
+  t.same(Object.keys(item).sort(), ['color', 'createdAt', 'daysLeft', 'description', 'disabledAt', 'disabledReason', 'enabled', 'expiresOn', 'hint',
+    'lastUsedAt', 'name', 'previousValidUntil', 'rotatedAt', 'status', 'updatedAt']);
+  t.match(item, { enabled: true, rotatedAt: null, previousValidUntil: null, disabledAt: null, disabledReason: null });
   t.equal(item.hint.length, 8);
   t.equal(item.expiresOn, '2026-12-12');
   t.match(item.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

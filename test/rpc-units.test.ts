@@ -101,7 +101,7 @@ t.test('an unexpected exception in a handler is answered as Internal and logged;
     counts: () => { throw new TypeError('disk gremlins'); },
     listJson: () => [Buffer.from('{"items":[],"total":0}')],
   };
-  const context = { vault: broken, tokens, log, exposedLog: log, failures: new FailedAuthentications(log), serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
+  const context = { vault: broken, tokens, log, exposedLog: log, failures: new FailedAuthentications(log, async () => undefined), serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
   const server = await RpcServer.listen(pipe, {
     dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id, peer) => new Session(id, peer), log,
   });

@@ -1,16 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { FORMAT_VERSION } from '../src/vault/storage/file-format.js';
 import { ManualClock } from './helpers/clock.js';
 import { startDaemon } from './helpers/daemon.js';
 import { FaultyFileSystem } from './helpers/faulty-fs.js';
-import { crashImage, decryptedStore, madeDataDir, openTestVault, rotate, visibleState } from './helpers/vault.js';
+import { copyOfFixture, crashImage, decryptedStore, openTestVault, rotate, visibleState } from './helpers/vault.js';
 
 /**
- * A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
+ * Vaults written by earlier versions. A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
  * format 3) opens with every key, its journal replayed, and is rewritten in format 3 at that start
- * (docs/storage.md, "Formats").
+ * (docs/storage.md, "Formats"). One of format 3 written before keys kept why they were disabled
+ * (test/fixtures/vault-v3-early) opens with rows that end at their uses.
  */
 const FIXTURE = path.join(import.meta.dirname, 'fixtures/vault-v2');
 const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'), 'utf8')) as {
@@ -19,15 +20,6 @@ const expected = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'expected.json'),
   deletedKey: string;
 };
 
-/** The fixture's three files in a private data dir of the test's own. */
-function copyOfFixture(t: Test): string {
-  const dataDir = madeDataDir(t);
-  for (const file of ['master.key', 'keys.snapshot', 'keys.journal']) {
-    fs.copyFileSync(path.join(FIXTURE, file), path.join(dataDir, file));
-    fs.chmodSync(path.join(dataDir, file), 0o600);
-  }
-  return dataDir;
-}
 
 const versionOf = (file: string) => fs.readFileSync(file)[4];
 
@@ -39,10 +31,10 @@ t.test('the fixture is of format 2, with records in its journal', async (t) => {
 });
 
 t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 3', async (t) => {
-  const dataDir = copyOfFixture(t);
+  const dataDir = copyOfFixture(t, 'vault-v2');
   const clock = new ManualClock(expected.clockAtEnd);
   const { vault } = await openTestVault(t, { dataDir, clock });
-  const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null };
+  const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null, disabledAt: null, disabledReason: null };
   t.same(visibleState(vault), expected.keys.map((key) => ({ ...key, ...lifecycle })));
   for (const key of expected.keys) t.match(vault.authenticate(key.key as string, false), { authenticated: true, name: key.name });
   t.same(vault.authenticate(expected.deletedKey, false), { authenticated: false, reason: 'Unknown' }, 'the delete in the journal holds');
@@ -60,12 +52,12 @@ t.test('a format 2 vault opens with every key as it was, enabled and never rotat
   const reopened = await openTestVault(t, { dataDir, clock });
   t.same(visibleState(reopened.vault), before);
   t.match(reopened.vault.get({ name: 'Journal key' }), { enabled: false, status: 'Disabled' });
-  t.equal(reopened.vault.reveal({ name: 'Orders connector' }).key, rotated.key);
+  t.equal((await reopened.vault.reveal({ name: 'Orders connector' })).key, rotated.key);
   t.same(reopened.vault.usage({ name: expected.keys[0]!.name as string }).connectors.map((c) => c.connectorId), ['after-upgrade']);
 });
 
 t.test('a format 2 vault whose rewrite at start fails still serves every key; the next change rewrites it first', async (t) => {
-  const dataDir = copyOfFixture(t);
+  const dataDir = copyOfFixture(t, 'vault-v2');
   const fileSystem = new FaultyFileSystem();
   fileSystem.fail('rename', 'EIO', 1); // the new snapshot cannot take its place
   const clock = new ManualClock(expected.clockAtEnd);
@@ -83,7 +75,7 @@ t.test('a format 2 vault whose rewrite at start fails still serves every key; th
 });
 
 t.test('the real daemon starts on a format 2 data dir and serves its keys', async (t) => {
-  const dataDir = copyOfFixture(t);
+  const dataDir = copyOfFixture(t, 'vault-v2');
   const daemon = await startDaemon(t, { dataDir, now: expected.clockAtEnd });
   const admin = await daemon.client('admin');
   t.same((await admin.request('apiKey.list', {})).items.map((k) => k.name), expected.keys.map((k) => k.name));
@@ -91,4 +83,18 @@ t.test('the real daemon starts on a format 2 data dir and serves its keys', asyn
   t.match(await gateway.request('connector.authenticate', { key: expected.keys[2]!.key as string, connectorId: 'nac' }), { authenticated: true });
   t.equal(await daemon.stop(), 0);
   t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3);
+});
+
+t.test('a format 3 vault written before keys kept why they were disabled: its disabled key has neither, and keeps them from then on', async (t) => {
+  const dataDir = copyOfFixture(t, 'vault-v3-early');
+  const clock = new ManualClock('2026-11-27T13:00:00Z');
+  const { vault } = await openTestVault(t, { dataDir, clock });
+  t.match(vault.get({ name: 'Billing' }), { enabled: false, status: 'Disabled', disabledAt: null, disabledReason: null });
+  t.match(vault.get({ name: 'Orders' }), { enabled: true, disabledAt: null, disabledReason: null });
+  t.match((await vault.audit.list({ keyName: 'Billing', event: 'apiKey.disabled' })).items, [{ detail: { reason: 'suspected misuse' } }], 'the reason is in its audit entry');
+  await vault.setEnabled({ name: 'Billing' }, true);
+  await vault.setEnabled({ name: 'Billing', reason: 'suspected misuse, again' }, false);
+  await vault.close();
+  const reopened = await openTestVault(t, { dataDir, clock });
+  t.match(reopened.vault.get({ name: 'Billing' }), { disabledAt: '2026-11-27T13:00:00.000Z', disabledReason: 'suspected misuse, again' });
 });

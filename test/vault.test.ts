@@ -31,7 +31,7 @@ t.test('create answers the info and the value once; get, list and reveal agree',
   const { key, ...info } = created;
   t.same(vault.get({ name: 'ORDERS-CONNECTOR' }), info, 'get is case-insensitive');
   t.same(vault.list(parseParams('apiKey.list', {})), { items: [info], total: 1 });
-  t.same(vault.reveal({ name: 'orders-connector' }), { name: 'orders-connector', description: 'Orders in NAC', expiresOn: '2027-11-27', key });
+  t.same(await vault.reveal({ name: 'orders-connector' }), { name: 'orders-connector', description: 'Orders in NAC', expiresOn: '2027-11-27', key });
   t.equal((await create(vault, { name: 'second' })).description, '', 'description defaults to empty');
 });
 
@@ -89,7 +89,7 @@ t.test('update renames, describes, and checks the new name', async (t) => {
   const renamed = await update(vault, { name: 'alpha', newName: 'gamma', description: '' });
   t.match(renamed, { name: 'gamma', description: '' });
   t.match(await rejection(Promise.resolve().then(() => vault.get({ name: 'alpha' }))), { code: 'KeyNotFound' });
-  t.equal(vault.reveal({ name: 'gamma' }).key, key, 'a rename keeps the value');
+  t.equal((await vault.reveal({ name: 'gamma' })).key, key, 'a rename keeps the value');
   t.match(vault.authenticate(key, false), { authenticated: true, name: 'gamma' });
   await create(vault, { name: 'alpha' });
   t.pass('the old name is free again');

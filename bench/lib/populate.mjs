@@ -39,6 +39,8 @@ export async function populate(dataDir, count) {
       previous: null,
       lastUsedAt: i % 3 ? now - i * 500 : null,
       usage: null,
+      disabledAt: null,
+      disabledReason: null,
     });
   }
   await store.compact(records);

@@ -40,11 +40,21 @@ export function keyTable(items: ApiKeyInfo[], color: boolean): string {
   return table(['NAME', 'STATUS', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'KEY'], rows, (r, c) => (c === 1 ? items[r]!.color : undefined), color);
 }
 
+/**
+ * When and why a disabled key was disabled, as the key keeps them (docs/protocol.md, "Methods"); a
+ * key disabled by a version that did not keep them has them in the audit trail only.
+ */
+function disabledLine(key: ApiKeyInfo): string {
+  if (key.disabledAt === null) return `by an earlier version, which kept when and why in the audit trail only: gateway-apikeys audit --key-name '${key.name}'`;
+  return `${when(key.disabledAt)} — ${key.disabledReason ?? 'no reason given'}`;
+}
+
 export function keyDetails(key: ApiKeyInfo, color: boolean): string {
   return [
     `Name:        ${key.name}`,
     `Description: ${key.description}`,
     `Status:      ${paint(key.status, key.color, color)} (${key.daysLeft} days left)`,
+    ...(key.enabled ? [] : [`Disabled:    ${disabledLine(key)}`]),
     `Expires:     ${key.expiresOn}`,
     `Last used:   ${when(key.lastUsedAt)}`,
     `Created:     ${when(key.createdAt)}`,

@@ -31,8 +31,8 @@ export class FailedAuthentications {
 
   constructor(
     private readonly log: Log,
-    /** Records a burst (a minute in which failures were slowed) in the audit trail. */
-    private readonly onBurst: (summary: Record<string, unknown>) => Promise<unknown> = async () => undefined,
+    /** Records a burst (a minute in which failures were slowed) in the audit trail, whose log line then says it. */
+    private readonly onBurst: (summary: Record<string, unknown>) => Promise<unknown>,
     now: () => number = () => performance.now(),
     private readonly windowMs = 60_000,
   ) {
@@ -45,7 +45,7 @@ export class FailedAuthentications {
     const window = this.window;
     window.failures++;
     window.connections.add(session.id);
-    if (session.peer !== undefined && window.peers.size < PEERS_NAMED) window.peers.add(session.peer);
+    if (session.account !== undefined && window.peers.size < PEERS_NAMED) window.peers.add(session.account);
     window.reasons[reason] = (window.reasons[reason] ?? 0) + 1;
     if (delay > 0) {
       window.slowed++;
@@ -60,7 +60,10 @@ export class FailedAuthentications {
     return delay;
   }
 
-  /** Writes the window's summary (and, for a burst, its audit entry) and starts a new one. */
+  /**
+   * Says what the window held, once, and starts a new one: a burst is recorded in the audit trail
+   * (and logged from its entry); other failures are logged as a summary.
+   */
   async endWindow(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -68,11 +71,12 @@ export class FailedAuthentications {
     this.window = newWindow();
     if (window.failures === 0) return;
     const summary = { ...this.describe(window), slowed: window.slowed, windowSeconds: this.windowMs / 1000 };
-    this.log[window.slowed > 0 ? 'warn' : 'info'](`${window.failures} failed authentications in the last ${this.windowMs / 1000} s`, { event: 'auth.failures', ...summary });
-    if (window.slowed > 0) {
-      await this.onBurst(summary).catch((error: Error) =>
-        this.log.error('The audit entry of a burst of failed authentications could not be written', { event: 'audit.writeFailed', reason: error.message }));
+    if (window.slowed === 0) {
+      this.log.info(`${window.failures} failed authentications in the last ${this.windowMs / 1000} s`, { event: 'auth.failures', ...summary });
+      return;
     }
+    await this.onBurst(summary).catch((error: Error) =>
+      this.log.error('The audit entry of a burst of failed authentications could not be written', { event: 'audit.writeFailed', reason: error.message, ...summary }));
   }
 
   private describe(window: Window): Record<string, unknown> {

@@ -1,14 +1,15 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { ApiKeyListResult, AuditEvent, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
+import type { ApiKeyListResult, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
 import { RawJson } from '../rpc/raw-json.js';
 import { newNonce, PROTOCOL_VERSION } from '../session-proof.js';
 import { BackupStream } from '../vault/backup.js';
 import { VaultError } from '../vault/errors.js';
 import type { Log } from '../vault/log.js';
 import { maskSecrets } from '../vault/secret-text.js';
-import type { Actor, Vault } from '../vault/vault.js';
+import type { Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { OncePerInterval, OncePerPairPerInterval } from './once-per-interval.js';
+import { OpenBackups } from './open-backups.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -27,6 +28,28 @@ export interface DaemonContext {
   startedAt: number;
   /** Asks the daemon to stop cleanly once this answer is out (daemon.shutdown). */
   requestStop(role: Role, connection: number): void;
+  /** The warnings about connectors' keys said recently: each is said once per interval, so a connector retrying does not flood the log. */
+  reported: {
+    expiredKey: OncePerInterval;
+    disabledKey: OncePerInterval;
+    previousValue: OncePerPairPerInterval;
+  };
+  openBackups: OpenBackups;
+}
+
+/** Backups read at once by one daemon at most (OpenBackups). */
+const MAX_OPEN_BACKUPS = 4;
+
+/** What a daemon remembers between requests besides its vault: its own, so that no two daemons of one process share any. */
+export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups'> {
+  return {
+    reported: {
+      expiredKey: new OncePerInterval(3_600_000),
+      disabledKey: new OncePerInterval(3_600_000),
+      previousValue: new OncePerPairPerInterval(600_000),
+    },
+    openBackups: new OpenBackups(MAX_OPEN_BACKUPS),
+  };
 }
 
 type Handler<M extends RpcMethod> = (
@@ -59,17 +82,6 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
   'backup.read': ['admin'],
 };
 
-/** Backups being read at once, daemon-wide: each holds its keys as rows until its last part or its connection's end. */
-const MAX_OPEN_BACKUPS = 4;
-
-/** Who is asking, for the audit trail: this session's role and connection. */
-const actor = (session: Session): Actor => ({ role: session.role ?? null, connection: session.id });
-
-/** The operator's log line for a change or a reveal (its audit entry is the vault's): what, to which key, by which role on which connection. */
-function logChange(ctx: DaemonContext, session: Session, event: AuditEvent, message: string, keyName: string, detail: Record<string, unknown> = {}): void {
-  ctx.log.info(message, { event, role: session.role, connection: session.id, keyName, ...detail });
-}
-
 const notProved = () =>
   new VaultError('Unauthenticated', 'The proof is not valid for this role: use the token of admin.token or gateway.token in the data directory.');
 
@@ -86,7 +98,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     session.challenge = undefined; // each challenge answers one hello
     if (!challenge || challenge.role !== role || !ctx.tokens.acceptsClientProof(role, challenge.serverNonce, challenge.clientNonce, clientProof)) {
       ctx.exposedLog.info('A client failed the handshake', {
-        event: 'session.rejected', connection: session.id, peer: session.peer, role, reason: challenge ? 'proof' : 'noChallenge',
+        event: 'session.rejected', connection: session.id, account: session.account, role, reason: challenge ? 'proof' : 'noChallenge',
       });
       throw challenge ? notProved() : new VaultError('Unauthenticated', 'Call session.challenge first: each hello answers the challenge issued just before it.');
     }
@@ -108,80 +120,38 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   'apiKey.list': (ctx, _session, params) => new RawJson(ctx.vault.listJson(params)) as unknown as ApiKeyListResult,
   'apiKey.get': (ctx, _session, params) => ctx.vault.get(params),
 
-  'apiKey.reveal': async (ctx, session, params) => {
-    const revealed = ctx.vault.reveal(params);
-    // The value leaves only once the reveal's audit entry is durable (docs/storage.md, "The audit trail").
-    await ctx.vault.audit.record({ event: 'apiKey.revealed', keyName: revealed.name, detail: {}, ...actor(session) });
-    logChange(ctx, session, 'apiKey.revealed', 'API key value shown', revealed.name);
-    return revealed;
-  },
-
-  'apiKey.create': async (ctx, session, params) => {
-    const created = await ctx.vault.create(params, actor(session));
-    logChange(ctx, session, 'apiKey.created', 'API key created', created.name, { expiresOn: created.expiresOn });
-    return created;
-  },
-
-  'apiKey.update': async (ctx, session, params) => {
-    const updated = await ctx.vault.update(params, actor(session));
-    logChange(ctx, session, 'apiKey.updated', 'API key edited', updated.name, {
-      ...(params.newName !== undefined && { previousName: params.name }), expiresOn: updated.expiresOn,
-      changed: Object.keys(params).filter((field) => field !== 'name'),
-    });
-    return updated;
-  },
-
-  'apiKey.delete': async (ctx, session, params) => {
-    const name = ctx.vault.get(params).name;
-    const deleted = await ctx.vault.delete(params, actor(session));
-    logChange(ctx, session, 'apiKey.deleted', 'API key deleted', name);
-    return deleted;
-  },
+  // Each change and reveal is recorded and logged by the vault, once (docs/storage.md, "The audit trail").
+  'apiKey.reveal': (ctx, session, params) => ctx.vault.reveal(params, session.actor),
+  'apiKey.create': (ctx, session, params) => ctx.vault.create(params, session.actor),
+  'apiKey.update': (ctx, session, params) => ctx.vault.update(params, session.actor),
+  'apiKey.delete': (ctx, session, params) => ctx.vault.delete(params, session.actor),
+  // The params check filled in graceHours' default (schemas/params/apiKey.rotate.json).
+  'apiKey.rotate': (ctx, session, params) => ctx.vault.rotate(params as Required<typeof params>, session.actor),
+  'apiKey.disable': (ctx, session, params) => ctx.vault.setEnabled(params, false, session.actor),
+  'apiKey.enable': (ctx, session, params) => ctx.vault.setEnabled(params, true, session.actor),
 
   'audit.list': (ctx, _session, params) => ctx.vault.audit.list(params),
   'audit.verify': (ctx) => ctx.vault.audit.verify(),
   // The clean stop of SIGINT/SIGTERM, for Windows, which has no SIGTERM: the answer goes out first (docs/protocol.md).
   'daemon.shutdown': (ctx, session) => {
-    ctx.log.info('Daemon stop requested', { event: 'daemon.shutdownRequested', role: session.role, connection: session.id });
+    ctx.log.info('Daemon stop requested', { event: 'daemon.shutdownRequested', role: session.role, account: session.account, connection: session.id });
     ctx.requestStop(session.role!, session.id);
     return { stopping: true };
   },
-  'apiKey.rotate': async (ctx, session, params) => {
-    // The params check filled in graceHours' default (schemas/params/apiKey.rotate.json).
-    const rotated = await ctx.vault.rotate(params as Required<typeof params>, actor(session));
-    logChange(ctx, session, 'apiKey.rotated', 'API key given a new value', rotated.name, {
-      graceHours: params.graceHours, previousValidUntil: rotated.previousValidUntil,
-    });
-    return rotated;
-  },
-
-  // A key already in the state asked for changes nothing, and no audit entry or line says it did.
-  'apiKey.disable': async (ctx, session, params) => {
-    const { info, changed } = await ctx.vault.setEnabled(params, false, actor(session));
-    if (changed) logChange(ctx, session, 'apiKey.disabled', 'API key disabled', info.name, { reason: params.reason });
-    return info;
-  },
-
-  'apiKey.enable': async (ctx, session, params) => {
-    const { info, changed } = await ctx.vault.setEnabled(params, true, actor(session));
-    if (changed) logChange(ctx, session, 'apiKey.enabled', 'API key enabled', info.name);
-    return info;
-  },
-
   'apiKey.usage': (ctx, _session, params) => ctx.vault.usage(params),
 
   // A backup is read a part per request (docs/protocol.md, "Backups"), so authentication goes on between parts.
   'backup.create': async (ctx, session, { passphrase }) => {
     session.backup = undefined; // a new backup ends the one before, before this one costs memory
-    if (BackupStream.open >= MAX_OPEN_BACKUPS) {
-      throw new VaultError('Internal', `${MAX_OPEN_BACKUPS} backups are being read already; try again once one has ended.`);
-    }
+    const giveBack = ctx.openBackups.take(); // taken from now: backups started together all count
     const secret = Buffer.from(passphrase, 'utf8');
     try {
-      const backup = await BackupStream.start(ctx.vault, secret, actor(session));
+      const backup = await BackupStream.start(ctx.vault, secret, session.actor, giveBack);
       session.backup = backup;
-      ctx.log.info('Backup started', { event: 'vault.backedUp', role: session.role, connection: session.id, keys: backup.summary.keyCount });
       return { ...backup.summary, parts: backup.parts };
+    } catch (error) {
+      giveBack();
+      throw error;
     } finally {
       secret.fill(0);
     }
@@ -196,16 +166,12 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   },
 };
 
-const expiredReported = new OncePerInterval(3_600_000);
-const disabledReported = new OncePerInterval(3_600_000);
-const previousValueReported = new OncePerPairPerInterval(600_000);
-
 function authenticate(ctx: DaemonContext, session: Session, key: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
   const result = ctx.vault.authenticate(key, recordUse, connectorId);
   if (result.authenticated) {
     // Who still presents the value a rotation replaced, so the admin can give them the new one
     // before its grace ends: once every ten minutes per key and connector.
-    if (result.previousValue && recordUse && previousValueReported.due(result.name, connectorId ?? '')) {
+    if (result.previousValue && recordUse && ctx.reported.previousValue.due(result.name, connectorId ?? '')) {
       ctx.log.warn('A connector authenticated with the previous value of a rotated API key: give it the new value before the grace ends', {
         event: 'auth.previousValue', keyName: result.name, connectorId, previousValidUntil: ctx.vault.get({ name: result.name }).previousValidUntil,
         connection: session.id,
@@ -216,7 +182,7 @@ function authenticate(ctx: DaemonContext, session: Session, key: string, recordU
   if (result.reason === 'Expired') {
     // An expired key still in use breaks a workflow: tell the operator, once an hour per key.
     const name = ctx.vault.keyNameOf(key) ?? '';
-    if (expiredReported.due(name)) {
+    if (ctx.reported.expiredKey.due(name)) {
       ctx.log.warn('A connector presented an expired API key: edit its expiry or give the connector a new key', {
         event: 'auth.expiredKey', keyName: name, connectorId, connection: session.id,
       });
@@ -224,7 +190,7 @@ function authenticate(ctx: DaemonContext, session: Session, key: string, recordU
   } else if (result.reason === 'Disabled') {
     // Likewise a disabled key: which connector still presents it, once an hour per key.
     const name = ctx.vault.keyNameOf(key) ?? '';
-    if (disabledReported.due(name)) {
+    if (ctx.reported.disabledKey.due(name)) {
       ctx.log.warn('A connector presented a disabled API key: enable the key, or give the connector another', {
         event: 'auth.disabledKey', keyName: name, connectorId, connection: session.id,
       });

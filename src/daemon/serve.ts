@@ -5,11 +5,11 @@ import { eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
 import { PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
-import { Vault } from '../vault/vault.js';
+import { NO_SESSION, Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
 import { createLogger, type Logger } from './logging.js';
-import { type DaemonContext, dispatch } from './methods.js';
+import { type DaemonContext, daemonState, dispatch } from './methods.js';
 import { eventFor, type EventLogWriter } from './event-log.js';
 import { type Account, resolvePipeAllow, securePipe, takenPipe } from './pipe-access.js';
 import { preparePipePath } from './pipe-path.js';
@@ -101,18 +101,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const tokens = await RoleTokens.ensure(options.dataDir);
     // What any local process can make the daemon log is summarized when it floods.
     const exposedLog = new SummarizingLog(log);
-    const audit = vault.audit;
-    const failures = new FailedAuthentications(log, (detail) => audit.record({ event: 'auth.failures', role: null, connection: null, detail }));
+    const openVault = vault;
+    const failures = new FailedAuthentications(log, (detail) => openVault.record({ event: 'auth.failures', detail }, NO_SESSION));
     let requestStop!: (reason: StopReason) => void;
     const stopRequested = new Promise<StopReason>((resolve) => { requestStop = resolve; });
     const context: DaemonContext = {
-      vault, tokens, log, exposedLog, failures, serverVersion, startedAt,
+      vault, tokens, log, exposedLog, failures, serverVersion, startedAt, ...daemonState(),
       requestStop: (role, connection) => requestStop({ by: 'request', role, connection }),
     };
     if (!windows) await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
-      openSession: (id, peer) => new Session(id, peer),
+      openSession: (id, account) => new Session(id, account),
       peerOf,
       log: exposedLog,
     }).catch((error: unknown) => {

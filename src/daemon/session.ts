@@ -1,6 +1,7 @@
 import type { Role } from '../generated/schemas.js';
 import type { ConnectionState } from '../rpc/server.js';
 import type { BackupStream } from '../vault/backup.js';
+import type { Actor } from '../vault/vault.js';
 import { FailureThrottle } from './failure-throttle.js';
 
 /**
@@ -21,7 +22,10 @@ interface IssuedChallenge {
   serverNonce: string;
 }
 
-/** One client connection: its role once the handshake succeeded, the challenge it is answering, its failed authentications. */
+/**
+ * One client connection: the account at its other end (where the system tells: src/platform/system.ts,
+ * peerOf), its role once the handshake succeeded, the challenge it is answering, its failed authentications.
+ */
 export class Session implements ConnectionState {
   role: Role | undefined;
   challenge: IssuedChallenge | undefined;
@@ -31,7 +35,12 @@ export class Session implements ConnectionState {
   private currentBackup: BackupStream | undefined;
   private ended = false;
 
-  constructor(readonly id: number, readonly peer: string | undefined) {}
+  constructor(readonly id: number, readonly account: string | undefined) {}
+
+  /** Who asks, for the audit trail: this session's role, connection and account. */
+  get actor(): Actor {
+    return { role: this.role ?? null, connection: this.id, account: this.account };
+  }
 
   get established(): boolean {
     return this.role !== undefined;

@@ -247,6 +247,14 @@ export interface ApiKeyInfoFields {
    * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
    */
   previousValidUntil: Instant | null;
+  /**
+   * When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).
+   */
+  disabledAt: Instant | null;
+  /**
+   * Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.
+   */
+  disabledReason: string | null;
 }
 /**
  * What interfaces show of a key: never its value, only its hint.
@@ -280,9 +288,17 @@ export interface ApiKeyInfo {
    * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
    */
   previousValidUntil: Instant | null;
+  /**
+   * When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).
+   */
+  disabledAt: Instant | null;
+  /**
+   * Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.
+   */
+  disabledReason: string | null;
 }
 /**
- * One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.
+ * One entry of the audit trail: what happened, when, by which role on which connection and account, to which key. Never a secret.
  *
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "AuditEntry".
@@ -296,6 +312,10 @@ export interface AuditEntry {
    */
   role: Role | null;
   connection: number | null;
+  /**
+   * The operating-system account that acted: the connection's peer (on Linux "alice (uid 1000)", or "uid 1000" when the uid has no name), or the account that ran an offline command. Absent where the system does not tell (a Windows pipe's client), for a burst of failures, and in entries written before accounts were recorded.
+   */
+  account?: string;
   keyName?: string;
   detail: {};
 }
@@ -464,6 +484,14 @@ export interface ApiKeyDisableResult {
    * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
    */
   previousValidUntil: Instant | null;
+  /**
+   * When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).
+   */
+  disabledAt: Instant | null;
+  /**
+   * Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.
+   */
+  disabledReason: string | null;
 }
 /**
  * What interfaces show of a key: never its value, only its hint.
@@ -494,6 +522,14 @@ export interface ApiKeyEnableResult {
    * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
    */
   previousValidUntil: Instant | null;
+  /**
+   * When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).
+   */
+  disabledAt: Instant | null;
+  /**
+   * Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.
+   */
+  disabledReason: string | null;
 }
 /**
  * What interfaces show of a key: never its value, only its hint.
@@ -524,6 +560,14 @@ export interface ApiKeyGetResult {
    * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
    */
   previousValidUntil: Instant | null;
+  /**
+   * When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).
+   */
+  disabledAt: Instant | null;
+  /**
+   * Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.
+   */
+  disabledReason: string | null;
 }
 export interface ApiKeyListResult {
   items: ApiKeyInfo[];
@@ -570,6 +614,14 @@ export interface ApiKeyUpdateResult {
    * Until when the value before the last rotation still authenticates; null when there is none, or once that instant has passed.
    */
   previousValidUntil: Instant | null;
+  /**
+   * When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).
+   */
+  disabledAt: Instant | null;
+  /**
+   * Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.
+   */
+  disabledReason: string | null;
 }
 /**
  * Successful connector.authenticate calls with the key, per connectorId (the 64 most recently seen are kept, the most recent first), and how many gave no connectorId. apiKey.verify records none.
@@ -876,7 +928,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "hint",
           "enabled",
           "rotatedAt",
-          "previousValidUntil"
+          "previousValidUntil",
+          "disabledAt",
+          "disabledReason"
         ],
         "properties": {
           "name": {
@@ -942,6 +996,24 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
               {
                 "type": "null"
               }
+            ]
+          },
+          "disabledAt": {
+            "description": "When the key was disabled; null while it is enabled, and for a key disabled before the vault kept it. An extension of the design's ApiKeyInfo (docs/protocol.md).",
+            "anyOf": [
+              {
+                "$ref": "#/$defs/Instant"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "disabledReason": {
+            "description": "Why the key was disabled, as the admin said it (apiKey.disable's reason; a key value in it is cut to its hint); null while it is enabled, when no reason was given, and for a key disabled before the vault kept it.",
+            "type": [
+              "string",
+              "null"
             ]
           }
         }
@@ -1223,7 +1295,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "AuditEntry": {
         "title": "AuditEntry",
-        "description": "One entry of the audit trail: what happened, when, by which role on which connection, to which key. Never a secret.",
+        "description": "One entry of the audit trail: what happened, when, by which role on which connection and account, to which key. Never a secret.",
         "type": "object",
         "additionalProperties": false,
         "required": [
@@ -1261,6 +1333,10 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
               "integer",
               "null"
             ]
+          },
+          "account": {
+            "description": "The operating-system account that acted: the connection's peer (on Linux \"alice (uid 1000)\", or \"uid 1000\" when the uid has no name), or the account that ran an offline command. Absent where the system does not tell (a Windows pipe's client), for a burst of failures, and in entries written before accounts were recorded.",
+            "type": "string"
           },
           "keyName": {
             "type": "string"

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import { PasswdFile, unixAccount, windowsAccount } from './accounts.js';
 import * as linux from './linux.js';
 import * as windows from './windows.js';
 
@@ -51,11 +53,35 @@ export function lockFileExclusively(file: string): HeldLock | undefined {
   return { release: () => fs.closeSync(fd) };
 }
 
-/** Who is at the other end of a connection, where the system tells (a Unix socket's uid on Linux). */
+const passwd = new PasswdFile();
+
+/**
+ * The account at the other end of a connection, where the system tells: on Linux the user of a
+ * Unix socket's peer (SO_PEERCRED), "alice (uid 1000)". Windows is not asked: Node keeps the server
+ * end of an accepted pipe connection to itself, and every call that names the client needs it
+ * (docs/security.md, "Who acted").
+ */
 export function peerOf(socket: net.Socket): string | undefined {
   if (process.platform !== 'linux') return undefined;
   const uid = linux.peerUid(socket);
-  return uid === undefined ? undefined : `uid ${uid}`;
+  return uid === undefined ? undefined : unixAccount(uid, passwd.nameOf(uid));
+}
+
+/** The account this process runs as, written as peerOf writes a peer's: who ran an offline command. */
+export function processAccount(): string {
+  /* c8 ignore next 4 -- Windows only: the Wine suite runs it */
+  if (process.platform === 'win32') {
+    const sid = windows.ownSid();
+    return windowsAccount(sid, windows.lookupAccountSid(sid));
+  }
+  // os.userInfo asks the system's user database, directory services included; it throws for a uid that has no name there.
+  let name: string | undefined;
+  try {
+    name = os.userInfo().username;
+  } catch {
+    name = undefined;
+  }
+  return unixAccount(process.getuid!(), name);
 }
 
 /** Turns core dumps off for this process, where the platform allows; says whether it did. */

@@ -28,6 +28,12 @@ export interface ApiKeyRecord {
   readonly expiresOn: IsoDate;
   /** false once disabled: its values then fail authentication (reason Disabled), everything else is kept. */
   readonly enabled: boolean;
+  /**
+   * When and why the key was disabled (the reason as its audit entry holds it, masked), so `get`
+   * can say it; null while enabled, and for a key disabled before the vault kept them.
+   */
+  readonly disabledAt: number | null;
+  readonly disabledReason: string | null;
   /** The last rotation; null if never rotated. */
   readonly rotatedAt: number | null;
   /**
@@ -76,6 +82,8 @@ export function toInfo(record: ApiKeyRecord, todayEpochDay: number, now: number)
     enabled: record.enabled,
     rotatedAt: record.rotatedAt === null ? null : formatInstant(record.rotatedAt),
     previousValidUntil: previousValueLive(record, now) ? formatInstant(record.previous!.validUntil) : null,
+    disabledAt: record.disabledAt === null ? null : formatInstant(record.disabledAt),
+    disabledReason: record.disabledReason,
   };
 }
 

@@ -30,22 +30,20 @@ const summaryOf = (header: BackupHeader): BackupSummary => ({ vaultId: header.va
  * goes on between chunks. Read in order: the prelude, then chunk 0, 1, … until `last`.
  */
 export class BackupStream {
-  /** Backups not yet read to their end nor ended: each holds its rows (about 30 MB at 100,000 keys). */
-  private static live = 0;
-  /** Key derivations run one after the other: each takes 256 MiB for a second. */
+  /**
+   * Key derivations run one after the other, process-wide: each takes 256 MiB of the process's
+   * memory for a second, whichever vault it is for.
+   */
   private static deriving: Promise<unknown> = Promise.resolve();
   private next = 0;
   private disposed = false;
-
-  static get open(): number {
-    return BackupStream.live;
-  }
 
   private constructor(
     private readonly key: SecretKey,
     private readonly writer: BackupWriter,
     private rows: KeyRow[],
     readonly summary: BackupSummary,
+    private readonly onEnd: () => void,
   ) {}
 
   /** Parts to read: the prelude and the chunks (an empty vault has one, empty). */
@@ -55,27 +53,24 @@ export class BackupStream {
 
   /**
    * Starts a backup of `vault`: captures its keys, derives the key from `passphrase` off the event
-   * loop, and records the backup in the audit trail before a byte of it leaves.
+   * loop, and records the backup in the audit trail before a byte of it leaves. `onEnd` is called
+   * once the backup holds nothing any more (its last part read, or ended); a start that fails never
+   * calls it.
    */
-  static async start(vault: Vault, passphrase: Uint8Array, by: Actor): Promise<BackupStream> {
-    BackupStream.live++; // counted from now: backups started together all count
+  static async start(vault: Vault, passphrase: Uint8Array, by: Actor, onEnd: () => void): Promise<BackupStream> {
     const rows = vault.rows();
     const createdAt = formatInstant(Date.now());
     const kdf = newBackupKdf();
     const derived = BackupStream.deriving.then(() => backupKey(passphrase, kdf));
     BackupStream.deriving = derived.catch(() => undefined);
-    const key = await derived.catch((error: unknown) => {
-      BackupStream.live--;
-      throw error;
-    });
+    const key = await derived;
     try {
       const header: BackupHeader = {
         format: BACKUP_FORMAT, rowFormat: FORMAT_VERSION, vaultId: vault.vaultId, keyCount: rows.length, createdAt, chunkRows: CHUNK_ROWS, kdf,
       };
-      await vault.audit.record({ event: 'vault.backedUp', detail: { keyCount: rows.length, createdAt }, ...by });
-      return new BackupStream(key, new BackupWriter(key, header), rows, summaryOf(header));
+      await vault.record({ event: 'vault.backedUp', detail: { keyCount: rows.length, createdAt } }, by);
+      return new BackupStream(key, new BackupWriter(key, header), rows, summaryOf(header), onEnd);
     } catch (error) {
-      BackupStream.live--;
       key.dispose();
       throw error;
     }
@@ -96,9 +91,9 @@ export class BackupStream {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    BackupStream.live--;
     this.rows = [];
     this.key.dispose();
+    this.onEnd();
   }
 }
 
@@ -182,7 +177,6 @@ export async function restoreVault(options: RestoreOptions): Promise<BackupSumma
     }
     await nodeFileSystem.remove(marker);
     await nodeFileSystem.syncDirectory(dataDir);
-    log.info('Restored a backup', { event: 'vault.restored', dataDir, keys: records.length, fromVault: summary.vaultId });
     return summary;
   } finally {
     await lock.release();

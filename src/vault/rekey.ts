@@ -6,7 +6,7 @@ import { claimDataDir } from './storage/data-dir.js';
 import { nodeFileSystem, replaceFileAtomically } from './storage/file-system.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
-import { Vault } from './vault.js';
+import { offline, Vault } from './vault.js';
 
 type Seal = 'passphrase' | 'keyFile';
 
@@ -41,15 +41,13 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; t
     try {
       const sealed = rewrapMasterKeyFile(bytes, MASTER_KEY_FILE, current, next);
       try {
-        await vault.audit.record({ event: 'vault.rekeyed', role: null, connection: null, detail: { from, to } });
-        await replaceFileAtomically(nodeFileSystem, file, sealed);
+        await vault.record({ event: 'vault.rekeyed', detail: { from, to } }, offline(), () => replaceFileAtomically(nodeFileSystem, file, sealed));
       } finally {
         sodium.sodium_memzero(sealed);
       }
     } finally {
       await vault.close();
     }
-    log.info('Sealed the master key anew', { event: 'vault.rekeyed', from, to });
     return { from, to };
   } finally {
     await lock.release();

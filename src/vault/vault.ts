@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Temporal } from 'temporal-polyfill';
 import type {
-  ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult,
-  ApiKeyRevealResult, ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuthenticateResult, KeyCounts, Role,
+  ApiKeyCreateParams, ApiKeyCreateResult, ApiKeyDeleteResult, ApiKeyInfo, ApiKeyListParams, ApiKeyListResult, ApiKeyRevealResult,
+  ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuditEntry, AuthenticateResult, KeyCounts, Role,
 } from '../generated/schemas.js';
+import { processAccount } from '../platform/system.js';
 import { type ApiKeyRecord, formatInstant, toInfo, toRevealed } from './api-key.js';
+import { logAuditEntry } from './audit-log.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
 import { CoalescedFlush } from './coalesced-flush.js';
 import { CompactionSchedule } from './compaction-schedule.js';
@@ -16,6 +18,7 @@ import { KeyUsage } from './key-usage.js';
 import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-value.js';
 import { type Log, silentLog } from './log.js';
 import { listKeys, listKeysJson } from './query.js';
+import { maskSecrets } from './secret-text.js';
 import { daysLeft, statusFor } from './status.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
 import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
@@ -58,15 +61,28 @@ const GRACE_END_MARGIN_MS = 1000;
 /** Keys per `used` journal record: a flush of very many keys is written as several records, each of bounded size. */
 const USES_PER_RECORD = 1000;
 
-/** Who asks for a change or a reveal, for its audit entry: a session's role and connection, or nobody's (an offline command). */
+/**
+ * Who asks for a change or a reveal, for its audit entry: a session's role, connection and account
+ * (where the system tells), or no session's; an offline command's account is this process's.
+ */
 export interface Actor {
   role: Role | null;
   connection: number | null;
+  account?: string;
 }
-const OFFLINE: Actor = { role: null, connection: null };
+/** What no session asks for and no one account does: the flush of last-used times, a burst of failed authentications. */
+export const NO_SESSION: Actor = { role: null, connection: null };
 
-/** What an audit entry says of a change: the event, the key, and details (never a secret). */
-type Audited = Pick<AuditRecord, 'event' | 'keyName' | 'detail'>;
+/** An offline command (restore, rekey, the vault used without a daemon): no session, the account this process runs as. */
+export function offline(): Actor {
+  return { ...NO_SESSION, account: processAccount() };
+}
+
+/** What an audit entry says of an event: the event, the key, and details (never a secret). */
+export type Audited = Pick<AuditRecord, 'event' | 'keyName' | 'detail'>;
+
+/** What the audit trail shows to readers; entries are written through Vault.record only. */
+export type AuditReader = Pick<AuditTrail, 'list' | 'verify'>;
 
 /**
  * A change planned against the current keys: what to write, what the audit trail records of it,
@@ -101,8 +117,8 @@ export class Vault {
   private constructor(
     private readonly index: KeyIndex,
     private readonly store: KeyStore,
-    /** The audit trail (docs/storage.md): an entry for each change, and the daemon's for reveals, backups, bursts of failures. */
-    readonly audit: AuditTrail,
+    /** The audit trail (docs/storage.md): every entry goes through record(). */
+    private readonly trail: AuditTrail,
     /** The subkeys derived from the master key, in secure memory until close(). */
     private readonly keys: readonly SecretKey[],
     private readonly log: Log,
@@ -168,6 +184,11 @@ export class Vault {
     }
   }
 
+  /** The audit trail, to list and verify. */
+  get audit(): AuditReader {
+    return this.trail;
+  }
+
   get timeZone(): string {
     return this.calendar.timeZone;
   }
@@ -202,8 +223,11 @@ export class Vault {
     return { name: record.name, connectors, unattributedCount: record.usage?.unattributedCount ?? 0 };
   }
 
-  reveal(params: { name: string }): ApiKeyRevealResult {
-    return toRevealed(this.find(params.name));
+  /** A key's value, for the View screen: it leaves only once the reveal's audit entry is durable (docs/storage.md, "The audit trail"). */
+  async reveal(params: { name: string }, by: Actor = offline()): Promise<ApiKeyRevealResult> {
+    const record = this.find(params.name);
+    await this.record({ event: 'apiKey.revealed', keyName: record.name, detail: {} }, by);
+    return toRevealed(record);
   }
 
   counts(): KeyCounts {
@@ -216,7 +240,7 @@ export class Vault {
     return counts;
   }
 
-  create(params: ApiKeyCreateParams, by: Actor = OFFLINE): Promise<ApiKeyCreateResult> {
+  create(params: ApiKeyCreateParams, by: Actor = offline()): Promise<ApiKeyCreateResult> {
     return this.change(by, () => {
       const expiresOn = newKeyExpiry(params, this.today()).toString();
       this.checkNameFree(params.name, 'name');
@@ -234,6 +258,8 @@ export class Vault {
         previous: null,
         lastUsedAt: null,
         usage: null,
+        disabledAt: null,
+        disabledReason: null,
       };
       return {
         mutations: [{ type: 'put', record }],
@@ -244,7 +270,7 @@ export class Vault {
   }
 
   /** Edits name, description or expiry. A new expiry on an expired key re-activates it at once. Nothing to change writes nothing. */
-  update(params: ApiKeyUpdateParams, by: Actor = OFFLINE): Promise<ApiKeyInfo> {
+  update(params: ApiKeyUpdateParams, by: Actor = offline()): Promise<ApiKeyInfo> {
     return this.change(by, () => {
       const record = this.find(params.name);
       const expiresOn = chosenExpiry(params, this.today())?.toString() ?? record.expiresOn;
@@ -271,7 +297,7 @@ export class Vault {
    * deleted key's; one in its grace at the compaction after its grace. A disabled key is refused.
    * `graceHours` is given: its default is the params schema's, filled in when params are checked.
    */
-  rotate(params: Required<ApiKeyRotateParams>, by: Actor = OFFLINE): Promise<ApiKeyRotateResult> {
+  rotate(params: Required<ApiKeyRotateParams>, by: Actor = offline()): Promise<ApiKeyRotateResult> {
     return this.change(by, () => {
       const record = this.find(params.name);
       if (!record.enabled) {
@@ -304,24 +330,29 @@ export class Vault {
 
   /**
    * Disables or enables a key. Disabled, its values fail authentication from the moment this
-   * returns; its value, expiry, previous value and uses are kept. No change writes nothing, and
-   * says so (`changed`). A disable's `reason` goes into its audit entry.
+   * returns; its value, expiry, previous value and uses are kept, and it keeps when and why it was
+   * disabled until it is enabled again. No change writes and records nothing. A disable's `reason`
+   * goes into its audit entry and onto the key, masked alike (a key value pasted in is cut to its hint).
    */
-  setEnabled(params: { name: string; reason?: string }, enabled: boolean, by: Actor = OFFLINE): Promise<{ info: ApiKeyInfo; changed: boolean }> {
-    return this.change(by, (): Plan<{ info: ApiKeyInfo; changed: boolean }> => {
+  setEnabled(params: { name: string; reason?: string }, enabled: boolean, by: Actor = offline()): Promise<ApiKeyInfo> {
+    return this.change(by, (): Plan<ApiKeyInfo> => {
       const record = this.find(params.name);
-      if (record.enabled === enabled) return { mutations: [], result: () => ({ info: this.info(record), changed: false }) };
-      const changed: ApiKeyRecord = { ...record, enabled, updatedAt: this.clock.now() };
+      if (record.enabled === enabled) return { mutations: [], result: () => this.info(record) };
+      const now = this.clock.now();
+      const reason = params.reason === undefined ? null : maskSecrets(params.reason);
+      const changed: ApiKeyRecord = enabled
+        ? { ...record, enabled, updatedAt: now, disabledAt: null, disabledReason: null }
+        : { ...record, enabled, updatedAt: now, disabledAt: now, disabledReason: reason };
       return {
         mutations: [{ type: 'put', record: changed }],
-        audit: { event: enabled ? 'apiKey.enabled' : 'apiKey.disabled', keyName: record.name, detail: params.reason === undefined ? {} : { reason: params.reason } },
-        result: () => ({ info: this.info(changed), changed: true }),
+        audit: { event: enabled ? 'apiKey.enabled' : 'apiKey.disabled', keyName: record.name, detail: reason === null ? {} : { reason } },
+        result: () => this.info(changed),
       };
     });
   }
 
   /** Deletes a key: it fails authentication from the moment this returns; its ciphertext leaves the disk at the compaction this schedules. */
-  delete(params: { name: string }, by: Actor = OFFLINE): Promise<ApiKeyDeleteResult> {
+  delete(params: { name: string }, by: Actor = offline()): Promise<ApiKeyDeleteResult> {
     return this.change(by, () => {
       const record = this.find(params.name);
       return {
@@ -382,9 +413,10 @@ export class Vault {
   restoreAll(records: readonly ApiKeyRecord[], detail: Record<string, unknown>): Promise<void> {
     return this.writes.run(async () => {
       if (this.index.size > 0 || this.store.journalRecordCount > 0) throw new Error('a restore goes into an empty vault only');
-      await this.recordAudit({ event: 'vault.restored', detail }, OFFLINE);
-      this.index.load(records);
-      await this.compact();
+      await this.record({ event: 'vault.restored', detail }, offline(), async () => {
+        this.index.load(records);
+        await this.compact();
+      });
     });
   }
 
@@ -402,7 +434,7 @@ export class Vault {
         }
       });
       await this.store.close();
-      await this.audit.close();
+      await this.trail.close();
       for (const key of this.keys) key.dispose();
       this.log.info('Closed the vault', { event: 'vault.closed' });
     })();
@@ -434,33 +466,43 @@ export class Vault {
   }
 
   /**
-   * Runs a change: plan it against the current keys (a rule broken throws, and nothing changes),
-   * record it in the audit trail, make it durable, apply it, answer. The entry goes first: a fault
-   * after it leaves an entry for a change that did not happen (and says so to the caller), never a
-   * change without its entry. A storage fault is an Internal error and changes nothing.
+   * Records an event `by` someone, then does it (`act`), then logs it: every audit entry is written
+   * here, and its log line is made from it, so the trail and the log say each event once and alike
+   * (docs/storage.md, "The audit trail"). The entry is durable before `act` runs: a fault in `act`
+   * leaves an entry for an event that did not happen (the caller is told, and no line says it
+   * happened), never an event without its entry.
    */
-  private change<T>(by: Actor, plan: () => Plan<T>): Promise<T> {
-    return this.writes.run(async () => {
-      if (this.closed) throw new VaultError('Internal', 'The vault is shutting down; try again when the daemon is back.');
-      const { mutations, audit, result } = plan();
-      if (mutations.length > 0) {
-        if (audit) await this.recordAudit(audit, by);
-        await this.persist(mutations);
-        for (const mutation of mutations) this.index.apply(mutation);
-        if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
-      }
-      return result();
-    });
-  }
-
-  private async recordAudit(audited: Audited, by: Actor): Promise<void> {
+  async record(audited: Audited, by: Actor, act: () => Promise<void> = async () => undefined): Promise<void> {
+    let entry: AuditEntry;
     try {
-      await this.audit.record({ ...audited, ...by });
+      entry = await this.trail.record({ ...audited, ...by });
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       this.log.error('An audit entry could not be written to disk', { event: 'audit.writeFailed', reason });
       throw new VaultError('Internal', `Nothing was done: writing the audit trail failed (${reason}).`);
     }
+    await act();
+    logAuditEntry(this.log, entry);
+  }
+
+  /**
+   * Runs a change: plan it against the current keys (a rule broken throws, and nothing changes),
+   * record it in the audit trail, make it durable, apply it, answer. A storage fault is an Internal
+   * error and changes nothing.
+   */
+  private change<T>(by: Actor, plan: () => Plan<T>): Promise<T> {
+    return this.writes.run(async () => {
+      if (this.closed) throw new VaultError('Internal', 'The vault is shutting down; try again when the daemon is back.');
+      const { mutations, audit, result } = plan();
+      const apply = async () => {
+        if (mutations.length === 0) return;
+        await this.persist(mutations);
+        for (const mutation of mutations) this.index.apply(mutation);
+        if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
+      };
+      await (audit ? this.record(audit, by, apply) : apply());
+      return result();
+    });
   }
 
   private async persist(mutations: Mutation[]): Promise<void> {
@@ -496,7 +538,7 @@ export class Vault {
    * journal record per thousand keys, all in one write and one sync.
    */
   private persistUses(ids: string[]): Promise<void> {
-    return this.change(OFFLINE, () => {
+    return this.change(NO_SESSION, () => {
       const mutations: Mutation[] = [];
       let lastUsedAt: [string, number][] = [];
       let usage: PersistedKeyUsage[] = [];

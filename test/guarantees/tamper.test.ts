@@ -218,6 +218,6 @@ t.test('a master key sealed with a passphrase', async (t) => {
   const wrong = await Vault.open({ dataDir, passphrase: Buffer.from('wrong') }).catch((e: Error) => e);
   t.match(wrong, { name: 'StoreIntegrityError', message: /cannot be opened with this passphrase/ });
   const reopened = await Vault.open({ dataDir, passphrase, timeZone: 'UTC' });
-  t.equal(reopened.reveal({ name: 'sealed-key' }).key, key);
+  t.equal((await reopened.reveal({ name: 'sealed-key' })).key, key);
   await reopened.close();
 });

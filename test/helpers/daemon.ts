@@ -12,6 +12,9 @@ import { freshDataDir } from './vault.js';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
 
+/** This test process's account, as the daemon names the peer of a connection and who ran an offline command (docs/security.md, "Who acted"). */
+export const ownAccount = `${os.userInfo().username} (uid ${process.getuid!()})`;
+
 /**
  * A short socket path (Unix sockets allow 107 bytes, and test fixture paths are long) in a private
  * directory of its own: the daemon refuses a pipe in a directory others can write to, such as /tmp.

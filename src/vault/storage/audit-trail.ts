@@ -14,7 +14,7 @@ import { StoreIntegrityError } from './integrity-error.js';
  * disable/enable, backup, restore, rekey and burst of failed authentications, appended and fsynced
  * under `<data-dir>/audit/`, before the change it records is acknowledged.
  *
- *   line  : {"seq","at","event","role","connection","keyName"?,"detail","prev","hash"}
+ *   line  : {"seq","at","event","role","connection","account"?,"keyName"?,"detail","prev","hash"}
  *   hash  : b64url(BLAKE2b keyed by the audit key (derived from the master key) over the line without "hash")
  *   prev  : the hash of the entry before (of the genesis text for the first)
  *   files : audit-000001.jsonl, audit-000002.jsonl, … a new one past MAX_FILE_BYTES; the chain runs on across them
@@ -169,6 +169,7 @@ export class AuditTrail {
         event: record.event,
         role: record.role,
         connection: record.connection,
+        ...(record.account !== undefined && { account: record.account }),
         ...(record.keyName !== undefined && { keyName: maskSecrets(record.keyName) }),
         detail: JSON.parse(maskSecrets(JSON.stringify(record.detail ?? {}))) as Record<string, unknown>,
         prev: this.lastHash,

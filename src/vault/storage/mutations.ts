@@ -17,10 +17,12 @@ export type Mutation =
 /**
  * A key as a row: its fields in this order, without their names (a snapshot holds every key, so
  * this makes it a third smaller, and faster to decrypt and parse at start). Format 2 rows end at
- * lastUsedAt; format 3 adds the lifecycle fields and the uses per connector.
+ * lastUsedAt; format 3 adds the lifecycle fields and the uses per connector, and later the disable's
+ * instant and reason at the end: rows written before them end at usage (docs/storage.md, "Versions").
  */
 type RowV2 = [id: string, name: string, description: string, key: string, createdAt: number, updatedAt: number, expiresOn: string, lastUsedAt: number | null];
-type Row = [...RowV2, enabled: boolean, rotatedAt: number | null, previousKey: string | null, previousValidUntil: number | null, usage: PersistedUsage | null];
+type Row = [...RowV2, enabled: boolean, rotatedAt: number | null, previousKey: string | null, previousValidUntil: number | null, usage: PersistedUsage | null,
+  disabledAt?: number | null, disabledReason?: string | null];
 
 /** A put of format 2 carried the record as an object with named fields. */
 type RecordV2 = Pick<ApiKeyRecord, 'id' | 'name' | 'description' | 'key' | 'createdAt' | 'updatedAt' | 'expiresOn' | 'lastUsedAt'>;
@@ -30,21 +32,27 @@ const LIFECYCLE_FORMAT = 3;
 
 function toRow(r: ApiKeyRecord, withUsage: boolean): Row {
   return [r.id, r.name, r.description, r.key, r.createdAt, r.updatedAt, r.expiresOn, r.lastUsedAt,
-    r.enabled, r.rotatedAt, r.previous?.key ?? null, r.previous?.validUntil ?? null, withUsage ? r.usage?.all() ?? null : null];
+    r.enabled, r.rotatedAt, r.previous?.key ?? null, r.previous?.validUntil ?? null, withUsage ? r.usage?.all() ?? null : null,
+    r.disabledAt, r.disabledReason];
 }
 
 function fromRow(row: Row): ApiKeyRecord {
-  const [id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt, enabled, rotatedAt, previousKey, previousValidUntil, usage] = row;
+  const [id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt, enabled, rotatedAt, previousKey, previousValidUntil, usage,
+    disabledAt = null, disabledReason = null] = row;
   return {
     id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt, enabled, rotatedAt,
     previous: previousKey === null ? null : { key: previousKey, validUntil: previousValidUntil! },
     usage: KeyUsage.from(usage),
+    disabledAt, disabledReason,
   };
 }
 
 /** A key of format 2: enabled, never rotated, no uses per connector yet. */
 function fromV2({ id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt }: RecordV2): ApiKeyRecord {
-  return { id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt, enabled: true, rotatedAt: null, previous: null, usage: null };
+  return {
+    id, name, description, key, createdAt, updatedAt, expiresOn, lastUsedAt, enabled: true, rotatedAt: null, previous: null, usage: null,
+    disabledAt: null, disabledReason: null,
+  };
 }
 
 /**
