@@ -41,6 +41,8 @@ Describe 'Disable-GatewayApiKey' {
         $key.Status | Should -Be 'Disabled'
         $key.Color | Should -Be 'Gray'
         $key.Enabled | Should -BeFalse
+        $key.DisabledReason | Should -Be 'Pester'
+        $key.DisabledAt | Should -BeOfType [datetime]
         $key.ExpiresOn | Should -Be ([datetime]'2026-12-27')
         $key.DaysLeft | Should -Be 30
         Get-TestKeyValue 'Switched key' | Should -Be $switched.Key

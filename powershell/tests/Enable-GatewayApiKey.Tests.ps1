@@ -22,6 +22,8 @@ Describe 'Enable-GatewayApiKey' {
         $key.PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
         $key.Status | Should -Be 'Active'
         $key.Enabled | Should -BeTrue
+        $key.DisabledReason | Should -BeNullOrEmpty
+        $key.DisabledAt | Should -BeNullOrEmpty
         Test-GatewayApiKey -Key $switched.Key | Should -BeTrue
     }
 

@@ -32,7 +32,7 @@ Describe 'Get-GatewayApiKey' {
         $all[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.ApiKey'
         # Color is there for display ($key.Color), not among the properties an export lists.
         $all[0].PSObject.Properties.Name | Should -Be 'Name', 'Description', 'ExpiresOn', 'DaysLeft', 'Status', 'LastUsed', 'Created', 'Updated', 'Hint',
-            'Enabled', 'RotatedAt', 'PreviousValidUntil'
+            'Enabled', 'RotatedAt', 'PreviousValidUntil', 'DisabledAt', 'DisabledReason'
         $all[0].Color | Should -BeIn 'Green', 'Orange', 'Red'
         $all.ExpiresOn | Should -BeOfType [datetime]
         $all.Created | Should -BeOfType [datetime]

@@ -23,8 +23,11 @@ Describe 'Get-GatewayApiKeyAuditLog' {
         $entries[0].PSObject.TypeNames[0] | Should -Be 'GatewayApiKeys.AuditEntry'
         $entries[0].At | Should -BeOfType [datetime]
         $entries[0].Role | Should -Be 'admin'
+        # The account this test runs as: the daemon names the socket's peer, so admins can be told apart.
+        $me = if ($IsWindows) { $null } else { "$([System.Environment]::UserName) (uid $(& id -u))" }
+        $entries.Account | Should -Be $me, $me
         $entries[1].Seq | Should -BeGreaterThan $entries[0].Seq
-        ($entries | Out-String) | Should -Match 'apiKey\.revealed\s+admin\s+Audited by Pester'
+        ($entries | Out-String) | Should -Match ('apiKey\.revealed\s+admin\s+' + [regex]::Escape($me) + '\s+Audited by Pester')
     }
 
     It 'filters by event, time and count, and takes key names from the pipeline' {

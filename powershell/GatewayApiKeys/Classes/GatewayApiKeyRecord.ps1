@@ -1,7 +1,7 @@
 # The key objects the cmdlets output (Get-, New-, Set- -PassThru, Reset-, Disable-, Enable-): typed,
 # so that Get-Member tells ExpiresOn, LastUsed and Created are dates and LastUsed may be $null
 # ([Nullable[datetime]]), like RotatedAt (never rotated) and PreviousValidUntil (no previous value
-# in its grace).
+# in its grace), and DisabledAt (an enabled key, or one disabled before the daemon kept when).
 #
 # Color is for display: the key table colours Status with it (GatewayApiKeys.format.ps1xml), and
 # $key.Color reads it, but it is no data to export. Being hidden keeps it out of Export-Csv,
@@ -24,4 +24,6 @@ class GatewayApiKeyRecord {
     [bool] $Enabled
     [Nullable[datetime]] $RotatedAt
     [Nullable[datetime]] $PreviousValidUntil
+    [Nullable[datetime]] $DisabledAt
+    [string] $DisabledReason
 }

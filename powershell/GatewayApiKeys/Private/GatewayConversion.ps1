@@ -23,6 +23,9 @@ function ConvertTo-GatewayApiKeyObject {
     $key.Enabled = [bool]$Info.enabled
     if ($null -ne $Info.rotatedAt) { $key.RotatedAt = ([datetime]$Info.rotatedAt).ToLocalTime() }
     if ($null -ne $Info.previousValidUntil) { $key.PreviousValidUntil = ([datetime]$Info.previousValidUntil).ToLocalTime() }
+    # Why and when a disabled key was disabled: what Disable-GatewayApiKey -Reason said.
+    if ($null -ne $Info.disabledAt) { $key.DisabledAt = ([datetime]$Info.disabledAt).ToLocalTime() }
+    $key.DisabledReason = $Info.disabledReason
     $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
     $key
 }

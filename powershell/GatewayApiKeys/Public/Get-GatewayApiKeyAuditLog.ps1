@@ -45,7 +45,7 @@ function Get-GatewayApiKeyAuditLog {
     Objects with a Name property (Get-GatewayApiKey's output), bound to -KeyName.
 
     .OUTPUTS
-    GatewayApiKeys.AuditEntry: Seq, At ([datetime], local time), Event, Role, Connection, KeyName, Detail.
+    GatewayApiKeys.AuditEntry: Seq, At ([datetime], local time), Event, Role, Account (the OS account that acted), Connection, KeyName, Detail.
 
     .LINK
     Test-GatewayApiKeyAuditLog
@@ -92,12 +92,16 @@ function Get-GatewayApiKeyAuditLog {
         foreach ($entry in $found.items) {
             $keyNameOf = $null
             if ($entry.PSObject.Properties['keyName']) { $keyNameOf = $entry.keyName }
+            # The OS account that acted; entries written before the daemon recorded it have none.
+            $accountOf = $null
+            if ($entry.PSObject.Properties['account']) { $accountOf = $entry.account }
             [pscustomobject]@{
                 PSTypeName = 'GatewayApiKeys.AuditEntry'
                 Seq        = [long]$entry.seq
                 At         = ([datetime]$entry.at).ToLocalTime()
                 Event      = $entry.event
                 Role       = $entry.role
+                Account    = $accountOf
                 Connection = $entry.connection
                 KeyName    = $keyNameOf
                 Detail     = $entry.detail

@@ -40,8 +40,8 @@ export const auditCommand: SessionCommand = {
       ...(limit !== undefined && { limit }),
     };
     const result = await client.request('audit.list', params);
-    print(invocation, result, () => result.total === 0 ? 'No audit entries match.' : `${table(['SEQ', 'AT', 'EVENT', 'ROLE', 'KEY', 'DETAIL'],
-      result.items.map((e) => [String(e.seq), e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.event, e.role ?? '-', e.keyName ?? '-',
+    print(invocation, result, () => result.total === 0 ? 'No audit entries match.' : `${table(['SEQ', 'AT', 'EVENT', 'ROLE', 'ACCOUNT', 'KEY', 'DETAIL'],
+      result.items.map((e) => [String(e.seq), e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), e.event, e.role ?? '-', e.account ?? '-', e.keyName ?? '-',
         Object.keys(e.detail).length > 0 ? JSON.stringify(e.detail) : '']))}\n${result.items.length} of ${counted(result.total, 'entry', 'entries')}`);
     return 0;
   },
