@@ -2,7 +2,7 @@
 import sea from 'node:sea';
 import { runCommandLine } from './cli/command-line.js';
 import { invokedAs } from './cli/shell-text.js';
-import { maskSecrets } from './vault/secret-text.js';
+import { maskSecrets } from './shared/secret-text.js';
 
 /**
  * A reader of our output that went away (`serve | head -1`, a parent that exited) is not a reason to

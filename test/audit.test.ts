@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { randomBytes } from '../src/vault/crypto.js';
-import { encodeKeyValue } from '../src/vault/key-value.js';
+import { randomBytes } from '../src/shared/random.js';
+import { encodeKeyValue } from '../src/shared/secret-format.js';
 import { CLI, callError, checkResult, type DaemonProcess, ownAccount, startDaemon } from './helpers/daemon.js';
 import { copyOfFixture } from './helpers/vault.js';
 

@@ -7,7 +7,7 @@ import { populate } from '../bench/lib/populate.mjs';
 import type { DaemonClient } from '../src/client/connect.js';
 import type { ApiKeyInfo } from '../src/generated/schemas.js';
 import { BackupStream, readBackup } from '../src/vault/backup.js';
-import { VaultError } from '../src/vault/errors.js';
+import { ApiError } from '../src/shared/api-error.js';
 import { backupKey, readBackupChunks, readBackupHeader } from '../src/vault/storage/backup-file.js';
 import { CLI, callError, checkResult, ownAccount, startDaemon } from './helpers/daemon.js';
 import { filesUnder, freshDataDir, holdsInClear, openTestVault, scratchPath, create, rotate } from './helpers/vault.js';
@@ -122,7 +122,7 @@ t.test('a damaged, cut or foreign backup is BackupInvalid, a wrong passphrase Pa
       readBackupChunks(changed, key);
       return 'read';
     } catch (error) {
-      return error instanceof VaultError ? error.code : String(error);
+      return error instanceof ApiError ? error.code : String(error);
     }
   };
   const wrongAt: number[] = [];

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rpcMethods } from '../src/generated/schemas.js';
-import { encodeKeyValue } from '../src/vault/key-value.js';
-import { randomBytes } from '../src/vault/crypto.js';
+import { encodeKeyValue } from '../src/shared/secret-format.js';
+import { randomBytes } from '../src/shared/random.js';
 import { clientProof, newNonce, proofKey, serverProof } from '../src/session-proof.js';
 import { callError, checkResult, startDaemon } from './helpers/daemon.js';
 import { handshake } from './helpers/handshake.js';

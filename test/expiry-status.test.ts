@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { Temporal } from 'temporal-polyfill';
-import { VaultError } from '../src/vault/errors.js';
+import { ApiError } from '../src/shared/api-error.js';
 import { chosenExpiry, newKeyExpiry } from '../src/vault/expiry.js';
 import { daysLeft, epochDay, STATUS_URGENCY, statusFor } from '../src/vault/status.js';
 import { VaultCalendar } from '../src/vault/clock.js';
@@ -15,7 +15,7 @@ function code(fn: () => unknown): string | undefined {
     fn();
     return undefined;
   } catch (error) {
-    return error instanceof VaultError ? `${error.code}:${error.field}` : String(error);
+    return error instanceof ApiError ? `${error.code}:${error.field}` : String(error);
   }
 }
 
@@ -83,7 +83,7 @@ t.test('expiry is always within [today, today + 5y] or an error (property)', asy
           const got = chosenExpiry({ expiresOn: asked.toString() }, day)!;
           return got.equals(asked) && offset >= 0 && Temporal.PlainDate.compare(got, day.add({ years: 5 })) <= 0;
         } catch (error) {
-          const c = (error as VaultError).code;
+          const c = (error as ApiError).code;
           return (c === 'ExpiryInPast' && offset < 0) || (c === 'ExpiryTooFar' && Temporal.PlainDate.compare(asked, day.add({ years: 5 })) > 0);
         }
       },

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { parseParams } from '../src/daemon/params.js';
-import { randomBytes } from '../src/vault/crypto.js';
-import { VaultError } from '../src/vault/errors.js';
-import { encodeKeyValue } from '../src/vault/key-value.js';
+import { randomBytes } from '../src/shared/random.js';
+import { ApiError } from '../src/shared/api-error.js';
+import { encodeKeyValue } from '../src/shared/secret-format.js';
 import {
   crashImage, create, decryptedStore, freshDataDir, openTestVault, remove, rotate, TODAY, update, visibleState,
 } from './helpers/vault.js';
@@ -19,10 +19,10 @@ async function rejection(promise: Promise<unknown>): Promise<{ code: string; fie
   try {
     await promise;
   } catch (error) {
-    if (error instanceof VaultError) return { code: error.code, field: error.field, message: error.message };
+    if (error instanceof ApiError) return { code: error.code, field: error.field, message: error.message };
     throw error;
   }
-  throw new Error('expected a VaultError');
+  throw new Error('expected a ApiError');
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

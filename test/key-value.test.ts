@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { crc32 } from 'node:zlib';
-import { randomBytes } from '../src/vault/crypto.js';
-import { encodeKeyValue, isWellFormedKeyValue, KEY_VALUE_LENGTH, keyHint } from '../src/vault/key-value.js';
+import { randomBytes } from '../src/shared/random.js';
+import { encodeKeyValue, isWellFormedKeyValue, KEY_VALUE_LENGTH, keyHint } from '../src/shared/secret-format.js';
 
 const BASE62 = /^[0-9A-Za-z]+$/;
 

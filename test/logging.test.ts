@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { createLogger, LOG_FILE, REDACTED, redactSecrets } from '../src/daemon/logging.js';
-import { randomBytes } from '../src/vault/crypto.js';
-import { encodeKeyValue } from '../src/vault/key-value.js';
+import { randomBytes } from '../src/shared/random.js';
+import { encodeKeyValue } from '../src/shared/secret-format.js';
 import { holdsInClear } from './helpers/vault.js';
 
 const key = encodeKeyValue(randomBytes(32));

@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { errorCodes, VaultError } from '../src/vault/errors.js';
+import { errorCodes, ApiError } from '../src/shared/api-error.js';
 import { parseParams } from '../src/daemon/params.js';
 
-/** The VaultError parseParams throws for `params`, or undefined when they pass. */
+/** The ApiError parseParams throws for `params`, or undefined when they pass. */
 function failure(method: Parameters<typeof parseParams>[0], params: unknown): { code: string; field?: string; message: string } | undefined {
   try {
     parseParams(method, params);
     return undefined;
   } catch (error) {
-    if (!(error instanceof VaultError)) throw error;
+    if (!(error instanceof ApiError)) throw error;
     return { code: error.code, field: error.field, message: error.message };
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { jsonRpcNumbers } from '../src/generated/error-codes.js';
 import { rpcMethods, schemaDocuments } from '../src/generated/schemas.js';
-import { errorCodes } from '../src/vault/errors.js';
+import { errorCodes } from '../src/shared/api-error.js';
 import { validForFromText } from '../src/cli/validity-text.js';
 
 const root = path.resolve(import.meta.dirname, '..');

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { VaultError } from '../src/vault/errors.js';
-import { encodeKeyValue } from '../src/vault/key-value.js';
-import { randomBytes } from '../src/vault/crypto.js';
+import { ApiError } from '../src/shared/api-error.js';
+import { encodeKeyValue } from '../src/shared/secret-format.js';
+import { randomBytes } from '../src/shared/random.js';
 import { parseParams } from '../src/daemon/params.js';
 import { claimDataDir, DataDirLockedError } from '../src/vault/storage/data-dir.js';
 import { Vault } from '../src/vault/vault.js';
@@ -13,10 +13,10 @@ async function rejection(promise: Promise<unknown>): Promise<{ code: string; fie
   try {
     await promise;
   } catch (error) {
-    if (error instanceof VaultError) return { code: error.code, field: error.field, message: error.message };
+    if (error instanceof ApiError) return { code: error.code, field: error.field, message: error.message };
     throw error;
   }
-  throw new Error('expected a VaultError');
+  throw new Error('expected a ApiError');
 }
 
 t.test('create answers the info and the value once; get, list and reveal agree', async (t) => {

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Temporal } from 'temporal-polyfill';
-import { randomBytes } from '../../dist/vault/crypto.js';
-import { encodeKeyValue } from '../../dist/vault/key-value.js';
-import { silentLog } from '../../dist/vault/log.js';
-import { nodeFileSystem } from '../../dist/vault/storage/file-system.js';
+import { randomBytes } from '../../dist/shared/random.js';
+import { encodeKeyValue } from '../../dist/shared/secret-format.js';
+import { silentLog } from '../../dist/shared/log.js';
+import { nodeFileSystem } from '../../dist/shared/file-system.js';
 import { deriveVaultKeys, readMasterKeyFile } from '../../dist/vault/storage/master-key.js';
 import { KeyStore } from '../../dist/vault/storage/store.js';
 import { Vault } from '../../dist/vault/vault.js';

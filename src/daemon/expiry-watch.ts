@@ -1,5 +1,5 @@
 import type { Status } from '../generated/schemas.js';
-import type { Log } from '../vault/log.js';
+import type { Log } from '../shared/log.js';
 import type { Vault } from '../vault/vault.js';
 
 const WARNED = {

@@ -1,4 +1,4 @@
-import type { Log } from '../vault/log.js';
+import type { Log } from '../shared/log.js';
 import { FailureThrottle } from './failure-throttle.js';
 import type { Session } from './session.js';
 

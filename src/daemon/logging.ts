@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
-import type { Log } from '../vault/log.js';
+import type { Log } from '../shared/log.js';
 import { EventLogTransport, type EventLogWriter } from './event-log.js';
-import { maskSecrets } from '../vault/secret-text.js';
+import { maskSecrets } from '../shared/secret-text.js';
 
 /**
  * Structured logs (winston, JSON lines) for operators: what happened, to which key name, by which

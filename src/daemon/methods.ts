@@ -3,9 +3,9 @@ import type { ApiKeyListResult, AuthenticateResult, RpcMethod, RpcMethods, Role 
 import { RawJson } from '../rpc/raw-json.js';
 import { newNonce, PROTOCOL_VERSION } from '../session-proof.js';
 import { BackupStream } from '../vault/backup.js';
-import { VaultError } from '../vault/errors.js';
-import type { Log } from '../vault/log.js';
-import { maskSecrets } from '../vault/secret-text.js';
+import { ApiError } from '../shared/api-error.js';
+import type { Log } from '../shared/log.js';
+import { maskSecrets } from '../shared/secret-text.js';
 import type { Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { OncePerInterval, OncePerPairPerInterval } from './once-per-interval.js';
@@ -83,7 +83,7 @@ const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
 };
 
 const notProved = () =>
-  new VaultError('Unauthenticated', 'The proof is not valid for this role: use the token of admin.token or gateway.token in the data directory.');
+  new ApiError('Unauthenticated', 'The proof is not valid for this role: use the token of admin.token or gateway.token in the data directory.');
 
 const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   // Protocol 2 (docs/protocol.md, "Sessions"): the daemon proves itself first; no token crosses the pipe.
@@ -100,7 +100,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
       ctx.exposedLog.info('A client failed the handshake', {
         event: 'session.rejected', connection: session.id, account: session.account, role, reason: challenge ? 'proof' : 'noChallenge',
       });
-      throw challenge ? notProved() : new VaultError('Unauthenticated', 'Call session.challenge first: each hello answers the challenge issued just before it.');
+      throw challenge ? notProved() : new ApiError('Unauthenticated', 'Call session.challenge first: each hello answers the challenge issued just before it.');
     }
     session.role = role;
     ctx.log.debug('Session opened', { event: 'session.opened', connection: session.id, role });
@@ -159,7 +159,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 
   'backup.read': (_ctx, session, { index }) => {
     const backup = session.backup;
-    if (!backup) throw new VaultError('InvalidParams', 'No backup is being read on this connection: call backup.create first.', 'index');
+    if (!backup) throw new ApiError('InvalidParams', 'No backup is being read on this connection: call backup.create first.', 'index');
     const { data, last } = backup.read(index);
     if (last) session.backup = undefined;
     return { data: data.toString('base64'), last };
@@ -242,7 +242,7 @@ async function answer(ctx: DaemonContext, session: Session, method: RpcMethod, p
     const handler = HANDLERS[method] as Handler<RpcMethod>;
     return await handler(ctx, session, parseParams(method, params));
   } catch (error) {
-    if (error instanceof VaultError) {
+    if (error instanceof ApiError) {
       if (method.startsWith('apiKey.') && method !== 'apiKey.verify') {
         ctx.log.info('Request refused', { event: 'request.refused', method, code: error.code, field: error.field, role: session.role, connection: session.id });
       }

@@ -1,4 +1,4 @@
-import { VaultError } from '../vault/errors.js';
+import { ApiError } from '../shared/api-error.js';
 
 /**
  * The backups one daemon is reading at once: each holds its keys as rows (about 30 MB at 100,000
@@ -11,7 +11,7 @@ export class OpenBackups {
 
   /** Takes a place for a backup, or refuses when every place is taken; the function returned gives it back. */
   take(): () => void {
-    if (this.count >= this.max) throw new VaultError('Internal', `${this.max} backups are being read already; try again once one has ended.`);
+    if (this.count >= this.max) throw new ApiError('Internal', `${this.max} backups are being read already; try again once one has ended.`);
     this.count++;
     return () => {
       this.count--;

@@ -1,5 +1,5 @@
 import { rpcMethods, type RpcMethod, type RpcMethods } from '../generated/schemas.js';
-import { checkAgainstSchema } from '../vault/schema-check.js';
+import { checkAgainstSchema } from './schema-check.js';
 
 /** Whether `method` is one of the contract's (docs/protocol.md): one params schema each, in schemas/params. */
 export function isRpcMethod(method: string): method is RpcMethod {
@@ -8,7 +8,7 @@ export function isRpcMethod(method: string): method is RpcMethod {
 
 /**
  * The params of `method`, checked by `schemas/params/<method>.json`, with text NFC-normalised and
- * schema defaults filled in; or a VaultError. The caller's object is not changed. Omitted params
+ * schema defaults filled in; or a ApiError. The caller's object is not changed. Omitted params
  * count as `{}`.
  */
 export function parseParams<M extends RpcMethod>(method: M, raw: unknown): RpcMethods[M]['params'] {

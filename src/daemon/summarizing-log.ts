@@ -1,4 +1,4 @@
-import type { Log } from '../vault/log.js';
+import type { Log } from '../shared/log.js';
 
 /**
  * A log for events any local process can cause (refused connections, bad frames, failed

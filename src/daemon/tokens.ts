@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { Role } from '../generated/schemas.js';
 import { TOKEN_FILES } from '../locations.js';
 import { clientProof, proofKey, sameProof, serverProof } from '../session-proof.js';
-import { randomBytes } from '../vault/crypto.js';
-import { encodeSecret, KEY_SECRET_BYTES } from '../vault/key-value.js';
-import { nodeFileSystem, replaceFileAtomically } from '../vault/storage/file-system.js';
+import { randomBytes } from '../shared/random.js';
+import { encodeSecret, KEY_SECRET_BYTES } from '../shared/secret-format.js';
+import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
 
 /**
  * The two role tokens, one file each in the data dir (mode 0600): clients read `admin.token` (or

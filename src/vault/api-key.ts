@@ -1,6 +1,6 @@
 import type { ApiKeyInfo, ApiKeyRevealResult } from '../generated/schemas.js';
 import type { KeyUsage } from './key-usage.js';
-import { keyHint } from './key-value.js';
+import { keyHint } from '../shared/secret-format.js';
 import { daysLeft, type IsoDate, statusFor } from './status.js';
 
 export type { ApiKeyInfo };

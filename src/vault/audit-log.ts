@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditEvent } from '../generated/schemas.js';
-import type { Log } from './log.js';
+import type { Log } from '../shared/log.js';
 
 /** How the operator's log says each audited event: its level and words. */
 const LINES: Record<AuditEvent, { level: 'info' | 'warn'; message: string }> = {

@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { ApiKeyRecord } from './api-key.js';
 import { formatInstant } from './api-key.js';
 import type { SecretKey } from './crypto.js';
-import { VaultError } from './errors.js';
-import { type Log, silentLog } from './log.js';
+import { ApiError } from '../shared/api-error.js';
+import { type Log, silentLog } from '../shared/log.js';
 import { BACKUP_FORMAT, type BackupHeader, backupInvalid, backupKey, BackupWriter, newBackupKdf, readBackupChunks, readBackupHeader } from './storage/backup-file.js';
 import { claimDataDir, LOCK_FILE } from './storage/data-dir.js';
 import { FORMAT_VERSION } from './storage/file-format.js';
-import { nodeFileSystem, replaceFileAtomically } from './storage/file-system.js';
+import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
 import { decodeRecords, encodeRows, type KeyRow } from './storage/mutations.js';
 import { type Actor, RESTORE_MARKER, Vault } from './vault.js';
 
@@ -78,8 +78,8 @@ export class BackupStream {
 
   /** Part `index`: the one after the last read (a client reads in order; a part is made once). */
   read(index: number): { data: Buffer; last: boolean } {
-    if (this.disposed) throw new VaultError('InvalidParams', 'This backup has ended; start another.', 'index');
-    if (index !== this.next) throw new VaultError('InvalidParams', `Read the parts of a backup in order: part ${this.next} is next.`, 'index');
+    if (this.disposed) throw new ApiError('InvalidParams', 'This backup has ended; start another.', 'index');
+    if (index !== this.next) throw new ApiError('InvalidParams', `Read the parts of a backup in order: part ${this.next} is next.`, 'index');
     this.next++;
     const last = this.next === this.parts;
     const data = index === 0 ? this.writer.prelude : this.writer.chunk(index - 1, encodeRows(this.rows.slice((index - 1) * CHUNK_ROWS, index * CHUNK_ROWS)), last);
@@ -145,7 +145,7 @@ async function prepareRestoreTarget(dataDir: string): Promise<void> {
   const others = entries.filter((name) => name !== LOCK_FILE);
   if (others.length === 0) return;
   if (!others.includes(RESTORE_MARKER)) {
-    throw new VaultError('InvalidParams', `${dataDir} is not empty: a restore goes into a new or empty data directory only, never over or into another vault. Nothing was written.`, 'dataDir');
+    throw new ApiError('InvalidParams', `${dataDir} is not empty: a restore goes into a new or empty data directory only, never over or into another vault. Nothing was written.`, 'dataDir');
   }
 }
 

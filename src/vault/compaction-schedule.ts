@@ -1,4 +1,4 @@
-import type { Log } from './log.js';
+import type { Log } from '../shared/log.js';
 
 /**
  * When the store is compacted (docs/storage.md, "Compaction"): within a delay asked for (a delete

@@ -1,4 +1,5 @@
 import sodium from 'sodium-native';
+import { randomBytes } from '../shared/random.js';
 
 /**
  * The libsodium primitives the vault uses, each in one place:
@@ -11,12 +12,6 @@ const KEY_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
 export const NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 export const TAG_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;
 const LOOKUP_TAG_BYTES = 32;
-
-export function randomBytes(length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  sodium.randombytes_buf(bytes);
-  return bytes;
-}
 
 /**
  * A buffer for secret bytes that are wiped after use (a raw key on its way into secure memory).

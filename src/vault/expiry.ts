@@ -1,6 +1,6 @@
 import { Temporal } from 'temporal-polyfill';
 import { schemaDef } from './defs.js';
-import { VaultError } from './errors.js';
+import { ApiError } from '../shared/api-error.js';
 
 const VALID_FOR = schemaDef<{ 'x-default': string; 'x-max': string }>('ValidFor');
 /** A new key's expiry when none is given: one year from today (29 Feb + 1 year = 28 Feb). */
@@ -44,7 +44,7 @@ function parseDate(text: string): Temporal.PlainDate {
   try {
     return Temporal.PlainDate.from(text, { overflow: 'reject' });
   } catch {
-    throw new VaultError('ExpiryInvalid', `'${text}' is not a real calendar date written YYYY-MM-DD.`, 'expiresOn');
+    throw new ApiError('ExpiryInvalid', `'${text}' is not a real calendar date written YYYY-MM-DD.`, 'expiresOn');
   }
 }
 
@@ -57,7 +57,7 @@ function addDuration(today: Temporal.PlainDate, validFor: string): Temporal.Plai
   try {
     duration = Temporal.Duration.from(validFor);
   } catch {
-    throw new VaultError('ExpiryInvalid', `'${validFor}' is not an ISO 8601 date duration such as P30D or P1Y.`, 'validFor');
+    throw new ApiError('ExpiryInvalid', `'${validFor}' is not an ISO 8601 date duration such as P30D or P1Y.`, 'validFor');
   }
   try {
     return today.add(duration);
@@ -70,10 +70,10 @@ function checkExpiry(date: Temporal.PlainDate | 'beyond', today: Temporal.PlainD
   const latest = today.add(MAX_VALID_FOR);
   if (date === 'beyond' || Temporal.PlainDate.compare(date, latest) > 0) {
     const asked = date === 'beyond' ? 'That expiry' : `The expiry ${date.toString()}`;
-    throw new VaultError('ExpiryTooFar', `${asked} is more than ${MAX_IN_WORDS} away: the latest allowed is ${latest.toString()}.`, field);
+    throw new ApiError('ExpiryTooFar', `${asked} is more than ${MAX_IN_WORDS} away: the latest allowed is ${latest.toString()}.`, field);
   }
   if (Temporal.PlainDate.compare(date, today) < 0) {
-    throw new VaultError('ExpiryInPast', `The expiry ${date.toString()} is in the past: it must be today (${today.toString()}) or later.`, field);
+    throw new ApiError('ExpiryInPast', `The expiry ${date.toString()} is in the past: it must be today (${today.toString()}) or later.`, field);
   }
   return date;
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import sodium from 'sodium-native';
-import type { Log } from './log.js';
-import { silentLog } from './log.js';
+import type { Log } from '../shared/log.js';
+import { silentLog } from '../shared/log.js';
 import { claimDataDir } from './storage/data-dir.js';
-import { nodeFileSystem, replaceFileAtomically } from './storage/file-system.js';
+import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
 import { offline, Vault } from './vault.js';

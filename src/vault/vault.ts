@@ -10,18 +10,19 @@ import { logAuditEntry } from './audit-log.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
 import { CoalescedFlush } from './coalesced-flush.js';
 import { CompactionSchedule } from './compaction-schedule.js';
-import { keyedHash, randomBytes, type SecretKey } from './crypto.js';
-import { VaultError } from './errors.js';
+import { randomBytes } from '../shared/random.js';
+import { keyedHash, type SecretKey } from './crypto.js';
+import { ApiError } from '../shared/api-error.js';
 import { chosenExpiry, newKeyExpiry } from './expiry.js';
 import { KeyIndex } from './key-index.js';
 import { KeyUsage } from './key-usage.js';
-import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from './key-value.js';
-import { type Log, silentLog } from './log.js';
+import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from '../shared/secret-format.js';
+import { type Log, silentLog } from '../shared/log.js';
 import { listKeys, listKeysJson } from './query.js';
-import { maskSecrets } from './secret-text.js';
+import { maskSecrets } from '../shared/secret-text.js';
 import { daysLeft, statusFor } from './status.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
-import { nodeFileSystem, type StoreFileSystem } from './storage/file-system.js';
+import { nodeFileSystem, type StoreFileSystem } from '../shared/file-system.js';
 import { deriveVaultKeys, loadOrCreateMasterKey } from './storage/master-key.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import { type KeyRow, type Mutation, type PersistedKeyUsage, toRows } from './storage/mutations.js';
@@ -94,8 +95,8 @@ interface Plan<T> {
   result: () => T;
 }
 
-function notFound(name: string): VaultError {
-  return new VaultError('KeyNotFound', `No API key is named '${name}'.`, 'name');
+function notFound(name: string): ApiError {
+  return new ApiError('KeyNotFound', `No API key is named '${name}'.`, 'name');
 }
 
 /**
@@ -301,7 +302,7 @@ export class Vault {
     return this.change(by, () => {
       const record = this.find(params.name);
       if (!record.enabled) {
-        throw new VaultError('KeyDisabled', `The API key '${record.name}' is disabled: enable it before giving it a new value.`, 'name');
+        throw new ApiError('KeyDisabled', `The API key '${record.name}' is disabled: enable it before giving it a new value.`, 'name');
       }
       const { graceHours } = params;
       const now = this.clock.now();
@@ -461,7 +462,7 @@ export class Vault {
   private checkNameFree(name: string, field: string, exceptId?: string): void {
     const holder = this.index.findByName(name);
     if (holder && holder.id !== exceptId) {
-      throw new VaultError('NameTaken', `An API key named '${holder.name}' already exists: names are unique, whatever their case.`, field);
+      throw new ApiError('NameTaken', `An API key named '${holder.name}' already exists: names are unique, whatever their case.`, field);
     }
   }
 
@@ -479,7 +480,7 @@ export class Vault {
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       this.log.error('An audit entry could not be written to disk', { event: 'audit.writeFailed', reason });
-      throw new VaultError('Internal', `Nothing was done: writing the audit trail failed (${reason}).`);
+      throw new ApiError('Internal', `Nothing was done: writing the audit trail failed (${reason}).`);
     }
     await act();
     logAuditEntry(this.log, entry);
@@ -492,7 +493,7 @@ export class Vault {
    */
   private change<T>(by: Actor, plan: () => Plan<T>): Promise<T> {
     return this.writes.run(async () => {
-      if (this.closed) throw new VaultError('Internal', 'The vault is shutting down; try again when the daemon is back.');
+      if (this.closed) throw new ApiError('Internal', 'The vault is shutting down; try again when the daemon is back.');
       const { mutations, audit, result } = plan();
       const apply = async () => {
         if (mutations.length === 0) return;
@@ -512,7 +513,7 @@ export class Vault {
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       this.log.error('A change could not be written to disk', { event: 'store.writeFailed', reason });
-      throw new VaultError('Internal', `The change was not saved: writing to the data directory failed (${reason}). Nothing was changed.`);
+      throw new ApiError('Internal', `The change was not saved: writing to the data directory failed (${reason}). Nothing was changed.`);
     }
   }
 

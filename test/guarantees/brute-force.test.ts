@@ -1,6 +1,6 @@
 import t from 'tap';
-import { encodeKeyValue } from '../../src/vault/key-value.js';
-import { randomBytes } from '../../src/vault/crypto.js';
+import { encodeKeyValue } from '../../src/shared/secret-format.js';
+import { randomBytes } from '../../src/shared/random.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { scale } from '../helpers/long-mode.js';
 

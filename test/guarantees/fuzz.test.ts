@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { rpcMethods } from '../../src/generated/schemas.js';
 import { encodeFrame, MAX_BODY_BYTES } from '../../src/rpc/framing.js';
-import { errorCodes } from '../../src/vault/errors.js';
+import { errorCodes } from '../../src/shared/api-error.js';
 import { parseParams } from '../../src/daemon/params.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { scale } from '../helpers/long-mode.js';

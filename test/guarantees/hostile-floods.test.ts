@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { encodeFrame } from '../../src/rpc/framing.js';
-import { randomBytes } from '../../src/vault/crypto.js';
-import { encodeKeyValue } from '../../src/vault/key-value.js';
+import { randomBytes } from '../../src/shared/random.js';
+import { encodeKeyValue } from '../../src/shared/secret-format.js';
 import { daemonWithKey, gatewayLatency, sleep } from '../helpers/hostile.js';
 import { RawSocket } from '../helpers/raw-socket.js';
 

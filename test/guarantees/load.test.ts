@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { type DaemonClient as RpcClient, openSession } from '../../src/client/connect.js';
-import { encodeKeyValue } from '../../src/vault/key-value.js';
+import { encodeKeyValue } from '../../src/shared/secret-format.js';
 import { type DaemonProcess, ROOT, startDaemon } from '../helpers/daemon.js';
 import { scale } from '../helpers/long-mode.js';
 import { liveBytes, MEMORY_PROBE_NODE_ARGS, type RetainedMemory, retainedMemory } from '../helpers/process-memory.js';

@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { type DaemonClient, openSession } from '../../src/client/connect.js';
 import type { RpcMethods } from '../../src/generated/schemas.js';
 import { RpcClient } from '../../src/rpc/client.js';
-import { validatorFor } from '../../src/vault/schema-check.js';
+import { validatorFor } from '../../src/daemon/schema-check.js';
 import { freshDataDir } from './vault.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -1,4 +1,4 @@
-import { nodeFileSystem, type StoreFile, type StoreFileSystem } from '../../src/vault/storage/file-system.js';
+import { nodeFileSystem, type StoreFile, type StoreFileSystem } from '../../src/shared/file-system.js';
 
 export type FaultPoint = 'write' | 'sync' | 'truncate' | 'rename' | 'create' | 'syncDirectory';
 

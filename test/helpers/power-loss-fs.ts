@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { nodeFileSystem, type StoreFile, type StoreFileSystem } from '../../src/vault/storage/file-system.js';
+import { nodeFileSystem, type StoreFile, type StoreFileSystem } from '../../src/shared/file-system.js';
 
 /**
  * The real file system, plus a model of what a power loss would leave behind: a file's data is

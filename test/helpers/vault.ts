@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
-import type { Log } from '../../src/vault/log.js';
+import type { Log } from '../../src/shared/log.js';
 import { parseParams } from '../../src/daemon/params.js';
 import { decodeJournal, decodeSnapshot } from '../../src/vault/storage/file-format.js';
 import { deriveVaultKeys, readMasterKeyFile } from '../../src/vault/storage/master-key.js';

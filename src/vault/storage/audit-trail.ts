@@ -2,11 +2,11 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { AuditEntry, AuditListParams, AuditListResult, AuditVerifyResult } from '../../generated/schemas.js';
 import { keyedHash, type SecretKey } from '../crypto.js';
-import type { Log } from '../log.js';
+import type { Log } from '../../shared/log.js';
 import { foldName } from '../name.js';
-import { maskSecrets } from '../secret-text.js';
+import { maskSecrets } from '../../shared/secret-text.js';
 import { WriteQueue } from '../write-queue.js';
-import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from './file-system.js';
+import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
 
 /**
@@ -23,7 +23,7 @@ import { StoreIntegrityError } from './integrity-error.js';
  *
  * Only the vault can extend the chain: a forged or altered entry fails its hash, a removed one
  * breaks the next entry's prev, and one cut off the end falls short of the head. No entry holds a
- * secret: every text in it passes the mask of src/vault/secret-text.ts.
+ * secret: every text in it passes the mask of src/shared/secret-text.ts.
  */
 
 export type AuditRecord = Omit<AuditEntry, 'seq' | 'at'>;

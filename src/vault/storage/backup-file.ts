@@ -1,6 +1,6 @@
 import sodium from 'sodium-native';
 import { NONCE_BYTES, open, seal, SecretKey, TAG_BYTES, wipeableBytes } from '../crypto.js';
-import { VaultError } from '../errors.js';
+import { ApiError } from '../../shared/api-error.js';
 
 /**
  * The backup file (docs/storage.md, "Backups"): every key of a vault, sealed with a key derived from
@@ -57,8 +57,8 @@ export interface BackupHeader {
   kdf: BackupKdf;
 }
 
-export function backupInvalid(problem: string): VaultError {
-  return new VaultError('BackupInvalid', `This is not an intact gateway-apikeys backup: ${problem}. Nothing was written.`);
+export function backupInvalid(problem: string): ApiError {
+  return new ApiError('BackupInvalid', `This is not an intact gateway-apikeys backup: ${problem}. Nothing was written.`);
 }
 
 /** The key a passphrase and a header's KDF parameters give, computed off the event loop (Argon2id takes a second and 256 MiB). */
@@ -166,7 +166,7 @@ export function readBackupHeader(bytes: Buffer): { header: BackupHeader; headerH
 export function readBackupChunks(bytes: Buffer, key: SecretKey, onChunk?: (index: number) => void): Buffer[] {
   const { headerHash, check, preludeEnd } = readBackupHeader(bytes);
   if (!open(key, check, checkData(headerHash))) {
-    throw new VaultError('PassphraseWrong', 'The passphrase is not the one this backup was made with. Nothing was written.');
+    throw new ApiError('PassphraseWrong', 'The passphrase is not the one this backup was made with. Nothing was written.');
   }
   const chunks: Buffer[] = [];
   let offset = preludeEnd;

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import sodium from 'sodium-native';
-import { keyedHash, open, randomBytes, seal, SecretKey, wipeableBytes } from '../crypto.js';
-import type { Log } from '../log.js';
+import { randomBytes } from '../../shared/random.js';
+import { keyedHash, open, seal, SecretKey, wipeableBytes } from '../crypto.js';
+import type { Log } from '../../shared/log.js';
 import { JOURNAL_FILE, SNAPSHOT_FILE, VAULT_ID_BYTES } from './file-format.js';
-import { replaceFileAtomically, type StoreFileSystem } from './file-system.js';
+import { replaceFileAtomically, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
 
 /**

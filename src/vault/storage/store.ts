@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { ApiKeyRecord } from '../api-key.js';
 import type { SecretKey } from '../crypto.js';
-import type { Log } from '../log.js';
+import type { Log } from '../../shared/log.js';
 import {
   decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader, FORMAT_VERSION,
   JOURNAL_FILE, JOURNAL_HEADER_BYTES, SNAPSHOT_FILE,
 } from './file-format.js';
-import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from './file-system.js';
+import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
 import type { MasterKey } from './master-key.js';
 import { decodeMutation, decodeRecords, encodeMutation, encodeRecords, type Mutation } from './mutations.js';

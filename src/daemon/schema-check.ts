@@ -1,7 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import { schemaDocuments } from '../generated/schemas.js';
-import { type ErrorCode, VaultError } from './errors.js';
+import { type ErrorCode, ApiError } from '../shared/api-error.js';
 
 /**
  * Values are checked by the JSON Schemas in schemas/, compiled once by ajv: the static rules live
@@ -49,7 +49,7 @@ export function validatorFor(schemaId: string): ValidateFunction {
 
 /**
  * `raw` checked against the schema `schemaId`, with its text fields NFC-normalised and schema
- * defaults filled in; or a VaultError. The caller's object is not changed.
+ * defaults filled in; or a ApiError. The caller's object is not changed.
  */
 export function checkAgainstSchema<T>(schemaId: string, raw: unknown): T {
   const value = isPlainObject(raw) ? normalizeText(raw) : raw;
@@ -80,15 +80,15 @@ function fieldOf(error: ErrorObject): string | undefined {
   return first === undefined || first === '' ? undefined : first.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-function toVaultError(error: ErrorObject): VaultError {
+function toVaultError(error: ErrorObject): ApiError {
   const field = fieldOf(error);
   const params = error.params as Record<string, unknown>;
   const declared = (error.parentSchema?.['x-errors'] as Record<string, SchemaErrorText> | undefined)?.[error.keyword];
   if (declared) {
     const message = declared.message.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name]));
-    return new VaultError(declared.code, message, declared.field ?? field);
+    return new ApiError(declared.code, message, declared.field ?? field);
   }
-  return new VaultError('InvalidParams', describe(error, field, params), field);
+  return new ApiError('InvalidParams', describe(error, field, params), field);
 }
 
 /** Plain words for the errors the schemas leave to the generic InvalidParams. */
