@@ -172,6 +172,26 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   t.match(down.stderr, /daemon is not running at .*Start it with: node dist\/cli\.js serve/, 'the next step as this CLI was invoked');
 });
 
+t.test('list --literal-name: the key of exactly that name, * and ? as they are; not with --name', async (t) => {
+  const daemon = await startDaemon(t, { now: '2026-11-27T12:00:00Z' });
+  const admin = await daemon.client('admin');
+  for (const name of ['Orders * (all)', 'Orders EU (all)']) await admin.request('apiKey.create', { name });
+  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe, NO_COLOR: '1' };
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+  const exact = await cli('list', '--literal-name', 'orders * (ALL)', '--json');
+  t.equal(exact.code, 0, exact.stderr);
+  t.match(JSON.parse(exact.stdout), { total: 1, items: [{ name: 'Orders * (all)' }] });
+  t.equal(JSON.parse(exact.stdout).items.length, 1);
+  t.match((await cli('list', '--name', 'Orders * (all)')).stdout, /2 of 2 keys/, 'as a pattern, * matches both');
+  const both = await cli('list', '--name', 'Orders*', '--literal-name', 'Orders * (all)');
+  t.equal(both.code, 1);
+  t.match(both.stderr, /not both\. \(InvalidParams, --literal-name\)/, 'the daemon refuses, in the option\'s words');
+  t.match((await cli('help', 'list')).stdout, /--literal-name NAME\s+the key of exactly this name/);
+});
+
 t.test('logs: an audit line for every change, by role and key name', async (t) => {
   const daemon = await startDaemon(t, { now: '2026-11-27T12:00:00Z' });
   const admin = await daemon.client('admin');

@@ -137,6 +137,28 @@ t.test('every error code of docs/protocol.md the RPC surface can produce, with i
   t.same((await admin.request('apiKey.list', {})).items.map((k) => k.name), ['taken'], 'no bad request changed anything');
 });
 
+t.test('apiKey.list literalName: a name with * and ? found exactly; with name too, InvalidParams and nothing changes', async (t) => {
+  const daemon = await startDaemon(t, { now: NOW });
+  const admin = await daemon.client('admin');
+  for (const name of ['Orders * (all regions)', 'Orders EU (all regions)', 'Orders ? (all regions)', 'Billing?', 'Billing1']) {
+    await admin.request('apiKey.create', { name });
+  }
+  const exact = await admin.request('apiKey.list', { literalName: 'orders * (ALL REGIONS)' });
+  checkResult(t, 'apiKey.list', exact);
+  t.same(exact.items.map((k) => k.name), ['Orders * (all regions)']);
+  t.equal(exact.total, 1);
+  t.same((await admin.request('apiKey.list', { literalName: 'billing?' })).items.map((k) => k.name), ['Billing?']);
+  t.same(await admin.request('apiKey.list', { literalName: 'Billing*' }), { items: [], total: 0 }, 'no key of that name: an empty list');
+  t.equal((await admin.request('apiKey.list', { name: 'Orders * (all regions)' })).total, 3, 'as a pattern, * matches the others');
+
+  const before = await admin.request('apiKey.list', {});
+  const statusBefore = await admin.request('daemon.status', {});
+  const both = await callError(admin.request('apiKey.list', { name: 'Orders*', literalName: 'Orders * (all regions)' }));
+  t.match(both, { code: 'InvalidParams', field: 'literalName', message: /not both/ });
+  t.same(await admin.request('apiKey.list', {}), before, 'no key changed');
+  t.same((await admin.request('daemon.status', {})).keys, statusBefore.keys);
+});
+
 t.test('authenticate: Malformed, Unknown, Expired, and no lookup for a bad checksum', async (t) => {
   const daemon = await startDaemon(t, { now: NOW });
   const admin = await daemon.client('admin');

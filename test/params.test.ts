@@ -115,6 +115,16 @@ t.test('list: asOf, offset and limit of the wrong form are InvalidParams; defaul
     { status: ['Expired', 'ExpiresSoon'], sortBy: 'status', descending: true, asOf: '2030-01-01', offset: 2, limit: 0 });
 });
 
+t.test('list: literalName is a key name, NFC-normalised, and never with name', async (t) => {
+  t.same(parseParams('apiKey.list', { literalName: 'Cafe\u0301 * key' }).literalName, 'Café * key');
+  t.match(failure('apiKey.list', { literalName: 'ab' }), { code: 'NameTooShort', field: 'literalName' }, 'no key can have it');
+  t.match(failure('apiKey.list', { literalName: ' abc' }), { code: 'NameInvalid', field: 'literalName' });
+  t.equal(failure('apiKey.list', { literalName: 'e\u0301'.repeat(100) }), undefined, '200 code points before NFC, 100 after');
+  t.match(failure('apiKey.list', { literalName: 'e\u0301'.repeat(101) }), { code: 'NameTooLong', field: 'literalName' });
+  t.match(failure('apiKey.list', { name: 'ord*', literalName: 'Orders' }), { code: 'InvalidParams', field: 'literalName', message: /not both/ });
+  t.match(failure('apiKey.list', { name: '*', literalName: 'Orders', status: ['Active'] }), { code: 'InvalidParams', field: 'literalName' });
+});
+
 t.test('messages speak plainly and never echo a key value', async (t) => {
   const f = failure('apiKey.create', { name: 'ab' })!;
   t.equal(f.message, 'A key name must have at least 3 characters.');

@@ -83,6 +83,28 @@ t.test('wildcard names, case-insensitive', async (t) => {
   t.same(names({ name: '[p]rod-orders' }), [], 'brackets are literal');
 });
 
+t.test('a literal name: the one key of that name whatever its case, * and ? its own characters, never a pattern', async (t) => {
+  const keys = [
+    record('Orders * (all)', 30), record('Orders x (all)', 30), record('Orders ? (all)', 30), record('ab?', 30), record('abc', 5),
+    record('Straße-key', 30), record('ápice', 30), record('zeta', 30),
+  ];
+  const named = sortByName(keys.map((r) => [foldName(r.name), r] as const));
+  const listed = (params: object) => listKeys(named, parseParams('apiKey.list', params), epochDay(today.toString()), NOW);
+  const found = (params: object) => listed(params).items.map((i) => i.name);
+  t.same(found({ literalName: 'Orders * (all)' }), ['Orders * (all)'], '* is not a wildcard');
+  t.same(found({ name: 'Orders * (all)' }), ['Orders * (all)', 'Orders ? (all)', 'Orders x (all)'], 'as a pattern it matches three');
+  t.same(found({ literalName: 'orders ? (ALL)' }), ['Orders ? (all)'], '? is not a wildcard, and case does not matter');
+  t.same(found({ literalName: 'AB?' }), ['ab?'], 'not abc');
+  t.same(found({ literalName: 'Orders (all)' }), [], 'no key of that name: nothing, not an error');
+  t.same(found({ literalName: 'Orders' }), [], 'a prefix is not the name');
+  t.same(found({ literalName: 'Orders * (all)!' }), [], 'nor a longer name');
+  t.same(found({ literalName: 'STRASSE-KEY' }), ['Straße-key'], 'folded as uniqueness folds: ß like SS');
+  t.same(found({ literalName: 'A\u0301PICE' }), ['ápice'], 'after NFC');
+  t.same(listed({ literalName: 'abc', status: ['Active'] }), { items: [], total: 0 }, 'with the other filters');
+  t.same(found({ literalName: 'abc', status: ['ExpiresSoon', 'Expiring'] }), ['abc']);
+  t.same(listed({ literalName: 'zeta', offset: 1 }), { items: [], total: 1 }, 'and paging: total counts the one match');
+});
+
 t.test('offset and limit page the sorted matches; total counts them all', async (t) => {
   t.same(list({ limit: 2 }), { total: 6, items: list({}).items.slice(0, 2) });
   t.same(names({ offset: 4 }), ['zeta', 'ápice']);

@@ -103,6 +103,21 @@ Describe 'Requests the cmdlets send (Invoke-GatewayRpc mocked)' {
         }
     }
 
+    It 'Get-GatewayApiKey -LiteralName with filters or paging sends literalName as it is, and leaves paging to the daemon' {
+        Get-GatewayApiKey -LiteralName 'Star * key?', 'Plain key' -Status Active -Skip 1 -First 2
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Method -eq 'apiKey.list' -and $Params.literalName -ceq 'Star * key?' -and -not $Params.ContainsKey('name') -and
+            ($Params.status -join ',') -ceq 'Active' -and $Params.offset -eq 1 -and $Params.limit -eq 2 -and $Params.Count -eq 4
+        }
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Method -eq 'apiKey.list' -and $Params.literalName -ceq 'Plain key' -and -not $Params.ContainsKey('name')
+        }
+        Get-GatewayApiKey -LiteralName 'Star * key?'
+        Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter {
+            $Method -eq 'apiKey.get' -and $Params.name -ceq 'Star * key?' -and $Params.Count -eq 1
+        }
+    }
+
     It 'Get-GatewayApiKey without -Name lists everything, with no params' {
         Get-GatewayApiKey
         Should -Invoke -ModuleName GatewayApiKeys Invoke-GatewayRpc -Times 1 -Exactly -ParameterFilter { $Method -eq 'apiKey.list' -and $Params.Count -eq 0 }

@@ -124,6 +124,16 @@ Describe 'Get-GatewayApiKey' {
         { Get-GatewayApiKey -LiteralName 'no' -ErrorAction Stop } | Should -Throw -ErrorId 'NameTooShort,Get-GatewayApiKey'
     }
 
+    It 'finds a -LiteralName with -Status, -AsOf or paging as the daemon compares names: folded, like apiKey.get' {
+        $null = New-GatewayApiKey -Name 'Straße * key'
+        (Get-GatewayApiKey -LiteralName 'STRASSE * KEY').Name | Should -Be 'Straße * key'
+        (Get-GatewayApiKey -LiteralName 'STRASSE * KEY' -Status Active).Name | Should -Be 'Straße * key'
+        (Get-GatewayApiKey -LiteralName 'strasse * key' -AsOf '2026-12-01').Name | Should -Be 'Straße * key'
+        $page = Get-GatewayApiKey -LiteralName 'STRASSE * KEY' -Skip 1 -IncludeTotalCount
+        $page.Count | Should -Be 1
+        $page[0].ToString() | Should -Be 'Total count: 1'
+    }
+
     It 'rejects a pattern longer than the schema allows before a round trip' {
         { Get-GatewayApiKey -Name ('x' * 401) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey'
     }

@@ -11,7 +11,7 @@ import { type ErrorCode, ApiError } from '../shared/api-error.js';
  */
 
 /** Fields of human text: NFC-normalised before validation, so lengths count code points of NFC text. */
-const TEXT_FIELDS = ['name', 'newName', 'description'] as const;
+const TEXT_FIELDS = ['name', 'newName', 'literalName', 'description'] as const;
 
 interface SchemaErrorText {
   code: ErrorCode;

@@ -351,10 +351,11 @@ export interface ApiKeyGetParams {
   name: Name;
 }
 /**
- * Lists keys: filtered by a wildcard name and by status, sorted by any column, paged by offset and limit (without limit every match is returned). asOf computes status as of that date: a preview that changes nothing.
+ * Lists keys: filtered by a wildcard name, or by literalName (a name taken as it is, whatever its case, * and ? ordinary characters; not with name), and by status, sorted by any column, paged by offset and limit (without limit every match is returned). asOf computes status as of that date: a preview that changes nothing.
  */
 export interface ApiKeyListParams {
   name?: NamePattern;
+  literalName?: Name;
   /**
    * @maxItems 5
    */
@@ -1460,12 +1461,15 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/apiKey.list.json",
     "title": "ApiKeyListParams",
-    "description": "Lists keys: filtered by a wildcard name and by status, sorted by any column, paged by offset and limit (without limit every match is returned). asOf computes status as of that date: a preview that changes nothing.",
+    "description": "Lists keys: filtered by a wildcard name, or by literalName (a name taken as it is, whatever its case, * and ? ordinary characters; not with name), and by status, sorted by any column, paged by offset and limit (without limit every match is returned). asOf computes status as of that date: a preview that changes nothing.",
     "type": "object",
     "additionalProperties": false,
     "properties": {
       "name": {
         "$ref": "../defs.json#/$defs/NamePattern"
+      },
+      "literalName": {
+        "$ref": "../defs.json#/$defs/Name"
       },
       "status": {
         "type": "array",
@@ -1502,6 +1506,22 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       "limit": {
         "type": "integer",
         "minimum": 0
+      }
+    },
+    "dependentSchemas": {
+      "name": {
+        "not": {
+          "required": [
+            "literalName"
+          ]
+        },
+        "x-errors": {
+          "not": {
+            "code": "InvalidParams",
+            "field": "literalName",
+            "message": "Give either name (a wildcard pattern) or literalName (a name taken as it is), not both."
+          }
+        }
       }
     }
   },

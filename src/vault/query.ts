@@ -1,6 +1,6 @@
 import type { ApiKeyListParams, ApiKeyListResult, SortColumn, Status } from '../generated/schemas.js';
 import { type ApiKeyRecord, infoJsonBytes, toInfo } from './api-key.js';
-import { nameMatcher } from './name.js';
+import { foldName, nameMatcher } from './name.js';
 import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 
 /** A key with its folded (case-insensitive) name, as the index keeps it. */
@@ -44,13 +44,26 @@ interface Selection {
 }
 
 /**
+ * The test of folded names that `name` (a wildcard pattern) or `literalName` (a name as it is)
+ * asks for; none when neither is given. The schema refuses both at once. A literal name is
+ * compared folded, as uniqueness is: at most one key has it, and `*` and `?` are its own characters.
+ */
+function nameFilter(params: ApiKeyListParams): ((foldedName: string) => boolean) | undefined {
+  if (params.literalName !== undefined) {
+    const wanted = foldName(params.literalName);
+    return (foldedName) => foldedName === wanted;
+  }
+  return params.name === undefined ? undefined : nameMatcher(params.name);
+}
+
+/**
  * apiKey.list's choice of keys as a pure function of the keys (in name order), the params and
- * today: filter by wildcard name and status (as of `asOf` when given), sort by any column, then
- * page. `total` counts every match.
+ * today: filter by wildcard or literal name and by status (as of `asOf` when given), sort by any
+ * column, then page. `total` counts every match.
  */
 function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
   const asOfDay = params.asOf === undefined ? todayEpochDay : epochDay(params.asOf);
-  const matchesName = params.name === undefined ? undefined : nameMatcher(params.name);
+  const matchesName = nameFilter(params);
   const wantedStatus = params.status === undefined ? undefined : new Set<Status>(params.status);
 
   const rows: Row[] = [];

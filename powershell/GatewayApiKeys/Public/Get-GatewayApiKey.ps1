@@ -109,51 +109,30 @@ function Get-GatewayApiKey {
         $paging = $PSCmdlet.PagingParameters
         if ($paging.Skip -gt 0) { $filter.offset = $paging.Skip }
         if ($paging.First -lt [uint64]::MaxValue) { $filter.limit = $paging.First }
-        # A literal name alone is one apiKey.get; anything that filters or pages is a list.
+        # One exact name alone is one apiKey.get; anything that filters or pages is a list.
         $narrowed = $filter.ContainsKey('status') -or $filter.ContainsKey('asOf') -or
             $filter.ContainsKey('offset') -or $filter.ContainsKey('limit') -or $paging.IncludeTotalCount
+        $literal = $PSCmdlet.ParameterSetName -eq 'Literal'
     }
     process {
-        if ($PSCmdlet.ParameterSetName -eq 'Literal') {
-            foreach ($literal in $LiteralName) {
-                $problem = Get-GatewayNameProblem -Name $literal
+        if ($literal) { $names = $LiteralName } else { $names = $Name }
+        if ($null -eq $names) { $names = @($null) }
+        foreach ($one in $names) {
+            if ($literal) {
+                $problem = Get-GatewayNameProblem -Name $one
                 if ($null -ne $problem) {
                     Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $problem
                     continue
                 }
-                try {
-                    if (-not $narrowed) {
-                        ConvertTo-GatewayApiKeyObject (Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $literal })
-                        continue
-                    }
-                    # The daemon's patterns have no escape: ? stands for each * or ? (it matches
-                    # them too), and only the name itself is kept. Paging applies to that one key.
-                    $params = $filter.Clone()
-                    $params.Remove('offset')
-                    $params.Remove('limit')
-                    $params.name = [regex]::Replace($literal, '[*?]', '?')
-                    $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params $params
-                } catch {
-                    Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
-                    continue
-                }
-                $same = @($found.items | Where-Object { [string]::Equals($_.name, $literal, [System.StringComparison]::OrdinalIgnoreCase) })
-                if ($paging.IncludeTotalCount) { $paging.NewTotalCount([uint64]$same.Count, 1.0) }
-                $same | Select-Object -Skip $paging.Skip -First ([int][System.Math]::Min($paging.First, [int]::MaxValue)) |
-                    ForEach-Object { ConvertTo-GatewayApiKeyObject $_ }
             }
-            return
-        }
-        $patterns = $Name
-        if ($null -eq $patterns) { $patterns = @($null) }
-        foreach ($pattern in $patterns) {
             try {
-                if ($null -ne $pattern -and -not $narrowed -and $pattern -notmatch '[*?]') {
-                    ConvertTo-GatewayApiKeyObject (Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $pattern })
+                if ($null -ne $one -and -not $narrowed -and ($literal -or $one -notmatch '[*?]')) {
+                    ConvertTo-GatewayApiKeyObject (Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $one })
                     continue
                 }
                 $params = $filter.Clone()
-                if ($null -ne $pattern) { $params.name = $pattern }
+                # literalName: the daemon matches the name as it is, * and ? included.
+                if ($literal) { $params.literalName = $one } elseif ($null -ne $one) { $params.name = $one }
                 $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params $params
             } catch {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_

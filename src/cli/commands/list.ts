@@ -13,6 +13,10 @@ export const listCommand: SessionCommand = {
   session: true,
   options: {
     name: { type: 'string', value: 'PATTERN', help: 'names matching a wildcard pattern (* and ?), whatever the case', field: 'name' },
+    'literal-name': {
+      type: 'string', value: 'NAME', help: 'the key of exactly this name, whatever the case: * and ? are ordinary characters (not with --name)',
+      field: 'literalName',
+    },
     status: {
       type: 'string', value: 'S[,S…]', help: `only these statuses: ${STATUSES.join(', ')} (any case)`, field: 'status',
       parse: (typed, option) => choices(typed, option, STATUSES),
@@ -26,6 +30,7 @@ export const listCommand: SessionCommand = {
   async run(client, invocation) {
     const { flags } = invocation;
     const name = text(flags, 'name');
+    const literalName = text(flags, 'literal-name');
     const status = given<Status[]>(flags, 'status');
     const sortBy = given<SortColumn>(flags, 'sort-by');
     const asOf = given<string>(flags, 'as-of');
@@ -33,6 +38,7 @@ export const listCommand: SessionCommand = {
     const limit = given<number>(flags, 'limit');
     const result = await client.request('apiKey.list', {
       ...(name !== undefined && { name }),
+      ...(literalName !== undefined && { literalName }),
       ...(status !== undefined && { status }),
       ...(sortBy !== undefined && { sortBy }),
       ...(flags.descending === true && { descending: true }),
