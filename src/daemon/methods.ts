@@ -56,7 +56,10 @@ type Handler<M extends RpcMethod> = (
   ctx: DaemonContext,
   session: Session,
   params: RpcMethods[M]['params'],
-) => RpcMethods[M]['result'] | Promise<RpcMethods[M]['result']>;
+) => Answer<RpcMethods[M]['result']> | Promise<Answer<RpcMethods[M]['result']>>;
+
+/** A result as an object, or already written as its JSON text. */
+type Answer<R> = R | RawJson<R>;
 
 /** Who may call what (docs/security.md): admin everything; gateway only authenticate and status; the handshake anyone. */
 const ALLOWED: Record<RpcMethod, 'anyone' | readonly Role[]> = {
@@ -117,7 +120,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
   'apiKey.verify': (ctx, session, { key }) => authenticate(ctx, session, key, false),
 
   // The one answer that can be megabytes: written as JSON text directly (RawJson), not via objects.
-  'apiKey.list': (ctx, _session, params) => new RawJson(ctx.vault.listJson(params)) as unknown as ApiKeyListResult,
+  'apiKey.list': (ctx, _session, params) => new RawJson<ApiKeyListResult>(ctx.vault.listJson(params)),
   'apiKey.get': (ctx, _session, params) => ctx.vault.get(params),
 
   // Each change and reveal is recorded and logged by the vault, once (docs/storage.md, "The audit trail").
