@@ -140,18 +140,9 @@ Describe 'Connect-GatewayApiKeyService' {
 }
 
 Describe 'Connection settings from the environment' {
-    BeforeAll {
-        $saved = @{ Pipe = $env:GATEWAY_APIKEYS_PIPE; Token = $env:GATEWAY_APIKEYS_TOKEN; Dir = $env:GATEWAY_APIKEYS_DATA_DIR }
-    }
-    BeforeEach {
-        Import-TestedModule
-        $env:GATEWAY_APIKEYS_PIPE = $null; $env:GATEWAY_APIKEYS_TOKEN = $null; $env:GATEWAY_APIKEYS_DATA_DIR = $null
-    }
-    AfterAll {
-        $env:GATEWAY_APIKEYS_PIPE = $saved.Pipe; $env:GATEWAY_APIKEYS_TOKEN = $saved.Token; $env:GATEWAY_APIKEYS_DATA_DIR = $saved.Dir
-        Import-TestedModule
-        $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
-    }
+    BeforeAll { $saved = Save-TestConnectionEnvironment }
+    BeforeEach { Clear-TestConnectionEnvironment }
+    AfterAll { Restore-TestConnectionEnvironment -Saved $saved -Daemon $Daemon }
 
     It 'needs no Connect-: GATEWAY_APIKEYS_PIPE and the admin.token file of GATEWAY_APIKEYS_DATA_DIR' {
         $env:GATEWAY_APIKEYS_PIPE = $Daemon.Pipe

@@ -161,5 +161,25 @@ function Get-TestHostOutput {
     try { Get-Content -Path $file } finally { Remove-Item -Force -Path $file -ErrorAction Ignore }
 }
 
-Export-ModuleMember -Function Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate,
+function Save-TestConnectionEnvironment {
+    <# The connection variables of this session, for Restore-TestConnectionEnvironment. #>
+    $saved = @{ Pipe = $env:GATEWAY_APIKEYS_PIPE; Token = $env:GATEWAY_APIKEYS_TOKEN; Dir = $env:GATEWAY_APIKEYS_DATA_DIR }
+    $saved
+}
+
+function Clear-TestConnectionEnvironment {
+    <# A fresh module and no connection variables: what a new session that has set nothing sees. #>
+    Import-TestedModule
+    $env:GATEWAY_APIKEYS_PIPE = $null; $env:GATEWAY_APIKEYS_TOKEN = $null; $env:GATEWAY_APIKEYS_DATA_DIR = $null
+}
+
+function Restore-TestConnectionEnvironment {
+    <# The variables Save- kept, and a fresh module connected to the suite's daemon again. #>
+    param([Parameter(Mandatory)] [hashtable] $Saved, [Parameter(Mandatory)] [object] $Daemon)
+    $env:GATEWAY_APIKEYS_PIPE = $Saved.Pipe; $env:GATEWAY_APIKEYS_TOKEN = $Saved.Token; $env:GATEWAY_APIKEYS_DATA_DIR = $Saved.Dir
+    Import-TestedModule
+    $null = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
+}
+
+Export-ModuleMember -Function Save-TestConnectionEnvironment, Clear-TestConnectionEnvironment, Restore-TestConnectionEnvironment, Get-GeneratedRules, Start-TestDaemon, Stop-TestDaemon, New-TestDaemonPaths, ConvertTo-TestSecureString, Import-TestedModule, Invoke-TestAuthenticate,
     Get-TestHostOutput, Start-TestSuiteDaemon, Stop-TestSuiteDaemon, Get-TestKeyValue, Skip-TestBecause
