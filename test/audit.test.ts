@@ -195,8 +195,9 @@ t.test('the CLI lists and verifies the trail', async (t) => {
   await admin.request('apiKey.create', { name: 'Billing' });
   const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe };
   const listed = await run(process.execPath, [CLI, 'audit', '--key-name', 'orders'], { env });
-  t.match(listed.stdout, /SEQ\s+AT\s+EVENT\s+ROLE\s+KEY\s+DETAIL/);
-  t.match(listed.stdout, /1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+apiKey\.created\s+admin\s+Orders/);
+  t.match(listed.stdout, /SEQ\s+AT\s+EVENT\s+ROLE\s+ACCOUNT\s+KEY\s+DETAIL/);
+  // ACCOUNT is the OS account that ran the request: this test's.
+  t.match(listed.stdout, new RegExp(`1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+apiKey\\.created\\s+admin\\s+${ownAccount.replace(/[()]/g, '\\$&')}\\s+Orders`));
   t.notMatch(listed.stdout, /Billing/);
   t.match(listed.stdout, /1 of 1 entry\n/);
   t.match((await run(process.execPath, [CLI, 'audit', '--verify'], { env })).stdout, /intact: 2 entries/);
