@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
 import {
-  EVENT_MESSAGE_FILE, EVENT_SOURCE_KEY, installedExecutable, installSteps, quoteWindowsArgument, taskFile, taskXml, uninstallSteps,
+  EVENT_MESSAGE_FILE, EVENT_SOURCE_KEY, installedExecutable, installSteps, quoteWindowsArgument, RunAsError, taskFile, taskPrincipal, taskXml, uninstallSteps,
 } from '../src/cli/windows-install.js';
 import { CLI } from './helpers/daemon.js';
 
@@ -68,6 +68,38 @@ t.test('the scheduled task: SYSTEM at start-up, restarted on failure, no time li
   t.equal(file.subarray(2).toString('utf16le'), xml);
 });
 
+t.test('--run-as: a gMSA or an account made for the daemon, at the least privilege and with no password stored; SYSTEM stays the default', async (t) => {
+  const executable = 'C:\\Program Files\\gateway-apikeys\\gateway-apikeys.exe';
+  const principalOf = (xml: string) => /<Principal id="Author">([\s\S]*?)<\/Principal>/.exec(xml)![1]!.trim().split(/\s*\n\s*/);
+  t.same(principalOf(taskXml({ executable, serveArguments: [] })), ['<UserId>S-1-5-18</UserId>', '<RunLevel>HighestAvailable</RunLevel>'], 'no --run-as: SYSTEM, as before');
+  t.same(principalOf(taskXml({ executable, serveArguments: [], runAs: { name: 'NT AUTHORITY\\SYSTEM', sid: 's-1-5-18' } })),
+    ['<UserId>S-1-5-18</UserId>', '<RunLevel>HighestAvailable</RunLevel>'], 'SYSTEM by name: the default');
+  const gmsa = taskXml({ executable, serveArguments: [], runAs: { name: 'CONTOSO\\gw-vault$', sid: 'S-1-5-21-1004336348-1177238915-682003330-4121' } });
+  t.same(principalOf(gmsa), ['<UserId>CONTOSO\\gw-vault$</UserId>', '<LogonType>Password</LogonType>', '<RunLevel>LeastPrivilege</RunLevel>'],
+    'a gMSA: the logon type Task Scheduler fetches its managed password with, nothing stored');
+  const local = taskXml({ executable, serveArguments: [], runAs: { name: 'GW01\\gateway-apikeys & co', sid: 'S-1-5-21-1-2-3-1001' } });
+  t.same(principalOf(local), ['<UserId>GW01\\gateway-apikeys &amp; co</UserId>', '<LogonType>S4U</LogonType>', '<RunLevel>LeastPrivilege</RunLevel>'],
+    'another account: S4U, no password stored; its name escaped for XML');
+  t.notMatch(gmsa + local, /HighestAvailable|S-1-5-18/, 'neither SYSTEM nor elevation anywhere');
+
+  const refused = (name: string, sid: string) => {
+    try {
+      taskPrincipal({ name, sid });
+    } catch (error) {
+      t.ok(error instanceof RunAsError, name);
+      return (error as Error).message;
+    }
+    return undefined;
+  };
+  t.match(refused('NT SERVICE\\gateway-apikeys', 'S-1-5-80-1-2-3-4-5'), /NT SERVICE\\gateway-apikeys \(S-1-5-80-1-2-3-4-5\): a service's virtual account .* Task Scheduler cannot log on as one\. Give a group managed service account/);
+  t.match(refused('NT AUTHORITY\\LOCAL SERVICE', 'S-1-5-19'), /many services run as this account, and each of them could read the vault/);
+  t.match(refused('NT AUTHORITY\\NETWORK SERVICE', 'S-1-5-20'), /many services run as this account/);
+  for (const [name, sid] of [['BUILTIN\\Users', 'S-1-5-32-545'], ['Everyone', 'S-1-1-0'], ['NT AUTHORITY\\Authenticated Users', 'S-1-5-11'], ['CONTOSO\\x', 'S-1-5-21-1-2-3']] as const) {
+    t.match(refused(name, sid), /not an account of this machine or its domain that a task can log on as/, `${name}: refused`);
+  }
+  t.throws(() => taskXml({ executable, serveArguments: [], runAs: { name: 'NT SERVICE\\x', sid: 'S-1-5-80-1' } }), RunAsError, 'no task definition for a refused account');
+});
+
 t.test('the steps: the event source with .NET\'s message file, the task, then its start; uninstall undoes them and keeps the keys', async (t) => {
   const env = { SystemRoot: 'C:\\Windows', ProgramFiles: 'C:\\Program Files' };
   t.equal(installedExecutable(env), 'C:\\Program Files\\gateway-apikeys\\gateway-apikeys.exe');
@@ -90,7 +122,9 @@ t.test('install and uninstall are for Windows: elsewhere they say so and change 
     t.match(failed?.stderr, /sets up the Windows scheduled task\. On Linux, install the systemd unit/);
   }
   const extra = await run(process.execPath, [CLI, 'uninstall', 'now']).then(() => undefined, (e: { code: number; stderr: string }) => e);
-  t.match(extra?.stderr, /takes no arguments/);
+  t.match(extra?.stderr, /'uninstall' takes no NAME or FILE, but got 'now'/);
+  const help = await run(process.execPath, [CLI, 'install', '--help']).then((r) => r.stdout, (e: { stdout: string }) => e.stdout);
+  t.match(help, /--run-as ACCOUNT\s+run serve as this account, least privilege, not SYSTEM: a gMSA/, 'install --help tells of --run-as');
   const unknown = await run(process.execPath, [CLI, 'install', '--pipe-allow']).then(() => undefined, (e: { code: number; stderr: string }) => e);
   t.equal(unknown?.code, 2, 'a flag without its value');
 });

@@ -9,12 +9,12 @@ import { pipeHolder } from '../platform/system.js';
 import { pipeSddl, SID } from '../platform/windows-security.js';
 import { type Invocation, text } from './command.js';
 import { UsageError } from './usage-error.js';
-import { installedExecutable, installSteps, type Step, TASK_NAME, taskFile, taskXml, uninstallSteps } from './windows-install.js';
+import { installedExecutable, installSteps, RunAsError, type Step, TASK_NAME, taskFile, taskPrincipal, taskXml, uninstallSteps } from './windows-install.js';
 
 /**
  * `gateway-apikeys install` and `uninstall` on Windows (README, "Install"): the one command that puts
  * the executable in %ProgramFiles%, registers the event source and the scheduled task that runs
- * `serve` as SYSTEM at start-up, and starts it. What each step is, and the task's definition, are
+ * `serve` as SYSTEM (or the account of --run-as) at start-up, and starts it. What each step is, and the task's definition, are
  * src/cli/windows-install.ts's pure functions; this file runs them. It decides no access list: the
  * daemon makes its data dir private itself (docs/security.md, "Windows: the data dir").
  */
@@ -48,16 +48,24 @@ async function waitForPipe(pipe: string, timeoutMs: number): Promise<boolean> {
 }
 /* c8 ignore stop */
 
-/** `install [--pipe-allow ACCOUNT]... [--data-dir DIR] [--pipe PIPE] [--no-start]` (commands/install.ts). */
+/** `install [--pipe-allow ACCOUNT]... [--data-dir DIR] [--pipe PIPE] [--run-as ACCOUNT] [--no-start]` (commands/install.ts). */
 export async function install({ flags, io }: Invocation): Promise<number> {
   const out = io.out;
-  const values = { 'pipe-allow': flags['pipe-allow'] as string[] | undefined, 'data-dir': text(flags, 'data-dir'), pipe: text(flags, 'pipe'), 'no-start': flags['no-start'] === true };
+  const values = { 'pipe-allow': flags['pipe-allow'] as string[] | undefined, 'data-dir': text(flags, 'data-dir'), pipe: text(flags, 'pipe'), 'run-as': text(flags, 'run-as'), 'no-start': flags['no-start'] === true };
   refuseOffWindows('install');
   /* c8 ignore start -- Windows only: the Windows suite runs it under Wine */
   if (!sea.isSea()) throw new UsageError("'install' puts the single executable in place: run it as gateway-apikeys-win-x64.exe install, from an elevated prompt.");
   // Accounts are checked now, and kept as SIDs: a typo fails here, not at the next boot, and a renamed account keeps its access.
   const allowed = resolvePipeAllow(values['pipe-allow'] ?? []);
-  pipeSddl(SID.system, allowed.map((account) => account.sid)); // refuses Everyone and the like now, too
+  // --run-as is resolved and judged now too, before anything is copied or registered (docs/security.md, "Windows: the account").
+  const runAs = values['run-as'] ? resolvePipeAllow([values['run-as']], undefined, '--run-as')[0] : undefined;
+  try {
+    taskPrincipal(runAs);
+  } catch (error) {
+    if (error instanceof RunAsError) throw new UsageError(error.message);
+    throw error;
+  }
+  pipeSddl(runAs?.sid ?? SID.system, allowed.map((account) => account.sid)); // refuses Everyone and the like now, too
   const serveArguments = [
     ...allowed.flatMap((account) => ['--pipe-allow', account.sid]),
     ...(values['data-dir'] ? ['--data-dir', path.win32.resolve(values['data-dir'])] : []),
@@ -78,15 +86,19 @@ export async function install({ flags, io }: Invocation): Promise<number> {
   out(`Installing gateway-apikeys as ${executable}:`);
   // The task's definition stays beside the executable: what was registered, for the admin to read or import again.
   const definition = path.win32.join(path.win32.dirname(executable), `${TASK_NAME}.task.xml`);
-  fs.writeFileSync(definition, taskFile(taskXml({ executable, serveArguments })));
+  fs.writeFileSync(definition, taskFile(taskXml({ executable, serveArguments, runAs })));
   runSteps(installSteps(process.env, definition, !values['no-start']), out);
   // The task's environment is not this shell's: its default data dir is the platform's, whatever GATEWAY_APIKEYS_DATA_DIR says here.
   const dataDir = values['data-dir'] ? path.win32.resolve(values['data-dir']) : defaultDataDir({ ProgramData: process.env.ProgramData }, 'win32');
   const pipe = values.pipe ?? LOCATIONS.pipe.windows;
   const who = allowed.length === 0 ? 'every authenticated local account (protocol 2: none can do anything without a token)'
     : `${allowed.map((account) => `${account.name} (${account.sid})`).join(', ')}, SYSTEM and Administrators`;
-  out(`The scheduled task ${TASK_NAME} runs 'serve' as SYSTEM at start-up.\n  data dir:    ${dataDir} (the daemon makes it private at its first start)\n` +
+  out(`The scheduled task ${TASK_NAME} runs 'serve' as ${runAs ? `${runAs.name}, least privilege,` : 'SYSTEM'} at start-up.\n  data dir:    ${dataDir} (the daemon makes it private at its first start)\n` +
     `  pipe:        ${pipe}, open to ${who}\n  event log:   Application, source gateway-apikeys (warnings and errors)`);
+  if (runAs) {
+    out(`${runAs.name} must be able to make the data dir, or have full control of it: if it is not there yet, make it empty for it (elevated):\n` +
+      `  mkdir "${dataDir}" ; icacls "${dataDir}" /grant *${runAs.sid}:(OI)(CI)F\n  The daemon then makes it private to ${runAs.name}, SYSTEM and Administrators at its first start.`);
+  }
   if (values['no-start']) {
     out(`Not started: it starts at the next boot, or now with: schtasks /Run /TN ${TASK_NAME}`);
     return 0;

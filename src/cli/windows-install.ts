@@ -5,7 +5,7 @@ import path from 'node:path';
  * what it does, as pure functions of its inputs so that the task definition and every command are
  * tested on Linux; src/cli/install-command.ts runs them. The executable is a console program, not a
  * service binary (the Service Control Manager would wait for a service that never reports: error
- * 1053), so the daemon runs as a scheduled task: as SYSTEM, at start-up, restarted when it fails,
+ * 1053), so the daemon runs as a scheduled task: as SYSTEM or the account of --run-as, at start-up, restarted when it fails,
  * without a time limit. The data dir's access list is the daemon's to make at its first start
  * (docs/security.md, "Windows: the data dir"), not the installer's.
  */
@@ -51,15 +51,76 @@ export interface InstallOptions {
   executable: string;
   /** `serve`'s arguments: --pipe-allow SIDs, and --data-dir / --pipe when not the defaults. */
   serveArguments: readonly string[];
+  /** `install --run-as`: the account the task runs `serve` as, resolved; SYSTEM when absent. */
+  runAs?: RunAsAccount;
+}
+
+/** An account as Windows names it (DOMAIN\name) and its SID. */
+export interface RunAsAccount {
+  name: string;
+  sid: string;
+}
+
+/** `--run-as` names an account the task cannot, or should not, run the daemon as: nothing was installed. */
+export class RunAsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunAsError';
+  }
+}
+
+/** The task's principal (Task Scheduler schema 1.2's principalType): who, how Windows logs it on, and at which run level. */
+export interface TaskPrincipal {
+  userId: string;
+  /** Absent for SYSTEM, which Task Scheduler logs on itself. */
+  logonType?: 'Password' | 'S4U';
+  runLevel: 'HighestAvailable' | 'LeastPrivilege';
+}
+
+const SYSTEM_SID = 'S-1-5-18';
+const RUN_AS_ALTERNATIVES = "Give a group managed service account (DOMAIN\\name$) or an account made for the daemon (for example .\\gateway-apikeys), or leave --run-as out to run as SYSTEM.";
+
+/**
+ * Who the task runs `serve` as (docs/security.md, "Windows: the account"). By default SYSTEM at the
+ * highest run level: it needs no account to be made or granted anything, owns and may repair any
+ * data dir, and is what the daemon's Windows checks were measured with. With --run-as, the account
+ * at the least privilege (a filtered token, no elevation), and no password stored:
+ * - a group managed service account (DOMAIN\name$): logon type Password, the form Task Scheduler
+ *   documents for them: it fetches the managed password from Active Directory at each start;
+ * - any other account of this machine or domain: logon type S4U, no password stored, no network or
+ *   EFS access, neither of which the daemon needs.
+ * Refused: NT SERVICE\… (Task Scheduler logs on only accounts it can log on by S4U or password, or
+ * LocalSystem, LocalService and NetworkService; a service's virtual account exists only in a
+ * process the Service Control Manager starts, and the daemon is no service); LOCAL SERVICE and
+ * NETWORK SERVICE (shared by many services, each of which could then read the vault: its data dir
+ * grants the daemon's account); and groups or other well-known SIDs (not accounts one logs on as).
+ */
+export function taskPrincipal(runAs?: RunAsAccount): TaskPrincipal {
+  if (!runAs || runAs.sid.toUpperCase() === SYSTEM_SID) return { userId: SYSTEM_SID, runLevel: 'HighestAvailable' };
+  const sid = runAs.sid.toUpperCase();
+  const who = `${runAs.name} (${runAs.sid})`;
+  if (sid.startsWith('S-1-5-80-')) {
+    throw new RunAsError(`--run-as ${who}: a service's virtual account (NT SERVICE\\…) exists only for a service the Service Control Manager starts, ` +
+      `and the daemon runs as a scheduled task, which Task Scheduler cannot log on as one. ${RUN_AS_ALTERNATIVES}`);
+  }
+  if (sid === 'S-1-5-19' || sid === 'S-1-5-20') {
+    throw new RunAsError(`--run-as ${who}: many services run as this account, and each of them could read the vault, whose data dir grants the daemon's account. ${RUN_AS_ALTERNATIVES}`);
+  }
+  if (!/^S-1-5-21-\d+-\d+-\d+-\d+$/.test(sid)) {
+    throw new RunAsError(`--run-as ${who}: not an account of this machine or its domain that a task can log on as (a group, or a well-known SID). ${RUN_AS_ALTERNATIVES}`);
+  }
+  return { userId: runAs.name, logonType: runAs.name.endsWith('$') ? 'Password' : 'S4U', runLevel: 'LeastPrivilege' };
 }
 
 /**
- * The scheduled task (Task Scheduler schema 1.2): SYSTEM (S-1-5-18, so no password is stored), at
- * start-up and as soon as possible after a missed start, one instance, no time limit, normal
+ * The scheduled task (Task Scheduler schema 1.2): SYSTEM (S-1-5-18, so no password is stored) or
+ * the account of --run-as at the least privilege (taskPrincipal), at start-up and as soon as possible after a missed start, one instance, no time limit, normal
  * priority (a task's default, 7, is below normal for CPU and I/O), restarted every minute when it fails.
  */
-export function taskXml({ executable, serveArguments }: InstallOptions): string {
+export function taskXml({ executable, serveArguments, runAs }: InstallOptions): string {
   const argumentsLine = ['serve', ...serveArguments].map(quoteWindowsArgument).join(' ');
+  const principal = taskPrincipal(runAs);
+  const logonType = principal.logonType ? `\n      <LogonType>${principal.logonType}</LogonType>` : '';
   return `<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo>
@@ -72,8 +133,8 @@ export function taskXml({ executable, serveArguments }: InstallOptions): string 
   </Triggers>
   <Principals>
     <Principal id="Author">
-      <UserId>S-1-5-18</UserId>
-      <RunLevel>HighestAvailable</RunLevel>
+      <UserId>${xml(principal.userId)}</UserId>${logonType}
+      <RunLevel>${principal.runLevel}</RunLevel>
     </Principal>
   </Principals>
   <Settings>

@@ -34,13 +34,13 @@ export interface Account {
  * The accounts of `--pipe-allow`, by name or SID, as SIDs. A name Windows does not know is refused
  * (a typo would leave the gateway locked out); a SID is taken as given, named when Windows knows it.
  */
-export function resolvePipeAllow(texts: readonly string[], windows: Pick<PipeSystem, 'lookupAccount' | 'accountNameOf'> = systemPipe): Account[] {
+export function resolvePipeAllow(texts: readonly string[], windows: Pick<PipeSystem, 'lookupAccount' | 'accountNameOf'> = systemPipe, flag = '--pipe-allow'): Account[] {
   return texts.map((text) => {
     const spec = parseAccountSpec(text);
     if (spec.kind === 'sid') return { sid: spec.sid, name: windows.accountNameOf(spec.sid) ?? wellKnownName(spec.sid) ?? spec.sid };
     const found = windows.lookupAccount(spec.name);
     if (!found) {
-      throw new PipeAllowError(`--pipe-allow: Windows knows no account named '${spec.name}'. Give it as DOMAIN\\name (for a service: ` +
+      throw new PipeAllowError(`${flag}: Windows knows no account named '${spec.name}'. Give it as DOMAIN\\name (for a service: ` +
         "'NT SERVICE\\<service name>'), or by its SID.");
     }
     return found;

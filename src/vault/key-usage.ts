@@ -1,5 +1,21 @@
-/** How many connectorIds a key remembers; the least recently used goes first (docs/storage.md, "Usage per connector"). */
+/** How many connectorIds a key remembers; the one that ranks lowest goes first (docs/storage.md, "Usage per connector"). */
 export const MAX_CONNECTORS_PER_KEY = 64;
+
+/**
+ * What each doubling of a connector's uses is worth, in recency: a connector used 2^n times ranks
+ * as if it had been used n days later than it was. So a spray of one-off connectorIds (each ranking
+ * at its own instant) cannot push out a connector in real use, while one that stopped being used
+ * still ages out, after a day per doubling (docs/storage.md, "Usage per connector").
+ */
+export const DOUBLING_WORTH_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A connector's rank: it only grows while the connector is used (its count and its last use only
+ * grow), so the 64 kept are the 64 of highest rank whatever order uses and replayed records came in.
+ */
+export function rankOf(lastUsedAt: number, count: number): number {
+  return lastUsedAt + DOUBLING_WORTH_MS * Math.log2(count);
+}
 
 /** One connector's uses of a key, as persisted: absolute values, so replaying them twice changes nothing. */
 export type PersistedConnectorUse = [connectorId: string, firstUsedAt: number, lastUsedAt: number, count: number];
@@ -28,8 +44,8 @@ interface ConnectorUseInfo {
 /**
  * Which connectors authenticated with one key, and how often: made at the key's first use and
  * then updated in place on every successful authentication, so that recording a use is a counter
- * update (docs/architecture.md, "The hot path"). A new connectorId beyond the 64th evicts the one
- * used least recently. Persisted like last-used times, coalesced: `changes()` says what to write;
+ * update (docs/architecture.md, "The hot path"). Beyond 64 connectorIds, the one of lowest rank
+ * (rankOf: recency, plus a day per doubling of its uses) goes, which may be the newcomer itself. Persisted like last-used times, coalesced: `changes()` says what to write;
  * `merge` takes in what was written or read, which also marks it persisted.
  */
 export class KeyUsage {
@@ -114,15 +130,17 @@ export class KeyUsage {
   private add(connectorId: string, use: ConnectorUse): void {
     this.connectors.set(connectorId, use);
     if (this.connectors.size <= MAX_CONNECTORS_PER_KEY) return;
-    // Only a 65th connector pays for this scan; a known one costs a counter update.
-    let oldest: string | undefined;
-    let oldestAt = Infinity;
+    // Only a 65th connector pays for this scan; a known one costs a counter update. Ties go by
+    // connectorId, not by the map's order, so that a replay (another order) evicts the same one.
+    let lowest: string | undefined;
+    let lowestRank = Infinity;
     for (const [id, u] of this.connectors) {
-      if (u.lastUsedAt < oldestAt) {
-        oldest = id;
-        oldestAt = u.lastUsedAt;
+      const rank = rankOf(u.lastUsedAt, u.count);
+      if (rank < lowestRank || (rank === lowestRank && id > lowest!)) {
+        lowest = id;
+        lowestRank = rank;
       }
     }
-    this.connectors.delete(oldest!);
+    this.connectors.delete(lowest!);
   }
 }

@@ -9,6 +9,7 @@ export const installCommand: OfflineCommand = {
     'pipe-allow': { type: 'string', multiple: true, value: 'ACCOUNT', help: 'only these accounts (names or SIDs) may open the pipe; may be repeated' },
     'data-dir': { type: 'string', value: 'DIR', help: "the vault (%ProgramData%\\Nintex\\Gateway by default)" },
     pipe: { type: 'string', value: 'PIPE', help: 'the pipe (\\\\.\\pipe\\gateway-apikeys by default)' },
+    'run-as': { type: 'string', value: 'ACCOUNT', help: 'run serve as this account, least privilege, not SYSTEM: a gMSA (DOMAIN\\name$) or one made for it' },
     'no-start': { type: 'boolean', help: 'register the task without starting it' },
   },
   async run(invocation) {

@@ -1,5 +1,6 @@
 import { existsSync, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
+import { unsafeAncestor } from '../../platform/strict-modes.js';
 import * as system from '../../platform/system.js';
 import { type AccessFinding, describeFinding, privacyOf, privateDirectoryFix, privateDirectorySddl } from '../../platform/windows-security.js';
 
@@ -145,9 +146,11 @@ export function refuseIfHeld(dataDir: string, lock: ClaimOptions['lock'] = syste
 }
 
 /**
- * Makes the data dir ready for one vault and takes it (docs/security.md, "The data dir"): created
- * 0700 if missing; refused, like ssh's StrictModes, when it is a symlink, another user's, or others
- * can write to it (on Windows: may read or change it, by its DACL); then locked for this process
+ * Makes the data dir ready for one vault and takes it (docs/security.md, "The data dir"): refused,
+ * like ssh's StrictModes, when a directory on the way to it is neither root's nor this user's or
+ * others can write to it (src/platform/strict-modes.ts); created 0700 if missing; refused when it
+ * is a symlink, another user's, or others can write to it (on Windows: may read or change it, by
+ * its DACL); then locked for this process
  * with an exclusive lock on `daemon.lock` inside it, which a second daemon finds held whatever path,
  * mount or namespace it came through; then each file holding a secret must be this user's own and
  * private. The daemon calls this once, before anything in the directory is read or written, and
@@ -158,6 +161,11 @@ export async function claimDataDir(dataDir: string, options: ClaimOptions = {}):
   const security = options.windows ?? systemWindows;
   const notes: DataDirNote[] = [];
   const uid = windows ? undefined : process.geteuid!();
+  if (uid !== undefined) {
+    // Before anything is made: whoever can change a directory on the way can swap the data dir itself.
+    const unsafe = await unsafeAncestor(dataDir, uid);
+    if (unsafe) throw new DataDirUnsafeError(unsafe.directory, `(on the way to the data directory ${dataDir}) ${unsafe.problem}`, unsafe.fix);
+  }
   let stat = await lstatOrUndefined(dataDir);
   const created = !stat;
   if (!stat) {
