@@ -42,7 +42,6 @@ t.test('the README runs as shown: npm start, then every shell block in order', {
 
   // A checkout as a new user has it after `npm ci`: the built dist/ and node_modules/, nothing else of ours.
   const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-readme-')));
-  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
   const checkout = path.join(home, 'gateway-apikeys');
   fs.mkdirSync(checkout);
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(checkout, 'package.json'));
@@ -54,10 +53,17 @@ t.test('the README runs as shown: npm start, then every shell block in order', {
   for (const name of Object.keys(env)) if (name.startsWith('GATEWAY_APIKEYS_') || name === 'NODE_OPTIONS') delete env[name];
 
   const daemon = spawn('npm', ['start'], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  t.teardown(() => {
+  const stopped = new Promise((resolve) => daemon.once('exit', resolve));
+  // The daemon writes its logs into the folder until it has stopped: stop it, then remove the folder.
+  t.teardown(async () => {
     try {
       process.kill(-daemon.pid!, 'SIGTERM');
+      await stopped;
     } catch { /* already stopped */ }
+    // npm may exit before its daemon child has finished its clean stop, which ends by removing the socket.
+    const socket = path.join(checkout, '.data', 'gateway-apikeys.sock');
+    for (let waited = 0; fs.existsSync(socket) && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    fs.rmSync(home, { recursive: true, force: true });
   });
   let served = '';
   await new Promise<void>((resolve, reject) => {
