@@ -5,7 +5,7 @@ import { silentLog } from '../shared/log.js';
 import { claimDataDir } from './storage/data-dir.js';
 import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
-import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
+import { checkNewVaultPassphrase, isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
 import { offline, Vault } from './vault.js';
 
 type Seal = 'passphrase' | 'keyFile';
@@ -30,6 +30,7 @@ interface RekeyOptions {
 export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; to: Seal }> {
   const { dataDir, current, next } = options;
   const log = options.log ?? silentLog;
+  if (next) checkNewVaultPassphrase(next); // before the data dir is touched: a refused passphrase writes nothing
   const lock = await claimDataDir(dataDir);
   try {
     const file = path.join(dataDir, MASTER_KEY_FILE);
