@@ -117,6 +117,17 @@ function createMasterKeyFile(passphrase?: Uint8Array): { file: Buffer; master: M
 }
 
 /**
+ * A new master key for the vault `vaultId` (a rotation: docs/storage.md, "Rotating the master
+ * key"), sealed with `passphrase` when one is given. The caller wipes `file` once it is written.
+ */
+export function newMasterKeyFile(vaultId: Buffer, passphrase?: Uint8Array): { file: Buffer; master: MasterKey } {
+  const raw = wipeableBytes(32);
+  sodium.randombytes_buf(raw);
+  const file = encodeMasterKeyFile(vaultId, raw, passphrase);
+  return { file, master: { vaultId: Buffer.from(vaultId), key: SecretKey.takeFrom(raw) } };
+}
+
+/**
  * The vault id and the raw master key in `bytes` (the content of `fileName`), or a clear refusal; a
  * wrong passphrase is code PassphraseWrong. The caller wipes `raw`; a key file's `bytes` are wiped here.
  */
@@ -218,13 +229,49 @@ export async function loadOrCreateMasterKey(fs: StoreFileSystem, dataDir: string
 }
 
 /**
- * The subkeys of a vault: one for the lookup index of key values, one for the store files, one for
- * the audit trail's chain. The master key only derives them, then leaves memory.
+ * audit.key: the audit key of a vault whose master key was rotated, sealed with a subkey of the
+ * current master key (docs/storage.md, "Rotating the master key"). A vault never rotated has none:
+ * its audit key is derived from its master key.
+ *
+ *   "GWKA" version(1) sealed(auditKey), associated data = "GWKA" version vaultId
  */
-export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey; auditKey: SecretKey } {
+export const AUDIT_KEY_FILE = 'audit.key';
+const AUDIT_KEY_MAGIC = 'GWKA';
+
+function auditKeyData(vaultId: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.write(AUDIT_KEY_MAGIC, 0, 'ascii');
+  head.writeUInt8(VERSION, 4);
+  return Buffer.concat([head, vaultId]);
+}
+
+/** The content of audit.key: `auditKey` sealed with `wrapKey` (a vault's auditWrapKey) for the vault `vaultId`. */
+export function encodeAuditKeyFile(wrapKey: SecretKey, vaultId: Buffer, auditKey: SecretKey): Buffer {
+  const ad = auditKeyData(vaultId);
+  return Buffer.concat([ad.subarray(0, 5), auditKey.use((raw) => seal(wrapKey, raw, ad))]);
+}
+
+/** The audit key in audit.key's `bytes`, or a refusal naming the file: it was altered, or belongs to another master key. */
+export function decodeAuditKeyFile(wrapKey: SecretKey, vaultId: Buffer, bytes: Buffer): SecretKey {
+  const ad = auditKeyData(vaultId);
+  const raw = bytes.length === 5 + SEALED_KEY_BYTES && bytes.subarray(0, 5).equals(ad.subarray(0, 5)) ? open(wrapKey, bytes.subarray(5), ad) : null;
+  if (!raw || raw.length !== 32) throw new StoreIntegrityError(AUDIT_KEY_FILE, 'fails its check: it was altered, or it belongs to another master.key');
+  const key = SecretKey.copyOf(raw);
+  sodium.sodium_memzero(raw);
+  return key;
+}
+
+/**
+ * The subkeys of a vault: one for the lookup index of key values, one for the store files, one for
+ * the audit trail's chain, and one that seals audit.key. The master key only derives them, then
+ * leaves memory. `auditKey` is the one a vault never rotated uses; a rotated vault's is in
+ * audit.key (decodeAuditKeyFile with `auditWrapKey`), so that its trail keeps verifying.
+ */
+export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey; auditKey: SecretKey; auditWrapKey: SecretKey } {
   const lookupKey = master.key.derive(1, 'gwlookup');
   const storeKey = master.key.derive(2, 'gwstore_');
   const auditKey = master.key.derive(3, 'gwaudit_');
+  const auditWrapKey = master.key.derive(4, 'gwauditw');
   master.key.dispose();
-  return { lookupKey, storeKey, auditKey };
+  return { lookupKey, storeKey, auditKey, auditWrapKey };
 }
