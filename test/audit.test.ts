@@ -225,7 +225,7 @@ t.test('rekey: a key file sealed with a passphrase, the passphrase changed, back
   t.match((await rekey({ GATEWAY_APIKEYS_NEW_PASSPHRASE: 'first passphrase' })).stdout, /was sealed with a key file; it is now sealed with a passphrase/);
   t.notSame(fs.readFileSync(masterKey), keyFile);
   t.notOk(fs.readFileSync(masterKey).includes(keyFile.subarray(22, 54)), 'the raw key is no longer in the file');
-  const wrong = await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'not it', GATEWAY_APIKEYS_NEW_PASSPHRASE: 'second' });
+  const wrong = await rekey({ GATEWAY_APIKEYS_PASSPHRASE: 'not it', GATEWAY_APIKEYS_NEW_PASSPHRASE: 'second passphrase' });
   t.equal(wrong.code, 1);
   t.match(wrong.stderr, /cannot be opened with this passphrase.*\(PassphraseWrong\)/);
   const sealed = fs.readFileSync(masterKey);

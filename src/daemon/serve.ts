@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
 import { TOKEN_FILES } from '../locations.js';
@@ -5,6 +6,7 @@ import { eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
 import { PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
+import { checkNewVaultPassphrase, MASTER_KEY_FILE } from '../vault/storage/master-key.js';
 import { NO_SESSION, Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
@@ -90,6 +92,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       refuseIfHeld(options.dataDir);
       await preparePipePath(options.pipe);
     }
+    // A first start would seal a new master.key with this passphrase: one too short is refused before
+    // the data dir is even made (docs/security.md, "The master key"); Vault.open checks again under the lock.
+    if (options.passphrase && !existsSync(path.join(options.dataDir, MASTER_KEY_FILE))) checkNewVaultPassphrase(options.passphrase);
     lock = await claimDataDir(options.dataDir);
     log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog, eventLog });
     for (const note of lock.notes) log[note.level](note.message, note.meta);

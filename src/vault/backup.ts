@@ -8,6 +8,7 @@ import { type Log, silentLog } from '../shared/log.js';
 import { BACKUP_FORMAT, type BackupHeader, backupInvalid, backupKey, BackupWriter, newBackupKdf, readBackupChunks, readBackupHeader } from './storage/backup-file.js';
 import { claimDataDir, LOCK_FILE } from './storage/data-dir.js';
 import { FORMAT_VERSION } from './storage/file-format.js';
+import { checkNewVaultPassphrase } from './storage/master-key.js';
 import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
 import { decodeRecords, encodeRows, type KeyRow } from './storage/mutations.js';
 import { type Actor, RESTORE_MARKER, Vault } from './vault.js';
@@ -159,6 +160,8 @@ async function prepareRestoreTarget(dataDir: string): Promise<void> {
 export async function restoreVault(options: RestoreOptions): Promise<BackupSummary> {
   const { dataDir } = options;
   const log = options.log ?? silentLog;
+  // The new vault's master.key is sealed with vaultPassphrase: one too short is refused before anything is written.
+  if (options.vaultPassphrase) checkNewVaultPassphrase(options.vaultPassphrase);
   const { summary, records } = await readBackup(options.backup, options.passphrase, options.onProgress);
   await prepareRestoreTarget(dataDir);
   const lock = await claimDataDir(dataDir);

@@ -111,6 +111,20 @@ export function keyedHash(key: SecretKey, input: Uint8Array, length = LOOKUP_TAG
   return out;
 }
 
+/**
+ * What a file may ask of the reader's machine for Argon2id: at most 1 GiB and 10 passes (libsodium's
+ * "sensitive" is 1 GiB, 4 passes), at least libsodium's minimums. Backups and master.key both read
+ * their parameters from the file, so a doctored file could otherwise take the host's memory
+ * (docs/security.md, "The master key"); they are checked before anything is allocated.
+ */
+export const KDF_MAX_OPSLIMIT = 10;
+export const KDF_MAX_MEMLIMIT = 1024 * 1024 * 1024;
+
+export function kdfLimitsInBounds(opslimit: number, memlimit: number): boolean {
+  return Number.isInteger(opslimit) && opslimit >= sodium.crypto_pwhash_OPSLIMIT_MIN && opslimit <= KDF_MAX_OPSLIMIT &&
+    Number.isInteger(memlimit) && memlimit >= sodium.crypto_pwhash_MEMLIMIT_MIN && memlimit <= KDF_MAX_MEMLIMIT;
+}
+
 /** Constant-time equality of two byte strings of equal length. */
 export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && sodium.sodium_memcmp(a, b);

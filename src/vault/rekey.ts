@@ -5,7 +5,7 @@ import { silentLog } from '../shared/log.js';
 import { claimDataDir } from './storage/data-dir.js';
 import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
-import { isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
+import { checkNewVaultPassphrase, isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
 import { offline, Vault } from './vault.js';
 
 type Seal = 'passphrase' | 'keyFile';
@@ -16,6 +16,11 @@ interface RekeyOptions {
   current?: Uint8Array;
   /** The passphrase to seal it with; none to go (back) to a key file. */
   next?: Uint8Array;
+  /**
+   * Rotate: a new master key, the store rewritten under it (docs/storage.md, "Rotating the master
+   * key"), instead of the same key in a new seal.
+   */
+  newMasterKey?: boolean;
   log?: Log;
 }
 
@@ -26,10 +31,14 @@ interface RekeyOptions {
  * or a wrong passphrase changes nothing. The master key itself stays, so every store file stays
  * readable; master.key is replaced atomically, so a crash leaves the old seal or the new one, each
  * opened with what the admin knew before or after. The audit trail records it.
+ *
+ * With `newMasterKey` the key itself is replaced (Vault.rotateMasterKey), so a copy of the old
+ * master.key, or of the old sealed file and its passphrase, opens none of the files written since.
  */
-export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; to: Seal }> {
+export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; to: Seal; newMasterKey: boolean }> {
   const { dataDir, current, next } = options;
   const log = options.log ?? silentLog;
+  if (next) checkNewVaultPassphrase(next); // before the data dir is touched: a refused passphrase writes nothing
   const lock = await claimDataDir(dataDir);
   try {
     const file = path.join(dataDir, MASTER_KEY_FILE);
@@ -38,6 +47,15 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; t
     const from: Seal = isSealedMasterKeyFile(bytes) ? 'passphrase' : 'keyFile';
     const to: Seal = next ? 'passphrase' : 'keyFile';
     const vault = await Vault.open({ dataDir, passphrase: current, log });
+    if (options.newMasterKey) {
+      // Closes the vault, whatever happens: after a failure its store may be superseded.
+      try {
+        await vault.rotateMasterKey(next, { event: 'vault.rekeyed', detail: { from, to, masterKey: 'new' } });
+      } finally {
+        await vault.close();
+      }
+      return { from, to, newMasterKey: true };
+    }
     try {
       const sealed = rewrapMasterKeyFile(bytes, MASTER_KEY_FILE, current, next);
       try {
@@ -48,7 +66,7 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; t
     } finally {
       await vault.close();
     }
-    return { from, to };
+    return { from, to, newMasterKey: false };
   } finally {
     await lock.release();
   }

@@ -11,6 +11,7 @@ import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js
 import { CoalescedFlush } from './coalesced-flush.js';
 import { CompactionSchedule } from './compaction-schedule.js';
 import { randomBytes } from '../shared/random.js';
+import sodium from 'sodium-native';
 import { keyedHash, type SecretKey } from './crypto.js';
 import { ApiError } from '../shared/api-error.js';
 import { chosenExpiry, newKeyExpiry } from './expiry.js';
@@ -23,7 +24,8 @@ import { maskSecrets } from '../shared/secret-text.js';
 import { daysLeft, statusFor } from './status.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
 import { nodeFileSystem, type StoreFileSystem } from '../shared/file-system.js';
-import { deriveVaultKeys, loadOrCreateMasterKey } from './storage/master-key.js';
+import { AUDIT_KEY_FILE, decodeAuditKeyFile, deriveVaultKeys, encodeAuditKeyFile, loadOrCreateMasterKey, newMasterKeyFile } from './storage/master-key.js';
+import { finishRotation, type RotationStep } from './storage/rotation.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import { type KeyRow, type Mutation, type PersistedKeyUsage, toRows } from './storage/mutations.js';
 import { KeyStore } from './storage/store.js';
@@ -113,6 +115,8 @@ export class Vault {
   private readonly compactions: CompactionSchedule;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** The key of the audit trail's chain, kept across rotations of the master key (in audit.key). */
+  private auditKey!: SecretKey;
   readonly calendar: VaultCalendar;
 
   private constructor(
@@ -152,8 +156,14 @@ export class Vault {
     }
     try {
       const master = await loadOrCreateMasterKey(fs, dataDir, options.passphrase, log);
-      const { lookupKey, storeKey, auditKey } = deriveVaultKeys(master);
-      keys.push(lookupKey, storeKey, auditKey);
+      const { lookupKey, storeKey, auditKey: derivedAuditKey, auditWrapKey } = deriveVaultKeys(master);
+      keys.push(lookupKey, storeKey, derivedAuditKey, auditWrapKey);
+      // A rotation a crash interrupted is completed or undone before anything is read (docs/storage.md, "Rotating the master key").
+      await finishRotation(fs, dataDir, master.vaultId, storeKey, log);
+      // A rotated vault keeps the audit key it was created with, sealed in audit.key, so that its trail verifies whole.
+      const sealedAuditKey = await fs.readFile(path.join(dataDir, AUDIT_KEY_FILE));
+      const auditKey = sealedAuditKey ? decodeAuditKeyFile(auditWrapKey, master.vaultId, sealedAuditKey) : derivedAuditKey;
+      if (auditKey !== derivedAuditKey) keys.push(auditKey);
       const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
       const audit = await AuditTrail.open(fs, dataDir, auditKey, log, () => clock.now()).catch(async (error: unknown) => {
         await store.close();
@@ -165,6 +175,7 @@ export class Vault {
       for (const mutation of contents.mutations) index.apply(mutation);
       const vault = new Vault(index, store, audit, keys, log, clock, timeZone,
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000, master.vaultId.toString('hex'));
+      vault.auditKey = auditKey;
       vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
       // Deleted keys' ciphertext, and previous values whose grace ended while the daemon was down,
@@ -421,6 +432,36 @@ export class Vault {
     });
   }
 
+  /**
+   * Replaces the master key with a new one and closes the vault (docs/storage.md, "Rotating the master
+   * key"), offline: every key is written, under keys derived from the new master key, in the snapshot
+   * of the next generation with an empty journal; the audit key is kept, sealed in audit.key with the
+   * new master key; master.key is sealed with `passphrase`, or is a key file without one. The audit
+   * entry is durable first; master.key's atomic replacement is the instant of the rotation, and a
+   * crash on either side of it leaves the old vault or the new one (finishRotation, at every open).
+   */
+  async rotateMasterKey(passphrase: Uint8Array | undefined, audited: Audited, onStep?: (step: RotationStep) => Promise<void>): Promise<void> {
+    this.compactions.stop();
+    this.uses.stop();
+    await this.uses.flush();
+    await this.writes.run(async () => {
+      if (this.closed) throw new Error('the vault is closed');
+      this.closed = true;
+      this.index.dropPreviousValues(this.clock.now());
+      const vaultId = Buffer.from(this.vaultId, 'hex');
+      const { file, master } = newMasterKeyFile(vaultId, passphrase);
+      const { lookupKey, storeKey, auditKey, auditWrapKey } = deriveVaultKeys(master);
+      try {
+        const auditKeyFile = encodeAuditKeyFile(auditWrapKey, vaultId, this.auditKey);
+        await this.record(audited, offline(), () => this.store.rotate(storeKey, this.index.records(), file, auditKeyFile, onStep));
+      } finally {
+        sodium.sodium_memzero(file); // a key file holds the new key in clear
+        for (const key of [lookupKey, storeKey, auditKey, auditWrapKey]) key.dispose();
+      }
+    });
+    await this.close();
+  }
+
   /** Persists pending last-used times and compacts away deleted keys. The data dir stays its owner's to release. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -429,7 +470,7 @@ export class Vault {
       await this.uses.flush();
       await this.writes.run(async () => {
         this.closed = true;
-        if (this.store.needsRewrite || this.store.journalRecordCount > 0) {
+        if (!this.store.superseded && (this.store.needsRewrite || this.store.journalRecordCount > 0)) {
           await this.compact().catch((error: Error) =>
             this.log.error('Compaction at shutdown failed; it runs at the next start', { event: 'store.compactFailed', reason: error.message }));
         }

@@ -8,7 +8,9 @@ const SEALS = { passphrase: 'a passphrase', keyFile: 'a key file' } as const;
 /**
  * Offline (docs/storage.md, "Passphrase"): seals master.key with a new passphrase
  * (GATEWAY_APIKEYS_NEW_PASSPHRASE, else typed twice), or back to a key file. The current
- * passphrase of a sealed vault comes from GATEWAY_APIKEYS_PASSPHRASE, else a prompt.
+ * passphrase of a sealed vault comes from GATEWAY_APIKEYS_PASSPHRASE, else a prompt. With
+ * --new-master-key the master key itself is replaced and the store rewritten under it
+ * (docs/storage.md, "Rotating the master key"); without, only the seal changes, as before.
  */
 export const rekeyCommand: OfflineCommand = {
   name: 'rekey',
@@ -19,6 +21,7 @@ export const rekeyCommand: OfflineCommand = {
   options: {
     'data-dir': { type: 'string', value: 'DIR', help: 'the vault (no daemon may run on it)' },
     'to-key-file': { type: 'boolean', help: 'back to a key file instead of a passphrase' },
+    'new-master-key': { type: 'boolean', help: 'also replace the master key itself and rewrite the store under it, so a copy of the old master.key opens nothing written since' },
   },
   async run({ flags, io }) {
     const { rekeyVault } = await import('../../vault/rekey.js');
@@ -32,10 +35,11 @@ export const rekeyCommand: OfflineCommand = {
     const next = flags['to-key-file'] === true
       ? undefined
       : await readPassphrase({ variable: 'GATEWAY_APIKEYS_NEW_PASSPHRASE', prompt: 'New passphrase: ', confirm: true, required: true });
-    const { from, to } = await rekeyVault({ dataDir, current, next });
+    const { from, to, newMasterKey } = await rekeyVault({ dataDir, current, next, newMasterKey: flags['new-master-key'] === true });
     current?.fill(0);
     next?.fill(0);
-    io.out(`master.key in ${dataDir} was sealed with ${SEALS[from]}; it is now sealed with ${SEALS[to]}.` +
+    io.out((newMasterKey ? `The master key of ${dataDir} was replaced and every key rewritten under it; an old copy of master.key opens nothing written now. ` : '') +
+      `master.key in ${dataDir} was sealed with ${SEALS[from]}; it is now sealed with ${SEALS[to]}.` +
       (to === 'passphrase' ? ' The daemon needs that passphrase at every start (GATEWAY_APIKEYS_PASSPHRASE or --passphrase-file).' : ''));
     return 0;
   },

@@ -1,5 +1,5 @@
 import sodium from 'sodium-native';
-import { NONCE_BYTES, open, seal, SecretKey, TAG_BYTES, wipeableBytes } from '../crypto.js';
+import { kdfLimitsInBounds, NONCE_BYTES, open, seal, SecretKey, TAG_BYTES, wipeableBytes } from '../crypto.js';
 import { ApiError } from '../../shared/api-error.js';
 
 /**
@@ -30,9 +30,6 @@ const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** Argon2id at libsodium's "moderate" cost (3 passes, 256 MiB): a backup file can be carried anywhere, so guessing must be dear. */
 const BACKUP_KDF = { alg: 'argon2id13', opslimit: sodium.crypto_pwhash_OPSLIMIT_MODERATE, memlimit: sodium.crypto_pwhash_MEMLIMIT_MODERATE } as const;
-/** What a file may ask of the reader's machine: at most 1 GiB and 10 passes (libsodium's "sensitive" is 1 GiB, 4). */
-const MAX_MEMLIMIT = 1024 * 1024 * 1024;
-const MAX_OPSLIMIT = 10;
 
 interface BackupKdf {
   alg: 'argon2id13';
@@ -123,8 +120,7 @@ function isKdf(value: unknown): value is BackupKdf {
   const kdf = value as BackupKdf;
   return typeof kdf === 'object' && kdf !== null && kdf.alg === 'argon2id13' && typeof kdf.salt === 'string' &&
     Buffer.from(kdf.salt, 'base64url').length === sodium.crypto_pwhash_SALTBYTES &&
-    Number.isInteger(kdf.opslimit) && kdf.opslimit >= sodium.crypto_pwhash_OPSLIMIT_MIN && kdf.opslimit <= MAX_OPSLIMIT &&
-    Number.isInteger(kdf.memlimit) && kdf.memlimit >= sodium.crypto_pwhash_MEMLIMIT_MIN && kdf.memlimit <= MAX_MEMLIMIT;
+    kdfLimitsInBounds(kdf.opslimit, kdf.memlimit); // what a file may ask of the reader's machine (crypto.ts)
 }
 
 function isHeader(value: unknown): value is BackupHeader {

@@ -58,7 +58,7 @@ export class DataDirUnsafeError extends Error {
 
 export const LOCK_FILE = 'daemon.lock';
 /** The files of a vault that hold secrets or ciphertext: each must be the daemon user's own, unreadable by others. */
-const SECRET_FILES = ['master.key', 'admin.token', 'gateway.token', 'keys.snapshot', 'keys.journal'];
+const SECRET_FILES = ['master.key', 'admin.token', 'gateway.token', 'keys.snapshot', 'keys.journal', 'audit.key']; // audit.key: only in a rotated vault
 const PRIVATE_FILES = [...SECRET_FILES, LOCK_FILE];
 
 async function lstatOrUndefined(target: string): Promise<Stats | undefined> {

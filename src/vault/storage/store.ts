@@ -9,6 +9,7 @@ import {
 import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
 import type { MasterKey } from './master-key.js';
+import { type RotationStep, writeRotation } from './rotation.js';
 import { decodeMutation, decodeRecords, encodeMutation, encodeRecords, type Mutation } from './mutations.js';
 
 
@@ -30,6 +31,8 @@ interface StoreContents {
 export class KeyStore {
   /** Set when the journal may hold bytes the vault did not acknowledge: appends wait for a compaction. */
   private mustRewrite = false;
+  /** Set once a rotation may have replaced master.key: this store's key is no longer the vault's, so it writes nothing more. */
+  private rotated = false;
 
   private constructor(
     private readonly fs: StoreFileSystem,
@@ -146,8 +149,29 @@ export class KeyStore {
     this.journalRecords += mutations.length;
   }
 
+  /** Whether a rotation replaced (or may have replaced) this store's files: nothing more is written through it. */
+  get superseded(): boolean {
+    return this.rotated;
+  }
+
+  /**
+   * Rotates the master key (docs/storage.md, "Rotating the master key"): `records` as the snapshot of
+   * the next generation and its empty journal, sealed with `key` (the new master key's store key),
+   * put in place with master.key and audit.key by writeRotation. From the first byte written this
+   * store is superseded: its key may no longer be the vault's, so it appends and compacts no more.
+   */
+  async rotate(key: SecretKey, records: Iterable<ApiKeyRecord>, masterKey: Buffer, auditKey: Buffer, onStep?: (step: RotationStep) => Promise<void>): Promise<void> {
+    const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
+    const snapshot = encodeSnapshot(key, header, encodeRecords(records));
+    const journal = encodeJournalHeader(key, header);
+    this.rotated = true;
+    this.mustRewrite = true;
+    await writeRotation(this.fs, this.dataDir, { masterKey, auditKey, journal, snapshot }, onStep);
+  }
+
   /** Writes `records` as the snapshot of the next generation and starts its empty journal. */
   async compact(records: Iterable<ApiKeyRecord>): Promise<void> {
+    if (this.rotated) throw new Error('the master key was rotated: this store writes nothing more');
     const files = KeyStore.filePaths(this.dataDir);
     const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
     const snapshot = encodeSnapshot(this.key, header, encodeRecords(records));
