@@ -263,6 +263,63 @@ t.test('restore goes into a new or empty data dir only, never one a daemon holds
   t.match(await (await restored.client('admin')).request('apiKey.get', { name: 'moved' }), { name: 'moved' });
 });
 
+t.test('a vault holding a planted restore.unfinished survives a restore byte for byte: only an unfinished restore is started over', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  for (const name of ['first key', 'second key']) await admin.request('apiKey.create', { name });
+  await admin.request('apiKey.disable', { name: 'first key' });
+  const file = backupFile(t);
+  t.equal((await cli(['backup', '--out', file, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe])).code, 0);
+  await daemon.stop();
+  const vaultId = fs.readFileSync(path.join(daemon.dataDir, 'master.key')).subarray(6, 22).toString('hex');
+  /** A restore into `dir` is refused for `why`, and every byte under `dir` is as it was. */
+  const survives = async (dir: string, why: RegExp, what: string) => {
+    const before = filesUnder(dir);
+    const names = fs.readdirSync(dir, { recursive: true }).sort();
+    const result = await cli(['restore', file, '--data-dir', dir]);
+    t.equal(result.code, 1, `${what}: refused`);
+    t.match(result.stderr, /holds restore\.unfinished, but is not what an unfinished restore leaves: /, what);
+    t.match(result.stderr, why, `${what}: naming the file`);
+    t.match(result.stderr, /nothing was touched\. If this data directory is not needed, empty it, or restore into a new one\. \(InvalidParams\)$/m);
+    t.same(fs.readdirSync(dir, { recursive: true }).sort(), names, `${what}: no file made or removed (not even a lock)`);
+    t.same(filesUnder(dir), before, `${what}: byte for byte`);
+  };
+
+  // The live vault as it is, with a marker as a restore of this version writes it, or as one before wrote it.
+  const marker = path.join(daemon.dataDir, 'restore.unfinished');
+  const markerText = `${JSON.stringify({ restoring: 'gateway-apikeys', fromVault: vaultId, vaultId })}\n`;
+  fs.writeFileSync(marker, 'anything at all', { mode: 0o600 });
+  await survives(daemon.dataDir, /restore\.unfinished is not what a restore writes/, 'a marker no restore wrote');
+  fs.writeFileSync(marker, markerText, { mode: 0o600 });
+  await survives(daemon.dataDir, /(admin|gateway)\.token is there, and a restore never writes it/, 'a live vault');
+
+  // Only the files a restore writes, of a vault that served: what it did is in its journal or its audit trail.
+  const copy = (name: string, keep: (file: string) => boolean) => {
+    const dir = path.join(scratchPath(t, name), 'data');
+    fs.cpSync(daemon.dataDir, dir, { recursive: true, filter: (from) => from === daemon.dataDir || keep(path.relative(daemon.dataDir, from)) });
+    return dir;
+  };
+  const storeAndTrail = (relative: string) => /^(master\.key|keys\.(snapshot|journal)|audit|audit\/audit-000001\.jsonl|restore\.unfinished)$/.test(relative);
+  await survives(copy('changes', storeAndTrail), /(keys\.journal records changes, and a restore writes none|audit\/audit-000001\.jsonl holds \d+ entries, and a restore writes one)/,
+    'a vault without its tokens and logs');
+  const compacted = copy('compacted', (relative) => storeAndTrail(relative) && relative !== 'keys.journal');
+  await survives(compacted, /audit\/audit-000001\.jsonl holds 4 entries, and a restore writes one/, 'its journal gone too');
+  const foreign = copy('foreign', (relative) => relative === 'keys.snapshot' || relative === 'restore.unfinished');
+  fs.writeFileSync(path.join(foreign, 'restore.unfinished'), `${JSON.stringify({ restoring: 'gateway-apikeys', fromVault: vaultId, vaultId: 'ab'.repeat(16) })}\n`);
+  await survives(foreign, new RegExp(`keys\\.snapshot is of vault ${vaultId}, and restore\\.unfinished of vault abab`), 'another vault\'s store');
+
+  // A restore that finished, its marker planted again as the versions before wrote it: its one entry was written after the marker named the vault.
+  const restored = path.join(scratchPath(t, 'restored'), 'data');
+  t.equal((await cli(['restore', file, '--data-dir', restored])).code, 0);
+  fs.writeFileSync(path.join(restored, 'restore.unfinished'), `restoring a backup of vault ${vaultId}\n`, { mode: 0o600 });
+  await survives(restored, /audit\/audit-000001\.jsonl holds an entry, and restore\.unfinished names no vault a restore made/, 'a finished restore');
+
+  // What an unfinished restore does leave is started over (the kill -9 test below has every step).
+  fs.writeFileSync(path.join(restored, 'restore.unfinished'), `${JSON.stringify({ restoring: 'gateway-apikeys', fromVault: vaultId, vaultId: fs.readFileSync(path.join(restored, 'master.key')).subarray(6, 22).toString('hex') })}\n`);
+  const redone = await cli(['restore', file, '--data-dir', restored]);
+  t.equal(redone.code, 0, `the restore's own leftovers are started over: ${redone.stderr}`);
+  t.notOk(fs.existsSync(path.join(restored, 'restore.unfinished')));
+});
 t.test('backup writes nothing through a FILE.partial it did not make: a planted symbolic link, a file of another user', async (t) => {
   const daemon = await startDaemon(t);
   const admin = await daemon.client('admin');
