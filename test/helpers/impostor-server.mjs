@@ -4,12 +4,15 @@
 // Prints `listening` once it accepts, `received N` whenever it has read N bytes more, `closed`
 // when a client's connection ends; stops on SIGTERM.
 //
-//   node impostor-server.mjs SOCKET MODE
+//   node impostor-server.mjs SOCKET MODE [LENGTH]
+//
+// LENGTH is the Content-Length the huge modes announce: 2147483648 (2 GiB) unless given.
 //
 // MODE:
-//   huge     answers the first request with `Content-Length: 2147483648`, then trickles a byte a
+//   huge     answers the first request with `Content-Length: LENGTH`, then trickles a byte a
 //            second of a body that never ends
 //   flood    the same header, then as much of the body as the client will read, as fast as it reads
+//            (up to 2 GiB)
 //   silent   reads everything and never answers
 //   garbage  answers with header lines that are no Content-Length
 //   badjson  answers with a well-framed body that is not JSON
@@ -17,12 +20,12 @@
 //   notanswer answers with a JSON value that is not an answer to the request (a number)
 //   unproved answers the challenge as the daemon would, with a proof made without the token
 //   prove-then-huge (needs GATEWAY_APIKEYS_TOKEN) proves the token and answers hello, then answers the
-//            next request with a 2 GiB Content-Length and trickles
+//            next request with `Content-Length: LENGTH` and trickles
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 
-const [socketPath, mode] = process.argv.slice(2);
+const [socketPath, mode, announced = '2147483648'] = process.argv.slice(2);
 if (!socketPath || !mode) {
   process.stderr.write('usage: node impostor-server.mjs SOCKET MODE\n');
   process.exit(2);
@@ -54,7 +57,7 @@ function trickle(socket) {
   socket.on('close', () => clearInterval(timer));
 }
 
-/** Writes 1 MiB at a time for as long as the client reads, up to the 2 GiB announced. */
+/** Writes 1 MiB at a time for as long as the client reads, up to 2 GiB. */
 function flood(socket) {
   const block = Buffer.alloc(1024 * 1024, 'A');
   let left = 2048;
@@ -77,13 +80,13 @@ const server = net.createServer((socket) => {
     switch (mode) {
       case 'huge':
         if (answered === 1) {
-          socket.write('Content-Length: 2147483648\r\n\r\n{"jsonrpc":"2.0","id":1,"result":{"serverNonce":"');
+          socket.write(`Content-Length: ${announced}\r\n\r\n{"jsonrpc":"2.0","id":1,"result":{"serverNonce":"`);
           trickle(socket);
         }
         break;
       case 'flood':
         if (answered === 1) {
-          socket.write('Content-Length: 2147483648\r\n\r\n{"jsonrpc":"2.0","id":1,"result":{"serverNonce":"');
+          socket.write(`Content-Length: ${announced}\r\n\r\n{"jsonrpc":"2.0","id":1,"result":{"serverNonce":"`);
           flood(socket);
         }
         break;
@@ -118,7 +121,7 @@ const server = net.createServer((socket) => {
           const result = { role: request.params.role, serverVersion: '0.0.0-impostor', protocolVersion: 2, today: '2026-01-01', timeZone: 'UTC' };
           socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id: request.id, result })));
         } else {
-          socket.write(`Content-Length: 2147483648\r\n\r\n{"jsonrpc":"2.0","id":${request.id},"result":{"serverVersion":"`);
+          socket.write(`Content-Length: ${announced}\r\n\r\n{"jsonrpc":"2.0","id":${request.id},"result":{"serverVersion":"`);
           trickle(socket);
         }
         break;
