@@ -264,6 +264,105 @@ t.test('restore goes into a new or empty data dir only, never one a daemon holds
   t.match(await (await restored.client('admin')).request('apiKey.get', { name: 'moved' }), { name: 'moved' });
 });
 
+t.test('a vault holding a planted restore.unfinished survives a restore byte for byte: only an unfinished restore is started over', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  for (const name of ['first key', 'second key']) await admin.request('apiKey.create', { name });
+  await admin.request('apiKey.disable', { name: 'first key' });
+  const file = backupFile(t);
+  t.equal((await cli(['backup', '--out', file, '--data-dir', daemon.dataDir, '--pipe', daemon.pipe])).code, 0);
+  await daemon.stop();
+  const vaultId = fs.readFileSync(path.join(daemon.dataDir, 'master.key')).subarray(6, 22).toString('hex');
+  /** A restore into `dir` is refused for `why`, and every byte under `dir` is as it was. */
+  const survives = async (dir: string, why: RegExp, what: string) => {
+    const before = filesUnder(dir);
+    const names = fs.readdirSync(dir, { recursive: true }).sort();
+    const result = await cli(['restore', file, '--data-dir', dir]);
+    t.equal(result.code, 1, `${what}: refused`);
+    t.match(result.stderr, /holds restore\.unfinished, but is not what an unfinished restore leaves: /, what);
+    t.match(result.stderr, why, `${what}: naming the file`);
+    t.match(result.stderr, /nothing was touched\. If this data directory is not needed, empty it, or restore into a new one\. \(InvalidParams\)$/m);
+    t.same(fs.readdirSync(dir, { recursive: true }).sort(), names, `${what}: no file made or removed (not even a lock)`);
+    t.same(filesUnder(dir), before, `${what}: byte for byte`);
+  };
+
+  // The live vault as it is, with a marker as a restore of this version writes it, or as one before wrote it.
+  const marker = path.join(daemon.dataDir, 'restore.unfinished');
+  const markerText = `${JSON.stringify({ restoring: 'gateway-apikeys', fromVault: vaultId, vaultId })}\n`;
+  fs.writeFileSync(marker, 'anything at all', { mode: 0o600 });
+  await survives(daemon.dataDir, /restore\.unfinished is not what a restore writes/, 'a marker no restore wrote');
+  fs.writeFileSync(marker, markerText, { mode: 0o600 });
+  await survives(daemon.dataDir, /(admin|gateway)\.token is there, and a restore never writes it/, 'a live vault');
+
+  // Only the files a restore writes, of a vault that served: what it did is in its journal or its audit trail.
+  const copy = (name: string, keep: (file: string) => boolean) => {
+    const dir = path.join(scratchPath(t, name), 'data');
+    fs.cpSync(daemon.dataDir, dir, { recursive: true, filter: (from) => from === daemon.dataDir || keep(path.relative(daemon.dataDir, from)) });
+    return dir;
+  };
+  const storeAndTrail = (relative: string) => /^(master\.key|keys\.(snapshot|journal)|audit|audit\/audit-000001\.jsonl|restore\.unfinished)$/.test(relative);
+  await survives(copy('changes', storeAndTrail), /(keys\.journal records changes, and a restore writes none|audit\/audit-000001\.jsonl holds \d+ entries, and a restore writes one)/,
+    'a vault without its tokens and logs');
+  const compacted = copy('compacted', (relative) => storeAndTrail(relative) && relative !== 'keys.journal');
+  await survives(compacted, /audit\/audit-000001\.jsonl holds 4 entries, and a restore writes one/, 'its journal gone too');
+  const foreign = copy('foreign', (relative) => relative === 'keys.snapshot' || relative === 'restore.unfinished');
+  fs.writeFileSync(path.join(foreign, 'restore.unfinished'), `${JSON.stringify({ restoring: 'gateway-apikeys', fromVault: vaultId, vaultId: 'ab'.repeat(16) })}\n`);
+  await survives(foreign, new RegExp(`keys\\.snapshot is of vault ${vaultId}, and restore\\.unfinished of vault abab`), 'another vault\'s store');
+
+  // A restore that finished, its marker planted again as the versions before wrote it: its one entry was written after the marker named the vault.
+  const restored = path.join(scratchPath(t, 'restored'), 'data');
+  t.equal((await cli(['restore', file, '--data-dir', restored])).code, 0);
+  fs.writeFileSync(path.join(restored, 'restore.unfinished'), `restoring a backup of vault ${vaultId}\n`, { mode: 0o600 });
+  await survives(restored, /audit\/audit-000001\.jsonl holds an entry, and restore\.unfinished names no vault a restore made/, 'a finished restore');
+
+  // What an unfinished restore does leave is started over (the kill -9 test below has every step).
+  fs.writeFileSync(path.join(restored, 'restore.unfinished'), `${JSON.stringify({ restoring: 'gateway-apikeys', fromVault: vaultId, vaultId: fs.readFileSync(path.join(restored, 'master.key')).subarray(6, 22).toString('hex') })}\n`);
+  const redone = await cli(['restore', file, '--data-dir', restored]);
+  t.equal(redone.code, 0, `the restore's own leftovers are started over: ${redone.stderr}`);
+  t.notOk(fs.existsSync(path.join(restored, 'restore.unfinished')));
+});
+t.test('backup writes nothing through a FILE.partial it did not make: a planted symbolic link, a file of another user', async (t) => {
+  const daemon = await startDaemon(t);
+  const admin = await daemon.client('admin');
+  await admin.request('apiKey.create', { name: 'one key' });
+  const common = ['--data-dir', daemon.dataDir, '--pipe', daemon.pipe];
+  const file = backupFile(t);
+  const partial = `${file}.partial`;
+  const refused = async (args: string[], what: string) => {
+    const result = await cli(['backup', '--out', file, ...args, ...common]);
+    t.equal(result.code, 1, `${what}: refused`);
+    t.match(result.stderr, /b\.gwkb\.partial exists: an interrupted backup left it, or another backup is being written there\. If no other backup is running, remove it and back up again\. Nothing was written\. \(BackupExists\)/);
+    t.notOk(fs.existsSync(file), `${what}: no backup file`);
+  };
+
+  // Where the link points: a file the link's maker wants overwritten, or a path it wants created.
+  const target = path.join(path.dirname(file), 'target');
+  fs.symlinkSync(target, partial);
+  await refused([], 'a link to nothing');
+  await refused(['--force'], 'even with --force, which replaces FILE only');
+  t.notOk(fs.existsSync(target), 'nothing was created where it points');
+  fs.writeFileSync(target, 'what the link points to', { mode: 0o644 });
+  await refused([], 'a link to a file');
+  t.equal(fs.readFileSync(target, 'utf8'), 'what the link points to', 'which is unchanged');
+  t.equal(fs.statSync(target).mode & 0o777, 0o644);
+  t.equal(fs.readlinkSync(partial), target, 'and the link is left as it was');
+  fs.unlinkSync(partial);
+
+  if (process.getuid?.() === 0) {
+    fs.writeFileSync(partial, 'theirs', { mode: 0o644 });
+    fs.chownSync(partial, 65534, 65534);
+    await refused([], 'a file another user made, which would stay theirs and readable');
+    t.equal(fs.readFileSync(partial, 'utf8'), 'theirs', 'nothing was written to it');
+    t.equal(fs.statSync(partial).uid, 65534);
+    fs.rmSync(partial);
+  } else {
+    t.comment('a .partial of another user: not tried, it needs root to make one');
+  }
+
+  t.equal((await cli(['backup', '--out', file, ...common])).code, 0, 'once it is removed, the backup is written');
+  t.equal(fs.statSync(file).mode & 0o777, 0o600, 'owner-only');
+  t.equal(fs.statSync(file).uid, process.getuid?.(), 'and ours');
+});
 t.test('kill -9 during a backup, a restore or a rekey leaves nothing the next command or start cannot read', async (t) => {
   const source = freshDataDir(t);
   await populate(source, 3000);
@@ -286,13 +385,23 @@ t.test('kill -9 during a backup, a restore or a rekey leaves nothing the next co
   });
   const delays = [0, 50, 150, 300, 500, 700, 900, 1200, 1600, 2200];
 
-  for (const ms of [...delays, `${file}.partial`]) {
+  const partial = `${file}.partial`;
+  for (const ms of [...delays, partial]) {
     await killedAfter(['backup', '--out', file, '--force', '--data-dir', source, '--pipe', daemon.pipe], ms);
     if (fs.existsSync(file)) t.equal((await cli(['restore', '--verify', file])).code, 0, `killed at ${typeof ms === 'number' ? `${ms} ms` : path.basename(ms)}: a backup file that is there is whole`);
     fs.rmSync(file, { force: true });
+    // A leftover .partial is refused (below): each kill starts afresh, but for the last.
+    if (ms !== partial) fs.rmSync(partial, { force: true });
   }
   t.equal((await everyKey(admin)).length, expected, 'the daemon serves on after the killed backups');
-  t.equal((await cli(['backup', '--out', file, '--data-dir', source, '--pipe', daemon.pipe])).code, 0, 'and backs up again, over a leftover .partial');
+  const again = ['backup', '--out', file, '--data-dir', source, '--pipe', daemon.pipe];
+  if (fs.existsSync(partial)) {
+    const leftover = await cli(again);
+    t.equal(leftover.code, 1, 'a .partial left by the killed backup is refused');
+    t.match(leftover.stderr, /b\.gwkb\.partial exists: an interrupted backup left it.*remove it and back up again\. Nothing was written\. \(BackupExists\)/);
+    fs.rmSync(partial);
+  }
+  t.equal((await cli(again)).code, 0, 'and it backs up again once the .partial is removed');
   // The daemon itself killed while a backup is being read: its store and trail open as before.
   const reading = await admin.request('backup.create', { passphrase: PASSPHRASE });
   await admin.request('backup.read', { index: 0 });

@@ -170,6 +170,62 @@ Describe 'Backup-GatewayApiKeyVault' {
     }
 }
 
+Describe 'The backup file, against what is planted at its path' {
+    It 'writes nothing through a .partial planted as a symbolic link, nor into one another user made' -Skip:$IsWindows {
+        $target = Join-Path $Work 'link-target.txt'
+        Set-Content -LiteralPath $target -Value 'what the link points to' -NoNewline
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $Work 'linked.gwkbak.partial') -Target $target
+        $refused = Get-Failure { Backup-GatewayApiKeyVault -Path 'linked.gwkbak' -Passphrase $Passphrase }
+        $refused[0].FullyQualifiedErrorId | Should -Be 'BackupExists,Backup-GatewayApiKeyVault'
+        Get-Content -Raw -LiteralPath $target | Should -Be 'what the link points to'
+        Join-Path $Work 'linked.gwkbak' | Should -Not -Exist
+        # -Force replaces the link itself (it is removed, never followed), and the file is new and the owner's only.
+        (Backup-GatewayApiKeyVault -Path 'linked.gwkbak' -Passphrase $Passphrase -Force).KeyCount | Should -Be 3
+        Get-Content -Raw -LiteralPath $target | Should -Be 'what the link points to'
+        (Get-Item -LiteralPath $target).UnixMode | Should -Not -Be '-rw-------'
+        (Get-Item -LiteralPath (Join-Path $Work 'linked.gwkbak')).UnixMode | Should -Be '-rw-------'
+        (Get-Item -LiteralPath (Join-Path $Work 'linked.gwkbak')).LinkType | Should -BeNullOrEmpty
+
+        if ((& id -u) -ne '0') { Set-ItResult -Skipped -Because 'a file of another user needs root to plant'; return }
+        $theirs = Join-Path $Work 'theirs.gwkbak.partial'
+        Set-Content -LiteralPath $theirs -Value 'theirs' -NoNewline
+        & chmod 644 $theirs
+        & chown 65534:65534 $theirs
+        $refused = Get-Failure { Backup-GatewayApiKeyVault -Path 'theirs.gwkbak' -Passphrase $Passphrase }
+        $refused[0].FullyQualifiedErrorId | Should -Be 'BackupExists,Backup-GatewayApiKeyVault'
+        Get-Content -Raw -LiteralPath $theirs | Should -Be 'theirs'
+        (& stat -c '%u %a' $theirs) | Should -Be '65534 644'
+    }
+
+    It 'on Windows, creates it with a protected access list of one entry, its own account''s (off Windows: the descriptor it asks for, with Windows mocked; Windows applies it)' {
+        InModuleScope GatewayApiKeys {
+            Mock Test-GatewayWindows { $true }
+            Mock Get-GatewayCurrentUserSid { 'S-1-5-21-1004336348-1177238915-682003330-1001' }
+            Mock New-GatewayFileWithSecurity { New-Object System.IO.MemoryStream }
+            $stream = New-GatewayOwnerOnlyFile -Path 'C:\Backups\keys.gwkbak.partial'
+            $stream.Dispose()
+            # P: nothing inherited from the folder; one entry: full control (FA) to this account; no one else.
+            Should -Invoke New-GatewayFileWithSecurity -Times 1 -Exactly -ParameterFilter {
+                $Path -eq 'C:\Backups\keys.gwkbak.partial' -and $Sddl -ceq 'D:P(A;;FA;;;S-1-5-21-1004336348-1177238915-682003330-1001)'
+            }
+        }
+    }
+
+    It 'on Windows, moves it over an existing file, which keeps its own access list where File.Replace would keep the old file''s (off Windows: the code path, with Windows mocked)' {
+        InModuleScope GatewayApiKeys -Parameters @{ Work = $Work } {
+            param($Work)
+            Mock Test-GatewayWindows { $true }
+            $partial = Join-Path $Work 'moved.gwkbak.partial'
+            $file = Join-Path $Work 'moved.gwkbak'
+            [System.IO.File]::WriteAllText($partial, 'the new backup')
+            [System.IO.File]::WriteAllText($file, 'the old backup')
+            Move-GatewayBackupIntoPlace -Partial $partial -File $file
+            [System.IO.File]::ReadAllText($file) | Should -Be 'the new backup'
+            $partial | Should -Not -Exist
+        }
+    }
+}
+
 Describe 'Test-GatewayApiKeyBackup' {
     It 'says the backup is intact and what it holds, from the pipeline' {
         $checked = $Made | Test-GatewayApiKeyBackup -Passphrase $Passphrase -ExecutablePath $Cli

@@ -57,9 +57,10 @@ namespace GatewayTest {
 '@
     }
 
-    # A connection as Open-GatewayStream makes it, over one of the streams above.
-    function New-TestConnection([System.IO.Stream] $Stream, [int] $BufferSize = 65536, [int] $NextId = 1) {
-        @{ Pipe = 'test'; Stream = $Stream; Buffer = [byte[]]::new($BufferSize); Count = 0; NextId = $NextId; TimeoutMilliseconds = 300; Hello = $null }
+    # A connection as Open-GatewayStream makes it, over one of the streams above, its session open
+    # unless -Hello is $null (the handshake under way).
+    function New-TestConnection([System.IO.Stream] $Stream, [int] $BufferSize = 65536, [int] $NextId = 1, [object] $Hello = [pscustomobject]@{ role = 'admin' }) {
+        @{ Pipe = 'test'; Stream = $Stream; Buffer = [byte[]]::new($BufferSize); Count = 0; NextId = $NextId; TimeoutMilliseconds = 300; Hello = $Hello }
     }
 
     # One request and its answer over such a connection, by the module's own framing.
@@ -353,10 +354,25 @@ Describe 'Framing (Content-Length, UTF-8 bytes, short reads)' {
         @{ Why = 'a frame without Content-Length'; Text = "Content-Type: x`r`n`r`n{}" }
         @{ Why = 'a header section over 4 KiB'; Text = 'X' * 5000 }
         @{ Why = 'an answer to another request'; Text = "Content-Length: 36`r`n`r`n" + '{"jsonrpc":"2.0","id":9,"result":{}}' }
+        @{ Why = 'an answer that is not JSON'; Text = "Content-Length: 5`r`n`r`n" + '{"jso' }
+        @{ Why = 'an answer that is no response object'; Text = "Content-Length: 2`r`n`r`n" + '42' }
+        @{ Why = 'a frame over 500 MiB, before a byte of it is allocated'; Text = "Content-Length: 524288001`r`n`r`n{" }
     ) {
         $connection = New-TestConnection -Stream ([GatewayTest.TrickleStream]::new([System.Text.Encoding]::ASCII.GetBytes($Text)))
         $failed = { Invoke-TestExchange $connection } | Should -Throw -ErrorId 'DaemonProtocolError' -PassThru
         $failed.CategoryInfo.Category | Should -Be 'ProtocolError'
+        $connection.Buffer.Length | Should -Be 65536
+    }
+
+    It 'before hello has answered, refuses <Why> as DaemonImpostor: what answers has proved nothing' -TestCases @(
+        @{ Why = 'a frame over 4 KiB'; Text = "Content-Length: 4097`r`n`r`n{"; Problem = 'a frame of 4097 bytes is over the limit of 4096' }
+        @{ Why = 'a frame without Content-Length'; Text = "Content-Type: x`r`n`r`n{}"; Problem = 'a frame has no Content-Length' }
+        @{ Why = 'an answer that is not JSON'; Text = "Content-Length: 5`r`n`r`n" + '{"jso'; Problem = 'an answer is not JSON' }
+    ) {
+        $connection = New-TestConnection -Stream ([GatewayTest.TrickleStream]::new([System.Text.Encoding]::ASCII.GetBytes($Text))) -Hello $null
+        $failed = { Invoke-TestExchange $connection 'session.challenge' } | Should -Throw -ErrorId 'DaemonImpostor' -PassThru
+        $failed.CategoryInfo.Category | Should -Be 'SecurityError'
+        $failed.Exception.Message | Should -Be "What answers on 'test' is not the gateway-apikeys daemon: it answers with what no daemon sends ($Problem). Nothing secret was sent to it."
     }
 
     It 'turns a connection closed in mid-frame into DaemonConnectionLost and drops the connection' {
@@ -553,7 +569,7 @@ Describe 'A daemon that does not answer' {
             $failed = { Connect-GatewayApiKeyService -Pipe $path -Token (ConvertTo-TestSecureString 'any') -TimeoutSec 1 } |
                 Should -Throw -ErrorId 'DaemonTimeout,Connect-GatewayApiKeyService' -PassThru
             $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
-            $failed.Exception.Message | Should -Match 'did not answer within 1000 ms'
+            $failed.Exception.Message | Should -Match 'did not answer the handshake within 1000 ms: it is not the gateway-apikeys daemon, or the daemon is stuck'
         } finally {
             $listener.Dispose()
             Remove-Item -Path $path -ErrorAction Ignore

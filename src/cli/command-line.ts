@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openSession } from '../client/connect.js';
+import { HANDSHAKE_TIMEOUT_MS, openSession } from '../client/connect.js';
 import { serverVersion } from '../generated/version.js';
 import { readClientToken, resolveLocations } from '../locations.js';
 import { PipeUnreachableError, RpcCallError } from '../rpc/client.js';
@@ -137,7 +137,10 @@ async function openClient(flags: Flags, io: Io) {
     if (!elsewhere) throw error;
     throw new Error(`${(error as Error).message}\nA vault that 'npm start' made is at ${elsewhere}; for it, run first:\n  ${exportLine('GATEWAY_APIKEYS_DATA_DIR', elsewhere)}`);
   }
-  const { client } = await openSession({ pipe, token }).catch((error: unknown) => {
+  // --timeout bounds every answer; the handshake's never past the daemon's own deadline for it.
+  const seconds = flags.timeout as number | undefined;
+  const timeouts = seconds === undefined ? {} : { requestTimeoutMs: seconds * 1000, handshakeTimeoutMs: Math.min(seconds * 1000, HANDSHAKE_TIMEOUT_MS) };
+  const { client } = await openSession({ pipe, token, ...timeouts }).catch((error: unknown) => {
     throw error instanceof PipeUnreachableError ? new Error(unreachableAdvice(error, io.invokedAs)) : error;
   });
   return client;

@@ -1,5 +1,6 @@
 import type { RpcMethods } from '../generated/schemas.js';
 import type { RpcClient } from '../rpc/client.js';
+import { seconds } from './option-values.js';
 
 /**
  * What a command of the one executable is (docs/architecture.md, "The command line"): its name,
@@ -79,6 +80,7 @@ export const SESSION_OPTIONS: Record<string, OptionSpec> = {
   'data-dir': { type: 'string', value: 'DIR', help: "the daemon's data directory, where the pipe and admin.token are (GATEWAY_APIKEYS_DATA_DIR)" },
   pipe: { type: 'string', value: 'PATH', help: "the daemon's pipe, when not the data directory's (GATEWAY_APIKEYS_PIPE)" },
   'token-file': { type: 'string', value: 'FILE', help: 'the admin token, when not the data directory\'s (or GATEWAY_APIKEYS_TOKEN)' },
+  timeout: { type: 'string', value: 'SECONDS', help: 'how long to wait for each answer of the daemon (60; the handshake\'s 10 at most)', parse: seconds },
 };
 
 /** Writes `value` as JSON for --json, else what `human` says. */

@@ -42,6 +42,13 @@ export function wholeNumber(typed: string, option: string): number {
   return Number(typed);
 }
 
+/** Whole seconds from 1 to an hour, for --timeout. */
+export function seconds(typed: string, option: string): number {
+  const value = /^\d+$/.test(typed) ? Number(typed) : NaN;
+  if (!(value >= 1 && value <= 3600)) throw new UsageError(`--${option} takes whole seconds from 1 to 3600, not '${typed}'.`, { code: 'InvalidParams', option: `--${option}` });
+  return value;
+}
+
 /** A calendar date as YYYY-MM-DD; whether it is a real one is the daemon's to say. */
 export function date(typed: string, option: string, code = 'InvalidParams'): string {
   if (!/^\d{4}-\d\d-\d\d$/.test(typed)) throw new UsageError(`--${option} takes a date written YYYY-MM-DD, not '${typed}'.`, { code, option: `--${option}` });

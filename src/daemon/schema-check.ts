@@ -54,7 +54,7 @@ export function validatorFor(schemaId: string): ValidateFunction {
 export function checkAgainstSchema<T>(schemaId: string, raw: unknown): T {
   const value = isPlainObject(raw) ? normalizeText(raw) : raw;
   const validate = validatorFor(schemaId);
-  if (!validate(value)) throw toVaultError(validate.errors![0]!);
+  if (!validate(value)) throw toApiError(validate.errors![0]!);
   return value as T;
 }
 
@@ -80,7 +80,7 @@ function fieldOf(error: ErrorObject): string | undefined {
   return first === undefined || first === '' ? undefined : first.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-function toVaultError(error: ErrorObject): ApiError {
+function toApiError(error: ErrorObject): ApiError {
   const field = fieldOf(error);
   const params = error.params as Record<string, unknown>;
   const declared = (error.parentSchema?.['x-errors'] as Record<string, SchemaErrorText> | undefined)?.[error.keyword];

@@ -337,7 +337,7 @@ export interface ApiKeyDeleteParams {
 export interface ApiKeyDisableParams {
   name: Name;
   /**
-   * Why, for the audit line of the daemon's log (it is not stored with the key).
+   * Why: kept with the key (ApiKeyInfo.disabledReason, until it is enabled) and in the audit trail.
    */
   reason?: string;
 }
@@ -1420,7 +1420,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "$ref": "../defs.json#/$defs/Name"
       },
       "reason": {
-        "description": "Why, for the audit line of the daemon's log (it is not stored with the key).",
+        "description": "Why: kept with the key (ApiKeyInfo.disabledReason, until it is enabled) and in the audit trail.",
         "type": "string",
         "maxLength": 1000
       }

@@ -79,13 +79,16 @@ function Get-GatewayBackupPassphrase {
 
 function New-GatewayOwnerOnlyFile {
     <#
-    A new file (FileMode CreateNew), open for writing, that only its owner may read off Windows
-    (0600): created so where .NET can (FileStreamOptions.UnixCreateMode, .NET 7+), else restricted
-    right after creation before anything is written. On Windows it inherits the folder's ACL.
+    A new file (FileMode CreateNew: never one that exists, nor through a symbolic link planted at
+    its path), open for writing, that only its owner may read: off Windows mode 0600, made so where
+    .NET can (FileStreamOptions.UnixCreateMode, .NET 7+), else restricted right after creation
+    before anything is written; on Windows a protected access list of one entry, this account's,
+    given at creation, so that the folder's inherited entries never apply (docs/security.md,
+    "Backups and passphrases").
     #>
     param([Parameter(Mandatory)] [string] $Path)
     if (Test-GatewayWindows) {
-        return (New-Object System.IO.FileStream -ArgumentList $Path, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write), ([System.IO.FileShare]::None))
+        return (New-GatewayFileWithSecurity -Path $Path -Sddl (Get-GatewayOwnerOnlySddl -Sid (Get-GatewayCurrentUserSid)))
     }
     $optionsType = 'System.IO.FileStreamOptions' -as [type]
     if ($null -ne $optionsType -and $null -ne $optionsType.GetProperty('UnixCreateMode')) {
@@ -106,6 +109,64 @@ function New-GatewayOwnerOnlyFile {
         throw
     }
     $stream
+}
+
+function Get-GatewayCurrentUserSid {
+    <# The SID of the account this session runs as (Windows only). #>
+    [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+}
+
+function Get-GatewayOwnerOnlySddl {
+    <#
+    The access list of a backup file on Windows, in SDDL: protected (P: nothing inherited from the
+    folder, whose entries may let Users read), one entry granting full control (FA) to $Sid. The
+    owner stays whom Windows makes it.
+    #>
+    param([Parameter(Mandatory)] [string] $Sid)
+    "D:P(A;;FA;;;$Sid)"
+}
+
+function New-GatewayFileWithSecurity {
+    <#
+    Creates $Path (CreateNew) with the security descriptor $Sddl given at creation, open for writing.
+    Windows PowerShell 5.1 (.NET Framework) has a FileStream constructor that takes it; PowerShell 7
+    (.NET 5 and later) has FileSystemAclExtensions.Create instead. The rights are what writing and
+    flushing to disk need (FlushFileBuffers asks for GENERIC_WRITE: Write, ReadPermissions, Synchronize).
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [Parameter(Mandatory)] [string] $Sddl)
+    $security = New-Object System.Security.AccessControl.FileSecurity
+    $security.SetSecurityDescriptorSddlForm($Sddl)
+    $rights = [System.Security.AccessControl.FileSystemRights]'Write, ReadPermissions, Synchronize'
+    $extensions = 'System.IO.FileSystemAclExtensions' -as [type]
+    if ($null -ne $extensions) {
+        return $extensions::Create((New-Object System.IO.FileInfo -ArgumentList $Path), [System.IO.FileMode]::CreateNew, $rights,
+            [System.IO.FileShare]::None, 4096, [System.IO.FileOptions]::None, $security)
+    }
+    New-Object System.IO.FileStream -ArgumentList $Path, ([System.IO.FileMode]::CreateNew), $rights, ([System.IO.FileShare]::None), 4096,
+        ([System.IO.FileOptions]::None), $security
+}
+
+function Move-GatewayBackupIntoPlace {
+    <#
+    Renames the whole .partial file to the backup's path, replacing a file there (-Force). On
+    Windows, File.Replace (ReplaceFile) would give the result the replaced file's access list, so the
+    file is moved over it instead, keeping its own owner-only one: File.Move with overwrite (.NET
+    Core 3 and later), else, in Windows PowerShell 5.1, the old file deleted first.
+    #>
+    param([Parameter(Mandatory)] [string] $Partial, [Parameter(Mandatory)] [string] $File)
+    if (-not [System.IO.File]::Exists($File)) {
+        [System.IO.File]::Move($Partial, $File)
+    } elseif (-not (Test-GatewayWindows)) {
+        [System.IO.File]::Replace($Partial, $File, [NullString]::Value)
+    } else {
+        $overwrite = [System.IO.File].GetMethod('Move', [type[]]@([string], [string], [bool]))
+        if ($null -ne $overwrite) {
+            $null = $overwrite.Invoke($null, @($Partial, $File, $true))
+        } else {
+            [System.IO.File]::Delete($File)
+            [System.IO.File]::Move($Partial, $File)
+        }
+    }
 }
 
 function Get-GatewayCheckoutExecutable {

@@ -1,10 +1,15 @@
 # Framing limits, as the daemon's own (src/rpc/framing.ts): a header section over 4 KiB means the
-# stream is not speaking the protocol.
+# stream is not speaking the protocol. Answers are capped as the CLI caps them (src/client/connect.ts,
+# docs/security.md "What answers the pipe"): until hello has answered, whatever answers may be anyone,
+# and the handshake's answers are about 150 bytes, so 4 KiB; then the largest legitimate answer
+# (apiKey.list of 100,000 keys, every field at its longest, is 424 MiB). Nothing larger is allocated.
 #
 # The functions on the request path are simple functions (no [Parameter()] attributes): advanced
 # function binding costs as much as the round trip itself, and the module's overhead over a raw
 # request is measured (bench/powershell-overhead.ps1).
 $script:GatewayMaxHeaderBytes = 4096
+$script:GatewayMaxHandshakeAnswerBytes = 4096
+$script:GatewayMaxAnswerBytes = 500MB
 $script:GatewayUtf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
 
 function Get-GatewayConnection {
@@ -110,6 +115,7 @@ function Open-GatewayStream {
         TimeoutMilliseconds = $script:GatewaySettings.TimeoutMilliseconds
         Buffer              = New-Object byte[] 65536
         Count               = 0
+        ReadTimeoutCut      = $false
         NextId              = 1
         Sent                = $false
         Hello               = $null
@@ -142,7 +148,10 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
     bytes. Connection.Sent tells whether it went out. The answer is read until its whole frame is in
     the buffer: one read may return fewer bytes than asked for. A socket reads synchronously with its
     ReadTimeout (the fast path); a Windows pipe has no read timeout, so it reads asynchronously and
-    waits as long. The answer must be to this request.
+    waits as long. The whole exchange has Connection.TimeoutMilliseconds, however the answer trickles
+    in (DaemonTimeout). The answer must be to this request, and no larger than the limit of the
+    session's phase: whatever breaks that is DaemonImpostor until hello has answered,
+    DaemonProtocolError after (New-GatewayProtocolError); the caller closes the connection.
     #>
     $stream = $Connection.Stream
     $Connection.Sent = $false
@@ -152,23 +161,37 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
     $frame = [byte[]]::new($header.Length + $body.Length)
     [System.Array]::Copy($header, $frame, $header.Length)
     [System.Array]::Copy($body, 0, $frame, $header.Length, $body.Length)
+    $started = [System.Diagnostics.Stopwatch]::GetTimestamp()
+    if ($Connection['ReadTimeoutCut']) {
+        # The last exchange cut the socket's timeout to what was left of its own.
+        $stream.ReadTimeout = $Connection.TimeoutMilliseconds
+        $Connection.ReadTimeoutCut = $false
+    }
     $stream.Write($frame, 0, $frame.Length)
     $stream.Flush()
     $Connection.Sent = $true
 
+    $maxBody = $script:GatewayMaxAnswerBytes
+    if ($null -eq $Connection.Hello) { $maxBody = $script:GatewayMaxHandshakeAnswerBytes }
     $headerEnd = -1
     $frameEnd = -1
+    $reads = 0
     while ($headerEnd -lt 0 -or $Connection.Count -lt $frameEnd) {
         if ($headerEnd -lt 0 -and $Connection.Count -gt 0) {
             $seen = [System.Math]::Min($Connection.Count, $script:GatewayMaxHeaderBytes + 4)
             $headerEnd = [System.Text.Encoding]::ASCII.GetString($Connection.Buffer, 0, $seen).IndexOf("`r`n`r`n", [System.StringComparison]::Ordinal)
             if ($headerEnd -ge 0) {
                 $headerText = [System.Text.Encoding]::ASCII.GetString($Connection.Buffer, 0, $headerEnd)
-                $lengthMatch = [regex]::Match($headerText, '(?im)^Content-Length:[ \t]*(\d{1,9})[ \t]*$')
+                $lengthMatch = [regex]::Match($headerText, '(?im)^Content-Length:[ \t]*(\d+)[ \t]*$')
                 if (-not $lengthMatch.Success) {
                     throw (New-GatewayProtocolError -Connection $Connection -Problem 'a frame has no Content-Length')
                 }
-                $frameEnd = $headerEnd + 4 + [int]$lengthMatch.Groups[1].Value
+                # Checked before a byte is allocated for it: the digits, then the limit.
+                $digits = $lengthMatch.Groups[1].Value
+                if ($digits.Length -gt 10 -or [long]$digits -gt $maxBody) {
+                    throw (New-GatewayProtocolError -Connection $Connection -Problem "a frame of $digits bytes is over the limit of $maxBody")
+                }
+                $frameEnd = $headerEnd + 4 + [int]$digits
                 if ($frameEnd -gt $Connection.Buffer.Length) {
                     $bigger = [byte[]]::new($frameEnd)
                     [System.Array]::Copy($Connection.Buffer, $bigger, $Connection.Count)
@@ -181,8 +204,19 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
             }
         }
         $free = $Connection.Buffer.Length - $Connection.Count
-        $timedOut = $false
-        if ($stream.CanTimeout) {
+        # What is left of the exchange's time: a peer that trickles its answer gets no longer than a silent one.
+        $left = $Connection.TimeoutMilliseconds
+        if ($reads -gt 0) {
+            $left = $Connection.TimeoutMilliseconds - [int](([System.Diagnostics.Stopwatch]::GetTimestamp() - $started) * 1000 / [System.Diagnostics.Stopwatch]::Frequency)
+        }
+        $reads++
+        $read = 0
+        $timedOut = $left -le 0
+        if (-not $timedOut -and $stream.CanTimeout) {
+            if ($left -lt $Connection.TimeoutMilliseconds) {
+                $stream.ReadTimeout = $left
+                $Connection.ReadTimeoutCut = $true
+            }
             try {
                 $read = $stream.Read($Connection.Buffer, $Connection.Count, $free)
             } catch [System.IO.IOException] {
@@ -190,13 +224,17 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
                 if ($null -eq $socketError -or $socketError.SocketErrorCode -ne 'TimedOut') { throw }
                 $timedOut = $true
             }
-        } else {
+        } elseif (-not $timedOut) {
             $task = $stream.ReadAsync($Connection.Buffer, $Connection.Count, $free)
-            $timedOut = -not $task.Wait($Connection.TimeoutMilliseconds)
+            $timedOut = -not $task.Wait($left)
             if (-not $timedOut) { $read = $task.Result }
         }
         if ($timedOut) {
             $message = "The gateway-apikeys daemon at '$($Connection.Pipe)' did not answer within $($Connection.TimeoutMilliseconds) ms."
+            if ($null -eq $Connection.Hello) {
+                $message = "What answers at '$($Connection.Pipe)' did not answer the handshake within $($Connection.TimeoutMilliseconds) ms: " +
+                    'it is not the gateway-apikeys daemon, or the daemon is stuck. Nothing secret was sent to it.'
+            }
             throw (New-GatewayErrorRecord -ErrorId 'DaemonTimeout' -Message $message -TargetObject $Connection.Pipe)
         }
         if ($read -eq 0) { throw (New-Object System.IO.EndOfStreamException -ArgumentList 'The daemon closed the connection.') }
@@ -208,15 +246,33 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
     $Connection.Count = $rest
 
     $readOptions = $script:GatewayJsonReadOptions   # splatted as a plain variable: see the Manifest tests' 5.1 check
-    $response = ConvertFrom-Json -InputObject $json @readOptions
-    if ($response.id -ne $Connection.NextId) {
-        throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered request $($response.id) instead of $($Connection.NextId)")
+    try {
+        $response = ConvertFrom-Json -InputObject $json @readOptions
+    } catch {
+        throw (New-GatewayProtocolError -Connection $Connection -Problem 'an answer is not JSON')
+    }
+    if ($response -isnot [System.Management.Automation.PSCustomObject]) {
+        throw (New-GatewayProtocolError -Connection $Connection -Problem 'an answer is not a JSON-RPC response object')
+    }
+    $id = $null
+    if ($response.PSObject.Properties['id']) { $id = $response.id }
+    if ($id -ne $Connection.NextId) {
+        throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered another request than $($Connection.NextId)")
     }
     $Connection.NextId++
     $response
 }
 
 function New-GatewayProtocolError([hashtable] $Connection, [string] $Problem) {
+    <#
+    What answers broke the protocol. Until hello has answered it has proved nothing, so it is an
+    impostor (DaemonImpostor); after, the daemon or the stream went wrong (DaemonProtocolError). The
+    problem never quotes what the peer sent.
+    #>
+    if ($null -eq $Connection.Hello) {
+        $message = "What answers on '$($Connection.Pipe)' is not the gateway-apikeys daemon: it answers with what no daemon sends ($Problem). Nothing secret was sent to it."
+        return (New-GatewayErrorRecord -ErrorId 'DaemonImpostor' -Message $message -TargetObject $Connection.Pipe)
+    }
     $message = "What answers at '$($Connection.Pipe)' does not speak the gateway-apikeys protocol: $Problem."
     New-GatewayErrorRecord -ErrorId 'DaemonProtocolError' -Message $message -TargetObject $Connection.Pipe
 }

@@ -16,10 +16,12 @@ function Backup-GatewayApiKeyVault {
     interactive session. It is never taken as plain text on the command line. With none of these,
     the command fails with PassphraseUnavailable and writes nothing.
 
-    The file is written as <Path>.partial, which only its owner may read (mode 0600 off Windows),
-    and renamed to -Path once whole and on disk, so -Path holds a whole backup or nothing; on any
-    failure the .partial file is removed. An existing -Path is refused (BackupExists) unless -Force
-    is given. Relative paths are taken from the current PowerShell location.
+    The file is written as <Path>.partial, created new (never through a file or link already
+    there) so that only its owner may read it: mode 0600 off Windows, on Windows an access list of
+    one entry, the account's own, inheriting nothing from the folder. It is renamed to -Path once
+    whole and on disk, so -Path holds a whole backup or nothing; on any failure the .partial file is
+    removed. An existing -Path or .partial is refused (BackupExists) unless -Force is given.
+    Relative paths are taken from the current PowerShell location.
 
     .PARAMETER Path
     The backup file to write.
@@ -166,11 +168,7 @@ function Backup-GatewayApiKeyVault {
         $stream.Flush($true)
         $stream.Dispose()
         $stream = $null
-        if ([System.IO.File]::Exists($file)) {
-            [System.IO.File]::Replace($partial, $file, [NullString]::Value)
-        } else {
-            [System.IO.File]::Move($partial, $file)
-        }
+        Move-GatewayBackupIntoPlace -Partial $partial -File $file
         $done = $true
     } catch {
         $failure = $_

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { ClientErrorCode } from '../../generated/error-codes.js';
 import { type SessionCommand, text } from '../command.js';
 import { counted } from '../output.js';
 import { ProgressBar, rateText } from '../progress.js';
@@ -12,6 +13,32 @@ import { UsageError } from '../usage-error.js';
  * typed twice; never an argument) and hands the file over part by part. It is written to
  * FILE.partial and renamed into place once whole and on disk, so FILE is a whole backup or absent.
  */
+
+/**
+ * FILE.partial is already there. It is never opened: a symbolic link planted there would have the
+ * backup written wherever it points, a file another user made would stay theirs, and one another
+ * backup is writing would be cut short (docs/security.md, "Backups and passphrases").
+ */
+class PartialExistsError extends Error {
+  readonly code = 'BackupExists' satisfies ClientErrorCode;
+
+  constructor(partial: string) {
+    super(`${partial} exists: an interrupted backup left it, or another backup is being written there. ` +
+      'If no other backup is running, remove it and back up again. Nothing was written.');
+    this.name = 'PartialExistsError';
+  }
+}
+
+/** Creates FILE.partial, 0600, only if nothing is there (O_EXCL: not through a symbolic link either). */
+async function createPartial(partial: string) {
+  try {
+    return await fsp.open(partial, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new PartialExistsError(partial);
+    throw error;
+  }
+}
+
 export const backupCommand: SessionCommand = {
   name: 'backup',
   group: 'Backups and passphrases',
@@ -32,6 +59,9 @@ export const backupCommand: SessionCommand = {
     if (flags.force !== true && await fsp.stat(out).then(() => true, () => false)) {
       throw new UsageError(`${out} exists: give another --out, or add --force to replace it.`);
     }
+    const partial = `${out}.partial`;
+    // Said before the passphrase is asked; the exclusive create below is what decides.
+    if (await fsp.lstat(partial).then(() => true, () => false)) throw new PartialExistsError(partial);
     const passphrase = (await readPassphrase({
       file: text(flags, 'passphrase-file'), variable: 'GATEWAY_APIKEYS_BACKUP_PASSPHRASE', prompt: 'Backup passphrase: ', confirm: true, required: true }))!;
     const bar = new ProgressBar('Backing up');
@@ -41,8 +71,7 @@ export const backupCommand: SessionCommand = {
     } finally {
       passphrase.fill(0);
     }
-    const partial = `${out}.partial`;
-    const file = await fsp.open(partial, 'w', 0o600);
+    const file = await createPartial(partial);
     try {
       const parts = started.parts;
       for (let index = 0; index < parts; index++) {

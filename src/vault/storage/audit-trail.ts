@@ -28,8 +28,10 @@ import { StoreIntegrityError } from './integrity-error.js';
 
 export type AuditRecord = Omit<AuditEntry, 'seq' | 'at'>;
 
-const DIRECTORY = 'audit';
-const HEAD_FILE = 'head';
+export const AUDIT_DIRECTORY = 'audit';
+const DIRECTORY = AUDIT_DIRECTORY;
+export const AUDIT_HEAD_FILE = 'head';
+const HEAD_FILE = AUDIT_HEAD_FILE;
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
 const FILE_PATTERN = /^audit-(\d{6})\.jsonl$/;
 const HASH_FIELD = ',"hash":"';
@@ -38,6 +40,8 @@ const GENESIS = 'gateway-apikeys audit trail v1';
 const HEAD_FLUSH_MS = 3000;
 
 const fileName = (index: number) => `audit-${String(index).padStart(6, '0')}.jsonl`;
+/** The trail's first file: the only one a new vault has. */
+export const FIRST_AUDIT_FILE = fileName(1);
 
 /** An entry line with its hash checked: the entry, or why it is not one. */
 interface ParsedLine {

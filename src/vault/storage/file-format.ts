@@ -55,6 +55,13 @@ function encodeHeader(kind: StoreFileKind, header: FileHeader): Buffer {
   return bytes;
 }
 
+/** The vault id in the header of a snapshot or journal, read without a key; undefined when `bytes` do not start as one. */
+export function storeFileVaultId(bytes: Buffer): Buffer | undefined {
+  const magic = bytes.toString('ascii', 0, 4);
+  if (bytes.length < HEADER_BYTES || (magic !== MAGIC.snapshot && magic !== MAGIC.journal)) return undefined;
+  return bytes.subarray(5, 5 + VAULT_ID_BYTES);
+}
+
 /** The header of a store file, checked to belong to this vault (not yet authenticated). */
 function decodeHeader(kind: StoreFileKind, bytes: Buffer, file: string, vaultId: Buffer): ReadHeader {
   if (bytes.length < HEADER_BYTES || bytes.toString('ascii', 0, 4) !== MAGIC[kind]) {

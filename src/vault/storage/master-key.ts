@@ -204,6 +204,12 @@ export function rewrapMasterKeyFile(bytes: Buffer, fileName: string, current: Ui
 
 export const MASTER_KEY_FILE = 'master.key';
 
+/** The vault id a master key file names, read without its key (a restore checks what it left, src/vault/backup.ts); undefined when it is no such file. */
+export function masterKeyFileVaultId(bytes: Buffer): Buffer | undefined {
+  if (bytes.length <= PREFIX_BYTES || bytes.toString('ascii', 0, 4) !== MAGIC) return undefined;
+  return bytes.subarray(6, PREFIX_BYTES);
+}
+
 /**
  * The master key of the vault in `dataDir`: read from master.key, or made (and written) for a new
  * vault. A missing master.key beside store files is refused: those files cannot be read without it.
