@@ -1,5 +1,5 @@
 import { print, type SessionCommand } from '../command.js';
-import { KEY_OPTIONS, keyParams } from '../expiry-options.js';
+import { KEY_OPTIONS, keyParams } from '../key-options.js';
 import { paint } from '../output.js';
 
 export const newCommand: SessionCommand = {

@@ -1,5 +1,5 @@
 import { print, type SessionCommand, text } from '../command.js';
-import { KEY_OPTIONS, keyParams } from '../expiry-options.js';
+import { KEY_OPTIONS, keyParams } from '../key-options.js';
 import { keyDetails } from '../output.js';
 
 export const setCommand: SessionCommand = {
