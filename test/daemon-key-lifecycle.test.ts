@@ -76,7 +76,7 @@ t.test('the error codes of the lifecycle, with their fields; a refused request c
     ['apiKey.rotate', { name: 'ghost' }, 'KeyNotFound', 'name', -32004],
     ['apiKey.rotate', { name: 'held', grace: 1 }, 'InvalidParams', 'grace', -32602],
     ['apiKey.disable', { name: 'ghost' }, 'KeyNotFound', 'name', -32004],
-    ['apiKey.disable', { name: 'held', reason: 'r'.repeat(1001) }, 'InvalidParams', 'reason', -32602],
+    ['apiKey.disable', { name: 'held', reason: 'r'.repeat(201) }, 'InvalidParams', 'reason', -32602],
     ['apiKey.enable', { name: 'ghost' }, 'KeyNotFound', 'name', -32004],
     ['apiKey.usage', { name: 'ghost' }, 'KeyNotFound', 'name', -32004],
     ['apiKey.usage', { name: 'x' }, 'NameTooShort', 'name', -32602],

@@ -337,7 +337,7 @@ export interface ApiKeyDeleteParams {
 export interface ApiKeyDisableParams {
   name: Name;
   /**
-   * Why: kept with the key (ApiKeyInfo.disabledReason, until it is enabled) and in the audit trail.
+   * Why: kept with the key (ApiKeyInfo.disabledReason, until it is enabled) and in the audit trail. A short note: every key's answer in apiKey.list carries it, and a list of the largest vault must still fit one answer (test/guarantees/hostile-clients.test.ts).
    */
   reason?: string;
 }
@@ -1420,9 +1420,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "$ref": "../defs.json#/$defs/Name"
       },
       "reason": {
-        "description": "Why: kept with the key (ApiKeyInfo.disabledReason, until it is enabled) and in the audit trail.",
+        "description": "Why: kept with the key (ApiKeyInfo.disabledReason, until it is enabled) and in the audit trail. A short note: every key's answer in apiKey.list carries it, and a list of the largest vault must still fit one answer (test/guarantees/hostile-clients.test.ts).",
         "type": "string",
-        "maxLength": 1000
+        "maxLength": 200
       }
     }
   },

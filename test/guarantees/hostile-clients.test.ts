@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { DaemonImpostorError, DaemonProtocolError, DaemonTimeoutError, MAX_ANSWER_BYTES, openSession } from '../../src/client/connect.js';
+import { schemaDocuments } from '../../src/generated/schemas.js';
 import { toInfo } from '../../src/vault/api-key.js';
 import { KeyUsage } from '../../src/vault/key-usage.js';
 import { encodeRecords } from '../../src/vault/storage/mutations.js';
@@ -166,6 +167,9 @@ t.test('openSession destroys the connection of what fails, and nothing is thrown
   t.ok(performance.now() - started < 3000, 'at once');
 });
 
+/** The longest disable reason apiKey.disable takes. */
+const LONGEST_REASON = (schemaDocuments.find((d) => d.$id === 'params/apiKey.disable.json') as { properties: { reason: { maxLength: number } } }).properties.reason.maxLength;
+
 /** A key whose every field is at its longest, in plain ASCII text, used by the most connectors a key keeps, with the longest ids. */
 function longestKey(i: number, now: number) {
   const key = `gwk_${'A'.repeat(43)}${'B'.repeat(6)}`;
@@ -173,7 +177,7 @@ function longestKey(i: number, now: number) {
   return {
     id: 'i'.repeat(32), name: `${'n'.repeat(94)}${String(i).padStart(6, '0')}`, description: 'd'.repeat(4000), key, createdAt: now, updatedAt: now,
     expiresOn: '2031-12-31', enabled: false, rotatedAt: now, previous: { key, validUntil: now + 86_400_000 }, lastUsedAt: now, usage,
-    disabledAt: now, disabledReason: 'r'.repeat(1000),
+    disabledAt: now, disabledReason: 'r'.repeat(LONGEST_REASON),
   };
 }
 t.test('the answer limit after the handshake holds the largest legitimate answers', async (t) => {

@@ -17,7 +17,7 @@ function Disable-GatewayApiKey {
     The keys to disable. Accepts pipeline input, by value and by property name.
 
     .PARAMETER Reason
-    Why, for the daemon's audit log (at most 1000 characters). Accepts pipeline input by property name.
+    Why: kept with the key (DisabledReason, until it is enabled) and in the audit trail; at most 200 characters. Accepts pipeline input by property name.
 
     .PARAMETER PassThru
     Outputs each key as disabled.
