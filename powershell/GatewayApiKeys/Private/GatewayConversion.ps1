@@ -23,9 +23,12 @@ function ConvertTo-GatewayApiKeyObject {
     $key.Enabled = [bool]$Info.enabled
     if ($null -ne $Info.rotatedAt) { $key.RotatedAt = ([datetime]$Info.rotatedAt).ToLocalTime() }
     if ($null -ne $Info.previousValidUntil) { $key.PreviousValidUntil = ([datetime]$Info.previousValidUntil).ToLocalTime() }
-    # Why and when a disabled key was disabled: what Disable-GatewayApiKey -Reason said.
-    if ($null -ne $Info.disabledAt) { $key.DisabledAt = ([datetime]$Info.disabledAt).ToLocalTime() }
-    $key.DisabledReason = $Info.disabledReason
+    # Why and when a disabled key was disabled: what Disable-GatewayApiKey -Reason said. A daemon
+    # before these fields sends neither, which strict mode would refuse to read.
+    $disabledAt = $Info.PSObject.Properties['disabledAt']
+    if ($null -ne $disabledAt -and $null -ne $disabledAt.Value) { $key.DisabledAt = ([datetime]$disabledAt.Value).ToLocalTime() }
+    $disabledReason = $Info.PSObject.Properties['disabledReason']
+    if ($null -ne $disabledReason) { $key.DisabledReason = $disabledReason.Value }
     $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
     $key
 }
