@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { HANDSHAKE_TIMEOUT_MS, openSession } from '../client/connect.js';
+import { HANDSHAKE_TIMEOUT_MS } from '../client/connect.js';
+import { DaemonUnavailableError, GatewayApiKeysError } from '../client/errors.js';
+import { GatewayClient } from '../client/gateway-client.js';
 import { serverVersion } from '../generated/version.js';
 import { readClientToken, resolveLocations } from '../locations.js';
-import { PipeUnreachableError, RpcCallError } from '../rpc/client.js';
 import { type Command, type Flags, type Io, type OptionSpec, SESSION_OPTIONS, text } from './command.js';
 import { COMMANDS } from './command-table.js';
 import { renderCommandHelp, renderUsage, synopsis } from './help-text.js';
@@ -45,7 +46,7 @@ export async function runCommandLine(argv: string[], io: Io): Promise<number> {
     try {
       return await command.run(client, invocation);
     } finally {
-      client.close();
+      void client.close();
     }
   } catch (error) {
     return report(error, command, io);
@@ -125,8 +126,12 @@ function parseCommand(command: Command, args: string[], io: Io) {
   return { flags, operand: positionals[0], io, color: !flags.json && io.stdoutIsTty && wantsColor() };
 }
 
-/** Opens a session with the running daemon: its pipe and the admin token, from the options, the environment or the defaults. */
-async function openClient(flags: Flags, io: Io) {
+/**
+ * Connects to the running daemon: its pipe and the admin token, from the options, the environment
+ * or the defaults. One connection, and no waiting for a daemon that is not there: a command is
+ * typed by someone who wants to know at once.
+ */
+async function openClient(flags: Flags, io: Io): Promise<GatewayClient> {
   const given = { dataDir: text(flags, 'data-dir'), pipe: text(flags, 'pipe') };
   const { dataDir, pipe } = resolveLocations(given);
   let token: string;
@@ -140,10 +145,9 @@ async function openClient(flags: Flags, io: Io) {
   // --timeout bounds every answer; the handshake's never past the daemon's own deadline for it.
   const seconds = flags.timeout as number | undefined;
   const timeouts = seconds === undefined ? {} : { requestTimeoutMs: seconds * 1000, handshakeTimeoutMs: Math.min(seconds * 1000, HANDSHAKE_TIMEOUT_MS) };
-  const { client } = await openSession({ pipe, token, ...timeouts }).catch((error: unknown) => {
-    throw error instanceof PipeUnreachableError ? new Error(unreachableAdvice(error, io.invokedAs)) : error;
+  return GatewayClient.connect({ pipe, token, maxConnections: 1, connectTimeoutMs: 0, ...timeouts }).catch((error: unknown) => {
+    throw error instanceof DaemonUnavailableError ? new Error(unreachableAdvice(error, io.invokedAs)) : error;
   });
-  return client;
 }
 
 /** The vault of this checkout (`npm start` serves ./.data), when there is one and it is not `dataDir`. */
@@ -154,8 +158,8 @@ function checkoutVault(dataDir: string): string | undefined {
 }
 
 /** What an admin should do when the daemon's pipe cannot be reached, by the reason the system gave. */
-function unreachableAdvice(error: PipeUnreachableError, invokedAs: string): string {
-  if (error.reason === 'EACCES' || error.reason === 'EPERM') {
+function unreachableAdvice(error: DaemonUnavailableError, invokedAs: string): string {
+  if (error.code === 'DaemonAccessDenied') {
     return `Permission denied on ${error.pipe}: run as the daemon's user, or as a member of the group that owns the socket.`;
   }
   return `The gateway-apikeys daemon is not running at ${error.pipe} (${error.reason}). Start it with: ${invokedAs} serve`;
@@ -169,7 +173,7 @@ function report(error: unknown, command: Command | undefined, io: Io): number {
     io.err(`error: ${error.message}${blame}\nRun ${help}.`);
     return 2;
   }
-  if (error instanceof RpcCallError) {
+  if (error instanceof GatewayApiKeysError) {
     // The daemon names a params field (graceHours); the user typed an option (--grace).
     const entry = command && Object.entries(command.options).find(([, o]) => o.field !== undefined && o.field === error.field);
     const option = entry ? `--${entry[0]}` : error.field;

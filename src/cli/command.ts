@@ -1,5 +1,4 @@
-import type { RpcMethods } from '../generated/schemas.js';
-import type { RpcClient } from '../rpc/client.js';
+import type { GatewayClient } from '../client/gateway-client.js';
 import { seconds } from './option-values.js';
 
 /**
@@ -63,7 +62,7 @@ interface CommandBase {
 /** A thin client command: runs on a session with the daemon, opened with the admin token. */
 export interface SessionCommand extends CommandBase {
   session: true;
-  run(client: RpcClient<RpcMethods>, invocation: Invocation): Promise<number>;
+  run(client: GatewayClient, invocation: Invocation): Promise<number>;
 }
 
 /** A command that runs on its own: the daemon itself, and what works offline on a data dir. */

@@ -1,5 +1,5 @@
-import type { ApiKeyUsageResult, RpcMethods } from '../generated/schemas.js';
-import type { RpcClient } from '../rpc/client.js';
+import type { GatewayClient } from '../client/gateway-client.js';
+import type { ApiKeyUsageResult } from '../generated/schemas.js';
 import { counted } from './output.js';
 
 /** How long ago `then` was, as of `now`, in the largest whole unit: minutes, then hours, then days after 48 hours. */
@@ -30,7 +30,7 @@ export function describeImpact(usage: Pick<ApiKeyUsageResult, 'connectors' | 'un
 }
 
 /** The impact of one key, asked of the daemon: its usage, and its own last use. */
-export async function impactOf(client: RpcClient<RpcMethods>, name: string): Promise<string> {
+export async function impactOf(client: GatewayClient, name: string): Promise<string> {
   const [usage, key] = await Promise.all([client.request('apiKey.usage', { name }), client.request('apiKey.get', { name })]);
   return describeImpact(usage, key.lastUsedAt, Date.now());
 }

@@ -156,7 +156,7 @@ export class RpcClient<M extends MethodMap<M> = AnyMethods> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const { requestTimeoutMs } = this.limits;
-      const timer = setTimeout(() => this.abort(new RpcTimeoutError(method, requestTimeoutMs)), requestTimeoutMs);
+      const timer = setTimeout(() => this.abort(new RpcTimeoutError(method, requestTimeoutMs), id), requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, method, params })));
     });
@@ -203,19 +203,31 @@ export class RpcClient<M extends MethodMap<M> = AnyMethods> {
     }
   }
 
-  /** Ends the connection for what the peer did: every request fails with the failure as the caller describes it. */
-  private abort(failure: RpcProtocolError | RpcTimeoutError): void {
+  /**
+   * Ends the connection for what the peer did: every request fails with the failure as the caller
+   * describes it. A timeout is the fault of one request (`culprit`): the others on the connection
+   * were merely on it, and fail as a closed connection, which a caller may send again elsewhere.
+   */
+  private abort(failure: RpcProtocolError | RpcTimeoutError, culprit?: number): void {
     if (this.closedError) return;
-    this.fail(this.describeFailure(failure));
+    const described = this.describeFailure(failure);
+    const timedOut = culprit === undefined ? undefined : this.pending.get(culprit);
+    if (timedOut) {
+      clearTimeout(timedOut.timer);
+      this.pending.delete(culprit!);
+      timedOut.reject(described);
+    }
+    this.fail(described, timedOut && new PipeUnreachableError(this.pipe, 'CLOSED', 'The connection was closed: another request on it went unanswered.'));
     this.decoder.clear();
     this.socket.destroy();
   }
 
-  private fail(error: Error): void {
+  /** Fails every request still waiting, with `pending` when given, else with what closed the connection (the error later requests get). */
+  private fail(error: Error, pending?: Error): void {
     this.closedError ??= error;
     for (const waiting of this.pending.values()) {
       clearTimeout(waiting.timer);
-      waiting.reject(this.closedError);
+      waiting.reject(pending ?? this.closedError);
     }
     this.pending.clear();
   }

@@ -65,28 +65,32 @@ export const backupCommand: SessionCommand = {
     const passphrase = (await readPassphrase({
       file: text(flags, 'passphrase-file'), variable: 'GATEWAY_APIKEYS_BACKUP_PASSPHRASE', prompt: 'Backup passphrase: ', confirm: true, required: true }))!;
     const bar = new ProgressBar('Backing up');
-    let started;
-    try {
-      started = await client.request('backup.create', { passphrase: passphrase.toString('utf8') });
-    } finally {
-      passphrase.fill(0);
-    }
-    const file = await createPartial(partial);
-    try {
-      const parts = started.parts;
-      for (let index = 0; index < parts; index++) {
-        const { data } = await client.request('backup.read', { index });
-        await file.write(Buffer.from(data, 'base64'));
-        bar.update(Math.min(started.keyCount, Math.round((started.keyCount * index) / (parts - 1))), started.keyCount);
+    // A backup belongs to the connection that created it (docs/protocol.md): every part is read on it.
+    const started = await client.withConnection(async (connection) => {
+      let created;
+      try {
+        created = await connection.request('backup.create', { passphrase: passphrase.toString('utf8') });
+      } finally {
+        passphrase.fill(0);
       }
-      await file.sync();
-      await file.close();
-      await fsp.rename(partial, out);
-    } catch (error) {
-      await file.close().catch(() => undefined);
-      await fsp.rm(partial, { force: true });
-      throw error;
-    }
+      const file = await createPartial(partial);
+      try {
+        const parts = created.parts;
+        for (let index = 0; index < parts; index++) {
+          const { data } = await connection.request('backup.read', { index });
+          await file.write(Buffer.from(data, 'base64'));
+          bar.update(Math.min(created.keyCount, Math.round((created.keyCount * index) / (parts - 1))), created.keyCount);
+        }
+        await file.sync();
+        await file.close();
+        await fsp.rename(partial, out);
+      } catch (error) {
+        await file.close().catch(() => undefined);
+        await fsp.rm(partial, { force: true });
+        throw error;
+      }
+      return created;
+    });
     const rate = bar.finish(started.keyCount);
     const result = { file: out, vaultId: started.vaultId, keyCount: started.keyCount, createdAt: started.createdAt, seconds: rate.seconds, keysPerSecond: rate.keysPerSecond };
     io.out(flags.json ? JSON.stringify(result, null, 2)

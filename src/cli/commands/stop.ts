@@ -15,11 +15,14 @@ export const stopCommand: SessionCommand = {
   session: true,
   options: {},
   async run(client, invocation) {
-    const result = await client.request('daemon.shutdown', {});
-    const closed = await Promise.race([
-      client.closed.then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STOP_WAIT_MS).unref()),
-    ]);
+    // On a connection of its own, to see the daemon close it.
+    const { result, closed } = await client.withConnection(async (connection) => ({
+      result: await connection.request('daemon.shutdown', {}),
+      closed: await Promise.race([
+        connection.closed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), STOP_WAIT_MS).unref()),
+      ]),
+    }));
     invocation.io.out(invocation.flags.json ? JSON.stringify(result, null, 2) : closed
       ? `The daemon at ${client.pipe} stopped taking requests; it saves last-used times, compacts and releases its data directory.`
       : `The daemon at ${client.pipe} is stopping, but still had this connection open after ${STOP_WAIT_MS / 1000} s.`);
