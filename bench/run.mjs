@@ -1,6 +1,6 @@
 // npm run bench: every performance figure of the project beside its baseline, measured in the same
 // run on this machine, written to bench/results.json and bench/results.md.
-//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,hostile,scale,backup,executable,powershell]
+//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,client,hostile,scale,backup,executable,powershell]
 // --tiny runs every benchmark on a tiny size: it checks the code, not the speed (npm test uses it).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import { EXECUTABLE, ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from
 const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
 const tiny = Boolean(flags.tiny);
 const outDir = path.resolve(flags.out ?? path.join(ROOT, 'bench'));
-const only = new Set((flags.only ?? 'rpc,hostile,scale,backup,executable,powershell').split(','));
+const only = new Set((flags.only ?? 'rpc,client,hostile,scale,backup,executable,powershell').split(','));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -82,6 +82,59 @@ async function rpcBenchmarks() {
     await bare.stop();
   }
   return results;
+}
+
+/** `count` calls of `call()` with `inFlight` outstanding at a time, each awaited by its worker: calls per second. */
+async function throughput(call, { count, inFlight }) {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next++ < count) await call();
+  }));
+  return count / ((performance.now() - started) / 1000);
+}
+
+/**
+ * The Node client's cost (docs/gateway-integration.md, "Node"): authenticate throughput at 64 in
+ * flight through GatewayClient, with a pool of one connection and with its default pool, against the
+ * lean session it is built on (src/client/connect.ts) on one pipelined connection; alternating rounds.
+ */
+async function clientBenchmarks() {
+  const { GatewayClient } = await import('../dist/client/index.js');
+  const { openSession } = await import('../dist/client/connect.js');
+  const dataDir = path.join(work, 'client');
+  const [key] = await populate(dataDir, 100);
+  const daemon = await startDaemon(dataDir, tempPipe('client'));
+  const shape = { count: tiny ? 500 : 40000, inFlight: 64 };
+  const rounds = tiny ? 1 : 7;
+  const lean = (await openSession({ pipe: daemon.pipe, role: 'gateway', token: daemon.gatewayToken })).client;
+  const single = await GatewayClient.connect({ pipe: daemon.pipe, token: daemon.gatewayToken, role: 'gateway', maxConnections: 1 });
+  const pooled = await GatewayClient.connect({ pipe: daemon.pipe, token: daemon.gatewayToken, role: 'gateway' });
+  const contenders = {
+    lean: () => lean.request('connector.authenticate', { key }),
+    single: () => single.authenticate(key),
+    pooled: () => pooled.authenticate(key),
+  };
+  const samples = { lean: [], single: [], pooled: [] };
+  try {
+    for (const call of Object.values(contenders)) await throughput(call, { ...shape, count: Math.min(shape.count, 2000) });
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, call] of Object.entries(contenders)) samples[name].push(await throughput(call, shape));
+      log(`client round ${r + 1}: lean ${Math.round(samples.lean[r])}/s, GatewayClient of 1 connection ${Math.round(samples.single[r])}/s, of 4 ${Math.round(samples.pooled[r])}/s`);
+    }
+  } finally {
+    lean.close();
+    await single.close();
+    await pooled.close();
+    await daemon.stop();
+  }
+  const perSecond = (name) => round(median(samples[name]), 0);
+  return {
+    rounds, inFlight: shape.inFlight,
+    leanPerSecond: perSecond('lean'), singlePerSecond: perSecond('single'), pooledPerSecond: perSecond('pooled'),
+    singleRatio: round(median(samples.single.map((x, i) => x / samples.lean[i]))),
+    pooledRatio: round(median(samples.pooled.map((x, i) => x / samples.lean[i]))),
+  };
 }
 
 /** Times one sequential request `count` times; returns {medianMs, meanMs}. */
@@ -298,6 +351,7 @@ function powershellBenchmark(daemonInfo) {
 async function main() {
   const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny };
   if (only.has('rpc')) results.rpc = await rpcBenchmarks();
+  if (only.has('client')) results.client = await clientBenchmarks();
   if (only.has('hostile')) results.hostile = await hostileBenchmarks();
   if (only.has('scale')) results.scale = await scaleBenchmarks();
   if (only.has('backup')) results.backup = await backupBenchmarks();

@@ -10,7 +10,7 @@ const run = promisify(execFile);
 /** The benchmark code runs, on a tiny size: its numbers are not judged here (benchmarks are not timed tests). */
 t.test('npm run bench works end to end on a tiny size', async (t) => {
   const out = t.testdir();
-  await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,hostile,scale,backup'], { timeout: 150_000 });
+  await run(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--tiny', '--out', out, '--only', 'rpc,client,hostile,scale,backup'], { timeout: 150_000 });
   const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   t.equal(results.tiny, true);
   t.same(results.rpc.map((r: { shape: string }) => r.shape), ['1 in flight, 1 connection', '64 in flight, 1 connection', '8 connections × 8 in flight',
@@ -18,6 +18,7 @@ t.test('npm run bench works end to end on a tiny size', async (t) => {
   for (const r of results.rpc) {
     t.ok(r.daemon.perSecond > 0 && r.bare.perSecond > 0 && r.throughputRatio > 0 && r.p99Ratio > 0, r.shape);
   }
+  t.ok(results.client.leanPerSecond > 0 && results.client.singleRatio > 0 && results.client.pooledRatio > 0, 'the Node client beside the lean session');
   t.same(results.hostile.map((r: { flood: string }) => r.flood), ['unread', 'hellos', 'stalled', 'nested'], 'each flood measured');
   for (const r of results.hostile) {
     // The stalled flood needs another user (bench/run.mjs says when it cannot have one): then it says why.
@@ -39,6 +40,8 @@ t.test('npm run bench works end to end on a tiny size', async (t) => {
   const markdown = fs.readFileSync(path.join(out, 'results.md'), 'utf8');
   t.match(markdown, /TINY RUN/);
   t.match(markdown, /throughput ≥ 0.5 × bare at 64 in flight/);
+  t.match(markdown, /## The Node client/);
+  t.match(markdown, /GatewayClient of one connection ≥ 0.9 × the lean session/);
   t.match(markdown, /## Hostile clients/);
   for (const r of results.hostile.filter((x: { skipped?: string }) => !x.skipped)) {
     t.match(markdown, `| ${r.quietP99Ms} | ${r.floodedP99Ms} | ${r.p99Ratio} | ${r.rssGrowthMiB} |`, `the report shows the ${r.flood} flood's numbers`);

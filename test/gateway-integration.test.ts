@@ -88,7 +88,7 @@ process.exit(0);
   const admin = await daemon.client('admin');
   const { key } = await admin.request('apiKey.create', { name: 'Orders connector' });
   admin.close();
-  const env = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_APIKEYS_DATA_DIR: daemon.dataDir, GATEWAY_APIKEYS_PIPE: daemon.pipe };
   delete env.GATEWAY_APIKEYS_TOKEN;
   delete env.NODE_OPTIONS; // tap's loaders are the checkout's, not the project's
   const { stdout } = await run(process.execPath, [path.join(project, 'out', 'main.js'), key], { cwd: project, env });
@@ -104,11 +104,14 @@ t.test('the README links the guide from its first screen', async (t) => {
 });
 
 t.test('every proof value the guide shows is what src/session-proof.ts computes', async (t) => {
-  const example = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'session-proof-example.json'), 'utf8')) as Record<string, string>;
-  const key = proofKey(Buffer.from(example.token!));
+  const example = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'session-proof-example.json'), 'utf8')) as
+    { token: string; clientNonce: string; serverNonce: string; bindings: { binding: string }[] };
+  const key = proofKey(Buffer.from(example.token));
   const computed = new Set([
     example.token, example.clientNonce, example.serverNonce,
-    serverProof(key, example.clientNonce!, example.serverNonce!), clientProof(key, example.serverNonce!, example.clientNonce!),
+    ...example.bindings.flatMap(({ binding }) => [
+      serverProof(key, example.clientNonce, example.serverNonce, binding), clientProof(key, example.serverNonce, example.clientNonce, binding),
+    ]),
   ]);
   // Tokens, nonces and proofs are 43 base64url characters (a token `gwt_` and 49): any such run in the guide must be one of them.
   const shown = [...GUIDE.matchAll(/(?<![\w-])(gwt_[0-9A-Za-z]{49}|[\w-]{43})(?![\w-])/g)].map((m) => m[1]!);

@@ -23,6 +23,19 @@ export function markdown(r) {
     }
     lines.push('');
   }
+  if (r.client) {
+    const c = r.client;
+    lines.push('## The Node client', '',
+      `connector.authenticate at ${c.inFlight} in flight through GatewayClient (gateway-apikeys/client), against the lean session it is built on (src/client/connect.ts) `
+      + `on one pipelined connection; medians of ${c.rounds} alternating rounds.`, '',
+      '| client | req/s | vs lean |', '| --- | --- | --- |',
+      `| lean session, 1 connection | ${c.leanPerSecond} | 1 |`,
+      `| GatewayClient, maxConnections 1 | ${c.singlePerSecond} | ${c.singleRatio} |`,
+      `| GatewayClient, its default pool (4) | ${c.pooledPerSecond} | ${c.pooledRatio} |`, '',
+      'Targets:', '',
+      `- GatewayClient of one connection ≥ 0.9 × the lean session: ${c.singleRatio} — ${check(c.singleRatio >= 0.9)}`,
+      `- GatewayClient's default pool ≥ 0.9 × the lean session: ${c.pooledRatio} — ${check(c.pooledRatio >= 0.9)}`, '');
+  }
   if (r.hostile) {
     lines.push('## Hostile clients', '',
       'The gateway\'s connector.authenticate round trip (1 in flight) while another local process floods the pipe (bench/lib/flood.mjs), '

@@ -11,7 +11,7 @@ import { ClientClosedError, DaemonConnectionLostError, GatewayApiKeysError, Toke
 /**
  * The Node client of the daemon, for a gateway's own code and for the CLI
  * (docs/gateway-integration.md): many calls at once over a small pool of pipelined connections
- * (connection-pool.ts), each opened with protocol 2 (connect.ts); a daemon restart ridden out; the
+ * (connection-pool.ts), each opened with protocol 3 (connect.ts); a daemon restart ridden out; the
  * daemon's refusals as GatewayApiKeysError with its code.
  */
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { encodeFrame, FrameDecoder } from '../../src/rpc/framing.js';
-import { newNonce, proofKey, serverProof } from '../../src/session-proof.js';
+import { newNonce, PROTOCOL_VERSION, proofKey, serverProof } from '../../src/session-proof.js';
 
 /**
  * A stand-in for the daemon in one test process, for what the real one cannot be made to do on
@@ -12,6 +12,9 @@ import { newNonce, proofKey, serverProof } from '../../src/session-proof.js';
  * It speaks the handshake with src/session-proof.ts, so it follows the protocol the clients speak
  * (docs/protocol.md, "Sessions"), and records every request it receives, whole.
  */
+
+/** A Unix socket's endpoint binding: empty (docs/protocol.md, "Sessions"). */
+const UNIX_BINDING = '';
 
 /** What to do with a request after the handshake: answer `result`, close the connection, or never answer. */
 export type Reaction = { result: unknown } | 'close' | 'silent';
@@ -60,11 +63,11 @@ export async function fakeDaemon(t: Test, options: FakeOptions): Promise<FakeDae
         received.push({ method: request.method, body: text, connection });
         if (request.method === 'session.challenge') {
           const serverNonce = newNonce();
-          answer(request.id, { serverNonce, serverProof: key ? serverProof(key, request.params.clientNonce as string, serverNonce) : newNonce() });
+          answer(request.id, { serverNonce, serverProof: key ? serverProof(key, request.params.clientNonce as string, serverNonce, UNIX_BINDING) : newNonce() });
           continue;
         }
         if (request.method === 'session.hello') {
-          answer(request.id, { role: request.params.role, serverVersion: '0.0.0-fake', protocolVersion: 2, today: '2026-12-07', timeZone: 'UTC' });
+          answer(request.id, { role: request.params.role, serverVersion: '0.0.0-fake', protocolVersion: PROTOCOL_VERSION, today: '2026-12-07', timeZone: 'UTC' });
           continue;
         }
         const n = (counts.get(request.method) ?? 0) + 1;
