@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import {
-  DaemonConnectionLostError, DaemonImpostorError, DaemonTimeoutError, DaemonUnavailableError, GatewayApiKeysError, GatewayClient,
+  DaemonConnectionLostError, DaemonImpostorError, DaemonProtocolError, DaemonTimeoutError, DaemonUnavailableError, GatewayApiKeysError, GatewayClient,
 } from '../src/client/index.js';
 import { fakeDaemon } from './helpers/fake-daemon.js';
 import { startDaemon, shortPipe } from './helpers/daemon.js';
@@ -199,6 +199,17 @@ t.test('a timeout fails the call that waited, and the others on its connection g
   t.same(list, { items: [], total: 0 }, 'a read on the same connection: sent again on a new one, answered');
   t.type(create, DaemonConnectionLostError, 'a change on the same connection: lost, not sent again');
   t.equal(fake.connections(), 2);
+  await client.close();
+});
+
+t.test('a connection the transport gave up on (a protocol error) is never handed to the next call', async (t) => {
+  const fake = await fakeDaemon(t, { token: TOKEN, react: (_method, _params, n) => (n === 1 ? 'garbage' : { result: { n } }) });
+  const client = await GatewayClient.connect({ pipe: fake.pipe, token: TOKEN, role: 'admin', maxConnections: 1 });
+  t.type(await settled(client.status()), DaemonProtocolError, 'the call that got the bad frame');
+  // Calls one after another without a turn of the event loop between them, as a busy caller makes.
+  const next = [];
+  for (let i = 0; i < 5; i++) next.push(await settled(client.status()));
+  t.same(next.map((r) => r instanceof Error ? r.name : 'answered'), Array(5).fill('answered'), 'the next calls go to a new connection');
   await client.close();
 });
 

@@ -152,7 +152,8 @@ export class ConnectionPool {
     return session;
   }
 
-  private retire(session: PooledSession): void {
+  /** Takes `session` out of the pool: it is closed once its last call has its answer (or at once, when it has none). */
+  retire(session: PooledSession): void {
     this.remove(session);
     session.retired = true;
     if (session.inFlight === 0) session.client.close();

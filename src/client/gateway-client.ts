@@ -173,7 +173,12 @@ export class GatewayClient {
       try {
         return await abortable(session.client.request(method, params as never), signal);
       } catch (error) {
-        if (signal?.aborted || unreachableReason(error) === undefined) throw reported(error);
+        if (signal?.aborted || error instanceof RpcCallError) throw reported(error);
+        if (unreachableReason(error) === undefined) {
+          // A timeout or a protocol error: the transport has destroyed the connection, and the next call must not find it.
+          this.pool.retire(session);
+          throw error;
+        }
         // The connection broke under the call: the daemon may be restarting.
         this.pool.retireUpTo(session);
         if (this.closing) throw new ClientClosedError();

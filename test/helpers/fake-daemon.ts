@@ -16,8 +16,8 @@ import { newNonce, PROTOCOL_VERSION, proofKey, serverProof } from '../../src/ses
 /** A Unix socket's endpoint binding: empty (docs/protocol.md, "Sessions"). */
 const UNIX_BINDING = '';
 
-/** What to do with a request after the handshake: answer `result`, close the connection, or never answer. */
-export type Reaction = { result: unknown } | 'close' | 'silent';
+/** What to do with a request after the handshake: answer `result`, close the connection, never answer, or answer with a frame that is not JSON. */
+export type Reaction = { result: unknown } | 'close' | 'silent' | 'garbage';
 
 export interface FakeDaemon {
   pipe: string;
@@ -74,6 +74,7 @@ export async function fakeDaemon(t: Test, options: FakeOptions): Promise<FakeDae
         counts.set(request.method, n);
         const reaction = options.react?.(request.method, request.params, n) ?? 'silent';
         if (reaction === 'close') socket.destroy();
+        else if (reaction === 'garbage') socket.write(encodeFrame('{"jsonrpc":'));
         else if (reaction !== 'silent') answer(request.id, reaction.result);
       }
     });
