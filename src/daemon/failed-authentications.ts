@@ -7,13 +7,14 @@ import type { Session } from './session.js';
 interface Window {
   failures: number;
   overBudget: number;
-  warned: boolean;
+  /** The users warned about this window: each once. */
+  warned: Set<string>;
   connections: Set<number>;
   peers: Set<string>;
   reasons: Record<string, number>;
 }
 
-const newWindow = (): Window => ({ failures: 0, overBudget: 0, warned: false, connections: new Set(), peers: new Set(), reasons: {} });
+const newWindow = (): Window => ({ failures: 0, overBudget: 0, warned: new Set(), connections: new Set(), peers: new Set(), reasons: {} });
 const PEERS_NAMED = 20;
 /** The budget of the connections whose account the system does not tell: one, shared. */
 const UNIDENTIFIED = 'unidentified';
@@ -31,7 +32,7 @@ type Budget = { burst: number; perSecond: number };
  * - An unknown or malformed key is answered at once, always: the keys are 256-bit random, so
  *   guessing is hopeless, while a gateway whose connectors present bad keys must not stall its
  *   valid ones. Beyond the user's key budget (a burst of 100, then 20 a second) it is reported.
- * - A warning when a user first goes past a budget, once a minute at most, and one summary line per
+ * - A warning when a user first goes past a budget, once a minute at most per user (20 users), and one summary line per
  *   minute with the counts, connections, peers and reasons. Successes are never counted.
  */
 export class FailedAuthentications {
@@ -80,8 +81,9 @@ export class FailedAuthentications {
     window.reasons[reason] = (window.reasons[reason] ?? 0) + 1;
     if (!withinBudget) {
       window.overBudget++;
-      if (!window.warned) {
-        window.warned = true;
+      const user = session.account ?? UNIDENTIFIED;
+      if (!window.warned.has(user) && window.warned.size < PEERS_NAMED) {
+        window.warned.add(user);
         this.log.warn('Failed authentications went past their budget: someone may be guessing tokens or keys', {
           event: 'auth.overBudget', account: session.account, role: session.role, ...this.describe(window),
         });

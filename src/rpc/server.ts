@@ -95,6 +95,8 @@ interface Client<S> {
   deadline: NodeJS.Timeout | undefined;
   /** Its peer holds more unread answers than maxUnreadPerPeer (set by sweepUnread). */
   peerOverUnread: boolean;
+  /** Being closed: nothing more is read or answered. */
+  ending: boolean;
 }
 
 /** The pipe is taken by another process answering on it. */
@@ -174,7 +176,7 @@ export class RpcServer<S extends ConnectionState> {
     const session = this.options.openSession(id, peer);
     const reader = new FrameMessageReader(socket, { maxBodyBytes: () => session.maxBodyBytes, frameTimeoutMs: this.limits.frameTimeoutMs });
     const writer = new FrameMessageWriter(socket);
-    const client: Client<S> = { id, peer, session, socket, reader, writer, inFlight: 0, idle: undefined, deadline: undefined, peerOverUnread: false };
+    const client: Client<S> = { id, peer, session, socket, reader, writer, inFlight: 0, idle: undefined, deadline: undefined, peerOverUnread: false, ending: false };
     this.clients.add(client);
     this.watchHandshake(client);
 
@@ -217,14 +219,17 @@ export class RpcServer<S extends ConnectionState> {
     this.holdIfOverLimits(client);
     try {
       const outcome = await this.options.dispatch(client.session, request.method, request.params);
+      if (client.ending) return;
       const response: ResponseMessage = outcome instanceof ResponseError
         ? { jsonrpc: '2.0', id: request.id, error: outcome.toJson() }
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
-      await client.writer.write(response);
+      const written = client.writer.write(response);
+      // Before the next answer is written: the requests it pipelined behind are not answered.
       if (client.session.closing) {
         this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
         this.end(client);
       }
+      await written;
     } finally {
       client.inFlight--;
       this.watchHandshake(client);
@@ -234,8 +239,9 @@ export class RpcServer<S extends ConnectionState> {
     }
   }
 
-  /** Reads nothing more from a connection, sends what was written to it, then closes it (a peer that does not read its last answers gets a second). */
+  /** Reads and answers nothing more on a connection, sends what was written to it, then closes it (a peer that does not read its last answers gets a second). */
   private end(client: Client<S>): void {
+    client.ending = true;
     client.reader.hold();
     client.writer.end();
     setTimeout(() => client.socket.destroy(), 1000).unref();
