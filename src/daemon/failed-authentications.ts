@@ -26,7 +26,7 @@ type Budget = { burst: number; perSecond: number };
  * "Failed authentications"). Nothing is ever held back: answers held made valid requests queue
  * behind them, and one stranger's flood held everyone's.
  * - A wrong handshake proof is answered at once. Beyond the user's handshake budget (a burst of 20,
- *   then 5 a second) the connection is closed after that answer, and the user's new connections
+ *   then 5 a second) the connection is closed instead, unanswered, and the user's new connections
  *   are refused until the budget refills (not the unidentified user's: that would let one of them
  *   lock all of them out).
  * - An unknown or malformed key is answered at once, always: the keys are 256-bit random, so
@@ -49,7 +49,7 @@ export class FailedAuthentications {
     private readonly windowMs = 60_000,
   ) {}
 
-  /** A wrong proof in a handshake of `session`: whether its connection is closed once the answer is out. */
+  /** A wrong proof in a handshake of `session`: whether it is answered, or its connection closed instead. */
   handshakeFailed(session: Session, reason: string): 'answer' | 'close' {
     const within = this.budgetOf(this.handshakes, session.account, FAILURE_BUDGETS.handshake).spend();
     this.record(session, reason, within);

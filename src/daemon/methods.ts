@@ -221,7 +221,7 @@ function failedAuthentication(method: RpcMethod, outcome: unknown): string | und
  * allowed to call it, the params must pass their schema; then the handler runs. Every failure is a
  * coded ResponseError; an unexpected exception is logged and answered as Internal, never thrown
  * on. A failed authentication is answered at once, never held (docs/protocol.md, "Throttling"):
- * one past its user's handshake budget closes its connection once the answer is out.
+ * one past its user's handshake budget closes its connection instead (src/rpc/server.ts).
  */
 export function dispatch(ctx: DaemonContext, session: Session, method: string, params: unknown): Promise<unknown> {
   if (!isRpcMethod(method)) return Promise.resolve(new ResponseError(ErrorCodes.MethodNotFound, maskSecrets(`Unknown method '${method.slice(0, 100)}'.`)));

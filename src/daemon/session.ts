@@ -18,7 +18,7 @@ interface IssuedChallenge {
  */
 export class Session implements ConnectionState {
   challenge: IssuedChallenge | undefined;
-  /** Set when its last answer is written: a connection past its handshake budget (FailedAuthentications). */
+  /** A connection past its user's handshake budget (FailedAuthentications): closed, its answers not yet written dropped. */
   closing = false;
   private currentRole: Role | undefined;
   /** Gives back its place among the sessions (SessionCaps). */

@@ -29,7 +29,7 @@ export interface ConnectionState {
   readonly maxUnreadBytes: number;
   /** Whether its unread answers count against no one else's: not against its peer's, nor against the total. */
   readonly privileged: boolean;
-  /** Whether the connection is to be closed once the answer being written is out. */
+  /** Whether the connection is to be closed now, its answers not yet written left unwritten. */
   readonly closing: boolean;
   /** Told once when the connection has closed, to let go of what it held. */
   closed?(): void;
@@ -220,16 +220,16 @@ export class RpcServer<S extends ConnectionState> {
     try {
       const outcome = await this.options.dispatch(client.session, request.method, request.params);
       if (client.ending) return;
+      if (client.session.closing) {
+        // Unanswered, and so is what it pipelined: a guesser gets its budget's answers, not one more per connection.
+        this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
+        this.end(client);
+        return;
+      }
       const response: ResponseMessage = outcome instanceof ResponseError
         ? { jsonrpc: '2.0', id: request.id, error: outcome.toJson() }
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
-      const written = client.writer.write(response);
-      // Before the next answer is written: the requests it pipelined behind are not answered.
-      if (client.session.closing) {
-        this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
-        this.end(client);
-      }
-      await written;
+      await client.writer.write(response);
     } finally {
       client.inFlight--;
       this.watchHandshake(client);
