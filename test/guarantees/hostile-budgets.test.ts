@@ -192,7 +192,7 @@ t.test('a session that drops back to no role is closed at the handshake deadline
   const daemon = await startDaemon(t);
   const rechallenged = await RawSocket.connect(daemon.pipe);
   await rechallenged.handshake('gateway', daemon.gatewayToken());
-  rechallenged.frame({ jsonrpc: '2.0', id: 'again', method: 'session.challenge', params: { role: 'admin', clientNonce: 'A'.repeat(43) } });
+  rechallenged.frame({ jsonrpc: '2.0', id: 'again', method: 'session.challenge', params: { protocolVersion: 3, role: 'admin', clientNonce: 'A'.repeat(43) } });
   await rechallenged.waitForId('again');
   const failedHello = (await daemon.client('gateway'));
   await t.rejects(handshake(failedHello, 'gateway', 'gwt_not-the-token'), { code: 'Unauthenticated' });

@@ -1,6 +1,7 @@
 // A local user spending the daemon's budgets, for test/guarantees/hostile-budgets.test.ts. Run as
 // another user (so the daemon sees another peer), it imports nothing from this checkout, which that
-// user may not be able to read: the handshake of docs/protocol.md ("Sessions") is done here by hand.
+// user may not be able to read: the handshake of docs/protocol.md ("Sessions"; protocol 3, on a Unix
+// socket, whose binding is empty) is done here by hand.
 //   node budget-attacker.mjs PIPE sessions N   opens up to N gateway sessions (token in GATEWAY_APIKEYS_TOKEN),
 //                                              prints `sessions A refused R`, keeps them until SIGTERM
 //   node budget-attacker.mjs PIPE hellos S     for S seconds, connects and sends 20 wrong hellos at a time,
@@ -60,10 +61,10 @@ function connect() {
 async function session() {
   const conn = await connect();
   const clientNonce = crypto.randomBytes(32).toString('base64url');
-  conn.socket.write(frame({ jsonrpc: '2.0', id: 'c', method: 'session.challenge', params: { role: 'gateway', clientNonce } }));
+  conn.socket.write(frame({ jsonrpc: '2.0', id: 'c', method: 'session.challenge', params: { protocolVersion: 3, role: 'gateway', clientNonce } }));
   const challenge = await conn.answer('c');
   if (!challenge?.result) { conn.socket.destroy(); return undefined; }
-  const clientProof = crypto.createHmac('sha256', token).update(`gateway-apikeys client v2\n${challenge.result.serverNonce}\n${clientNonce}`).digest('base64url');
+  const clientProof = crypto.createHmac('sha256', token).update(`gateway-apikeys client v3\n${challenge.result.serverNonce}\n${clientNonce}\n`).digest('base64url');
   conn.socket.write(frame({ jsonrpc: '2.0', id: 'h', method: 'session.hello', params: { role: 'gateway', clientProof } }));
   const hello = await conn.answer('h');
   if (!hello?.result) { conn.socket.destroy(); return undefined; }
