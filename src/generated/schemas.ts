@@ -1162,7 +1162,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "meaning": "the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)"
           },
           "TooManySessions": {
-            "jsonRpc": -32013,
+            "jsonRpc": -32015,
             "category": "LimitsExceeded",
             "terminating": true,
             "meaning": "a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, \"Limits\")"
