@@ -67,14 +67,6 @@ export function checkAnchors(store: FoundStore, trail: FoundTrail): 'adopt' | 'n
     if (ref.seq === trail.last.seq && ref.seq > 0 && !ref.hash.equals(trail.last.hash)) {
       throw new StoreIntegrityError(trail.last.file, `ends at an entry ${ref.seq} that is not the one the key store names: the audit trail was replaced`, ROLLED_BACK);
     }
-    if (!trail.head?.store) {
-      const { generation, records } = store.state;
-      // The one anchored store without a head: a first start (or a restore) that stopped before writing it.
-      if (generation === 0 && records === 0 && ref.seq === 0) return 'new';
-      throw new StoreIntegrityError('audit/head', trail.head
-        ? 'is of the format before anchors, but the key store is anchored: an older head was put back'
-        : 'is missing: it anchors the key store and the end of the audit trail, and the daemon keeps it from its first start on', ROLLED_BACK);
-    }
   }
   const anchors: [Position, string][] = [];
   if (trail.head?.store) anchors.push([trail.head.store, 'audit/head']);
@@ -96,5 +88,13 @@ export function checkAnchors(store: FoundStore, trail: FoundTrail): 'adopt' | 'n
     }
   }
   if (!ref) return 'adopt';
+  if (!trail.head?.store) {
+    const { generation, records } = store.state;
+    // The one anchored store without a head: a first start (or a restore) that stopped before writing it.
+    if (generation === 0 && records === 0 && ref.seq === 0) return 'new';
+    throw new StoreIntegrityError('audit/head', trail.head
+      ? 'is of the format before anchors, but the key store is anchored: an older head was put back'
+      : 'is missing: it anchors the key store and the end of the audit trail, and the daemon keeps it from its first start on', ROLLED_BACK);
+  }
   return 'anchored';
 }
