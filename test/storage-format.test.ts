@@ -33,7 +33,8 @@ t.test('the fixture is of format 2, with records in its journal', async (t) => {
 t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 4 (anchored)', async (t) => {
   const dataDir = copyOfFixture(t, 'vault-v2');
   const clock = new ManualClock(expected.clockAtEnd);
-  const { vault } = await openTestVault(t, { dataDir, clock });
+  const { vault, log } = await openTestVault(t, { dataDir, clock });
+  t.match(log.lines.find((line) => line.meta?.event === 'store.anchorAdopted'), { level: 'warn', meta: { generation: Number, records: Number } }, 'adopted: anchored from now on');
   const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null, disabledAt: null, disabledReason: null };
   t.same(visibleState(vault), expected.keys.map((key) => ({ ...key, ...lifecycle })));
   for (const key of expected.keys) t.match(vault.authenticate(key.key as string, false), { authenticated: true, name: key.name });
