@@ -211,7 +211,10 @@ export class KeyStore {
     // would be ignored at the next start: no appends until the new journal is in place.
     this.mustRewrite = true;
     await replaceFileAtomically(this.fs, files.snapshot, snapshot);
+    // The state from here on, even should the new journal fail: an open ignores the old one beside this snapshot.
     this.generation = header.generation;
+    this.journalRecords = 0;
+    this.lastTag = tagOf(snapshot);
     this.snapshotLength = snapshot.length;
     // Windows cannot rename a file over one that is open (EPERM), so the old journal is closed first
     // there; nothing is appended to it any more either way (mustRewrite above).
@@ -222,8 +225,6 @@ export class KeyStore {
     this.journal = handle;
     this.journalHeader = journalHeader;
     this.journalLength = journalHeader.length;
-    this.journalRecords = 0;
-    this.lastTag = tagOf(snapshot);
     this.mustRewrite = false;
     this.log.info('Compacted the key store', { event: 'store.compacted', generation: header.generation, snapshotBytes: snapshot.length });
   }
