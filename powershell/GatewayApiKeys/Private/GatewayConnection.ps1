@@ -94,6 +94,7 @@ function Open-GatewayStream {
                 $name = $Matches[2]
             }
             if ($server -eq '.' -and -not (Test-GatewayPipeExists -Name $name)) { throw (New-GatewayNoPipeError -Pipe $Pipe) }
+            Initialize-GatewayNativePipe # before connecting: compiling it can take longer than the daemon waits for a handshake
             $stream = New-GatewayPipeStream -Server $server -Name $name
             $stream.Connect($TimeoutMilliseconds)
             $binding = Get-GatewayPipeBinding -Stream $stream
@@ -145,12 +146,8 @@ function New-GatewayPipeStream([string] $Server, [string] $Name) {
         ([System.IO.HandleInheritability]::None)
 }
 
-function Get-GatewayPipeBinding([System.IO.Pipes.NamedPipeClientStream] $Stream) {
-    <#
-    The endpoint binding of protocol 3 on a Windows pipe (docs/protocol.md, Sessions): the server's
-    process id as Windows gives it (GetNamedPipeServerProcessId, which .NET does not wrap), then this
-    process's. Where Windows will not say, '?': a binding no daemon computes, so no proof is accepted.
-    #>
+function Initialize-GatewayNativePipe {
+    <# GetNamedPipeServerProcessId, which .NET does not wrap, compiled once per session. #>
     if (-not ('GatewayApiKeys.NativePipe' -as [type])) {
         Add-Type -TypeDefinition @'
 namespace GatewayApiKeys {
@@ -161,6 +158,14 @@ namespace GatewayApiKeys {
 }
 '@
     }
+}
+
+function Get-GatewayPipeBinding([System.IO.Pipes.NamedPipeClientStream] $Stream) {
+    <#
+    The endpoint binding of protocol 3 on a Windows pipe (docs/protocol.md, Sessions): the server's
+    process id as Windows gives it (Initialize-GatewayNativePipe), then this process's. Where Windows
+    will not say, '?': a binding no daemon computes, so no proof is accepted.
+    #>
     [uint32] $serverPid = 0
     if (-not [GatewayApiKeys.NativePipe]::GetNamedPipeServerProcessId($Stream.SafePipeHandle, [ref] $serverPid)) { return '?' }
     "$($serverPid):$PID"
