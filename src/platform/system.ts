@@ -56,6 +56,22 @@ export function lockFileExclusively(file: string): HeldLock | undefined {
 const passwd = new PasswdFile();
 
 /**
+ * Windows account names by SID, asked once each: LookupAccountSidW may ask a domain controller, and
+ * peerOf runs for every connection, on the event loop. Local accounts are few; the map is bounded anyway.
+ */
+const accountNames = {
+  known: new Map<string, string | undefined>(),
+  /* c8 ignore next 7 -- Windows only: the Wine suite runs it */
+  nameOf(sid: string): string | undefined {
+    if (!this.known.has(sid)) {
+      if (this.known.size >= 1000) this.known.clear();
+      this.known.set(sid, windows.lookupAccountSid(sid));
+    }
+    return this.known.get(sid);
+  },
+};
+
+/**
  * The account at the other end of a connection, where the system tells: on Linux the user of a
  * Unix socket's peer (SO_PEERCRED), "alice (uid 1000)"; on Windows the user of the client process's
  * token, "CONTOSO\\alice (S-1-5-21-…)", for a connection the daemon's own pipe server accepted
@@ -65,7 +81,7 @@ export function peerOf(socket: net.Socket): string | undefined {
   /* c8 ignore next 4 -- Windows only: the Wine suite runs it */
   if (process.platform === 'win32') {
     const sid = windows.pipeClientOf(socket)?.sid;
-    return sid === undefined ? undefined : windowsAccount(sid, windows.lookupAccountSid(sid));
+    return sid === undefined ? undefined : windowsAccount(sid, accountNames.nameOf(sid));
   }
   if (process.platform !== 'linux') return undefined;
   const uid = linux.peerUid(socket);

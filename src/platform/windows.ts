@@ -521,7 +521,12 @@ export function listenPipe(pipe: string, sddl: string, accept: (socket: net.Sock
       sid = processSid(client);
       w.CloseHandle!(client);
     }
-    const socket = socketOf(handle);
+    let socket: net.Socket;
+    try {
+      socket = socketOf(handle);
+    } catch {
+      return; // libuv would not take the HANDLE (socketOf closed it): this client sees a broken pipe, the next is served
+    }
     pipeClients.set(socket, { pid: pid[0]!, sid });
     accept(socket);
   };
