@@ -33,12 +33,14 @@ const wine = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures
  * `inherited`; setting a DACL makes it what Windows reads back (owner Administrators, P and AI),
  * unless `ignoresSet` (an access list that did not take).
  */
-function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string } = {}): WindowsSecurity & { sets: [string, string][] } {
+function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string } = {}): WindowsSecurity & { sets: [string, string][]; creates: [string, string][] } {
   const set = new Map<string, string>();
   const sets: [string, string][] = [];
+  const creates: [string, string][] = [];
   const ownSid = options.ownSid ?? own;
   return {
     sets,
+    creates,
     ownSid: () => ownSid,
     pathSecurity: (target) => set.get(target) ?? (fs.statSync(target).isDirectory()
       ? options.inherited ?? recorded.folders.freshProgramDataSubfolder!.sddl
@@ -47,20 +49,27 @@ function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?
       sets.push([target, sddl]);
       if (!options.ignoresSet) set.set(target, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
     },
+    createDirectory: (dir, sddl) => {
+      fs.mkdirSync(dir);
+      creates.push([dir, sddl]);
+      if (!options.ignoresSet) set.set(dir, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
+      return true;
+    },
     accountNameOf: (sid) => (sid === SID.users ? 'BUILTIN\\Users' : undefined),
   };
 }
 
-t.test('Windows, first start: the daemon makes the data dir and gives it the protected DACL before anything is in it', async (t) => {
+t.test('Windows, first start: the daemon makes the data dir with the protected DACL in one step, before anything can be in it', async (t) => {
   const dataDir = path.join(t.testdir(), 'ProgramData', 'Nintex', 'Gateway');
   const windows = fakeWindows();
   const lock = await claimDataDir(dataDir, { platform: 'win32', windows });
-  t.same(windows.sets, [[dataDir, `D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;${own})`]]);
+  t.same(windows.creates, [[dataDir, `D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;${own})`]], 'made with its descriptor (CreateDirectoryW)');
+  t.same(windows.sets, [], 'never made first and protected after');
   t.same(lock.notes.map((note) => note.meta.event), ['dataDir.protected']);
   t.same(fs.readdirSync(dataDir), ['daemon.lock'], 'then locked');
   await lock.release();
   const again = await claimDataDir(dataDir, { platform: 'win32', windows });
-  t.equal(windows.sets.length, 1, 'a data dir with something in it is not changed again, only checked');
+  t.same([windows.creates.length, windows.sets.length], [1, 0], 'a data dir with something in it is not changed again, only checked');
   t.same(again.notes, []);
   await again.release();
 });
@@ -109,7 +118,7 @@ t.test('under Wine the same refusal, on what Wine derives from Unix modes (recor
   const open = path.join(t.testdir(), 'Gateway');
   const windows = asWine('directory0755', 'file0644');
   const error = await claimDataDir(open, { platform: 'win32', windows }).then(() => undefined, (e: Error) => e);
-  t.equal(windows.sets.length, 1, 'the protected DACL was set first, as on Windows');
+  t.equal(windows.creates.length, 1, 'made with the protected DACL, as on Windows');
   t.match(error?.message, `${open} is not private to the daemon: Everyone (S-1-1-0) may read it. Nothing was read or written.`);
   t.same(fs.readdirSync(open), [], 'not locked, nothing written');
 
