@@ -39,7 +39,7 @@ function onWindows(what: string): typeof windows {
  */
 export function lockFileExclusively(file: string): HeldLock | undefined {
   /* c8 ignore next -- Windows only: the Wine suite runs it */
-  if (process.platform === 'win32') return windows.lockFile(file);
+  if (process.platform === 'win32') return windows.lockFile(file, privateFileSddl(windows.ownSid()));
   if (process.platform !== 'linux') throw new UnsupportedPlatformError('file lock');
   const fd = linux.openLockFile(file);
   try {

@@ -143,13 +143,14 @@ function takeLocalString(pointer: unknown): string {
  * Locks `file` for this process (docs/security.md, "The data dir"): opened sharing read and write, so
  * that a second daemon's open succeeds and its LockFileEx fails with ERROR_LOCK_VIOLATION, which
  * means "held" and nothing else; one byte at offset 2^62 is locked, beyond the pid written at the
- * start, which stays readable. Windows releases it when the process ends, however it ends.
+ * start, which stays readable. Windows releases it when the process ends, however it ends. A file
+ * made here gets the descriptor of `sddl` (createFileWithSecurity explains why explicit).
  * Undefined when another process holds it.
  */
-export function lockFile(file: string): { release(): void } | undefined {
+export function lockFile(file: string, sddl: string): { release(): void } | undefined {
   const w = api();
-  const handle = w.CreateFileW!(file, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_ALWAYS,
-    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, null);
+  const handle = withSecurityAttributes(sddl, (attributes) => w.CreateFileW!(file, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+    koffi.as(attributes, 'gwk_SECURITY_ATTRIBUTES *'), OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, null));
   if (invalid(handle)) fail(`CreateFileW(${file})`);
   const overlapped = { Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0x40000000, hEvent: null };
   if (!w.LockFileEx!(handle, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, overlapped)) {
