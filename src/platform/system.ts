@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { PasswdFile, unixAccount, windowsAccount } from './accounts.js';
+import { groupIdIn, PasswdFile, unixAccount, windowsAccount } from './accounts.js';
 import * as linux from './linux.js';
 import { privateFileSddl } from './windows-security.js';
 import * as windows from './windows.js';
@@ -96,6 +96,17 @@ export function processAccount(): string {
     name = undefined;
   }
   return unixAccount(process.getuid!(), name);
+}
+
+/** Unix: the gid of a group, by name (in /etc/group) or number; undefined when the system has no such group name. */
+export function groupId(group: string): number | undefined {
+  let text = '';
+  try {
+    text = fs.readFileSync('/etc/group', 'utf8');
+  } catch {
+    // No readable group file: only a number can be taken.
+  }
+  return groupIdIn(text, group);
 }
 
 /** Turns core dumps off for this process, where the platform allows; says whether it did. */

@@ -243,8 +243,10 @@ function trustedSids(ownSid: string): Set<string> {
  * applies to the object itself or is inherited by what is created in it; an owner who is not
  * trusted (an owner may always rewrite the access list); no DACL at all (everyone may do anything).
  * Deny entries only take rights away, so they never make an object private on their own.
+ * `reader`: the one account `serve --gateway-account` lets read gateway.token, by the one entry
+ * gatewayTokenSddl gives it (isReadGrant); anything broader for it is still found.
  */
-export function privacyOf(sddl: string, ownSid: string): PrivacyVerdict {
+export function privacyOf(sddl: string, ownSid: string, reader?: string): PrivacyVerdict {
   const descriptor = parseSddl(sddl);
   const trusted = trustedSids(ownSid);
   const found = new Map<string, AccessFinding>();
@@ -263,6 +265,7 @@ export function privacyOf(sddl: string, ownSid: string): PrivacyVerdict {
     for (const ace of dacl.aces) {
       if (!isAllow(ace) || trusted.has(ace.sid)) continue;
       const rights = fileRights(ace.mask);
+      if (reader !== undefined && isReadGrant(ace, rights, reader)) continue;
       const inherited = ace.flags.includes('ID');
       if (rights & READ_BITS) add(ace.sid, 'read', inherited);
       if (rights & WRITE_BITS) add(ace.sid, 'write', inherited);
@@ -273,6 +276,11 @@ export function privacyOf(sddl: string, ownSid: string): PrivacyVerdict {
 }
 const ORDER = ['read', 'write', 'own'] as const;
 
+/** The entry gatewayTokenSddl gives the gateway's account: its own (neither inherited nor inheritable), reading and nothing more. */
+function isReadGrant(ace: Ace, rights: number, reader: string): boolean {
+  return ace.type === 'A' && ace.sid === reader.toUpperCase() && ace.flags.length === 0 && (rights & ~FILE_GENERIC_READ) === 0;
+}
+
 /**
  * The descriptor of a file the daemon makes in its data dir (docs/security.md, "Windows: the data
  * dir"): given when the file is created, not inherited from the directory, so it is private even
@@ -281,6 +289,11 @@ const ORDER = ['read', 'write', 'own'] as const;
  */
 export function privateFileSddl(ownSid: string): string {
   return `D:P${[...new Set([SID.system, SID.administrators, ownSid.toUpperCase()])].map((sid) => `(A;;FA;;;${aliasOf(sid)})`).join('')}`;
+}
+
+/** gateway.token's descriptor with `serve --gateway-account`: privateFileSddl and reading (FILE_GENERIC_READ) for that one account. */
+export function gatewayTokenSddl(ownSid: string, gatewaySid: string): string {
+  return `${privateFileSddl(ownSid)}(A;;FR;;;${aliasOf(gatewaySid.toUpperCase())})`;
 }
 
 /** The owner's SID of a descriptor in SDDL; undefined when it names none. */

@@ -36,6 +36,11 @@ interface ClaimOptions {
   windows?: WindowsSecurity;
   /** Default: lockFileExclusively of src/platform/system.ts. */
   lock?: (file: string) => system.HeldLock | undefined;
+  /**
+   * Who `serve --gateway-account` / `--gateway-group` lets read gateway.token: on Unix its group
+   * (the file exactly 0640 and that group's), on Windows its SID (one entry reading it, nothing broader).
+   */
+  gatewayReader?: { gid: number } | { sid: string };
 }
 
 const systemWindows: WindowsSecurity = {
@@ -63,7 +68,8 @@ export class DataDirUnsafeError extends Error {
 
 export const LOCK_FILE = 'daemon.lock';
 /** The files of a vault that hold secrets or ciphertext: each must be the daemon user's own, unreadable by others. */
-const SECRET_FILES = ['master.key', 'admin.token', 'gateway.token', 'keys.snapshot', 'keys.journal', 'audit.key']; // audit.key: only in a rotated vault
+const GATEWAY_TOKEN = 'gateway.token';
+const SECRET_FILES = ['master.key', 'admin.token', GATEWAY_TOKEN, 'keys.snapshot', 'keys.journal', 'audit.key']; // audit.key: only in a rotated vault
 const PRIVATE_FILES = [...SECRET_FILES, LOCK_FILE];
 
 async function lstatOrUndefined(target: string): Promise<Stats | undefined> {
@@ -91,14 +97,18 @@ function checkDirectory(dataDir: string, stat: Stats, uid: number): void {
   }
 }
 
-/** Refuses a secret's file that is not a regular file of this user, or that others may read. */
-function checkPrivateFile(file: string, stat: Stats, uid: number): void {
+/** The gateway.token that `--gateway-group` shares: exactly mode 0640, of that group. */
+const sharedWithGroup = (file: string, stat: Stats, gid: number | undefined) =>
+  gid !== undefined && path.basename(file) === GATEWAY_TOKEN && stat.gid === gid && (stat.mode & 0o777) === 0o640;
+
+/** Refuses a secret's file that is not a regular file of this user, or that others may read (but the gateway's group its token, when shared). */
+function checkPrivateFile(file: string, stat: Stats, uid: number, gatewayGid: number | undefined): void {
   if (!stat.isFile()) throw new DataDirUnsafeError(file, 'is not a regular file', 'Remove it; the daemon makes the files it needs.');
   if (stat.uid !== uid) {
     throw new DataDirUnsafeError(file, `is owned by uid ${stat.uid}, not by the daemon's user (uid ${uid})`,
       `If it is yours to keep: chown ${uid} '${file}'; if you do not know where it came from, remove it.`);
   }
-  if (stat.mode & 0o077) {
+  if (stat.mode & 0o077 && !sharedWithGroup(file, stat, gatewayGid)) {
     throw new DataDirUnsafeError(file, `can be ${stat.mode & 0o022 ? 'written' : 'read'} by other users (mode ${(stat.mode & 0o777).toString(8)})`,
       `Make it private: chmod 600 '${file}'${/token$/.test(file) ? ', and since others may have read it, delete it and restart to have a new token made' : ''}.`);
   }
@@ -113,8 +123,8 @@ function checkPrivateFile(file: string, stat: Stats, uid: number): void {
  * system reads back: under Wine that is derived from the Unix mode (Everyone may read a 0755
  * directory), which is what protects the files there, so the Windows suite runs this refusal too.
  */
-function refuseUnlessPrivate(target: string, security: WindowsSecurity, ownSid: string, fix: (findings: AccessFinding[]) => string): void {
-  const { findings } = privacyOf(security.pathSecurity(target), ownSid);
+function refuseUnlessPrivate(target: string, security: WindowsSecurity, ownSid: string, fix: (findings: AccessFinding[]) => string, reader?: string): void {
+  const { findings } = privacyOf(security.pathSecurity(target), ownSid, reader);
   if (findings.length === 0) return;
   const who = findings.map((finding) => describeFinding(finding, security.accountNameOf)).join('; ');
   throw new DataDirUnsafeError(target, `is not private to the daemon: ${who}`, fix(findings));
@@ -265,12 +275,14 @@ export async function claimDataDir(dataDir: string, options: ClaimOptions = {}):
       const file = path.join(dataDir, name);
       const fileStat = await lstatOrUndefined(file);
       if (!fileStat) continue;
-      if (uid !== undefined) checkPrivateFile(file, fileStat, uid);
+      const reader = options.gatewayReader;
+      if (uid !== undefined) checkPrivateFile(file, fileStat, uid, reader && 'gid' in reader ? reader.gid : undefined);
       if (ownSid !== undefined) {
         if (!fileStat.isFile()) throw new DataDirUnsafeError(file, 'is not a regular file', 'Remove it; the daemon makes the files it needs.');
         refuseUnlessPrivate(file, security, ownSid, () =>
           `Give it back the data directory's access list (in an elevated prompt): icacls "${file}" /reset` +
-          (/token$/.test(name) ? ', and since others may have read it, delete it and restart to have a new token made.' : '.'));
+          (/token$/.test(name) ? ', and since others may have read it, delete it and restart to have a new token made.' : '.'),
+        name === GATEWAY_TOKEN && reader && 'sid' in reader ? reader.sid : undefined);
       }
     }
   } catch (error) {
