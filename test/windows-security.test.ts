@@ -3,7 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import {
-  describeFinding, isTrustedOwner, ownerOf, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
+  describeFinding, gatewayTokenSddl, isTrustedOwner, ownerOf, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
   privateFileSddl, samePipeDacl, SddlError, SID, sidOf,
 } from '../src/platform/windows-security.js';
 import { ROOT } from './helpers/daemon.js';
@@ -187,4 +187,30 @@ t.test('a file the daemon makes carries its own protected DACL: the three truste
   t.same(privacyOf(sddl, own), { findings: [], protectedDacl: true });
   t.equal(privateFileSddl(SID.system), 'D:P(A;;FA;;;SY)(A;;FA;;;BA)', 'a daemon running as SYSTEM: no entry twice');
   t.notOk(parseSddl(sddl).dacl?.aces.some((ace) => ace.flags.length > 0), 'no inheritance flags (a file hands nothing down)');
+});
+
+t.test('--gateway-account: gateway.token gets one entry reading it for that account, and exactly that entry is accepted', async (t) => {
+  const gateway = 'S-1-5-80-1111111111-2222222222-3333333333-4444444444-5555555555';
+  const sddl = gatewayTokenSddl(own, gateway.toLowerCase());
+  t.equal(sddl, `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;${gateway})`);
+  t.same(privacyOf(sddl, own, gateway).findings, [], 'accepted with the flag');
+  t.same(privacyOf(sddl, own).findings, [{ sid: gateway, can: ['read'], inherited: false }], 'found without it: the account is named');
+  t.equal(gatewayTokenSddl(own, 'S-1-5-20'), `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;NS)`, 'a well-known account by its alias');
+  const variants: [string, string][] = [
+    ['reading as Windows reads it back (mapped rights)', `(A;;0x120089;;;${gateway})`],
+    ['reading data alone', `(A;;0x1;;;${gateway})`],
+  ];
+  for (const [what, ace] of variants) t.same(privacyOf(`D:P(A;;FA;;;SY)${ace}`, own, gateway).findings, [], what);
+  const broader: [string, string, string[]][] = [
+    ['full control', `(A;;FA;;;${gateway})`, ['read', 'write']],
+    ['read and write', `(A;;FRFW;;;${gateway})`, ['read', 'write']],
+    ['generic all', `(A;;GA;;;${gateway})`, ['read', 'write']],
+    ['read, inherited (not the daemon\'s own entry)', `(A;ID;FR;;;${gateway})`, ['read']],
+    ['read, handed down (inheritable)', `(A;OICI;FR;;;${gateway})`, ['read']],
+    ['read, conditional', `(XA;;FR;;;${gateway};(@User.Title=="PM"))`, ['read']],
+    ['read and delete', `(A;;0x130089;;;${gateway})`, ['read', 'write']],
+  ];
+  for (const [what, ace, can] of broader) t.same(privacyOf(`D:P(A;;FA;;;SY)${ace}`, own, gateway).findings.map((f) => f.can), [can], `${what} is found even with the flag`);
+  t.same(privacyOf(`D:P(A;;FA;;;SY)(A;;FR;;;BU)`, own, gateway).findings.map((f) => f.sid), [SID.users], 'another account reading is found: the flag names one account');
+  t.same(privacyOf(`O:${gateway}D:P(A;;FA;;;SY)(A;;FR;;;${gateway})`, own, gateway).findings.map((f) => f.can), [['own']], 'the gateway owning it is found');
 });

@@ -33,7 +33,7 @@ const wine = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures
  * `inherited`; setting a DACL makes it what Windows reads back (owner Administrators, P and AI),
  * unless `ignoresSet` (an access list that did not take).
  */
-function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string } = {}): WindowsSecurity & { sets: [string, string][]; creates: [string, string][] } {
+function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string; only?: string } = {}): WindowsSecurity & { sets: [string, string][]; creates: [string, string][] } {
   const set = new Map<string, string>();
   const sets: [string, string][] = [];
   const creates: [string, string][] = [];
@@ -44,7 +44,8 @@ function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?
     ownSid: () => ownSid,
     pathSecurity: (target) => set.get(target) ?? (fs.statSync(target).isDirectory()
       ? options.inherited ?? recorded.folders.freshProgramDataSubfolder!.sddl
-      : options.files ?? `O:${ownSid}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${ownSid})`),
+      : (options.only === undefined || path.basename(target) === options.only ? options.files : undefined) ??
+        `O:${ownSid}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${ownSid})`),
     setPathSecurity: (target, sddl) => {
       sets.push([target, sddl]);
       if (!options.ignoresSet) set.set(target, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
@@ -270,4 +271,17 @@ t.test('a client connects through the opener it is given (on Windows: the Identi
 
 t.test('without Wine the Windows suite says why it cannot run, and how to get it', async (t) => {
   t.match(wineMissing({ PATH: '/nonexistent' }), /^Wine is not installed \(ENOENT\): apt-get install wine64, or run \.ci\/run, which installs it$/);
+});
+
+t.test('Windows, --gateway-account: the claim accepts gateway.token with exactly the gateway\'s read entry, and nothing broader, nor on another file', async (t) => {
+  const gateway = 'S-1-5-20';
+  const granted = `O:BAG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;NS)`;
+  const claim = (files: string, reader?: string, name = 'gateway.token') =>
+    claimDataDir(t.testdir({ [name]: 'x' }), { platform: 'win32', windows: fakeWindows({ inherited: recorded.folders.protectedPrivate!.sddl, files, only: name }), gatewayReader: reader ? { sid: reader } : undefined });
+  const lock = await claim(granted, gateway);
+  await lock.release();
+  t.pass('accepted with the flag');
+  await t.rejects(claim(granted), /gateway\.token is not private to the daemon: NT AUTHORITY\\NETWORK SERVICE \(S-1-5-20\) may read it/, 'refused without it');
+  await t.rejects(claim(granted.replace('(A;;FR;;;NS)', '(A;;FA;;;NS)'), gateway), /NETWORK SERVICE \(S-1-5-20\) may read it and may change it/, 'more than reading is refused');
+  await t.rejects(claim(granted, gateway, 'admin.token'), /admin\.token is not private/, 'the grant is for gateway.token alone');
 });
