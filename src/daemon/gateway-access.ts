@@ -44,7 +44,13 @@ export async function shareGatewayToken(dataDir: string, reader: GatewayReader):
     system.setPathSecurity(token, gatewayTokenSddl(system.ownSid(), reader.account.sid));
     return;
   }
-  await fsp.chown(token, -1, reader.gid);
+  try {
+    await fsp.chown(token, -1, reader.gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    throw new GatewayReaderError(`--gateway-group: the daemon's user is not a member of the group '${reader.group}', and only a member may give it a file. ` +
+      `Add it (usermod -aG ${reader.group} <daemon user>) and restart, or name a group it is in.`);
+  }
   await fsp.chmod(token, 0o640);
   await fsp.chown(dataDir, -1, reader.gid);
   await fsp.chmod(dataDir, 0o710);
