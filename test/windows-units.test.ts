@@ -77,7 +77,7 @@ t.test('Windows, first start: the daemon makes the data dir with the protected D
 
 t.test('Windows: a data dir left readable by Users fails the start, naming the account and the fix', async (t) => {
   const dataDir = path.join(t.testdir(), 'Gateway');
-  // The DACL the daemon set did not take, as if something reset it: the folder keeps %ProgramData%'s.
+  // The DACL the daemon made it with did not take, as if something reset it: the folder keeps %ProgramData%'s.
   const error = await claimDataDir(dataDir, { platform: 'win32', windows: fakeWindows({ ignoresSet: true }) }).then(() => undefined, (e: Error) => e);
   t.type(error, DataDirUnsafeError);
   t.match(error?.message, `${dataDir} is not private to the daemon: BUILTIN\\Users (S-1-5-32-545) may read it and may change it. Nothing was read or written.`);
@@ -220,7 +220,7 @@ t.test('off Windows there is no event log, no identification-level connector, an
   t.equal(system.eventLogWriter(), undefined, 'the transport is only ever made on win32');
   t.equal(system.localPipeConnector(), undefined);
   t.equal(system.wineVersion(), undefined);
-  for (const call of [() => system.ownSid(), () => system.pathSecurity('x'), () => system.setPathSecurity('x', 'D:'), () => system.accountNameOf('S-1-5-18'),
+  for (const call of [() => system.ownSid(), () => system.pathSecurity('x'), () => system.setPathSecurity('x', 'D:'), () => system.createDirectoryWithSecurity('x', 'D:'), () => system.accountNameOf('S-1-5-18'),
     () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.setPipeSecurity('x', 'D:'), () => system.pipeSecurity('x')]) {
     t.throws(call, system.UnsupportedPlatformError);
   }

@@ -239,12 +239,13 @@ export function refuseIfHeld(dataDir: string, lock: ClaimOptions['lock'] = syste
 /**
  * Makes the data dir ready for one vault and takes it (docs/security.md, "The data dir"): refused,
  * like ssh's StrictModes, when a directory on the way to it is neither root's nor this user's or
- * others can write to it (src/platform/strict-modes.ts); created 0700 if missing; refused when it
- * is a symlink, another user's, or others can write to it (on Windows: may read or change it, by
- * its DACL); then locked for this process
- * with an exclusive lock on `daemon.lock` inside it, which a second daemon finds held whatever path,
- * mount or namespace it came through; then each file holding a secret must be this user's own and
- * private. The daemon calls this once, before anything in the directory is read or written, and
+ * others can write to it (src/platform/strict-modes.ts; on Windows, when its owner is not trusted);
+ * created private in one step if missing (createPrivateDirectory); refused when it is a symlink,
+ * another user's, or others can write to it (on Windows: may read or change it, by its DACL); then
+ * locked for this process with an exclusive lock on `daemon.lock` inside it, which a second daemon
+ * finds held whatever path, mount or namespace it came through; then anything in it that a trusted
+ * account does not own is refused (refuseForeignEntries), and each file holding a secret must be
+ * this user's own and private (gateway.token may be shared as `options.gatewayReader` says). The daemon calls this once, before anything in the directory is read or written, and
  * releases the lock last.
  */
 export async function claimDataDir(dataDir: string, options: ClaimOptions = {}): Promise<DataDirLock> {
