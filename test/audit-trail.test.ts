@@ -3,7 +3,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { SecretKey } from '../src/vault/crypto.js';
 import { type AuditRecord, AuditTrail } from '../src/vault/storage/audit-trail.js';
-import { nodeFileSystem } from '../src/shared/file-system.js';
+import { nodeFileSystem } from '../src/vault/storage/node-file-system.js';
 import { madeDataDir, RecordingLog } from './helpers/vault.js';
 
 /** The audit trail alone (docs/storage.md, "The audit trail"): its chain, and every way of breaking it being found. */

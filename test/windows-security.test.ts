@@ -3,8 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import {
-  describeFinding, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
-  samePipeDacl, SddlError, SID, sidOf, FILE_CREATE_PIPE_INSTANCE, PIPE_CLIENT_ACCESS, PIPE_CLIENT_ANONYMOUS, PIPE_CLIENT_IDENTIFY, PIPE_CONNECT_MASK,
+  describeFinding, gatewayTokenSddl, isTrustedOwner, ownerOf, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
+  privateFileSddl, samePipeDacl, SddlError, SID, sidOf, FILE_CREATE_PIPE_INSTANCE, PIPE_CLIENT_ACCESS, PIPE_CLIENT_ANONYMOUS, PIPE_CLIENT_IDENTIFY, PIPE_CONNECT_MASK,
   SECURITY_ANONYMOUS, SECURITY_IDENTIFICATION, SECURITY_SQOS_PRESENT,
 } from '../src/platform/windows-security.js';
 import { ROOT } from './helpers/daemon.js';
@@ -180,4 +180,59 @@ t.test('--pipe-allow takes a SID (as icacls writes it, too) or an account name',
   t.same(parseAccountSpec(' NT SERVICE\\NintexGateway '), { kind: 'name', name: 'NT SERVICE\\NintexGateway', text: ' NT SERVICE\\NintexGateway ' });
   t.same(parseAccountSpec('svc-gateway@contoso.com'), { kind: 'name', name: 'svc-gateway@contoso.com', text: 'svc-gateway@contoso.com' });
   for (const bad of ['', '  ', 'CONTOSO\\a:b', 'x*', 'a"b', 'tab\there']) t.throws(() => parseAccountSpec(bad), PipeAllowError, JSON.stringify(bad));
+});
+
+t.test('owners (the first start\'s race): an entry of the data dir must be SYSTEM\'s, Administrators\' or the daemon\'s; a directory on the way may also be TrustedInstaller\'s', async (t) => {
+  const trustedInstaller = 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464';
+  t.equal(ownerOf(sddlOf('programData')), SID.system);
+  t.equal(ownerOf(sddlOf('freshProgramDataSubfolder')), SID.administrators);
+  t.equal(ownerOf(`O:${own.toLowerCase()}D:`), own, 'a SID, in capitals');
+  t.equal(ownerOf('D:P(A;;FA;;;SY)'), undefined, 'no owner in the descriptor');
+  const cases: [string | undefined, 'entry' | 'ancestor', boolean][] = [
+    [SID.system, 'entry', true], [SID.administrators, 'entry', true], [own, 'entry', true], [own.toLowerCase(), 'entry', true],
+    [trustedInstaller, 'entry', false], [trustedInstaller, 'ancestor', true],
+    [SID.users, 'entry', false], [SID.users, 'ancestor', false], [SID.authenticatedUsers, 'ancestor', false], [SID.everyone, 'entry', false],
+    [SID.anonymous, 'entry', false], [SID.creatorOwner, 'entry', false], [SID.ownerRights, 'ancestor', false],
+    ['S-1-5-21-3623811015-3361044348-30300820-1014', 'entry', false], ['S-1-5-21-3623811015-3361044348-30300820-1014', 'ancestor', false],
+    [undefined, 'entry', false], [undefined, 'ancestor', false],
+  ];
+  for (const [owner, what, trusted] of cases) t.equal(isTrustedOwner(owner, own, what), trusted, `${owner ?? 'no owner'} as ${what}`);
+  t.equal(isTrustedOwner(ownerOf(sddlOf('driveRoot')), own, 'ancestor'), true, 'C:\\ as recorded (SYSTEM)');
+  const planted = `O:S-1-5-21-3623811015-3361044348-30300820-1014D:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})`;
+  t.same(privacyOf(planted, own).findings.map((f) => f.can), [['own']], 'a planted file with a private-looking DACL is still its maker\'s: found by owner');
+  t.equal(isTrustedOwner(ownerOf(planted), own, 'entry'), false);
+});
+
+t.test('a file the daemon makes carries its own protected DACL: the three trusted accounts, nothing inherited, nothing handed on', async (t) => {
+  const sddl = privateFileSddl(own.toLowerCase());
+  t.equal(sddl, `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})`);
+  t.same(privacyOf(sddl, own), { findings: [], protectedDacl: true });
+  t.equal(privateFileSddl(SID.system), 'D:P(A;;FA;;;SY)(A;;FA;;;BA)', 'a daemon running as SYSTEM: no entry twice');
+  t.notOk(parseSddl(sddl).dacl?.aces.some((ace) => ace.flags.length > 0), 'no inheritance flags (a file hands nothing down)');
+});
+
+t.test('--gateway-account: gateway.token gets one entry reading it for that account, and exactly that entry is accepted', async (t) => {
+  const gateway = 'S-1-5-80-1111111111-2222222222-3333333333-4444444444-5555555555';
+  const sddl = gatewayTokenSddl(own, gateway.toLowerCase());
+  t.equal(sddl, `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;${gateway})`);
+  t.same(privacyOf(sddl, own, gateway).findings, [], 'accepted with the flag');
+  t.same(privacyOf(sddl, own).findings, [{ sid: gateway, can: ['read'], inherited: false }], 'found without it: the account is named');
+  t.equal(gatewayTokenSddl(own, 'S-1-5-20'), `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;NS)`, 'a well-known account by its alias');
+  const variants: [string, string][] = [
+    ['reading as Windows reads it back (mapped rights)', `(A;;0x120089;;;${gateway})`],
+    ['reading data alone', `(A;;0x1;;;${gateway})`],
+  ];
+  for (const [what, ace] of variants) t.same(privacyOf(`D:P(A;;FA;;;SY)${ace}`, own, gateway).findings, [], what);
+  const broader: [string, string, string[]][] = [
+    ['full control', `(A;;FA;;;${gateway})`, ['read', 'write']],
+    ['read and write', `(A;;FRFW;;;${gateway})`, ['read', 'write']],
+    ['generic all', `(A;;GA;;;${gateway})`, ['read', 'write']],
+    ['read, inherited (not the daemon\'s own entry)', `(A;ID;FR;;;${gateway})`, ['read']],
+    ['read, handed down (inheritable)', `(A;OICI;FR;;;${gateway})`, ['read']],
+    ['read, conditional', `(XA;;FR;;;${gateway};(@User.Title=="PM"))`, ['read']],
+    ['read and delete', `(A;;0x130089;;;${gateway})`, ['read', 'write']],
+  ];
+  for (const [what, ace, can] of broader) t.same(privacyOf(`D:P(A;;FA;;;SY)${ace}`, own, gateway).findings.map((f) => f.can), [can], `${what} is found even with the flag`);
+  t.same(privacyOf(`D:P(A;;FA;;;SY)(A;;FR;;;BU)`, own, gateway).findings.map((f) => f.sid), [SID.users], 'another account reading is found: the flag names one account');
+  t.same(privacyOf(`O:${gateway}D:P(A;;FA;;;SY)(A;;FR;;;${gateway})`, own, gateway).findings.map((f) => f.can), [['own']], 'the gateway owning it is found');
 });

@@ -6,7 +6,7 @@ import { Temporal } from 'temporal-polyfill';
 import { randomBytes } from '../../dist/shared/random.js';
 import { encodeKeyValue } from '../../dist/shared/secret-format.js';
 import { silentLog } from '../../dist/shared/log.js';
-import { nodeFileSystem } from '../../dist/shared/file-system.js';
+import { nodeFileSystem } from '../../dist/vault/storage/node-file-system.js';
 import { deriveVaultKeys, readMasterKeyFile } from '../../dist/vault/storage/master-key.js';
 import { NO_AUDIT_ENTRY } from '../../dist/vault/storage/file-format.js';
 import { KeyStore } from '../../dist/vault/storage/store.js';

@@ -14,6 +14,7 @@ import { SERVER_LIMITS } from './limits.js';
 import { createLogger, type Logger } from './logging.js';
 import { type DaemonContext, daemonState, dispatch } from './methods.js';
 import { eventFor, type EventLogWriter } from './event-log.js';
+import { resolveGatewayReader, shareGatewayToken, shareSocket } from './gateway-access.js';
 import { type Account, checkPipeAccess, pipeAccess, resolvePipeAllow, takenPipe } from './pipe-access.js';
 import { preparePipePath } from './pipe-path.js';
 import { endpointBinding } from '../session-proof.js';
@@ -35,6 +36,10 @@ interface DaemonOptions {
   consoleLog?: boolean;
   /** Windows: the accounts (names or SIDs) that may open the pipe; none: every authenticated local account. */
   pipeAllow?: readonly string[];
+  /** Windows: the gateway's account, which may read gateway.token and open the pipe (serve --gateway-account). */
+  gatewayAccount?: string;
+  /** Unix: the gateway's group, which may read gateway.token, reach it, and connect (serve --gateway-group). */
+  gatewayGroup?: string;
   /** Where warnings and errors also go: the Windows event log by default there, nowhere elsewhere. */
   eventLog?: EventLogWriter;
 }
@@ -88,7 +93,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let lock: Awaited<ReturnType<typeof claimDataDir>> | undefined;
   try {
     // Before anything is touched: a mistyped account fails the start, not the gateway's first call.
+    const gatewayReader = resolveGatewayReader(options, windows);
     const pipeAllow: Account[] = windows ? resolvePipeAllow(options.pipeAllow ?? []) : [];
+    // --gateway-account opens the pipe to that account as --pipe-allow would, beside those named there.
+    if (gatewayReader?.kind === 'windows' && pipeAllow.length > 0) pipeAllow.push(gatewayReader.account);
     // A Windows pipe name someone serves is refused before the data dir is touched (a Unix path is
     // checked once the vault is open); a second daemon on the same data dir is told about that first.
     if (windows) {
@@ -98,7 +106,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // A first start would seal a new master.key with this passphrase: one too short is refused before
     // the data dir is even made (docs/security.md, "The master key"); Vault.open checks again under the lock.
     if (options.passphrase && !existsSync(path.join(options.dataDir, MASTER_KEY_FILE))) checkNewVaultPassphrase(options.passphrase);
-    lock = await claimDataDir(options.dataDir);
+    lock = await claimDataDir(options.dataDir, {
+      gatewayReader: gatewayReader && (gatewayReader.kind === 'unix' ? { gid: gatewayReader.gid } : { sid: gatewayReader.account.sid }),
+    });
     log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog, eventLog });
     for (const note of lock.notes) log[note.level](note.message, note.meta);
     reportHardening(log);
@@ -107,6 +117,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       dataDir: options.dataDir, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
     });
     const tokens = await RoleTokens.ensure(options.dataDir);
+    if (gatewayReader) {
+      await shareGatewayToken(options.dataDir, gatewayReader);
+      log.info('The gateway\'s account may read gateway.token', {
+        event: 'gatewayToken.shared', ...(gatewayReader.kind === 'unix' ? { group: gatewayReader.group, gid: gatewayReader.gid } : { account: gatewayReader.account }),
+      });
+    }
     // What any local process can make the daemon log is summarized when it floods.
     const exposedLog = new SummarizingLog(log);
     const openVault = vault;
@@ -142,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (error instanceof PipeInUseError && windows) throw new PipeInUseError(options.pipe, takenPipe(options.pipe));
       throw error;
     });
+    await shareSocket(options.pipe, gatewayReader);
     if (access && listener) {
       try {
         const readBack = listener.readBackDacl();

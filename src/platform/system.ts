@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { PasswdFile, unixAccount, windowsAccount } from './accounts.js';
+import { groupIdIn, PasswdFile, unixAccount, windowsAccount } from './accounts.js';
 import * as linux from './linux.js';
+import { privateFileSddl } from './windows-security.js';
 import * as windows from './windows.js';
 
 /**
@@ -38,7 +39,7 @@ function onWindows(what: string): typeof windows {
  */
 export function lockFileExclusively(file: string): HeldLock | undefined {
   /* c8 ignore next -- Windows only: the Wine suite runs it */
-  if (process.platform === 'win32') return windows.lockFile(file);
+  if (process.platform === 'win32') return windows.lockFile(file, privateFileSddl(windows.ownSid()));
   if (process.platform !== 'linux') throw new UnsupportedPlatformError('file lock');
   const fd = linux.openLockFile(file);
   try {
@@ -51,6 +52,19 @@ export function lockFileExclusively(file: string): HeldLock | undefined {
     throw error;
   }
   return { release: () => fs.closeSync(fd) };
+}
+
+/**
+ * Creates `file` for writing, only if nothing is there, private from its first instant (docs/security.md,
+ * "The data dir"): a file, or a symbolic link, planted at that name fails the call (EEXIST) and is
+ * never opened or followed. Linux: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600; Windows: CREATE_NEW with the
+ * explicit descriptor of privateFileSddl, not the one the directory would hand down. Its descriptor.
+ */
+export async function createPrivateFile(file: string): Promise<number> {
+  /* c8 ignore next -- Windows only: the Wine suite runs it */
+  if (process.platform === 'win32') return windows.createFileWithSecurity(file, privateFileSddl(windows.ownSid()));
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  return new Promise((resolve, reject) => fs.open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 const passwd = new PasswdFile();
@@ -105,6 +119,17 @@ export function processAccount(): string {
   return unixAccount(process.getuid!(), name);
 }
 
+/** Unix: the gid of a group, by name (in /etc/group) or number; undefined when the system has no such group name. */
+export function groupId(group: string): number | undefined {
+  let text = '';
+  try {
+    text = fs.readFileSync('/etc/group', 'utf8');
+  } catch {
+    // No readable group file: only a number can be taken.
+  }
+  return groupIdIn(text, group);
+}
+
 /** Turns core dumps off for this process, where the platform allows; says whether it did. */
 export function forbidCoreDumps(): boolean {
   if (process.platform !== 'linux') return false;
@@ -123,6 +148,9 @@ export const setPathSecurity = (target: string, sddl: string): void => onWindows
 
 /** Windows: "DOMAIN\\name" of a SID, when Windows knows it. */
 export const accountNameOf = (sid: string): string | undefined => onWindows('account').lookupAccountSid(sid);
+
+/** Windows: makes a directory with the descriptor of an SDDL string, in one step; false when something is already there. */
+export const createDirectoryWithSecurity = (dir: string, sddl: string): boolean => onWindows('access list').createDirectoryWithSecurity(dir, sddl);
 
 /** Windows: the SID and name of an account name; undefined when there is no such account. */
 export const lookupAccount = (name: string): { sid: string; name: string } | undefined => onWindows('account').lookupAccountName(name);

@@ -21,6 +21,7 @@ const READ_CONTROL = 0x20000;
 const FILE_READ_ATTRIBUTES = 0x80;
 const FILE_SHARE_READ = 1;
 const FILE_SHARE_WRITE = 2;
+const CREATE_NEW = 1;
 const OPEN_EXISTING = 3;
 const OPEN_ALWAYS = 4;
 const FILE_ATTRIBUTE_NORMAL = 0x80;
@@ -49,6 +50,8 @@ export const EVENTLOG_WARNING_TYPE = 2;
 const ERROR_FILE_NOT_FOUND = 2;
 const ERROR_PATH_NOT_FOUND = 3;
 const ERROR_ACCESS_DENIED = 5;
+const ERROR_FILE_EXISTS = 80;
+const ERROR_ALREADY_EXISTS = 183;
 const ERROR_LOCK_VIOLATION = 33;
 const ERROR_INSUFFICIENT_BUFFER = 122;
 const ERROR_PIPE_BUSY = 231;
@@ -75,6 +78,7 @@ const PROTOTYPES = {
     'int __stdcall CloseHandle(HANDLE hObject)',
     'void * __stdcall LocalFree(void *hMem)',
     'HANDLE __stdcall CreateFileW(str16 lpFileName, uint32 dwDesiredAccess, uint32 dwShareMode, void *lpSecurityAttributes, uint32 dwCreationDisposition, uint32 dwFlagsAndAttributes, HANDLE hTemplateFile)',
+    'int __stdcall CreateDirectoryW(str16 lpPathName, gwk_SECURITY_ATTRIBUTES *lpSecurityAttributes)',
     'int __stdcall LockFileEx(HANDLE hFile, uint32 dwFlags, uint32 dwReserved, uint32 nNumberOfBytesToLockLow, uint32 nNumberOfBytesToLockHigh, _Inout_ gwk_OVERLAPPED *lpOverlapped)',
     'int __stdcall WriteFile(HANDLE hFile, const void *lpBuffer, uint32 nNumberOfBytesToWrite, _Out_ uint32 *lpNumberOfBytesWritten, void *lpOverlapped)',
     'int __stdcall SetEndOfFile(HANDLE hFile)',
@@ -118,6 +122,7 @@ function api(): Record<string, Native> {
   if (bound) return bound;
   if (process.platform !== 'win32') throw new Error('src/platform/windows.ts runs on Windows only.');
   koffi.pointer('HANDLE', koffi.opaque());
+  koffi.struct('gwk_SECURITY_ATTRIBUTES', { nLength: 'uint32', lpSecurityDescriptor: 'void *', bInheritHandle: 'int' });
   koffi.struct('gwk_OVERLAPPED', { Internal: 'uintptr_t', InternalHigh: 'uintptr_t', Offset: 'uint32_t', OffsetHigh: 'uint32_t', hEvent: 'HANDLE' });
   koffi.struct('gwk_SECURITY_ATTRIBUTES', { nLength: 'uint32_t', lpSecurityDescriptor: 'void *', bInheritHandle: 'int' });
   const functions: Record<string, Native> = {};
@@ -155,13 +160,14 @@ function takeLocalString(pointer: unknown): string {
  * Locks `file` for this process (docs/security.md, "The data dir"): opened sharing read and write, so
  * that a second daemon's open succeeds and its LockFileEx fails with ERROR_LOCK_VIOLATION, which
  * means "held" and nothing else; one byte at offset 2^62 is locked, beyond the pid written at the
- * start, which stays readable. Windows releases it when the process ends, however it ends.
+ * start, which stays readable. Windows releases it when the process ends, however it ends. A file
+ * made here gets the descriptor of `sddl` (createFileWithSecurity explains why explicit).
  * Undefined when another process holds it.
  */
-export function lockFile(file: string): { release(): void } | undefined {
+export function lockFile(file: string, sddl: string): { release(): void } | undefined {
   const w = api();
-  const handle = w.CreateFileW!(file, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, null, OPEN_ALWAYS,
-    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, null);
+  const handle = withSecurityAttributes(sddl, (attributes) => w.CreateFileW!(file, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+    koffi.as(attributes, 'gwk_SECURITY_ATTRIBUTES *'), OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, null));
   if (invalid(handle)) fail(`CreateFileW(${file})`);
   const overlapped = { Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0x40000000, hEvent: null };
   if (!w.LockFileEx!(handle, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, overlapped)) {
@@ -233,6 +239,62 @@ export function setPathDacl(target: string, sddl: string): void {
       null, null, dacl, null) as number;
     if (error) fail(`SetNamedSecurityInfoW(${target})`, error);
   });
+}
+
+// ---- private files and directories, made with their descriptor ---------------------------------
+
+/** Runs `use` with SECURITY_ATTRIBUTES holding the descriptor of an SDDL string (not inheritable). */
+function withSecurityAttributes<T>(sddl: string, use: (attributes: unknown) => T): T {
+  const w = api();
+  const descriptor = [null];
+  if (!w.ConvertStringSecurityDescriptorToSecurityDescriptorW!(sddl, SDDL_REVISION_1, descriptor, null)) {
+    fail('ConvertStringSecurityDescriptorToSecurityDescriptorW');
+  }
+  try {
+    return use({ nLength: koffi.sizeof('gwk_SECURITY_ATTRIBUTES'), lpSecurityDescriptor: descriptor[0], bInheritHandle: 0 });
+  } finally {
+    w.LocalFree!(descriptor[0]);
+  }
+}
+
+/**
+ * Makes directory `dir` with the descriptor of `sddl` in one call (docs/security.md, "Windows: the
+ * data dir"): it never exists with its parent's inherited access list, so nobody can add a file to
+ * it before it is private. False when something is already there (made since the caller looked).
+ */
+export function createDirectoryWithSecurity(dir: string, sddl: string): boolean {
+  return withSecurityAttributes(sddl, (attributes) => {
+    if (api().CreateDirectoryW!(dir, attributes)) return true;
+    const code = lastError();
+    if (code === ERROR_ALREADY_EXISTS) return false;
+    return fail(`CreateDirectoryW(${dir})`, code);
+  });
+}
+
+/**
+ * Creates file `file` for writing, only if nothing is there (CREATE_NEW: a file, a link or a junction
+ * planted in its place makes it fail with EEXIST, never opened), with the descriptor of `sddl`
+ * (owner: this process's account; its DACL explicit, not taken from the directory); a file
+ * descriptor Node's fs calls take (uv_open_osfhandle, as connectIdentifyOnly explains).
+ */
+export function createFileWithSecurity(file: string, sddl: string): number {
+  const w = api();
+  uvOpenOsfhandle ??= koffi.load(process.execPath).func('int uv_open_osfhandle(HANDLE os_fd)') as Native;
+  const handle = withSecurityAttributes(sddl, (attributes) =>
+    w.CreateFileW!(file, GENERIC_READ | GENERIC_WRITE, 0, koffi.as(attributes, 'gwk_SECURITY_ATTRIBUTES *'), CREATE_NEW, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, null));
+  if (invalid(handle)) {
+    const code = lastError();
+    if (code === ERROR_FILE_EXISTS || code === ERROR_ALREADY_EXISTS) {
+      throw Object.assign(new Error(`EEXIST: ${file} already exists, and is not opened`), { code: 'EEXIST', path: file });
+    }
+    fail(`CreateFileW(${file})`, code);
+  }
+  const fd = uvOpenOsfhandle(handle) as number;
+  if (fd < 0) {
+    w.CloseHandle!(handle);
+    throw Object.assign(new Error(`uv_open_osfhandle failed (${fd})`), { code: 'EBADF' });
+  }
+  return fd;
 }
 
 // ---- accounts ------------------------------------------------------------------------------
