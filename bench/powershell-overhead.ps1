@@ -62,11 +62,11 @@ function Invoke-Raw([string] $Method, [hashtable] $Params) {
 }
 
 $nextId = 0
-# Protocol 2 (docs/protocol.md): the raw client opens its session with the module's own proof functions.
+# Protocol 3 (docs/protocol.md) over a Unix socket (an empty endpoint binding): the raw client opens its session with the module's own proof functions.
 $module = Get-Module GatewayApiKeys
 $clientNonce = & $module { New-GatewayNonce }
-$challenge = Invoke-Raw 'session.challenge' @{ role = 'admin'; clientNonce = $clientNonce }
-$clientProof = & $module { param($t, $ns, $nc) Get-GatewaySessionProof -Token $t -Label 'gateway-apikeys client v2' -First $ns -Second $nc } $token $challenge.result.serverNonce $clientNonce
+$challenge = Invoke-Raw 'session.challenge' @{ protocolVersion = 3; role = 'admin'; clientNonce = $clientNonce }
+$clientProof = & $module { param($t, $ns, $nc) Get-GatewaySessionProof -Token $t -Label 'gateway-apikeys client v3' -First $ns -Second $nc -Binding '' } $token $challenge.result.serverNonce $clientNonce
 $hello = Invoke-Raw 'session.hello' @{ role = 'admin'; clientProof = $clientProof }
 if ($hello.PSObject.Properties['error']) { throw "session.hello failed: $($hello.error.message)" }
 $params = @{ name = $Name }

@@ -1,18 +1,28 @@
 import crypto from 'node:crypto';
 
 /**
- * The proofs of the session handshake, protocol 2 (docs/protocol.md, "Sessions"): neither side
+ * The proofs of the session handshake, protocol 3 (docs/protocol.md, "Sessions"): neither side
  * sends its token; each proves it knows it. HMAC-SHA256 keyed by the role's token (the token file's
- * content, trimmed, as UTF-8), over a label and the two nonces in base64url without padding; the
- * same computation as .NET's HMACSHA256, which the PowerShell module uses. The daemon and its clients
- * both compute them here.
+ * content, trimmed, as UTF-8), over a label, the two nonces in base64url without padding, and the
+ * endpoint binding `cb`; the same computation as .NET's HMACSHA256, which the PowerShell module uses.
+ * The daemon and its clients both compute them here.
+ *
+ * `cb` ties a proof to the two ends of one connection, so that a process that can create another
+ * instance of the daemon's Windows pipe cannot relay a handshake between an admin and the daemon
+ * (docs/security.md, "Relayed handshakes"): on Windows it is the server's and the client's process
+ * ids as each end sees them (endpointBinding); on Unix it is empty (docs/protocol.md says why).
  */
 
 const NONCE_BYTES = 32;
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
-const SERVER_LABEL = 'gateway-apikeys server v2\n';
-const CLIENT_LABEL = 'gateway-apikeys client v2\n';
+const SERVER_LABEL = 'gateway-apikeys server v3\n';
+const CLIENT_LABEL = 'gateway-apikeys client v3\n';
+
+/** The binding of a Windows pipe connection: the server's process id, then the client's, in decimal. */
+export function endpointBinding(serverPid: number, clientPid: number): string {
+  return `${serverPid}:${clientPid}`;
+}
 
 /** base64url without padding, as the handshake carries nonces and proofs. */
 function b64(bytes: Uint8Array): string {
@@ -33,13 +43,13 @@ function hmac(key: crypto.KeyObject, text: string): string {
 }
 
 /** What the daemon answers a challenge with: it proves it knows the token of the role asked for. */
-export function serverProof(key: crypto.KeyObject, clientNonce: string, serverNonce: string): string {
-  return hmac(key, `${SERVER_LABEL}${clientNonce}\n${serverNonce}`);
+export function serverProof(key: crypto.KeyObject, clientNonce: string, serverNonce: string, binding: string): string {
+  return hmac(key, `${SERVER_LABEL}${clientNonce}\n${serverNonce}\n${binding}`);
 }
 
 /** What the client sends in its hello, once the server proved itself. */
-export function clientProof(key: crypto.KeyObject, serverNonce: string, clientNonce: string): string {
-  return hmac(key, `${CLIENT_LABEL}${serverNonce}\n${clientNonce}`);
+export function clientProof(key: crypto.KeyObject, serverNonce: string, clientNonce: string, binding: string): string {
+  return hmac(key, `${CLIENT_LABEL}${serverNonce}\n${clientNonce}\n${binding}`);
 }
 
 /** Whether two proofs are equal, in constant time (a proof of the wrong length is simply unequal). */

@@ -8,19 +8,19 @@ import { handshake } from './helpers/handshake.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 
-t.test('protocol 2: the daemon proves itself, the client proves its role; before that, every method is Unauthenticated', async (t) => {
+t.test('protocol 3: the daemon proves itself, the client proves its role; before that, every method is Unauthenticated', async (t) => {
   const daemon = await startDaemon(t, { now: NOW });
   const client = await daemon.client();
   for (const method of rpcMethods.filter((m) => !m.startsWith('session.'))) {
     t.match(await callError(client.request(method, {})), { code: 'Unauthenticated', rpcCode: -32001 }, method);
   }
   const clientNonce = newNonce();
-  const challenge = await client.request('session.challenge', { role: 'admin', clientNonce });
+  const challenge = await client.request('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce });
   checkResult(t, 'session.challenge', challenge);
-  t.equal(challenge.serverProof, serverProof(proofKey(Buffer.from(daemon.adminToken())), clientNonce, challenge.serverNonce),
-    "the daemon's proof is HMAC(admin token, label, clientNonce, serverNonce)");
-  const admin = await client.request('session.hello', { role: 'admin', clientProof: clientProof(proofKey(Buffer.from(daemon.adminToken())), challenge.serverNonce, clientNonce) });
-  t.same(admin, { role: 'admin', serverVersion: '0.1.0', protocolVersion: 2, today: '2026-11-27', timeZone: 'UTC' });
+  t.equal(challenge.serverProof, serverProof(proofKey(Buffer.from(daemon.adminToken())), clientNonce, challenge.serverNonce, ''),
+    "the daemon's proof is HMAC(admin token, label, clientNonce, serverNonce, the empty binding of a Unix socket)");
+  const admin = await client.request('session.hello', { role: 'admin', clientProof: clientProof(proofKey(Buffer.from(daemon.adminToken())), challenge.serverNonce, clientNonce, '') });
+  t.same(admin, { role: 'admin', serverVersion: '0.1.0', protocolVersion: 3, today: '2026-11-27', timeZone: 'UTC' });
   checkResult(t, 'session.hello', admin);
   t.match(await handshake(client, 'gateway', daemon.gatewayToken()), { role: 'gateway' }, 'the same connection can change role');
   t.match(await callError(handshake(client, 'admin', daemon.gatewayToken())), { code: 'Unauthenticated', message: /proof is not valid/ }, 'the gateway token does not prove admin');
@@ -35,14 +35,35 @@ t.test('a challenge answers one hello; a hello for another role than its challen
   const client = await daemon.client();
   const key = proofKey(Buffer.from(daemon.adminToken()));
   const clientNonce = newNonce();
-  const { serverNonce } = await client.request('session.challenge', { role: 'admin', clientNonce });
-  const proof = clientProof(key, serverNonce, clientNonce);
+  const { serverNonce } = await client.request('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce });
+  const proof = clientProof(key, serverNonce, clientNonce, '');
   t.match(await callError(client.request('session.hello', { role: 'gateway', clientProof: proof })), { code: 'Unauthenticated' }, 'role must match the challenge');
   t.match(await callError(client.request('session.hello', { role: 'admin', clientProof: proof })), { code: 'Unauthenticated' }, 'the challenge was used up');
   const again = newNonce();
-  const second = await client.request('session.challenge', { role: 'admin', clientNonce: again });
+  const second = await client.request('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce: again });
   t.not(second.serverNonce, serverNonce, 'a new server nonce each time');
   t.match(await callError(client.request('session.hello', { role: 'admin', clientProof: proof })), { code: 'Unauthenticated' }, 'an old proof does not answer a new challenge');
+});
+
+t.test('a client of protocol 2 is told, at its challenge, to speak protocol 3; nothing is proved to it', async (t) => {
+  const daemon = await startDaemon(t);
+  const client = await daemon.client();
+  const protocol2 = await callError(client.request('session.challenge', { role: 'admin', clientNonce: newNonce() }));
+  t.match(protocol2, { code: 'InvalidParams', field: 'protocolVersion', message: /^This daemon speaks protocol 3 of the session handshake, and the client an older one.*update the client/ },
+    'the challenge of protocol 2 (no protocolVersion) is refused, naming the version');
+  t.notOk('serverProof' in (protocol2 as object), 'no proof was made for it');
+  t.match(await callError(client.request('session.challenge', { protocolVersion: 2, role: 'admin', clientNonce: newNonce() })),
+    { code: 'InvalidParams', field: 'protocolVersion', message: /speaks protocol 3.*update the client/ }, 'a version other than 3 likewise');
+  t.match(await callError(client.request('session.hello', { role: 'admin', clientProof: 'A'.repeat(43) })), { code: 'Unauthenticated', message: /session.challenge first/ },
+    'a refused challenge issued nothing to answer');
+  t.match(await handshake(client, 'admin', daemon.adminToken()), { role: 'admin', protocolVersion: 3 }, 'the connection stays usable for protocol 3');
+});
+
+t.test('on a Unix socket the binding is empty: a proof bound to any other ends is refused', async (t) => {
+  const daemon = await startDaemon(t);
+  const client = await daemon.client();
+  t.match(await callError(handshake(client, 'admin', daemon.adminToken(), '4242:5151')), { code: 'Unauthenticated', message: /proof is not valid/ });
+  t.match(await handshake(client, 'admin', daemon.adminToken(), ''), { role: 'admin' });
 });
 
 t.test('unknown methods are -32601, for anyone', async (t) => {

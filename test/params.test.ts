@@ -100,8 +100,13 @@ t.test('the form of the request: unknown fields, wrong types, positional params'
   t.equal(failure('connector.authenticate', { key: 'not a key at all' }), undefined, 'the format of a key is judged by the vault (Malformed), not here');
   t.match(failure('session.hello', { token: 'x'.repeat(40) }), { code: 'InvalidParams' }, 'a protocol 1 hello is refused');
   t.match(failure('session.hello', { role: 'admin', clientProof: 'x'.repeat(44) }), { code: 'InvalidParams', field: 'clientProof' });
-  t.match(failure('session.challenge', { role: 'root', clientNonce: 'A'.repeat(43) }), { code: 'InvalidParams', field: 'role' });
-  t.match(failure('session.challenge', { role: 'admin', clientNonce: 'A'.repeat(42) + '=' }), { code: 'InvalidParams', field: 'clientNonce' });
+  t.match(failure('session.challenge', { protocolVersion: 3, role: 'root', clientNonce: 'A'.repeat(43) }), { code: 'InvalidParams', field: 'role' });
+  t.match(failure('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce: 'A'.repeat(42) + '=' }), { code: 'InvalidParams', field: 'clientNonce' });
+  t.match(failure('session.challenge', { role: 'admin', clientNonce: 'A'.repeat(43) }), { code: 'InvalidParams', field: 'protocolVersion', message: /speaks protocol 3.*update the client/ },
+    'a protocol 2 challenge is told which protocol to speak');
+  t.match(failure('session.challenge', { role: 'root' }), { field: 'protocolVersion' }, 'before anything else is wrong with it');
+  t.match(failure('session.challenge', { protocolVersion: '3', role: 'admin', clientNonce: 'A'.repeat(43) }), { field: 'protocolVersion', message: /speaks protocol 3/ });
+  t.equal(failure('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce: 'A'.repeat(43) }), undefined);
 });
 
 t.test('list: asOf, offset and limit of the wrong form are InvalidParams; defaults are filled', async (t) => {

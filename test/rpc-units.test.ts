@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { openSession } from '../src/client/connect.js';
 import { FailedAuthentications } from '../src/daemon/failed-authentications.js';
-import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../src/session-proof.js';
+import { clientProof, endpointBinding, newNonce, proofKey, sameProof, serverProof } from '../src/session-proof.js';
 import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
 import { FailureThrottle } from '../src/daemon/failure-throttle.js';
 import { OncePerInterval, OncePerPairPerInterval } from '../src/daemon/once-per-interval.js';
@@ -103,7 +103,7 @@ t.test('an unexpected exception in a handler is answered as Internal and logged;
   };
   const context = { vault: broken, tokens, log, exposedLog: log, failures: new FailedAuthentications(log, async () => undefined), serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
   const server = await RpcServer.listen(pipe, {
-    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id, peer) => new Session(id, peer), log,
+    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id, peer) => new Session(id, peer, ''), log,
   });
   t.teardown(() => server.close());
   const { client } = await openSession({ pipe, role: 'admin', token: fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim() });
@@ -119,13 +119,17 @@ t.test('role tokens: made once, proved whole, refused when damaged', async (t) =
   const admin = fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim();
   const gateway = fs.readFileSync(path.join(dir, 'gateway.token'), 'utf8').trim();
   const [nc, ns] = [newNonce(), newNonce()];
-  const proves = (store: RoleTokens, role: 'admin' | 'gateway', token: string) => store.acceptsClientProof(role, ns, nc, clientProof(proofKey(Buffer.from(token)), ns, nc));
+  const proves = (store: RoleTokens, role: 'admin' | 'gateway', token: string, binding = '') =>
+    store.acceptsClientProof(role, ns, nc, binding, clientProof(proofKey(Buffer.from(token)), ns, nc, binding));
   t.ok(proves(tokens, 'admin', admin));
   t.ok(proves(tokens, 'gateway', gateway));
   t.notOk(proves(tokens, 'admin', gateway), 'a token proves its own role only');
   t.notOk(proves(tokens, 'admin', admin.slice(0, -1)));
-  t.notOk(tokens.acceptsClientProof('admin', ns, nc, ''), 'a proof of the wrong length is refused, not thrown on');
-  t.equal(tokens.serverProof('admin', nc, ns), serverProof(proofKey(Buffer.from(admin)), nc, ns));
+  t.ok(proves(tokens, 'admin', admin, '4242:5151'), 'a proof for the binding the daemon sees');
+  t.notOk(tokens.acceptsClientProof('admin', ns, nc, '4242:5151', clientProof(proofKey(Buffer.from(admin)), ns, nc, '4242:6161')), 'not one for other ends');
+  t.notOk(tokens.acceptsClientProof('admin', ns, nc, '', ''), 'a proof of the wrong length is refused, not thrown on');
+  t.equal(tokens.serverProof('admin', nc, ns, '4242:5151'), serverProof(proofKey(Buffer.from(admin)), nc, ns, '4242:5151'));
+  t.not(serverProof(proofKey(Buffer.from(admin)), nc, ns, '4242:5151'), serverProof(proofKey(Buffer.from(admin)), nc, ns, ''), 'the binding is in the proof');
   const again = await RoleTokens.ensure(dir);
   t.ok(proves(again, 'admin', admin), 'existing tokens are kept');
   fs.writeFileSync(path.join(dir, 'admin.token'), `  ${admin}\r\n`);
@@ -138,13 +142,19 @@ t.test('role tokens: made once, proved whole, refused when damaged', async (t) =
 });
 
 t.test('the session proofs match the published worked example', async (t) => {
-  const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/session-proof-example.json'), 'utf8')) as Record<string, string>;
-  const key = proofKey(Buffer.from(example.token!));
-  t.equal(serverProof(key, example.clientNonce!, example.serverNonce!), example.serverProof);
-  t.equal(clientProof(key, example.serverNonce!, example.clientNonce!), example.clientProof);
-  t.ok(sameProof(example.clientProof!, example.clientProof!));
-  t.notOk(sameProof(example.clientProof!, example.serverProof!));
-  t.match(fs.readFileSync(path.join(import.meta.dirname, '../docs/protocol.md'), 'utf8'), example.clientProof!, 'docs/protocol.md publishes it');
+  type Example = { token: string; clientNonce: string; serverNonce: string; bindings: { binding: string; serverProof: string; clientProof: string }[] };
+  const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/session-proof-example.json'), 'utf8')) as Example;
+  const key = proofKey(Buffer.from(example.token));
+  const docs = fs.readFileSync(path.join(import.meta.dirname, '../docs/protocol.md'), 'utf8');
+  t.same(example.bindings.map((b) => b.binding), ['', endpointBinding(4242, 5151)], 'a Unix binding and a Windows one');
+  for (const { binding, serverProof: server, clientProof: client } of example.bindings) {
+    t.equal(serverProof(key, example.clientNonce, example.serverNonce, binding), server, `server proof, binding '${binding}'`);
+    t.equal(clientProof(key, example.serverNonce, example.clientNonce, binding), client, `client proof, binding '${binding}'`);
+    t.ok(sameProof(client, client));
+    t.notOk(sameProof(client, server));
+    t.match(docs, server, 'docs/protocol.md publishes it');
+    t.match(docs, client, 'docs/protocol.md publishes it');
+  }
 });
 
 t.test('locations: flags, then environment, then the platform default', async (t) => {

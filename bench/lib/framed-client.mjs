@@ -3,7 +3,7 @@
 // records each request's round trip. The same client measures the daemon and the bare server.
 import net from 'node:net';
 import { encodeFrame as frame, FrameDecoder } from '../../dist/rpc/framing.js';
-import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../../dist/session-proof.js';
+import { clientProof, newNonce, PROTOCOL_VERSION, proofKey, sameProof, serverProof } from '../../dist/session-proof.js';
 
 export function connect(pipe) {
   return new Promise((resolve, reject) => {
@@ -70,13 +70,16 @@ export async function call(socket, method, params) {
   return message.result;
 }
 
-/** Opens a session in `role` (protocol 2, docs/protocol.md): the daemon must prove itself before the client proves its role. */
+/**
+ * Opens a session in `role` (protocol 3, docs/protocol.md): the daemon must prove itself before the
+ * client proves its role. A Unix socket's endpoint binding is empty.
+ */
 export async function openSession(socket, role, token) {
   const key = proofKey(Buffer.from(token));
   const clientNonce = newNonce();
-  const { serverNonce, serverProof: proved } = await call(socket, 'session.challenge', { role, clientNonce });
-  if (!sameProof(serverProof(key, clientNonce, serverNonce), proved)) throw new Error('the daemon did not prove it knows the token');
-  return call(socket, 'session.hello', { role, clientProof: clientProof(key, serverNonce, clientNonce) });
+  const { serverNonce, serverProof: proved } = await call(socket, 'session.challenge', { protocolVersion: PROTOCOL_VERSION, role, clientNonce });
+  if (!sameProof(serverProof(key, clientNonce, serverNonce, ''), proved)) throw new Error('the daemon did not prove it knows the token');
+  return call(socket, 'session.hello', { role, clientProof: clientProof(key, serverNonce, clientNonce, '') });
 }
 
 /**

@@ -447,6 +447,40 @@ Describe 'Why a connection could not be opened (what only Windows shows, with mo
     }
 }
 
+Describe 'The session proofs of protocol 3 (the worked example of docs/protocol.md)' {
+    BeforeAll {
+        $script:Example = Get-Content -Raw (Join-Path $PSScriptRoot '../../test/fixtures/session-proof-example.json') | ConvertFrom-Json
+    }
+
+    It 'computes the published proofs for the binding <Binding>' -TestCases @(
+        @{ Binding = '' }
+        @{ Binding = '4242:5151' }
+    ) {
+        $published = @($Example.bindings | Where-Object { $_.binding -eq $Binding })[0]
+        $proofs = InModuleScope GatewayApiKeys -Parameters @{ Example = $Example; Binding = $Binding } {
+            param($Example, $Binding)
+            @{
+                Server = Get-GatewaySessionProof -Token $Example.token -Label 'gateway-apikeys server v3' -First $Example.clientNonce -Second $Example.serverNonce -Binding $Binding
+                Client = Get-GatewaySessionProof -Token $Example.token -Label 'gateway-apikeys client v3' -First $Example.serverNonce -Second $Example.clientNonce -Binding $Binding
+            }
+        }
+        $proofs.Server | Should -BeExactly $published.serverProof
+        $proofs.Client | Should -BeExactly $published.clientProof
+    }
+
+    It 'sends protocolVersion 3 in its challenge, and shows a daemon''s refusal of it as the daemon words it' {
+        $answer = '{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Unknown field ''protocolVersion''.","data":{"code":"InvalidParams","field":"protocolVersion"}}}'
+        $stream = [GatewayTest.TrickleStream]::new((New-FrameBytes $answer))
+        $connection = New-TestConnection -Stream $stream -Hello $null
+        $connection.Binding = ''
+        { InModuleScope GatewayApiKeys -Parameters @{ Connection = $connection } { param($Connection) Open-GatewaySession -Connection $Connection -Role 'admin' -Token 'gwt_x' } } |
+            Should -Throw -ErrorId 'InvalidParams'
+        $sent = [System.Text.Encoding]::UTF8.GetString($stream.Sent.ToArray())
+        $sent | Should -Match '"protocolVersion":3'
+        $sent | Should -Match '"method":"session.challenge"'
+    }
+}
+
 Describe 'The Windows named pipe is opened at the Identification level' {
     It 'asks for TokenImpersonationLevel.Identification, so that what answers may identify this account but never act as it' {
         # Windows itself honours the level (Wine ignores it); what is checked here is that the module asks for it.

@@ -1,8 +1,9 @@
+import type net from 'node:net';
 import type { ClientErrorCode } from '../generated/error-codes.js';
 import type { Role, RpcMethods, SessionHelloResult } from '../generated/schemas.js';
-import { localPipeConnector } from '../platform/system.js';
+import { clientEndpointBinding, localPipeConnector } from '../platform/system.js';
 import { type ClientLimits, RpcClient, RpcProtocolError, RpcTimeoutError } from '../rpc/client.js';
-import { clientProof, newNonce, proofKey, sameProof, serverProof } from '../session-proof.js';
+import { clientProof, newNonce, PROTOCOL_VERSION, proofKey, sameProof, serverProof } from '../session-proof.js';
 
 /** A client of the daemon: the transport's client, typed with the contract's methods. */
 export type DaemonClient = RpcClient<RpcMethods>;
@@ -104,7 +105,7 @@ function impostor(pipe: string, failure: RpcProtocolError): DaemonImpostorError 
 const ROLES: readonly Role[] = ['admin', 'gateway'];
 
 /**
- * Connects to the daemon at `pipe` and opens a session with protocol 2 (docs/protocol.md,
+ * Connects to the daemon at `pipe` and opens a session with protocol 3 (docs/protocol.md,
  * "Sessions"): the daemon must prove it knows the role's token before the client sends its own
  * proof, and no token crosses the pipe. The one way this project's clients (the CLI, the tests, the
  * benchmarks) start talking to it. The connection is closed again when the session cannot be opened.
@@ -121,18 +122,23 @@ export async function openSession(options: SessionOptions): Promise<DaemonSessio
     return proved ? new DaemonProtocolError(pipe, failure.message) : impostor(pipe, failure);
   };
   // On Windows the pipe is opened at the Identification level: whatever answers cannot act as us (docs/security.md).
-  const client = await RpcClient.connect<RpcMethods>(pipe, options.connectTimeoutMs, localPipeConnector(),
+  // The proofs are bound to the connection's ends as this client sees them (src/session-proof.ts).
+  const connector = localPipeConnector();
+  let connected: net.Socket | undefined;
+  const open = connector && (async (at: string, timeoutMs: number) => (connected = await connector(at, timeoutMs)));
+  const client = await RpcClient.connect<RpcMethods>(pipe, options.connectTimeoutMs, open,
     { maxAnswerBytes: HANDSHAKE_ANSWER_BYTES, requestTimeoutMs: handshakeTimeoutMs, describeFailure });
+  const binding = clientEndpointBinding(connected);
   try {
     // A challenge reveals nothing, so asking for each role in turn until the daemon proves one is safe.
     for (const role of options.role ? [options.role] : ROLES) {
       const clientNonce = newNonce();
-      const challenge = await client.request('session.challenge', { role, clientNonce });
+      const challenge = await client.request('session.challenge', { protocolVersion: PROTOCOL_VERSION, role, clientNonce });
       if (typeof challenge?.serverNonce !== 'string' || typeof challenge.serverProof !== 'string' ||
-          !sameProof(serverProof(key, clientNonce, challenge.serverNonce), challenge.serverProof)) {
+          !sameProof(serverProof(key, clientNonce, challenge.serverNonce, binding), challenge.serverProof)) {
         continue;
       }
-      const proof = clientProof(key, challenge.serverNonce, clientNonce);
+      const proof = clientProof(key, challenge.serverNonce, clientNonce, binding);
       const hello = await client.request('session.hello', { role, clientProof: proof });
       proved = true;
       client.setLimits(session);

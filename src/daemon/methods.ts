@@ -89,17 +89,18 @@ const notProved = () =>
   new ApiError('Unauthenticated', 'The proof is not valid for this role: use the token of admin.token or gateway.token in the data directory.');
 
 const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
-  // Protocol 2 (docs/protocol.md, "Sessions"): the daemon proves itself first; no token crosses the pipe.
+  // Protocol 3 (docs/protocol.md, "Sessions"): the daemon proves itself first; no token crosses the pipe;
+  // both proofs are bound to this connection's ends. The params check refused a client of protocol 2.
   'session.challenge': (ctx, session, { role, clientNonce }) => {
     const serverNonce = newNonce();
     session.challenge = { role, clientNonce, serverNonce };
-    return { serverNonce, serverProof: ctx.tokens.serverProof(role, clientNonce, serverNonce) };
+    return { serverNonce, serverProof: ctx.tokens.serverProof(role, clientNonce, serverNonce, session.binding) };
   },
 
   'session.hello': (ctx, session, { role, clientProof }) => {
     const challenge = session.challenge;
     session.challenge = undefined; // each challenge answers one hello
-    if (!challenge || challenge.role !== role || !ctx.tokens.acceptsClientProof(role, challenge.serverNonce, challenge.clientNonce, clientProof)) {
+    if (!challenge || challenge.role !== role || !ctx.tokens.acceptsClientProof(role, challenge.serverNonce, challenge.clientNonce, session.binding, clientProof)) {
       ctx.exposedLog.info('A client failed the handshake', {
         event: 'session.rejected', connection: session.id, account: session.account, role, reason: challenge ? 'proof' : 'noChallenge',
       });

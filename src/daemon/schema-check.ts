@@ -80,10 +80,26 @@ function fieldOf(error: ErrorObject): string | undefined {
   return first === undefined || first === '' ? undefined : first.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
+type ErrorTexts = Record<string, SchemaErrorText> | undefined;
+
+/**
+ * The x-errors text of an ajv error: the failing keyword's, in the schema that has the keyword; for a
+ * missing field, the `required` text of that field's own schema, where it has one (a protocol-2
+ * client's challenge lacks protocolVersion, and is told which protocol to speak).
+ */
+function declaredText(error: ErrorObject, field: string | undefined): SchemaErrorText | undefined {
+  if (error.keyword === 'required' && field !== undefined) {
+    const properties = error.parentSchema?.properties as Record<string, { 'x-errors'?: ErrorTexts }> | undefined;
+    const own = properties?.[field]?.['x-errors']?.required;
+    if (own) return own;
+  }
+  return (error.parentSchema?.['x-errors'] as ErrorTexts)?.[error.keyword];
+}
+
 function toApiError(error: ErrorObject): ApiError {
   const field = fieldOf(error);
   const params = error.params as Record<string, unknown>;
-  const declared = (error.parentSchema?.['x-errors'] as Record<string, SchemaErrorText> | undefined)?.[error.keyword];
+  const declared = declaredText(error, field);
   if (declared) {
     const message = declared.message.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name]));
     return new ApiError(declared.code, message, declared.field ?? field);

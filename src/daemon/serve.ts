@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
 import { TOKEN_FILES } from '../locations.js';
-import { eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
+import { daemonEndpointBinding, eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
 import { PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
@@ -117,7 +117,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (!windows) await preparePipePath(options.pipe);
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
-      openSession: (id, account) => new Session(id, account),
+      openSession: (id, account, socket) => new Session(id, account, daemonEndpointBinding(socket)),
       peerOf,
       log: exposedLog,
     }).catch((error: unknown) => {

@@ -24,7 +24,8 @@ interface IssuedChallenge {
 
 /**
  * One client connection: the account at its other end (where the system tells: src/platform/system.ts,
- * peerOf), its role once the handshake succeeded, the challenge it is answering, its failed authentications.
+ * peerOf), its ends' binding, its role once the handshake succeeded, the challenge it is answering, its
+ * failed authentications.
  */
 export class Session implements ConnectionState {
   role: Role | undefined;
@@ -35,7 +36,11 @@ export class Session implements ConnectionState {
   private currentBackup: BackupStream | undefined;
   private ended = false;
 
-  constructor(readonly id: number, readonly account: string | undefined) {}
+  /**
+   * `binding`: this connection's ends as the daemon sees them, which the handshake's proofs are bound
+   * to (src/session-proof.ts; on Unix empty).
+   */
+  constructor(readonly id: number, readonly account: string | undefined, readonly binding: string) {}
 
   /** Who asks, for the audit trail: this session's role, connection and account. */
   get actor(): Actor {

@@ -59,13 +59,13 @@ export class RoleTokens {
     return new RoleTokens(keys);
   }
 
-  /** The daemon's answer to a challenge for `role`. */
-  serverProof(role: Role, clientNonce: string, serverNonce: string): string {
-    return serverProof(this.keys[role], clientNonce, serverNonce);
+  /** The daemon's answer to a challenge for `role` on a connection whose ends `binding` names (session-proof.ts). */
+  serverProof(role: Role, clientNonce: string, serverNonce: string, binding: string): string {
+    return serverProof(this.keys[role], clientNonce, serverNonce, binding);
   }
 
-  /** Whether a client's proof for `role` is right, compared in constant time. */
-  acceptsClientProof(role: Role, serverNonce: string, clientNonce: string, presented: string): boolean {
-    return sameProof(clientProof(this.keys[role], serverNonce, clientNonce), presented);
+  /** Whether a client's proof for `role` is right for this connection's `binding`, compared in constant time. */
+  acceptsClientProof(role: Role, serverNonce: string, clientNonce: string, binding: string, presented: string): boolean {
+    return sameProof(clientProof(this.keys[role], serverNonce, clientNonce, binding), presented);
   }
 }

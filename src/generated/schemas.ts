@@ -440,14 +440,15 @@ export interface ConnectorAuthenticateParams {
 export interface DaemonShutdownParams {}
 export interface DaemonStatusParams {}
 /**
- * Step 1 of the handshake: the client names the role it will prove and sends its nonce; nothing secret.
+ * Step 1 of the handshake: the client names the protocol it speaks (3) and the role it will prove, and sends its nonce; nothing secret. A client of protocol 2 sends no protocolVersion: it is told which version to speak before any proof is made.
  */
 export interface SessionChallengeParams {
+  protocolVersion: 3;
   role: Role;
   clientNonce: SessionNonce;
 }
 /**
- * Step 2 of the handshake, once the daemon proved itself: the client's proof, HMAC(token, "gateway-apikeys client v2\n" + serverNonce + "\n" + clientNonce), for the role of the challenge.
+ * Step 2 of the handshake, once the daemon proved itself: the client's proof, HMAC(token, "gateway-apikeys client v3\n" + serverNonce + "\n" + clientNonce + "\n" + cb), cb binding the proof to the two ends of the connection (docs/protocol.md, "Sessions"), for the role of the challenge.
  */
 export interface SessionHelloParams {
   role: Role;
@@ -708,7 +709,7 @@ export interface KeyCounts {
   Disabled: number;
 }
 /**
- * The daemon's nonce and its proof that it knows the role's token: HMAC(token, "gateway-apikeys server v2\n" + clientNonce + "\n" + serverNonce).
+ * The daemon's nonce and its proof that it knows the role's token: HMAC(token, "gateway-apikeys server v3\n" + clientNonce + "\n" + serverNonce + "\n" + cb), cb binding the proof to the two ends of the connection (docs/protocol.md, "Sessions").
  */
 export interface SessionChallengeResult {
   serverNonce: SessionNonce;
@@ -717,7 +718,7 @@ export interface SessionChallengeResult {
 export interface SessionHelloResult {
   role: Role;
   serverVersion: string;
-  protocolVersion: 2;
+  protocolVersion: 3;
   today: PlainDate;
   timeZone: string;
 }
@@ -1771,14 +1772,28 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/session.challenge.json",
     "title": "SessionChallengeParams",
-    "description": "Step 1 of the handshake: the client names the role it will prove and sends its nonce; nothing secret.",
+    "description": "Step 1 of the handshake: the client names the protocol it speaks (3) and the role it will prove, and sends its nonce; nothing secret. A client of protocol 2 sends no protocolVersion: it is told which version to speak before any proof is made.",
     "type": "object",
     "additionalProperties": false,
     "required": [
+      "protocolVersion",
       "role",
       "clientNonce"
     ],
     "properties": {
+      "protocolVersion": {
+        "const": 3,
+        "x-errors": {
+          "const": {
+            "code": "InvalidParams",
+            "message": "This daemon speaks protocol 3 of the session handshake: update the client (docs/protocol.md, \"Sessions\")."
+          },
+          "required": {
+            "code": "InvalidParams",
+            "message": "This daemon speaks protocol 3 of the session handshake, and the client an older one (it sent no protocolVersion): update the client (docs/protocol.md, \"Sessions\")."
+          }
+        }
+      },
       "role": {
         "$ref": "../defs.json#/$defs/Role"
       },
@@ -1791,7 +1806,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "params/session.hello.json",
     "title": "SessionHelloParams",
-    "description": "Step 2 of the handshake, once the daemon proved itself: the client's proof, HMAC(token, \"gateway-apikeys client v2\\n\" + serverNonce + \"\\n\" + clientNonce), for the role of the challenge.",
+    "description": "Step 2 of the handshake, once the daemon proved itself: the client's proof, HMAC(token, \"gateway-apikeys client v3\\n\" + serverNonce + \"\\n\" + clientNonce + \"\\n\" + cb), cb binding the proof to the two ends of the connection (docs/protocol.md, \"Sessions\"), for the role of the challenge.",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -2273,7 +2288,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "results/session.challenge.json",
     "title": "SessionChallengeResult",
-    "description": "The daemon's nonce and its proof that it knows the role's token: HMAC(token, \"gateway-apikeys server v2\\n\" + clientNonce + \"\\n\" + serverNonce).",
+    "description": "The daemon's nonce and its proof that it knows the role's token: HMAC(token, \"gateway-apikeys server v3\\n\" + clientNonce + \"\\n\" + serverNonce + \"\\n\" + cb), cb binding the proof to the two ends of the connection (docs/protocol.md, \"Sessions\").",
     "type": "object",
     "additionalProperties": false,
     "required": [
@@ -2310,7 +2325,7 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
         "type": "string"
       },
       "protocolVersion": {
-        "const": 2
+        "const": 3
       },
       "today": {
         "$ref": "../defs.json#/$defs/Date"

@@ -129,6 +129,21 @@ export function localPipeConnector(): ((pipe: string, timeoutMs: number) => Prom
   return process.platform === 'win32' ? windows.connectIdentifyOnly : undefined;
 }
 
+/**
+ * The endpoint binding of protocol 3 (src/session-proof.ts) of a connection the daemon accepted, and
+ * of one a client opened: each end names the two ends as it sees them. On Unix it is empty: only the
+ * daemon's account can create the socket in its directory, and process ids are not comparable across
+ * PID namespaces (docs/protocol.md, "Sessions"). On Windows too, until the daemon owns its pipe
+ * instances and can ask for its client's process id.
+ */
+export function daemonEndpointBinding(_socket: net.Socket): string {
+  return '';
+}
+
+export function clientEndpointBinding(_socket: net.Socket | undefined): string {
+  return '';
+}
+
 /** Where warnings and errors go besides the log files: the Windows Application event log; undefined elsewhere. */
 interface EventLogWriter {
   report(type: 'error' | 'warning', eventId: number, message: string): boolean;

@@ -63,8 +63,8 @@ const DEFAULT_LIMITS: ServerLimits = {
 
 interface ServerOptions<S extends ConnectionState> {
   dispatch: Dispatch<S>;
-  /** Per-connection state, made when a client connects; `id` numbers connections from 1. */
-  openSession(id: number, peer: string | undefined): S;
+  /** Per-connection state, made when a client connects; `id` numbers connections from 1; `socket` is the connection. */
+  openSession(id: number, peer: string | undefined, socket: net.Socket): S;
   log: ServerLog;
   /** Who the peer of a socket is, where the system can tell. */
   peerOf?: (socket: net.Socket) => string | undefined;
@@ -156,7 +156,7 @@ export class RpcServer<S extends ConnectionState> {
       return;
     }
     const id = this.nextId++;
-    const session = this.options.openSession(id, peer);
+    const session = this.options.openSession(id, peer, socket);
     const reader = new FrameMessageReader(socket, { maxBodyBytes: () => session.maxBodyBytes, frameTimeoutMs: this.limits.frameTimeoutMs });
     const writer = new FrameMessageWriter(socket);
     const client: Client<S> = { id, peer, session, socket, reader, writer, inFlight: 0, idle: undefined, deadline: undefined };

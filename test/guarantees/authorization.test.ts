@@ -42,7 +42,7 @@ t.test('the role matrix: every method for every caller', async (t) => {
     const onAKey = ['apiKey.get', 'apiKey.reveal', 'apiKey.update', 'apiKey.delete', 'apiKey.rotate', 'apiKey.disable', 'apiKey.enable', 'apiKey.usage'];
     if (onAKey.includes(method)) await setup.request('apiKey.create', { name });
     switch (method) {
-      case 'session.challenge': return { role: caller === 'gateway' ? 'gateway' : 'admin', clientNonce: 'A'.repeat(43) };
+      case 'session.challenge': return { protocolVersion: 3, role: caller === 'gateway' ? 'gateway' : 'admin', clientNonce: 'A'.repeat(43) };
       case 'apiKey.create': return { name };
       case 'apiKey.update': return { name, description: 'changed' };
       case 'apiKey.get': case 'apiKey.reveal': case 'apiKey.delete': case 'apiKey.rotate': case 'apiKey.disable': case 'apiKey.enable': case 'apiKey.usage':

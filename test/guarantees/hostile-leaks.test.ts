@@ -84,6 +84,6 @@ t.test('15: a --pipe that is not a socket is never deleted; a failed hello, even
   await t.rejects(admin.request('session.hello', { token: daemon.adminToken() }), { code: 'InvalidParams' });
   await t.rejects(admin.request('daemon.status', {}), { code: 'Unauthenticated' }, 'no role after a hello that failed its schema');
   await handshake(admin, 'admin', daemon.adminToken());
-  await t.rejects(admin.request('session.challenge', { role: 'admin' }), { code: 'InvalidParams' });
+  await t.rejects(admin.request('session.challenge', { protocolVersion: 3, role: 'admin' }), { code: 'InvalidParams' });
   await t.rejects(admin.request('apiKey.list', {}), { code: 'Unauthenticated' }, 'nor after a challenge that failed its schema');
 });

@@ -52,7 +52,7 @@ t.test('no secret in clear in any log, store file, error message or CLI error ou
   await refused(admin.request('apiKey.list', { name: key, [key]: 1 }));
   await refused(handshake(gateway, 'admin', tokens[0] + 'x'));
   await refused(gateway.request('session.hello', { role: 'admin', clientProof: tokens[0] }));
-  await refused(gateway.request('session.challenge', { role: 'admin', clientNonce: tokens[1] }));
+  await refused(gateway.request('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce: tokens[1] }));
   await refused(gateway.request('apiKey.reveal', { name: 'first' }));
   const raw = await RawSocket.connect(daemon.pipe);
   raw.send(`Content-Length: ${key}\r\n\r\n`);

@@ -36,9 +36,10 @@ function request(name, body) {
 
 try {
   const clientNonce = crypto.randomBytes(32).toString('base64url');
-  const { serverNonce, serverProof } = await request('session.challenge', { role: 'admin', clientNonce });
-  if (serverProof !== hmac(`gateway-apikeys server v2\n${clientNonce}\n${serverNonce}`)) throw new Error('the daemon did not prove it knows the token');
-  await request('session.hello', { role: 'admin', clientProof: hmac(`gateway-apikeys client v2\n${serverNonce}\n${clientNonce}`) });
+  // Protocol 3 over a Unix socket: the endpoint binding is empty (docs/protocol.md, "Sessions").
+  const { serverNonce, serverProof } = await request('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce });
+  if (serverProof !== hmac(`gateway-apikeys server v3\n${clientNonce}\n${serverNonce}\n`)) throw new Error('the daemon did not prove it knows the token');
+  await request('session.hello', { role: 'admin', clientProof: hmac(`gateway-apikeys client v3\n${serverNonce}\n${clientNonce}\n`) });
   process.stdout.write(`${JSON.stringify(await request(method, JSON.parse(params)))}\n`);
   socket.end();
 } catch (error) {

@@ -115,10 +115,10 @@ const server = net.createServer((socket) => {
         if (request.method === 'session.challenge') {
           const serverNonce = b64(randomBytes(32));
           nonces = { client: request.params.clientNonce, server: serverNonce };
-          const serverProof = hmac(token, `gateway-apikeys server v2\n${request.params.clientNonce}\n${serverNonce}`);
+          const serverProof = hmac(token, `gateway-apikeys server v3\n${request.params.clientNonce}\n${serverNonce}\n`);
           socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: { serverNonce, serverProof } })));
         } else if (request.method === 'session.hello' && nonces) {
-          const result = { role: request.params.role, serverVersion: '0.0.0-impostor', protocolVersion: 2, today: '2026-01-01', timeZone: 'UTC' };
+          const result = { role: request.params.role, serverVersion: '0.0.0-impostor', protocolVersion: 3, today: '2026-01-01', timeZone: 'UTC' };
           socket.write(frame(JSON.stringify({ jsonrpc: '2.0', id: request.id, result })));
         } else {
           socket.write(`Content-Length: ${announced}\r\n\r\n{"jsonrpc":"2.0","id":${request.id},"result":{"serverVersion":"`);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Role } from '../../src/generated/schemas.js';
 import { encodeFrame, FrameDecoder } from '../../src/rpc/framing.js';
-import { clientProof, newNonce, proofKey } from '../../src/session-proof.js';
+import { clientProof, newNonce, PROTOCOL_VERSION, proofKey } from '../../src/session-proof.js';
 
 /** A socket that sends whatever bytes a test wants, and collects the framed answers. */
 export class RawSocket {
@@ -55,13 +55,13 @@ export class RawSocket {
     return this.answers;
   }
 
-  /** Opens a session on this socket (protocol 2), as a client would; answers with ids 'challenge' and 'hello' are left in `answers`. */
+  /** Opens a session on this socket (protocol 3, a Unix socket: empty binding), as a client would; answers with ids 'challenge' and 'hello' are left in `answers`. */
   async handshake(role: Role, token: string): Promise<void> {
     const clientNonce = newNonce();
-    this.frame({ jsonrpc: '2.0', id: 'challenge', method: 'session.challenge', params: { role, clientNonce } });
+    this.frame({ jsonrpc: '2.0', id: 'challenge', method: 'session.challenge', params: { protocolVersion: PROTOCOL_VERSION, role, clientNonce } });
     const answer = await this.waitForId('challenge');
     const { serverNonce } = answer.result as { serverNonce: string };
-    this.frame({ jsonrpc: '2.0', id: 'hello', method: 'session.hello', params: { role, clientProof: clientProof(proofKey(Buffer.from(token)), serverNonce, clientNonce) } });
+    this.frame({ jsonrpc: '2.0', id: 'hello', method: 'session.hello', params: { role, clientProof: clientProof(proofKey(Buffer.from(token)), serverNonce, clientNonce, '') } });
     const hello = await this.waitForId('hello');
     if (!hello.result) throw new Error(`the handshake failed: ${JSON.stringify(hello)}`);
   }

@@ -47,11 +47,11 @@ async function tour(pipe: string, adminFile: string, gatewayFile: string): Promi
   calls['NameTaken'] = await codeOf(admin.request('apiKey.create', { name: 'WINE CONNECTOR' }));
   calls['apiKey.delete'] = await admin.request('apiKey.delete', { name: 'Wine connector' });
   calls['deleted key'] = await gateway.request('connector.authenticate', { key: created.key });
-  // Protocol 2 by hand: a proof made with the wrong token is Unauthenticated, and the connection stays usable.
+  // Protocol 3 by hand: a proof made with the wrong token (whatever the binding) is Unauthenticated, and the connection stays usable.
   const raw = (await openSession({ pipe, role: 'gateway', token: token(gatewayFile) })).client;
   const clientNonce = newNonce();
-  const { serverNonce } = await raw.request('session.challenge', { role: 'admin', clientNonce });
-  calls['wrong proof'] = await codeOf(raw.request('session.hello', { role: 'admin', clientProof: clientProof(proofKey(Buffer.from('gwt_wrong')), serverNonce, clientNonce) }));
+  const { serverNonce } = await raw.request('session.challenge', { protocolVersion: 3, role: 'admin', clientNonce });
+  calls['wrong proof'] = await codeOf(raw.request('session.hello', { role: 'admin', clientProof: clientProof(proofKey(Buffer.from('gwt_wrong')), serverNonce, clientNonce, '') }));
   calls['after a wrong proof'] = await codeOf(raw.request('daemon.status', {}));
   for (const client of [admin, gateway, raw]) client.close();
   return { calls, wine: wineVersion() ?? null };

@@ -63,7 +63,7 @@ const recordedWine = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '
 };
 const tokens = (dir: string) => [`${dir}\\admin.token`, `${dir}\\gateway.token`] as const;
 
-t.test('first start under Wine: the default data dir in %ProgramData%, every RPC method, protocol 2, the CLI, one daemon, a clean stop', { skip }, async (t) => {
+t.test('first start under Wine: the default data dir in %ProgramData%, every RPC method, protocol 3, the CLI, one daemon, a clean stop', { skip }, async (t) => {
   const dataDir = 'C:\\ProgramData\\Nintex\\Gateway';
   const unixDir = drivePath(dataDir);
   fs.rmSync(unixDir, { recursive: true, force: true });
@@ -92,7 +92,7 @@ t.test('first start under Wine: the default data dir in %ProgramData%, every RPC
   const tour = await driver('tour', '\\\\.\\pipe\\gateway-apikeys', ...tokens(dataDir));
   t.comment(`every method from a Windows client: ${tour.ms} ms`);
   const calls = tour.calls;
-  t.match(calls['session.hello'], { role: 'admin', protocolVersion: 2, today: '2026-11-27', timeZone: 'UTC' }, 'protocol 2: the daemon proved itself, then the client');
+  t.match(calls['session.hello'], { role: 'admin', protocolVersion: 3, today: '2026-11-27', timeZone: 'UTC' }, 'protocol 3: the daemon proved itself, then the client');
   t.match(calls['apiKey.create'], { name: 'Wine connector', expiresOn: '2027-02-25', keyFormat: true });
   t.equal(calls['apiKey.get'], 'Wine connector', 'names are found whatever their case');
   t.equal(calls['apiKey.update'], 'edited under Wine');

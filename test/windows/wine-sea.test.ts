@@ -78,7 +78,7 @@ t.test('the single executable under Wine: --version, serve, every method from a 
   const tour = await wine.run(wine.nodeExe, [driverFile, 'tour', pipe, `${dataDir}\\admin.token`, `${dataDir}\\gateway.token`]);
   const calls = (JSON.parse(tour.stdout.trim()) as { calls: Record<string, unknown> }).calls;
   t.match(calls, {
-    'session.hello': { role: 'admin', protocolVersion: 2 }, 'apiKey.create': { keyFormat: true }, 'apiKey.reveal': true,
+    'session.hello': { role: 'admin', protocolVersion: 3 }, 'apiKey.create': { keyFormat: true }, 'apiKey.reveal': true,
     'connector.authenticate': { authenticated: true }, 'apiKey.delete': { deleted: true }, 'wrong proof': 'Unauthenticated',
   }, 'every method from the driver on node.exe');
 

@@ -33,25 +33,26 @@ function Get-GatewayConnection {
 
 function Open-GatewaySession {
     <#
-    The handshake of protocol 2 (docs/protocol.md, Sessions): the daemon proves first that it knows
+    The handshake of protocol 3 (docs/protocol.md, Sessions): the daemon proves first that it knows
     the role's token; only then does this module send its own proof. No token crosses the pipe, and
-    nothing secret goes to a pipe squatter, which fails with DaemonImpostor. Without -Role, each role
-    is asked for in turn until the daemon proves one (a challenge reveals nothing). Returns what hello
-    answered.
+    nothing secret goes to a pipe squatter, which fails with DaemonImpostor; both proofs are bound to
+    the connection's ends (Connection.Binding), so a relay between this module and the daemon fails
+    too. Without -Role, each role is asked for in turn until the daemon proves one (a challenge
+    reveals nothing). Returns what hello answered.
     #>
     param([hashtable] $Connection, [string] $Role, [string] $Token)
     $roles = @($Role)
     if (-not $Role) { $roles = @('admin', 'gateway') }
     foreach ($candidate in $roles) {
         $clientNonce = New-GatewayNonce
-        $response = Invoke-GatewayExchange $Connection 'session.challenge' @{ role = $candidate; clientNonce = $clientNonce }
+        $response = Invoke-GatewayExchange $Connection 'session.challenge' @{ protocolVersion = 3; role = $candidate; clientNonce = $clientNonce }
         if ($response.PSObject.Properties['error']) { throw (ConvertFrom-GatewayRpcError -RpcError $response.error -TargetObject $Connection.Pipe) }
         $challenge = $response.result
         if ($null -eq $challenge -or -not $challenge.PSObject.Properties['serverNonce'] -or -not $challenge.PSObject.Properties['serverProof'] -or
             $challenge.serverNonce -isnot [string] -or $challenge.serverProof -isnot [string]) { continue }
-        $expected = Get-GatewaySessionProof -Token $Token -Label 'gateway-apikeys server v2' -First $clientNonce -Second $challenge.serverNonce
+        $expected = Get-GatewaySessionProof -Token $Token -Label 'gateway-apikeys server v3' -First $clientNonce -Second $challenge.serverNonce -Binding $Connection.Binding
         if (-not (Test-GatewaySameProof $expected $challenge.serverProof)) { continue }
-        $proof = Get-GatewaySessionProof -Token $Token -Label 'gateway-apikeys client v2' -First $challenge.serverNonce -Second $clientNonce
+        $proof = Get-GatewaySessionProof -Token $Token -Label 'gateway-apikeys client v3' -First $challenge.serverNonce -Second $clientNonce -Binding $Connection.Binding
         $response = Invoke-GatewayExchange $Connection 'session.hello' @{ role = $candidate; clientProof = $proof }
         if ($response.PSObject.Properties['error']) { throw (ConvertFrom-GatewayRpcError -RpcError $response.error -TargetObject $Connection.Pipe) }
         return $response.result
@@ -119,6 +120,8 @@ function Open-GatewayStream {
         NextId              = 1
         Sent                = $false
         Hello               = $null
+        # The endpoint binding of the handshake's proofs (docs/protocol.md, Sessions): empty on a Unix socket.
+        Binding             = ''
     }
 }
 

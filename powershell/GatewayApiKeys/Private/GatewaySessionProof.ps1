@@ -1,7 +1,7 @@
-# The proofs of the session handshake, protocol 2 (docs/protocol.md, Sessions): HMAC-SHA256 keyed
-# by the role's token (UTF-8), over a label and the two nonces, all in base64url without padding.
-# The same computation as the daemon's (src/session-proof.ts); the tests check both against the
-# worked example in test/fixtures/session-proof-example.json. Windows PowerShell 5.1 APIs only.
+# The proofs of the session handshake, protocol 3 (docs/protocol.md, Sessions): HMAC-SHA256 keyed
+# by the role's token (UTF-8), over a label, the two nonces and the endpoint binding, in base64url
+# without padding. The same computation as the daemon's (src/session-proof.ts); the tests check both
+# against the worked example in test/fixtures/session-proof-example.json. Windows PowerShell 5.1 APIs only.
 
 function ConvertTo-GatewayBase64Url([byte[]] $Bytes) {
     [System.Convert]::ToBase64String($Bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_')
@@ -16,12 +16,12 @@ function New-GatewayNonce {
 }
 
 function Get-GatewaySessionProof {
-    <# HMAC-SHA256(token, label + "`n" + first + "`n" + second) in base64url. #>
-    param([string] $Token, [string] $Label, [string] $First, [string] $Second)
+    <# HMAC-SHA256(token, label + "`n" + first + "`n" + second + "`n" + binding) in base64url. #>
+    param([string] $Token, [string] $Label, [string] $First, [string] $Second, [string] $Binding)
     $key = $script:GatewayUtf8.GetBytes($Token)
     $hmac = New-Object System.Security.Cryptography.HMACSHA256 -ArgumentList (, $key)
     try {
-        $proof = $hmac.ComputeHash($script:GatewayUtf8.GetBytes("$Label`n$First`n$Second"))
+        $proof = $hmac.ComputeHash($script:GatewayUtf8.GetBytes("$Label`n$First`n$Second`n$Binding"))
     } finally {
         $hmac.Dispose()
         [System.Array]::Clear($key, 0, $key.Length)
