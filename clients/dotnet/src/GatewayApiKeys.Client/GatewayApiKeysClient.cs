@@ -155,25 +155,30 @@ namespace GatewayApiKeys.Client
         /// </summary>
         private async Task<T> CallAsync<T>(string method, object? parameters, bool idempotent, CancellationToken cancellationToken)
         {
-            for (var attempt = 0; ; attempt++)
+            var repeated = false;
+            // A request never sent may go again whatever it does; the bound only guards against a pool that keeps failing.
+            for (var attempt = 1; ; attempt++)
             {
                 var connection = await pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
                     return await connection.CallAsync<T>(method, parameters, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
                 }
-                catch (ConnectionLostException lost) when (attempt == 0 && (idempotent || !lost.Sent))
+                catch (ConnectionLostException lost) when (attempt < MaxAttempts && (lost.Sent ? idempotent && !repeated : true))
                 {
-                    options.Logger?.LogDebug("The connection was lost under {Method}; trying it once more.", method);
+                    repeated |= lost.Sent;
+                    options.Logger?.LogDebug("The connection was lost under {Method}; trying it on another.", method);
                 }
                 catch (ConnectionLostException lost)
                 {
                     throw new DaemonUnavailableException(GatewayErrorCodes.DaemonConnectionLost, pool.Pipe,
                         $"The connection to the gateway-apikeys daemon at {pool.Pipe} broke during {method}" +
-                        (lost.Sent ? "; it is not repeated, since it may have been carried out. Check before trying again." : "."), lost);
+                        (lost.Sent && !idempotent ? "; it is not repeated, since it may have been carried out. Check before trying again." : "."), lost);
                 }
             }
         }
+
+        private const int MaxAttempts = 4;
 
         private static string Required(string value, string name) => value ?? throw new ArgumentNullException(name);
 

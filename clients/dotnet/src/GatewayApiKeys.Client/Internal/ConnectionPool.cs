@@ -113,11 +113,17 @@ namespace GatewayApiKeys.Client.Internal
                 Volatile.Write(ref open, grown);
             }
             connection.Closed += Remove;
-            if (connection.IsClosed) Remove(connection);
+            if (connection.IsClosed) Remove(connection, byPeer: true);
         }
 
-        private void Remove(DaemonConnection connection)
+        /// <summary>
+        /// A connection closed. When the daemon's end broke it, the daemon has likely stopped, and the other connections
+        /// may not have seen it yet: they are drained (no new calls; closed once answered), so that a call retried after
+        /// the loss goes to a new connection, not to another one to the stopped daemon.
+        /// </summary>
+        private void Remove(DaemonConnection connection, bool byPeer)
         {
+            DaemonConnection[] drained;
             lock (gate)
             {
                 var index = Array.IndexOf(open, connection);
@@ -125,9 +131,11 @@ namespace GatewayApiKeys.Client.Internal
                 var shrunk = new DaemonConnection[open.Length - 1];
                 Array.Copy(open, 0, shrunk, 0, index);
                 Array.Copy(open, index + 1, shrunk, index, open.Length - index - 1);
-                Volatile.Write(ref open, shrunk);
+                drained = byPeer ? shrunk : new DaemonConnection[0];
+                Volatile.Write(ref open, byPeer ? new DaemonConnection[0] : shrunk);
             }
-            if (!disposed.IsCancellationRequested) options.Logger?.LogInformation("The connection to the gateway-apikeys daemon at {Pipe} closed.", pipe);
+            foreach (var other in drained) other.Drain();
+            if (byPeer && !disposed.IsCancellationRequested) options.Logger?.LogInformation("The connection to the gateway-apikeys daemon at {Pipe} was lost.", pipe);
         }
 
         /// <summary>Waits for a shared task, but lets this caller give up on it alone.</summary>

@@ -49,6 +49,7 @@ namespace GatewayApiKeys.Client.Internal
         private long nextId;
         private volatile int maxAnswerBytes = HandshakeAnswerBytes;
         private volatile bool proved;
+        private volatile bool draining;
         private Exception? closedBy;
 
         private DaemonConnection(Stream stream, string pipe)
@@ -60,8 +61,8 @@ namespace GatewayApiKeys.Client.Internal
             _ = ReadLoopAsync();
         }
 
-        /// <summary>Raised once, when the connection closes for whatever reason.</summary>
-        internal event Action<DaemonConnection>? Closed;
+        /// <summary>Raised once, when the connection closes: with <c>true</c> when the daemon's end broke it (not this client).</summary>
+        internal event Action<DaemonConnection, bool>? Closed;
 
         /// <summary>Requests sent and not yet answered.</summary>
         internal int InFlight => pending.Count;
@@ -386,6 +387,7 @@ namespace GatewayApiKeys.Client.Internal
             {
                 call.Registration.Dispose();
                 call.Completion.TrySetResult(body);
+                if (draining && pending.IsEmpty) Dispose();
                 return;
             }
             // An answer to a call that was cancelled or timed out is dropped; one to no request ever sent breaks the protocol.
@@ -406,8 +408,18 @@ namespace GatewayApiKeys.Client.Internal
             }
         }
 
+        /// <summary>
+        /// Takes no more calls (the pool gives it none) and closes once those in flight are answered: when one connection
+        /// was lost, the others may be to the same stopped daemon, their loss not yet seen (ConnectionPool).
+        /// </summary>
+        internal void Drain()
+        {
+            draining = true;
+            if (pending.IsEmpty) Dispose();
+        }
+
         /// <summary>Ends the connection: every call still waiting fails with <paramref name="reason"/> (a lost connection says, per call, whether it was sent).</summary>
-        private void Close(Exception reason)
+        private void Close(Exception reason, bool byPeer = true)
         {
             if (Interlocked.CompareExchange(ref closedBy, reason, null) != null) return;
             deadlines.Dispose();
@@ -425,10 +437,10 @@ namespace GatewayApiKeys.Client.Internal
                 call.Registration.Dispose();
                 call.Completion.TrySetException(reason is ConnectionLostException ? new ConnectionLostException(call.Frame != null, reason.InnerException) : reason);
             }
-            Closed?.Invoke(this);
+            Closed?.Invoke(this, byPeer);
         }
 
-        public void Dispose() => Close(new ConnectionLostException(sent: false, new ObjectDisposedException(nameof(DaemonConnection))));
+        public void Dispose() => Close(new ConnectionLostException(sent: false, new ObjectDisposedException(nameof(DaemonConnection))), byPeer: false);
 
         private sealed class PendingCall
         {
