@@ -43,7 +43,7 @@ if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) {
 const testsDir = path.join(dotnetDir, 'tests');
 const projects = (process.argv.length > 2 ? process.argv.slice(2) : fs.readdirSync(testsDir).sort())
   .map((name) => path.join(testsDir, name, `${name}.csproj`))
-  .filter((project) => fs.existsSync(project));
+  .filter((project) => fs.existsSync(project) && fs.readFileSync(project, 'utf8').includes('<IsTestProject>true</IsTestProject>'));
 
 const build = spawnSync('dotnet', ['build', path.join(dotnetDir, 'GatewayApiKeys.slnx'), '-nologo', '-v', 'q', '-clp:ErrorsOnly'], { cwd: dotnetDir, env, stdio: 'inherit' });
 if (build.status !== 0) {
