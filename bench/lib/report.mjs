@@ -88,7 +88,7 @@ export function markdown(r) {
     if (r.dotnet.skipped) {
       lines.push(`Skipped: ${r.dotnet.skipped}.`, '');
     } else {
-      lines.push('connector.authenticate through `GatewayApiKeysClient` (clients/dotnet, one connection) against the project\'s Node client '
+      lines.push((r.dotnetDate ? `Measured ${r.dotnetDate} (the sections above on the date at the top). ` : '') + 'connector.authenticate through `GatewayApiKeysClient` (clients/dotnet, one connection) against the project\'s Node client '
         + '(src/client/connect.ts on src/rpc/client.ts, one connection) on the same daemon, and the same calls through StreamJsonRpc '
         + '(HeaderDelimitedMessageHandler, System.Text.Json) by the same .NET process kind; medians of alternating rounds.', '',
       '| shape | Node client req/s | .NET client req/s | StreamJsonRpc req/s | .NET / Node | StreamJsonRpc / .NET | Node p50 / p99 ms | .NET p50 / p99 ms | StreamJsonRpc p50 / p99 ms | .NET p99 / Node p99 |',

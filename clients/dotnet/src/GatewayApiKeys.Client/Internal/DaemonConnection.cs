@@ -129,17 +129,15 @@ namespace GatewayApiKeys.Client.Internal
             return ReadResult<T>(body);
         }
 
+        /// <summary>An answer's result, or its error as an exception: one pass over the body (the hot path's parse).</summary>
         internal T ReadResult<T>(byte[] body)
         {
             try
             {
-                using (var answer = JsonDocument.Parse(body))
-                {
-                    var root = answer.RootElement;
-                    if (root.TryGetProperty("error", out var error)) throw ToException(error);
-                    if (!root.TryGetProperty("result", out var result)) throw new JsonException("no result");
-                    return result.Deserialize<T>(Json.Options)!;
-                }
+                var answer = JsonSerializer.Deserialize<Answer<T>>(body, Json.Options);
+                if (answer?.Error is JsonElement error) throw ToException(error);
+                if (answer == null || answer.Result == null) throw new JsonException("no result");
+                return answer.Result;
             }
             catch (Exception error) when (error is JsonException || error is FormatException || error is InvalidOperationException)
             {
@@ -460,6 +458,12 @@ namespace GatewayApiKeys.Client.Internal
         private sealed class FramingException : Exception
         {
             internal FramingException(string message) : base(message) { }
+        }
+
+        private sealed class Answer<T>
+        {
+            public T? Result { get; set; }
+            public JsonElement? Error { get; set; }
         }
 
         private sealed class ChallengeParams
