@@ -328,7 +328,7 @@ async function nodeClientMeasure(daemon, key, inFlight, calls) {
 /**
  * The .NET client (clients/dotnet) against the project's Node client on the same daemon, alternating: authenticate
  * throughput at 64 in flight and p99 at 1 in flight, one connection each; and the same calls through StreamJsonRpc,
- * which DESIGN §11 asks to be measured against the lean client.
+ * which the design asks to be measured against the lean client (docs/architecture.md, "The .NET client").
  */
 async function dotnetBenchmarks() {
   const probe = spawnSync('dotnet', ['--version'], { encoding: 'utf8' });

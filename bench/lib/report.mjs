@@ -103,7 +103,7 @@ export function markdown(r) {
       lines.push('', 'Targets:', '',
         `- throughput at 64 in flight ≥ 0.9 × the Node client's: ${at64.throughputRatio} — ${check(at64.throughputRatio >= 0.9)}`,
         `- p99 at 1 in flight ≤ 1.2 × the Node client's: ${at1.p99Ratio} — ${check(at1.p99Ratio <= 1.2)}`,
-        `- StreamJsonRpc at 64 in flight costs ${cost}% of the lean client's throughput: ${cost > 20 ? 'over 20%, so the client frames by hand (DESIGN §11)' : 'within 20%'}`, '');
+        `- StreamJsonRpc at 64 in flight costs ${cost}% of the lean client's throughput: ${cost > 20 ? 'over 20%, so the client frames by hand (docs/architecture.md, "The .NET client")' : 'within 20%'}`, '');
     }
   }
   return lines.join('\n');

@@ -5,7 +5,7 @@
 //
 // lean: GatewayApiKeysClient on one connection (as the Node client it is compared with). streamjsonrpc: the same
 // handshake and calls through StreamJsonRpc (HeaderDelimitedMessageHandler, System.Text.Json), the library
-// DESIGN §11 asks to be measured against the lean client.
+// docs/architecture.md ("The .NET client") says why it was measured against the lean client.
 using System;
 using System.Diagnostics;
 using System.IO;

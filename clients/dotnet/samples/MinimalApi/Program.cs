@@ -1,7 +1,7 @@
 // A gateway's minimal API whose routes need an API key (X-API-Key or Authorization: ApiKey), checked by the
 // gateway-apikeys daemon. From the repository, with `npm start`'s daemon running (its data dir is .data):
 //
-//   GATEWAY_APIKEYS_DATA_DIR=.data dotnet run --project clients/dotnet/samples/MinimalApi
+//   GATEWAY_APIKEYS_DATA_DIR=$PWD/.data dotnet run --project clients/dotnet/samples/MinimalApi
 //
 // then: curl -H "X-API-Key: gwk_..." -H "X-Connector-Id: my-connector" http://localhost:5080/orders
 using System;

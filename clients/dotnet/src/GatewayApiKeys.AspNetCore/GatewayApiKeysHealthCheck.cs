@@ -11,7 +11,7 @@ namespace GatewayApiKeys.AspNetCore
 {
     /// <summary>
     /// Whether the gateway can check keys: unhealthy when the daemon does not answer (or what answers is not it); in a
-    /// farm (DESIGN §12), unhealthy too when the daemon's shared store is unreachable or its last sync is older than
+    /// farm (hosts sharing one vault), unhealthy too when the daemon's shared store is unreachable or its last sync is older than
     /// <see cref="GatewayApiKeysHealthCheckOptions.StaleAfter"/>.
     /// </summary>
     public sealed class GatewayApiKeysHealthCheck : IHealthCheck

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace GatewayApiKeys.Client
 {
     /// <summary>
-    /// The gateway-apikeys daemon's client for a gateway's own code (DESIGN §11): thread-safe, one per process.
+    /// The gateway-apikeys daemon's client for a gateway's own code (docs/architecture.md, "The .NET client"): thread-safe, one per process.
     /// Calls share a small pool of pipelined connections, each opened with protocol 3 (docs/protocol.md, "Sessions"),
     /// so nothing secret reaches a process that is not the daemon. A daemon restart is ridden out: a call that can
     /// safely be repeated is retried once on a new connection, which is waited for with backoff up to

@@ -1,6 +1,6 @@
 namespace GatewayApiKeys.Client
 {
-    /// <summary>The role a client proves to the daemon (DESIGN §6): each has its own token.</summary>
+    /// <summary>The role a client proves to the daemon (docs/security.md, "Roles and tokens"): each has its own token.</summary>
     public enum GatewayApiKeysRole
     {
         /// <summary>The gateway: <c>connector.authenticate</c> and <c>daemon.status</c> only. Its token is <c>gateway.token</c>.</summary>

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 
 namespace GatewayApiKeys.Client
 {
-    /// <summary>A key's status, computed by the daemon from its days left (DESIGN §3) or its being disabled.</summary>
+    /// <summary>A key's status, computed by the daemon from its days left (docs/architecture.md, "The rules of a key") or its being disabled.</summary>
     public enum ApiKeyStatus
     {
         /// <summary>15 days or more left.</summary>
@@ -78,7 +78,7 @@ namespace GatewayApiKeys.Client
         /// <summary>The keys by status.</summary>
         public KeyCounts Keys { get; set; } = new KeyCounts();
         /// <summary>
-        /// In a gateway farm (DESIGN §12), the shared store's state: <c>{kind, reachable, lastSyncAt, lagSeconds, hosts}</c>;
+        /// In a gateway farm (hosts sharing one vault), the shared store's state: <c>{kind, reachable, lastSyncAt, lagSeconds, hosts}</c>;
         /// <c>null</c> for a single host.
         /// </summary>
         public JsonElement? Store { get; set; }
@@ -256,7 +256,7 @@ namespace GatewayApiKeys.Client
         public int? Limit { get; set; }
     }
 
-    /// <summary>One entry of the audit trail (DESIGN §10); never a secret.</summary>
+    /// <summary>One entry of the audit trail (docs/storage.md, "The audit trail"); never a secret.</summary>
     public sealed class AuditEntry
     {
         /// <summary>Its place in the trail.</summary>

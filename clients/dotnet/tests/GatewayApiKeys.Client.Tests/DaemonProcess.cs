@@ -30,7 +30,7 @@ namespace GatewayApiKeys.Client.Tests
         public string GatewayToken => File.ReadAllText(Path.Combine(DataDir, "gateway.token")).Trim();
         public string Output { get { lock (output) return output.ToString(); } }
 
-        /// <summary>Starts the daemon and waits until it serves; <paramref name="now"/> sets its clock (GATEWAY_APIKEYS_NOW, DESIGN §4).</summary>
+        /// <summary>Starts the daemon and waits until it serves; <paramref name="now"/> sets its clock (GATEWAY_APIKEYS_NOW, the README's "The daemon").</summary>
         public void Start(string? now = null)
         {
             var start = new ProcessStartInfo(TestPaths.Node)

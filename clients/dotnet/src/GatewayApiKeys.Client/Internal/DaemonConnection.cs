@@ -166,7 +166,7 @@ namespace GatewayApiKeys.Client.Internal
         /// <summary>Sends one request and waits for its answer's body.</summary>
         private Task<byte[]> SendAsync(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            if (cancellationToken.IsCancellationRequested) return CanceledTask(cancellationToken);
+            if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<byte[]>(cancellationToken);
             var failure = Volatile.Read(ref closedBy);
             if (failure != null) throw failure is ConnectionLostException ? new ConnectionLostException(sent: false, failure) : failure;
             var id = Interlocked.Increment(ref nextId);
@@ -183,13 +183,6 @@ namespace GatewayApiKeys.Client.Internal
             if (Volatile.Read(ref closedBy) != null && pending.TryRemove(id, out _)) call.Completion.TrySetException(new ConnectionLostException(sent: false));
             else Enqueue(Frame(id, method, parameters), call);
             return call.Completion.Task;
-        }
-
-        private static Task<byte[]> CanceledTask(CancellationToken cancellationToken)
-        {
-            var canceled = new TaskCompletionSource<byte[]>();
-            canceled.SetCanceled();
-            return canceled.Task;
         }
 
         private static byte[] Frame(long id, string method, object? parameters)
@@ -223,7 +216,7 @@ namespace GatewayApiKeys.Client.Internal
         /// <summary>Queues a frame; the first caller to find no write under way writes what is queued, in one write per batch.</summary>
         private void Enqueue(byte[] frame, PendingCall call)
         {
-            call.Frame = frame;
+            call.Queued = true;
             lock (writeGate)
             {
                 queued.Add(frame);
@@ -433,7 +426,7 @@ namespace GatewayApiKeys.Client.Internal
             {
                 if (!pending.TryRemove(id, out var call)) continue;
                 call.Registration.Dispose();
-                call.Completion.TrySetException(reason is ConnectionLostException ? new ConnectionLostException(call.Frame != null, reason.InnerException) : reason);
+                call.Completion.TrySetException(reason is ConnectionLostException ? new ConnectionLostException(call.Queued, reason.InnerException) : reason);
             }
             Closed?.Invoke(this, byPeer);
         }
@@ -452,7 +445,8 @@ namespace GatewayApiKeys.Client.Internal
             internal readonly long Deadline;
             internal readonly TimeSpan Timeout;
             internal CancellationTokenRegistration Registration;
-            internal volatile byte[]? Frame;
+            /// <summary>Handed to the writer: it may have reached the daemon.</summary>
+            internal volatile bool Queued;
         }
 
         private sealed class FramingException : Exception

@@ -68,7 +68,7 @@ namespace GatewayApiKeys.Client.Internal
                 socket.Dispose();
                 throw;
             }
-            // On Unix cb is empty: only the daemon's account can create the socket in its directory, and process ids are not comparable across PID namespaces (DESIGN §6).
+            // On Unix cb is empty: only the daemon's account can create the socket in its directory, and process ids are not comparable across PID namespaces (docs/protocol.md, "Sessions").
             return new PipeStreamInfo(new NetworkStream(socket, ownsSocket: true), "");
         }
 
