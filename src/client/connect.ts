@@ -49,8 +49,7 @@ export const MAX_ANSWER_BYTES = 500 * 1024 * 1024;
 /** The daemon closes a connection that has not finished its handshake within 10 s (docs/protocol.md, "Limits"): waiting longer is waiting for nothing. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /**
- * Each request of an open session. The slowest legitimate answers: a failed authentication held
- * back by the throttle (at most 10 s, docs/protocol.md "Throttling"), backup.create's key
+ * Each request of an open session. The slowest legitimate answers: backup.create's key
  * derivation (about a second, one after the other when several backups start together),
  * audit.verify of a long trail. A backup is read a part per request, each under 10 ms to make.
  */

@@ -10,12 +10,14 @@ import { checkNewVaultPassphrase, MASTER_KEY_FILE } from '../vault/storage/maste
 import { NO_SESSION, Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
+import { SERVER_LIMITS } from './limits.js';
 import { createLogger, type Logger } from './logging.js';
 import { type DaemonContext, daemonState, dispatch } from './methods.js';
 import { eventFor, type EventLogWriter } from './event-log.js';
 import { type Account, resolvePipeAllow, securePipe, takenPipe } from './pipe-access.js';
 import { preparePipePath } from './pipe-path.js';
 import { Session } from './session.js';
+import { SessionCaps } from './session-caps.js';
 import { SummarizingLog } from './summarizing-log.js';
 import { RoleTokens } from './tokens.js';
 
@@ -111,7 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     let requestStop!: (reason: StopReason) => void;
     const stopRequested = new Promise<StopReason>((resolve) => { requestStop = resolve; });
     const context: DaemonContext = {
-      vault, tokens, log, exposedLog, failures, serverVersion, startedAt, ...daemonState(),
+      vault, tokens, log, exposedLog, failures, sessions: new SessionCaps(), serverVersion, startedAt, ...daemonState(),
       requestStop: (role, connection) => requestStop({ by: 'request', role, connection }),
     };
     if (!windows) await preparePipePath(options.pipe);
@@ -119,6 +121,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
       openSession: (id, account, socket) => new Session(id, account, daemonEndpointBinding(socket)),
       peerOf,
+      refusal: (account) => failures.refusal(account),
+      limits: SERVER_LIMITS,
       log: exposedLog,
     }).catch((error: unknown) => {
       // Windows refuses a name another process took since preparePipePath looked (libuv asks for the first instance): say whose.
