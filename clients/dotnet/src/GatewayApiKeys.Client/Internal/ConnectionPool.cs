@@ -22,6 +22,8 @@ namespace GatewayApiKeys.Client.Internal
         private readonly CancellationTokenSource disposed = new CancellationTokenSource();
         private DaemonConnection[] open = new DaemonConnection[0];
         private Task<DaemonConnection>? opening;
+        /// <summary>How many connections the daemon's end broke: a connection opened across a loss may be to the daemon that stopped.</summary>
+        private int losses;
 
         internal ConnectionPool(GatewayApiKeysClientOptions options)
         {
@@ -75,8 +77,15 @@ namespace GatewayApiKeys.Client.Internal
             {
                 try
                 {
+                    var lossesBefore = Volatile.Read(ref losses);
                     // The token is read for every connection: a daemon that restarted may have made a new one.
                     var connection = await DaemonConnection.OpenAsync(pipe, options.RoleName, options.ReadToken(), options.ConnectTimeout, disposed.Token).ConfigureAwait(false);
+                    if (Volatile.Read(ref losses) != lossesBefore)
+                    {
+                        // Opened while another connection was lost: it may be to the daemon that just stopped, so open another.
+                        connection.Dispose();
+                        continue;
+                    }
                     if (started.Elapsed > FirstBackoff) options.Logger?.LogInformation("Connected to the gateway-apikeys daemon at {Pipe} after {Milliseconds} ms.", pipe, (long)started.Elapsed.TotalMilliseconds);
                     return connection;
                 }
@@ -124,6 +133,7 @@ namespace GatewayApiKeys.Client.Internal
         private void Remove(DaemonConnection connection, bool byPeer)
         {
             DaemonConnection[] drained;
+            if (byPeer) Interlocked.Increment(ref losses);
             lock (gate)
             {
                 var index = Array.IndexOf(open, connection);

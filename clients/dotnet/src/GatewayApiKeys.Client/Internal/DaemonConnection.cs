@@ -98,9 +98,10 @@ namespace GatewayApiKeys.Client.Internal
                 {
                     throw new DaemonImpostorException(pipe);
                 }
+                // The daemon proved itself: from here its errors are its own (Unauthenticated, TooManySessions), not an impostor's.
+                connection.proved = true;
                 var clientProof = SessionProof.ClientProof(key, serverNonce, clientNonce, opened.Binding);
                 connection.Hello = await connection.HandshakeCallAsync("session.hello", new HelloParams { Role = roleName, ClientProof = clientProof }, cancellationToken).ConfigureAwait(false);
-                connection.proved = true;
                 connection.maxAnswerBytes = MaxAnswerBytes;
                 return connection;
             }
