@@ -167,7 +167,8 @@ t.test('the session proofs match the published worked example', async (t) => {
   const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/session-proof-example.json'), 'utf8')) as Example;
   const key = proofKey(Buffer.from(example.token));
   const docs = fs.readFileSync(path.join(import.meta.dirname, '../docs/protocol.md'), 'utf8');
-  t.same(example.bindings.map((b) => b.binding), ['', endpointBinding(4242, 5151)], 'a Unix binding and a Windows one');
+  t.same(example.bindings.map((b) => b.binding), [endpointBinding(undefined), endpointBinding({ serverPid: 4242, clientPid: 5151 })], 'a Unix binding and a Windows one');
+  t.equal(endpointBinding({ serverPid: 4242, clientPid: undefined }), '?', 'an end Windows did not name binds to what no honest peer computes');
   for (const { binding, serverProof: server, clientProof: client } of example.bindings) {
     t.equal(serverProof(key, example.clientNonce, example.serverNonce, binding), server, `server proof, binding '${binding}'`);
     t.equal(clientProof(key, example.serverNonce, example.clientNonce, binding), client, `client proof, binding '${binding}'`);

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import t from 'tap';
 import {
   describeFinding, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
-  samePipeDacl, SddlError, SID, sidOf,
+  samePipeDacl, SddlError, SID, sidOf, FILE_CREATE_PIPE_INSTANCE, PIPE_CLIENT_ACCESS, PIPE_CLIENT_ANONYMOUS, PIPE_CLIENT_IDENTIFY, PIPE_CONNECT_MASK,
+  SECURITY_ANONYMOUS, SECURITY_IDENTIFICATION, SECURITY_SQOS_PRESENT,
 } from '../src/platform/windows-security.js';
 import { ROOT } from './helpers/daemon.js';
 
@@ -107,19 +108,38 @@ t.test('the data dir\'s own DACL: protected, SYSTEM, Administrators and the daem
 });
 
 t.test('the pipe: by default every authenticated local account may connect, the network is denied first, Everyone never', async (t) => {
-  t.equal(pipeSddl(own), `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019f;;;AU)`);
+  t.equal(pipeSddl(own), `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019b;;;AU)`);
   const aces = parseSddl(pipeSddl(own)).dacl!.aces;
   t.same(aces[0], { type: 'D', flags: [], mask: 0x1f01ff, sid: SID.network }, 'the deny comes first, as Windows checks in order');
   t.notOk(aces.some((ace) => ace.sid === SID.everyone || ace.sid === SID.anonymous), 'neither Everyone nor anonymous logons');
-  t.equal(aces.find((ace) => ace.sid === SID.authenticatedUsers)!.mask, 0x12019f, 'connect = FILE_GENERIC_READ | FILE_GENERIC_WRITE, no WRITE_DAC');
+  const connect = aces.find((ace) => ace.sid === SID.authenticatedUsers)!.mask;
+  t.equal(connect, 0x12019b, 'connect = FILE_GENERIC_READ | FILE_GENERIC_WRITE without FILE_CREATE_PIPE_INSTANCE, no WRITE_DAC');
+  t.equal(connect & FILE_CREATE_PIPE_INSTANCE, 0, 'a connector cannot create an instance of the name (a relay could take the next client)');
+  t.equal(connect, PIPE_CONNECT_MASK);
+});
+
+t.test('this project\'s client ends: only the rights a client needs, and never a level a squatter could act with (recorded by source: Wine grants SecurityImpersonation whatever the client asks, measured)', async (t) => {
+  const GENERIC_WRITE = 0x40000000;
+  t.equal(PIPE_CLIENT_ACCESS, 0x100183, 'read and write data, read and write attributes, synchronize');
+  t.equal(PIPE_CLIENT_ACCESS & (FILE_CREATE_PIPE_INSTANCE | GENERIC_WRITE), 0, 'no FILE_CREATE_PIPE_INSTANCE, no GENERIC_WRITE (which holds it)');
+  t.equal(PIPE_CLIENT_ACCESS & ~PIPE_CONNECT_MASK, 0, 'all of it granted by the DACL of a connector');
+  t.equal(PIPE_CLIENT_IDENTIFY, SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, 'talking to what answers: Identification, said explicitly');
+  t.equal(PIPE_CLIENT_ANONYMOUS, SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS, 'asking Windows about the pipe: Anonymous');
+  // Recorded-call seam, by source: every CreateFileW of src/platform/windows.ts that opens a pipe passes one of the two.
+  const source = fs.readFileSync(path.join(ROOT, 'src/platform/windows.ts'), 'utf8');
+  const opens = [...source.matchAll(/CreateFileW!\(([^;]*?)\);/gs)].map((m) => m[1]!.replace(/\s+/g, ' '));
+  const pipeOpens = opens.filter((args) => /^pipe,/.test(args));
+  t.equal(pipeOpens.length, 3, 'the client, pipeHolder and pipeDacl open the pipe');
+  for (const args of pipeOpens) t.match(args, /PIPE_CLIENT_(IDENTIFY|ANONYMOUS)/, args);
+  t.notMatch(source, /const SECURITY_/, 'no flags of its own beside them');
 });
 
 t.test('the pipe with --pipe-allow: only SYSTEM, Administrators, the daemon and the accounts listed', async (t) => {
   const gateway = 'S-1-5-80-1234-5678-91011-1213-1415';
   t.equal(pipeSddl(own, [gateway, gateway.toLowerCase()]),
-    `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019f;;;${gateway})`, 'each account once');
+    `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019b;;;${gateway})`, 'each account once');
   t.notMatch(pipeSddl(own, [gateway]), /;AU\)/, 'Authenticated Users no longer');
-  t.equal(pipeSddl(SID.system, [SID.system, 'S-1-5-20']), 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;NS)', 'the daemon itself keeps full control');
+  t.equal(pipeSddl(SID.system, [SID.system, 'S-1-5-20']), 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;NS)', 'the daemon itself keeps full control');
   for (const never of [SID.everyone, SID.anonymous, SID.network, SID.guests, SID.nullSid]) {
     t.throws(() => pipeSddl(own, [gateway, never]), PipeAllowError, `${never} is refused`);
   }
@@ -146,7 +166,9 @@ t.test('property: whatever accounts are allowed, the pipe never grants Everyone 
 t.test('a DACL read back is compared entry by entry, generic rights mapped, P flag or not', async (t) => {
   const wanted = pipeSddl(own);
   t.ok(samePipeDacl(wanted.replace('D:P', 'D:'), wanted), 'Windows may drop P when reading a kernel object\'s DACL back');
-  t.ok(samePipeDacl(`D:(D;;GA;;;NU)(A;;GA;;;SY)(A;;FA;;;BA)(A;;GA;;;${own})(A;;GRGW;;;AU)`, wanted), 'GA is FA, GRGW is 0x12019f');
+  t.ok(samePipeDacl(`D:(D;;GA;;;NU)(A;;GA;;;SY)(A;;FA;;;BA)(A;;GA;;;${own})(A;;0x12019b;;;AU)`, wanted), 'GA is FA');
+  t.notOk(samePipeDacl(`D:(D;;GA;;;NU)(A;;GA;;;SY)(A;;FA;;;BA)(A;;GA;;;${own})(A;;GRGW;;;AU)`, wanted),
+    'GRGW is 0x12019f, which lets a connector create instances: not the DACL made');
   t.notOk(samePipeDacl(`${wanted}(A;;GRGW;;;WD)`, wanted), 'an Everyone entry more');
   t.notOk(samePipeDacl('', wanted), 'nothing at all (a pipe whose DACL was not set)');
   t.notOk(samePipeDacl(wanted.replace('(D;;FA;;;NU)', ''), wanted), 'the network no longer denied');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import { EVENT_IDS, eventFor, type EventLogWriter } from '../src/daemon/event-log.js';
 import { createLogger } from '../src/daemon/logging.js';
-import { describeHolder, type PipeSystem, resolvePipeAllow, securePipe, PipeSecurityError, takenPipe } from '../src/daemon/pipe-access.js';
+import { describeHolder, type PipeSystem, resolvePipeAllow, PipeSecurityError, pipeAccess, checkPipeAccess, takenPipe } from '../src/daemon/pipe-access.js';
 import { preparePipePath } from '../src/daemon/pipe-path.js';
 import * as system from '../src/platform/system.js';
 import { PipeAllowError, pipeSddl, SID } from '../src/platform/windows-security.js';
@@ -123,18 +123,12 @@ t.test('under Wine the same refusal, on what Wine derives from Unix modes (recor
 });
 
 /** Windows' side of the pipe, recorded: the accounts it knows, the DACL it keeps, who holds which name. */
-function fakePipe(options: { keeps?: (sddl: string) => string; holders?: Record<string, { pid?: number; image?: string }> } = {}): PipeSystem & { set: string[] } {
-  const set: string[] = [];
+function fakePipe(options: { holders?: Record<string, { pid?: number; image?: string }> } = {}): PipeSystem {
   const accounts: Record<string, string> = { 'NT SERVICE\\NintexGateway': 'S-1-5-80-1-2-3-4-5', 'CONTOSO\\svc-gateway': 'S-1-5-21-9-9-9-1105' };
   return {
-    set,
     ownSid: () => SID.system,
     lookupAccount: (name) => (accounts[name] ? { sid: accounts[name], name } : undefined),
     accountNameOf: (sid) => Object.entries(accounts).find(([, known]) => known === sid)?.[0],
-    setPipeSecurity: (_pipe, sddl) => {
-      set.push(sddl);
-      return (options.keeps ?? ((s) => s.replace('D:P', 'D:')))(sddl);
-    },
     pipeHolder: (pipe) => options.holders?.[pipe],
   };
 }
@@ -152,17 +146,18 @@ t.test('--pipe-allow: names are looked up, SIDs taken as given; a name Windows d
     PipeAllowError, 'Everyone by name is refused when the DACL is made');
 });
 
-t.test('the pipe gets its DACL and the start checks it took: by default Authenticated Users, with --pipe-allow only those', async (t) => {
+t.test('the pipe is made with its DACL and the start checks it took: by default Authenticated Users, with --pipe-allow only those', async (t) => {
   const windows = fakePipe();
-  const byDefault = securePipe('\\\\.\\pipe\\gateway-apikeys', [], windows);
-  t.equal(byDefault.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;AU)');
+  const byDefault = pipeAccess([], windows);
+  t.equal(byDefault.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;AU)');
   t.same(byDefault.connectors, ['NT AUTHORITY\\Authenticated Users (local logons)']);
-  const restricted = securePipe('\\\\.\\pipe\\gateway-apikeys', resolvePipeAllow(['NT SERVICE\\NintexGateway'], windows), windows);
-  t.equal(restricted.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;S-1-5-80-1-2-3-4-5)');
+  const restricted = pipeAccess(resolvePipeAllow(['NT SERVICE\\NintexGateway'], windows), windows);
+  t.equal(restricted.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;S-1-5-80-1-2-3-4-5)');
   t.same(restricted.connectors, ['NT SERVICE\\NintexGateway (S-1-5-80-1-2-3-4-5)']);
   // A pipe whose DACL did not take (or that someone widened to Everyone) fails the start.
-  t.throws(() => securePipe('\\\\.\\pipe\\x', [], fakePipe({ keeps: () => '' })), PipeSecurityError);
-  t.throws(() => securePipe('\\\\.\\pipe\\x', [], fakePipe({ keeps: (s) => `${s}(A;;GRGW;;;WD)` })), { message: /did not take: Windows reads back .*WD/ });
+  checkPipeAccess('\\\\.\\pipe\\x', byDefault, byDefault.sddl.replace('D:P', 'D:')); // Windows may drop the P when it reads a DACL back
+  t.throws(() => checkPipeAccess('\\\\.\\pipe\\x', byDefault, ''), PipeSecurityError);
+  t.throws(() => checkPipeAccess('\\\\.\\pipe\\x', byDefault, `${byDefault.sddl}(A;;GRGW;;;WD)`), { message: /did not take: Windows reads back .*WD/ });
 });
 
 t.test('a Windows pipe name some process serves is refused naming it; a free one is not', async (t) => {
@@ -211,7 +206,7 @@ t.test('off Windows there is no event log, no identification-level connector, an
   t.equal(system.localPipeConnector(), undefined);
   t.equal(system.wineVersion(), undefined);
   for (const call of [() => system.ownSid(), () => system.pathSecurity('x'), () => system.setPathSecurity('x', 'D:'), () => system.accountNameOf('S-1-5-18'),
-    () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.setPipeSecurity('x', 'D:'), () => system.pipeSecurity('x')]) {
+    () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.listenPipe('x', 'D:', () => undefined, () => undefined), () => system.pipeSecurity('x')]) {
     t.throws(call, system.UnsupportedPlatformError);
   }
 });

@@ -482,18 +482,15 @@ Describe 'The session proofs of protocol 3 (the worked example of docs/protocol.
 }
 
 Describe 'The Windows named pipe is opened at the Identification level' {
-    It 'asks for TokenImpersonationLevel.Identification, so that what answers may identify this account but never act as it' {
-        # Windows itself honours the level (Wine ignores it); what is checked here is that the module asks for it.
-        $stream = InModuleScope GatewayApiKeys { New-GatewayPipeStream -Server '.' -Name 'gwk-unit-level' }
-        try {
-            $stream | Should -BeOfType [System.IO.Pipes.NamedPipeClientStream]
-            $level = [System.IO.Pipes.NamedPipeClientStream].GetFields([System.Reflection.BindingFlags]'NonPublic, Instance') |
-                Where-Object { $_.FieldType -eq [System.Security.Principal.TokenImpersonationLevel] } |
-                ForEach-Object { $_.GetValue($stream) }
-            $level | Should -Be ([System.Security.Principal.TokenImpersonationLevel]::Identification)
-            $stream.IsConnected | Should -BeFalse
-        } finally {
-            $stream.Dispose()
+    It 'asks for TokenImpersonationLevel.Identification and only the rights a client needs (recorded call: .NET allows PipeAccessRights only on Windows)' {
+        # Windows itself honours the level and the rights (Wine ignores both); what is checked here is that the module asks for them.
+        Mock -ModuleName GatewayApiKeys New-Object { 'recorded' } -ParameterFilter { $TypeName -eq 'System.IO.Pipes.NamedPipeClientStream' }
+        InModuleScope GatewayApiKeys { New-GatewayPipeStream -Server '.' -Name 'gwk-unit-level' } | Should -Be 'recorded'
+        Should -Invoke -ModuleName GatewayApiKeys New-Object -Times 1 -Exactly -ParameterFilter {
+            $ArgumentList.Count -eq 6 -and $ArgumentList[0] -eq '.' -and $ArgumentList[1] -eq 'gwk-unit-level' -and
+            [int] $ArgumentList[2] -eq 0x100183 -and
+            ([int] $ArgumentList[2] -band 0x4) -eq 0 -and
+            $ArgumentList[4] -eq [System.Security.Principal.TokenImpersonationLevel]::Identification
         }
     }
 

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
 import { TOKEN_FILES } from '../locations.js';
-import { daemonEndpointBinding, eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
-import { PipeInUseError, RpcServer } from '../rpc/server.js';
+import { daemonSideEnds, eventLogWriter, forbidCoreDumps, listenPipe, peerOf } from '../platform/system.js';
+import { type ConnectionSource, PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
 import { checkNewVaultPassphrase, MASTER_KEY_FILE } from '../vault/storage/master-key.js';
@@ -14,8 +14,9 @@ import { SERVER_LIMITS } from './limits.js';
 import { createLogger, type Logger } from './logging.js';
 import { type DaemonContext, daemonState, dispatch } from './methods.js';
 import { eventFor, type EventLogWriter } from './event-log.js';
-import { type Account, resolvePipeAllow, securePipe, takenPipe } from './pipe-access.js';
+import { type Account, checkPipeAccess, pipeAccess, resolvePipeAllow, takenPipe } from './pipe-access.js';
 import { preparePipePath } from './pipe-path.js';
+import { endpointBinding } from '../session-proof.js';
 import { Session } from './session.js';
 import { SessionCaps } from './session-caps.js';
 import { SummarizingLog } from './summarizing-log.js';
@@ -117,23 +118,36 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       requestStop: (role, connection) => requestStop({ by: 'request', role, connection }),
     };
     if (!windows) await preparePipePath(options.pipe);
+    // On Windows the daemon makes the pipe's instances itself, each with its DACL from the start (docs/security.md, "Windows: the pipe").
+    const access = windows ? pipeAccess(pipeAllow) : undefined;
+    const pipeLog = log;
+    let listener: ReturnType<typeof listenPipe> | undefined;
+    const source: ConnectionSource | undefined = access && {
+      listen: async (accept) => {
+        listener = listenPipe(options.pipe, access.sddl, accept, (error) =>
+          pipeLog.error('The pipe stopped accepting connections', { event: 'pipe.failed', pipe: options.pipe, error: error.message }));
+      },
+      close: () => listener?.close() ?? Promise.resolve(),
+    };
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
-      openSession: (id, account, socket) => new Session(id, account, daemonEndpointBinding(socket)),
+      openSession: (id, account, socket) => new Session(id, account, endpointBinding(daemonSideEnds(socket))),
       peerOf,
       refusal: (account) => failures.refusal(account),
       limits: SERVER_LIMITS,
       log: exposedLog,
+      source,
     }).catch((error: unknown) => {
-      // Windows refuses a name another process took since preparePipePath looked (libuv asks for the first instance): say whose.
+      // Windows refuses a name another process took since preparePipePath looked (the first instance is asked for): say whose.
       if (error instanceof PipeInUseError && windows) throw new PipeInUseError(options.pipe, takenPipe(options.pipe));
       throw error;
     });
-    if (windows) {
+    if (access && listener) {
       try {
-        const secured = securePipe(options.pipe, pipeAllow);
-        log.info('Set the pipe\'s access list: SYSTEM, Administrators, the daemon\'s account, and who may connect', {
-          event: 'pipe.secured', pipe: options.pipe, mayConnect: secured.connectors, sddl: secured.readBack,
+        const readBack = listener.readBackDacl();
+        checkPipeAccess(options.pipe, access, readBack);
+        log.info('The pipe\'s access list: SYSTEM, Administrators, the daemon\'s account, and who may connect', {
+          event: 'pipe.secured', pipe: options.pipe, mayConnect: access.connectors, sddl: readBack,
         });
       } catch (error) {
         await server.close(0);

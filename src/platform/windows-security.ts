@@ -329,13 +329,13 @@ export class PipeAllowError extends Error {
 
 /**
  * The pipe's DACL (docs/security.md, "Windows: the pipe"). SYSTEM, Administrators and the daemon's
- * own account get full control (the daemon's account must keep FILE_CREATE_PIPE_INSTANCE, or libuv
+ * own account get full control (the daemon's account must keep FILE_CREATE_PIPE_INSTANCE, or it
  * cannot make the next instance). Who may connect: by default every authenticated local account,
- * since a gateway service runs under an account of its own and protocol 2 makes a connection
- * without a token worthless; with `allow`, only those accounts. Connecting takes read and write
- * (0x12019f, what GENERIC_READ|GENERIC_WRITE map to: a client opens the pipe for both, and that
- * includes FILE_CREATE_PIPE_INSTANCE). Never Everyone or anonymous logons, and the NETWORK logon is
- * denied first: the pipe is for this machine (libuv does not set PIPE_REJECT_REMOTE_CLIENTS).
+ * since a gateway service runs under an account of its own and protocol 3 makes a connection
+ * without a token worthless; with `allow`, only those accounts. Connecting is read and write without
+ * FILE_CREATE_PIPE_INSTANCE (PIPE_CONNECT_MASK, 0x12019b): a connector cannot make an instance that
+ * would take the next client. Never Everyone or anonymous logons, and the NETWORK logon is denied
+ * first: the pipe is for this machine (its instances also reject remote clients).
  * Specific rights, not GA/GR/GW, so the DACL reads back the same once Windows has mapped it.
  */
 export function pipeSddl(ownSid: string, allow: readonly string[] = []): string {
@@ -349,8 +349,39 @@ export function pipeSddl(ownSid: string, allow: readonly string[] = []): string 
     connectors.filter((sid) => !owners.includes(sid)).map((sid) => `(A;;${PIPE_CONNECT};;;${aliasOf(sid)})`).join('');
 }
 
-/** Read and write on a pipe: FILE_GENERIC_READ | FILE_GENERIC_WRITE. */
-const PIPE_CONNECT = '0x12019f';
+/**
+ * What a connecting account may do on the pipe: FILE_GENERIC_READ | FILE_GENERIC_WRITE without
+ * FILE_CREATE_PIPE_INSTANCE (0x4, which is FILE_APPEND_DATA on a file): read and write, but never
+ * make an instance of the name that could take the next client (docs/security.md, "Relayed handshakes").
+ */
+export const PIPE_CONNECT_MASK = 0x12019b;
+const PIPE_CONNECT = `0x${PIPE_CONNECT_MASK.toString(16)}`;
+
+// winnt.h: the rights and quality-of-service flags of this project's client ends of a pipe.
+const FILE_READ_DATA = 0x1;
+const FILE_WRITE_DATA = 0x2;
+const FILE_READ_ATTRIBUTES = 0x80;
+const FILE_WRITE_ATTRIBUTES = 0x100;
+const SYNCHRONIZE = 0x100000;
+export const FILE_CREATE_PIPE_INSTANCE = 0x4;
+export const SECURITY_SQOS_PRESENT = 0x00100000;
+export const SECURITY_ANONYMOUS = 0;
+export const SECURITY_IDENTIFICATION = 0x00010000;
+
+/**
+ * The access a client asks for when it opens the pipe: only what reading, writing and libuv's set-up
+ * (SetNamedPipeHandleState: FILE_WRITE_ATTRIBUTES) take. Never GENERIC_WRITE, which includes
+ * FILE_APPEND_DATA = FILE_CREATE_PIPE_INSTANCE and would be refused by the pipe's DACL on Windows.
+ */
+export const PIPE_CLIENT_ACCESS = FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+/**
+ * CreateFileW flags of a client end that talks to what answers: the server may identify this
+ * process's account, never act as it. Without SECURITY_SQOS_PRESENT Windows lets the server
+ * impersonate fully (docs/security.md, "Windows: the pipe").
+ */
+export const PIPE_CLIENT_IDENTIFY = SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION;
+/** …of a client end that only asks Windows about the pipe (its holder, its DACL): no identity at all. */
+export const PIPE_CLIENT_ANONYMOUS = SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS;
 
 /**
  * Whether a pipe's DACL, as read back, is the one `pipeSddl` made: the same entries in the same

@@ -71,6 +71,36 @@ export interface ServerLimits {
  */
 const UNREAD_WORTH_SUMMING = 64 * 1024;
 
+/**
+ * Where connections come from. By default a net.Server listening on the pipe; the daemon gives its
+ * own on Windows, where it makes the pipe's instances itself (docs/architecture.md, "The Windows pipe server").
+ */
+export interface ConnectionSource {
+  /** Starts handing over connected sockets; rejects with code EADDRINUSE when another process serves the pipe. */
+  listen(accept: (socket: net.Socket) => void): Promise<void>;
+  /** Stops accepting (connections already handed over are the server's to close). */
+  close(): Promise<void>;
+}
+
+/** Node's listener: a Unix socket made 0660 (owner and group may connect, nobody else), or libuv's pipe instances. */
+function netSource(pipe: string): ConnectionSource {
+  const server = net.createServer();
+  return {
+    listen: (accept) => new Promise<void>((resolve, reject) => {
+      server.on('connection', accept);
+      server.once('error', reject);
+      // listen() binds synchronously, so the process-wide umask is back before anything else runs.
+      const umask = process.platform === 'win32' ? undefined : process.umask(0o117);
+      try {
+        server.listen(pipe, () => resolve());
+      } finally {
+        if (umask !== undefined) process.umask(umask);
+      }
+    }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 interface ServerOptions<S extends ConnectionState> {
   dispatch: Dispatch<S>;
   /** Per-connection state, made when a client connects; `id` numbers connections from 1; `socket` is the connection. */
@@ -81,6 +111,8 @@ interface ServerOptions<S extends ConnectionState> {
   /** Why a new connection of `peer` is refused now, beyond the limits here (the daemon's budgets); undefined: not refused. */
   refusal?: (peer: string | undefined) => string | undefined;
   limits: ServerLimits;
+  /** Where connections come from (netSource of the pipe when not given). */
+  source?: ConnectionSource;
 }
 
 interface Client<S> {
@@ -115,14 +147,11 @@ export class RpcServer<S extends ConnectionState> {
   private sweep: NodeJS.Immediate | undefined;
 
   private constructor(
-    private readonly server: net.Server,
+    private readonly source: ConnectionSource,
     readonly pipe: string,
     private readonly options: ServerOptions<S>,
   ) {
     this.limits = options.limits;
-    server.maxConnections = this.limits.maxConnections;
-    server.on('connection', (socket) => this.accept(socket));
-    server.on('drop', () => options.log.warn('Refused a connection: too many are open', { event: 'connection.refused', reason: 'maxConnections' }));
   }
 
   /**
@@ -130,17 +159,10 @@ export class RpcServer<S extends ConnectionState> {
    * daemon's) policy. A Unix socket is made 0660: owner and group may connect, nobody else.
    */
   static async listen<S extends ConnectionState>(pipe: string, options: ServerOptions<S>): Promise<RpcServer<S>> {
-    const server = net.createServer();
-    const rpc = new RpcServer(server, pipe, options);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PipeInUseError(pipe) : error));
-      // listen() binds synchronously, so the process-wide umask is back before anything else runs.
-      const umask = process.platform === 'win32' ? undefined : process.umask(0o117);
-      try {
-        server.listen(pipe, () => resolve());
-      } finally {
-        if (umask !== undefined) process.umask(umask);
-      }
+    const source = options.source ?? netSource(pipe);
+    const rpc = new RpcServer(source, pipe, options);
+    await source.listen((socket) => rpc.accept(socket)).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE' ? new PipeInUseError(pipe) : error;
     });
     return rpc;
   }
@@ -165,6 +187,11 @@ export class RpcServer<S extends ConnectionState> {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => undefined); // a client that vanishes is its own business
+    if (this.clients.size >= this.limits.maxConnections) {
+      this.options.log.warn('Refused a connection: too many are open', { event: 'connection.refused', reason: 'maxConnections' });
+      socket.destroy();
+      return;
+    }
     const peer = this.options.peerOf?.(socket);
     const refused = this.refusal(peer);
     if (refused) {
@@ -339,7 +366,7 @@ export class RpcServer<S extends ConnectionState> {
    */
   async close(graceMs = 5000): Promise<void> {
     clearImmediate(this.sweep);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = this.source.close();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     const drained = [...this.clients].map((client) =>
       client.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => { client.idle = resolve; }));

@@ -88,7 +88,10 @@ export class PowerLossFileSystem implements StoreFileSystem {
   powerLossImage(target: string): void {
     fs.mkdirSync(target, { mode: 0o700, recursive: true });
     for (const [name, inode] of this.durableNames) {
-      fs.writeFileSync(path.join(target, path.basename(name)), this.durableData.get(inode) ?? Buffer.alloc(0), { mode: 0o600 });
+      // Where it lies in the data dir (the audit trail's files are in audit/): the store and the trail anchor each other.
+      const file = path.join(target, path.relative(this.dataDir, name));
+      fs.mkdirSync(path.dirname(file), { mode: 0o700, recursive: true });
+      fs.writeFileSync(file, this.durableData.get(inode) ?? Buffer.alloc(0), { mode: 0o600 });
     }
   }
 }
