@@ -77,12 +77,7 @@ t.before(async () => {
 });
 t.teardown(() => fs.rmSync(drivePath(`C:\\${run}`), { recursive: true, force: true }));
 
-// The daemon binds a Windows connection to pids only once it owns its pipe instances (the commits after "protocol 3:",
-// branch wt-p3); until then it computes an empty cb, so this client, which binds as docs/protocol.md ("Sessions") says, is refused as an
-// impostor at the proof. With cb forced empty in the client, every step below passed under Wine. Remove this todo then.
-const todo = 'the daemon does not yet bind Windows pipe connections to serverPid:clientPid (docs/protocol.md, Sessions)';
-
-t.test('the .NET client over a named pipe under Wine: protocol 3 with the pid binding, pipelining, codes', { skip, todo }, async (t) => {
+t.test('the .NET client over a named pipe under Wine: protocol 3 with the pid binding, pipelining, codes', { skip }, async (t) => {
   const dataDir = `C:\\${run}\\data`;
   const pipe = `\\\\.\\pipe\\${run}`;
   const daemon = wine.start(wine.nodeExe, [cli, 'serve', '--time-zone', 'UTC', '--data-dir', dataDir, '--pipe', pipe], { timeoutMs: 150_000 });
