@@ -124,7 +124,6 @@ function api(): Record<string, Native> {
   koffi.pointer('HANDLE', koffi.opaque());
   koffi.struct('gwk_SECURITY_ATTRIBUTES', { nLength: 'uint32', lpSecurityDescriptor: 'void *', bInheritHandle: 'int' });
   koffi.struct('gwk_OVERLAPPED', { Internal: 'uintptr_t', InternalHigh: 'uintptr_t', Offset: 'uint32_t', OffsetHigh: 'uint32_t', hEvent: 'HANDLE' });
-  koffi.struct('gwk_SECURITY_ATTRIBUTES', { nLength: 'uint32_t', lpSecurityDescriptor: 'void *', bInheritHandle: 'int' });
   const functions: Record<string, Native> = {};
   for (const [dll, prototypes] of Object.entries(PROTOTYPES)) {
     const library = koffi.load(dll);
