@@ -1,6 +1,6 @@
 // npm run bench: every performance figure of the project beside its baseline, measured in the same
 // run on this machine, written to bench/results.json and bench/results.md.
-//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,client,hostile,scale,backup,executable,powershell]
+//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,client,hostile,scale,backup,executable,powershell,dotnet]
 // --tiny runs every benchmark on a tiny size: it checks the code, not the speed (npm test uses it).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,11 +10,12 @@ import { parseArgs } from 'node:util';
 import { call, connect, drive, openSession, percentile, timeToLastByte } from './lib/framed-client.mjs';
 import { populate } from './lib/populate.mjs';
 import { EXECUTABLE, ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from './lib/processes.mjs';
+import { openSession as openClientSession } from '../dist/client/connect.js';
 
 const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
 const tiny = Boolean(flags.tiny);
 const outDir = path.resolve(flags.out ?? path.join(ROOT, 'bench'));
-const only = new Set((flags.only ?? 'rpc,client,hostile,scale,backup,executable,powershell').split(','));
+const only = new Set((flags.only ?? 'rpc,client,hostile,scale,backup,executable,powershell,dotnet').split(','));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -101,13 +102,12 @@ async function throughput(call, { count, inFlight }) {
  */
 async function clientBenchmarks() {
   const { GatewayClient } = await import('../dist/client/index.js');
-  const { openSession } = await import('../dist/client/connect.js');
   const dataDir = path.join(work, 'client');
   const [key] = await populate(dataDir, 100);
   const daemon = await startDaemon(dataDir, tempPipe('client'));
   const shape = { count: tiny ? 500 : 40000, inFlight: 64 };
   const rounds = tiny ? 1 : 7;
-  const lean = (await openSession({ pipe: daemon.pipe, role: 'gateway', token: daemon.gatewayToken })).client;
+  const lean = (await openClientSession({ pipe: daemon.pipe, role: 'gateway', token: daemon.gatewayToken })).client;
   const single = await GatewayClient.connect({ pipe: daemon.pipe, token: daemon.gatewayToken, role: 'gateway', maxConnections: 1 });
   const pooled = await GatewayClient.connect({ pipe: daemon.pipe, token: daemon.gatewayToken, role: 'gateway' });
   const contenders = {
@@ -348,6 +348,83 @@ function powershellBenchmark(daemonInfo) {
   return JSON.parse(result.stdout.trim().split('\n').at(-1));
 }
 
+/**
+ * `calls` authenticate requests with `inFlight` outstanding through the project's own Node client
+ * (src/client/connect.ts on src/rpc/client.ts), one connection, after a warm-up; as the .NET bench app measures.
+ */
+async function nodeClientMeasure(daemon, key, inFlight, calls) {
+  const { client } = await openClientSession({ pipe: daemon.pipe, role: 'gateway', token: daemon.gatewayToken });
+  const drive = async (n) => {
+    const latencies = new Float64Array(n);
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const sent = performance.now();
+        if (!(await client.request('connector.authenticate', { key })).authenticated) throw new Error('the key was refused');
+        latencies[i] = performance.now() - sent;
+      }
+    }));
+    const seconds = (performance.now() - started) / 1000;
+    const sorted = Array.from(latencies).sort((a, b) => a - b);
+    return { perSecond: n / seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+  };
+  try {
+    await drive(Math.min(calls, 3000));
+    return await drive(calls);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The .NET client (clients/dotnet) against the project's Node client on the same daemon, alternating: authenticate
+ * throughput at 64 in flight and p99 at 1 in flight, one connection each; and the same calls through StreamJsonRpc,
+ * which the design asks to be measured against the lean client (docs/architecture.md, "The .NET client").
+ */
+async function dotnetBenchmarks() {
+  const probe = spawnSync('dotnet', ['--version'], { encoding: 'utf8' });
+  if (probe.error || Number(probe.stdout.trim().split('.')[0]) < 10) return { skipped: 'the .NET 10 SDK is not installed' };
+  const app = path.join(work, 'dotnet-bench');
+  execFileSync('dotnet', ['build', path.join(ROOT, 'clients/dotnet/bench/GatewayApiKeys.Bench'), '-c', 'Release', '-o', app, '-nologo', '-v', 'q', '-clp:ErrorsOnly'],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' } });
+  const dataDir = path.join(work, 'dotnet');
+  const [key] = await populate(dataDir, 100);
+  const daemon = await startDaemon(dataDir, tempPipe('dotnet'));
+  const dotnet = (mode, inFlight, calls) => JSON.parse(execFileSync('dotnet', [path.join(app, 'GatewayApiKeys.Bench.dll'), mode, String(inFlight), String(calls),
+    daemon.pipe, path.join(dataDir, 'gateway.token'), key], { encoding: 'utf8', env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } }).trim().split('\n').at(-1));
+  const rounds = tiny ? 1 : 5;
+  const shapes = [
+    { label: '64 in flight, 1 connection', inFlight: 64, calls: tiny ? 300 : 40000 },
+    { label: '1 in flight, 1 connection', inFlight: 1, calls: tiny ? 200 : 5000 },
+  ];
+  const results = [];
+  try {
+    for (const shape of shapes) {
+      const measured = [];
+      for (let r = 0; r < rounds; r++) {
+        const node = await nodeClientMeasure(daemon, key, shape.inFlight, shape.calls);
+        const lean = dotnet('lean', shape.inFlight, shape.calls);
+        const streamJsonRpc = dotnet('streamjsonrpc', shape.inFlight, shape.calls);
+        measured.push({ node, lean, streamJsonRpc });
+        log(`dotnet ${shape.label} round ${r + 1}: node ${Math.round(node.perSecond)}/s p99 ${node.p99Ms.toFixed(3)} ms, .NET ${Math.round(lean.perSecond)}/s p99 ${lean.p99Ms.toFixed(3)} ms, `
+          + `StreamJsonRpc ${Math.round(streamJsonRpc.perSecond)}/s p99 ${streamJsonRpc.p99Ms.toFixed(3)} ms`);
+      }
+      const summary = (pick) => ({ perSecond: round(median(measured.map((m) => pick(m).perSecond)), 0), p50Ms: round(median(measured.map((m) => pick(m).p50Ms)), 3), p99Ms: round(median(measured.map((m) => pick(m).p99Ms)), 3) });
+      results.push({
+        shape: shape.label, rounds,
+        node: summary((m) => m.node), dotnet: summary((m) => m.lean), streamJsonRpc: summary((m) => m.streamJsonRpc),
+        throughputRatio: round(median(measured.map((m) => m.lean.perSecond / m.node.perSecond))),
+        p99Ratio: round(median(measured.map((m) => m.lean.p99Ms / m.node.p99Ms))),
+        streamJsonRpcThroughputRatio: round(median(measured.map((m) => m.streamJsonRpc.perSecond / m.lean.perSecond))),
+      });
+    }
+  } finally {
+    await daemon.stop();
+  }
+  return results;
+}
+
 async function main() {
   const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny };
   if (only.has('rpc')) results.rpc = await rpcBenchmarks();
@@ -356,6 +433,7 @@ async function main() {
   if (only.has('scale')) results.scale = await scaleBenchmarks();
   if (only.has('backup')) results.backup = await backupBenchmarks();
   if (only.has('executable')) results.executable = executableBenchmark();
+  if (only.has('dotnet')) results.dotnet = await dotnetBenchmarks();
   if (only.has('powershell')) {
     const dataDir = path.join(work, 'powershell');
     await populate(dataDir, 10);

@@ -8,6 +8,8 @@
 //      must come from the very Node version it is injected into;
 //   3. postject injects the blob into a copy of the target's base binary.
 // Runs on linux-x64 only, since that Node makes the blobs; elsewhere it exits 1 and says so.
+// It also makes the .NET client's packages, dist/GatewayApiKeys.Client.<version>.nupkg and
+// dist/GatewayApiKeys.AspNetCore.<version>.nupkg (build/pack-dotnet.mjs).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +19,7 @@ import { parseArgs, promisify } from 'node:util';
 import esbuild from 'esbuild';
 import { ensureBaseBinary, NODE_VERSION, ROOT } from './base-node.mjs';
 import { addonFiles, nativeAddonsPlugin } from './native-addons-plugin.mjs';
+import { packDotnet } from './pack-dotnet.mjs';
 
 const run = promisify(execFile);
 /** package.json's daemonNodeFlags: the V8 settings the daemon runs with, built into the executable. */
@@ -141,7 +144,8 @@ if (process.argv[1] === import.meta.filename) {
   const { values } = parseArgs({ options: { 'out-dir': { type: 'string' } } });
   const started = Date.now();
   try {
-    const files = await packageAll(values['out-dir'] && path.resolve(values['out-dir']));
+    const outDir = values['out-dir'] && path.resolve(values['out-dir']);
+    const files = [...await packageAll(outDir), ...await packDotnet(outDir)];
     for (const file of files) console.log(`${file}  ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB`);
     console.log(`packaged with Node ${NODE_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {

@@ -19,9 +19,16 @@ export const PROTOCOL_VERSION = 3;
 const SERVER_LABEL = 'gateway-apikeys server v3\n';
 const CLIENT_LABEL = 'gateway-apikeys client v3\n';
 
-/** The binding of a Windows pipe connection: the server's process id, then the client's, in decimal. */
-export function endpointBinding(serverPid: number, clientPid: number): string {
-  return `${serverPid}:${clientPid}`;
+/**
+ * The binding `cb` of a connection whose ends one side learned from the system
+ * (src/platform/system.ts): on Windows the server's process id, then the client's, in decimal; none
+ * (undefined) on Unix, where it is empty. An end Windows would not name gives a binding no honest
+ * peer computes, so no proof is accepted on that connection rather than one that binds nothing.
+ */
+export function endpointBinding(ends: { serverPid: number | undefined; clientPid: number | undefined } | undefined): string {
+  if (ends === undefined) return '';
+  if (ends.serverPid === undefined || ends.clientPid === undefined) return '?';
+  return `${ends.serverPid}:${ends.clientPid}`;
 }
 
 /** base64url without padding, as the handshake carries nonces and proofs. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { SecretKey } from '../src/vault/crypto.js';
 import { type AuditRecord, AuditTrail } from '../src/vault/storage/audit-trail.js';
-import { nodeFileSystem } from '../src/shared/file-system.js';
+import { nodeFileSystem } from '../src/vault/storage/node-file-system.js';
 import { madeDataDir, RecordingLog } from './helpers/vault.js';
 
 /** The audit trail alone (docs/storage.md, "The audit trail"): its chain, and every way of breaking it being found. */
@@ -144,4 +144,28 @@ t.test('list: by time, key name (any case) and event; limit keeps the most recen
   t.notMatch(JSON.stringify(written), secret);
   t.match(written.keyName, /^gwk_AAAA…$/);
   await trail.close();
+});
+
+t.test('anchors: entries and the head carry the store\'s state, readers do not see it; verify checks the head and the entry the store names', async (t) => {
+  const { trail, file, dataDir, key } = await trailWith(t, 1);
+  const tag = Buffer.alloc(16, 7);
+  trail.anchorStore({ generation: 2, records: 5, tag }, trail.lastEntry);
+  await trail.record(entry(2));
+  t.same(lines(file).map((l) => (JSON.parse(l) as { store?: unknown }).store), [undefined, [2, 5]], 'the state is in the line');
+  t.notOk('store' in (await trail.list({})).items[1]!, 'and not in what readers see');
+  await trail.writeHeadNow();
+  const head = JSON.parse(fs.readFileSync(path.join(dataDir, 'audit', 'head'), 'utf8')) as { seq: number; store: unknown };
+  t.same([head.seq, head.store], [2, { generation: 2, records: 5, tag: tag.toString('base64url') }]);
+  fs.rmSync(path.join(dataDir, 'audit', 'head'));
+  t.match(await trail.verify(), { intact: false, brokenAt: 3, reason: /audit\/head is missing/ }, 'a head once written must stay');
+  await trail.writeHeadNow();
+  t.same(await trail.verify(), { intact: true, entries: 2 });
+  trail.anchorStore({ generation: 2, records: 5, tag }, { seq: 2, hash: Buffer.alloc(32, 1) });
+  t.match(await trail.verify(), { intact: false, brokenAt: 2, reason: /not the one the key store names/ });
+  await trail.close();
+  const reopened = await AuditTrail.open(nodeFileSystem, dataDir, key, new RecordingLog());
+  t.match(reopened.found, { last: { seq: 2, store: { generation: 2, records: 5 } }, head: { seq: 2, store: { generation: 2, records: 5 } } });
+  fs.writeFileSync(path.join(dataDir, 'audit', 'head'), JSON.stringify({ ...head, store: { generation: 9, records: 0, tag: tag.toString('base64url') } }));
+  await t.rejects(AuditTrail.open(nodeFileSystem, dataDir, key, new RecordingLog()), { message: /audit\/head: fails its check/ }, 'the MAC covers the store\'s state');
+  await reopened.close();
 });

@@ -6,7 +6,9 @@ import { openSession } from '../src/client/connect.js';
 import { FailedAuthentications } from '../src/daemon/failed-authentications.js';
 import { clientProof, endpointBinding, newNonce, proofKey, sameProof, serverProof } from '../src/session-proof.js';
 import { encodeFrame, FrameDecoder, FramingError } from '../src/rpc/framing.js';
-import { FailureThrottle } from '../src/daemon/failure-throttle.js';
+import { FailureBudget } from '../src/daemon/failure-budget.js';
+import { SERVER_LIMITS } from '../src/daemon/limits.js';
+import { SessionCaps } from '../src/daemon/session-caps.js';
 import { OncePerInterval, OncePerPairPerInterval } from '../src/daemon/once-per-interval.js';
 import { RpcServer } from '../src/rpc/server.js';
 import { RoleTokens } from '../src/daemon/tokens.js';
@@ -48,15 +50,34 @@ t.test('the decoder refuses what would hold unbounded memory', async (t) => {
   t.equal(exact.next()?.length, 100, 'the limit itself is allowed; header names are case-insensitive');
 });
 
-t.test('the failure throttle: a burst free, then a steady rate', async (t) => {
+t.test('the failure budget: a burst, then a steady rate; nothing is ever delayed, and what is past it is not charged', async (t) => {
   let now = 0;
-  const throttle = new FailureThrottle(() => now, 3, 10);
-  t.same([throttle.failure(), throttle.failure(), throttle.failure()], [0, 0, 0]);
-  t.equal(throttle.failure(), 100);
-  t.equal(throttle.failure(), 200);
+  const budget = new FailureBudget(3, 10, () => now);
+  t.same([budget.spend(), budget.spend(), budget.spend()], [true, true, true]);
+  t.ok(budget.spent, 'the burst is spent');
+  t.same([budget.spend(), budget.spend()], [false, false]);
+  now = 100;
+  t.notOk(budget.spent, 'a tenth of a second gives one back');
+  t.same([budget.spend(), budget.spend()], [true, false], 'one, not more: the failures past it were not charged');
+  t.notOk(budget.whole);
   now = 10_000;
-  t.equal(throttle.failure(), 0, 'the bucket drains with time');
-  t.equal(throttle.count, 6);
+  t.ok(budget.whole, 'whole again with time');
+});
+
+t.test('session caps: all, the admins\' reserve, and per account', async (t) => {
+  const caps = new SessionCaps({ maxSessions: 5, adminReserve: 2, maxSessionsPerPeer: 2 });
+  const alice = [caps.admit('gateway', 'alice'), caps.admit('gateway', 'alice')];
+  t.throws(() => caps.admit('gateway', 'alice'), { code: 'TooManySessions', message: /alice has 2 gateway sessions open/ });
+  const bob = caps.admit('gateway', 'bob');
+  t.throws(() => caps.admit('gateway', undefined), { code: 'TooManySessions', message: /the last 2 of the 5 sessions are kept for admins/ });
+  const admins = [caps.admit('admin', 'alice'), caps.admit('admin', 'alice')];
+  t.throws(() => caps.admit('admin', 'carol'), { code: 'TooManySessions', message: /all 5 sessions are taken/ });
+  admins[0]!();
+  admins[0]!();
+  t.doesNotThrow(() => caps.admit('admin', 'carol'), 'a place given back, once, is taken again');
+  alice[0]!();
+  t.doesNotThrow(() => caps.admit('gateway', 'alice'));
+  bob();
 });
 
 t.test('the expired-key warning: once an hour per name, and only the last hour\'s names kept', async (t) => {
@@ -101,9 +122,9 @@ t.test('an unexpected exception in a handler is answered as Internal and logged;
     counts: () => { throw new TypeError('disk gremlins'); },
     listJson: () => [Buffer.from('{"items":[],"total":0}')],
   };
-  const context = { vault: broken, tokens, log, exposedLog: log, failures: new FailedAuthentications(log, async () => undefined), serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
+  const context = { vault: broken, tokens, log, exposedLog: log, failures: new FailedAuthentications(log, async () => undefined), sessions: new SessionCaps(), serverVersion: 'test', startedAt: performance.now() } as unknown as DaemonContext;
   const server = await RpcServer.listen(pipe, {
-    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id, peer) => new Session(id, peer, ''), log,
+    dispatch: (session: Session, method, params) => dispatch(context, session, method, params), openSession: (id, peer) => new Session(id, peer, ''), log, limits: SERVER_LIMITS,
   });
   t.teardown(() => server.close());
   const { client } = await openSession({ pipe, role: 'admin', token: fs.readFileSync(path.join(dir, 'admin.token'), 'utf8').trim() });
@@ -146,7 +167,8 @@ t.test('the session proofs match the published worked example', async (t) => {
   const example = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/session-proof-example.json'), 'utf8')) as Example;
   const key = proofKey(Buffer.from(example.token));
   const docs = fs.readFileSync(path.join(import.meta.dirname, '../docs/protocol.md'), 'utf8');
-  t.same(example.bindings.map((b) => b.binding), ['', endpointBinding(4242, 5151)], 'a Unix binding and a Windows one');
+  t.same(example.bindings.map((b) => b.binding), [endpointBinding(undefined), endpointBinding({ serverPid: 4242, clientPid: 5151 })], 'a Unix binding and a Windows one');
+  t.equal(endpointBinding({ serverPid: 4242, clientPid: undefined }), '?', 'an end Windows did not name binds to what no honest peer computes');
   for (const { binding, serverProof: server, clientProof: client } of example.bindings) {
     t.equal(serverProof(key, example.clientNonce, example.serverNonce, binding), server, `server proof, binding '${binding}'`);
     t.equal(clientProof(key, example.serverNonce, example.clientNonce, binding), client, `client proof, binding '${binding}'`);

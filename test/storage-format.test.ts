@@ -9,7 +9,7 @@ import { copyOfFixture, crashImage, decryptedStore, openTestVault, rotate, visib
 
 /**
  * Vaults written by earlier versions. A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
- * format 3) opens with every key, its journal replayed, and is rewritten in format 3 at that start
+ * format 3) opens with every key, its journal replayed, and is rewritten in format 4 (anchored) at that start
  * (docs/storage.md, "Formats"). One of format 3 written before keys kept why they were disabled
  * (test/fixtures/vault-v3-early) opens with rows that end at their uses.
  */
@@ -27,23 +27,24 @@ t.test('the fixture is of format 2, with records in its journal', async (t) => {
   t.equal(versionOf(path.join(FIXTURE, 'keys.snapshot')), 2);
   t.equal(versionOf(path.join(FIXTURE, 'keys.journal')), 2);
   t.ok(fs.statSync(path.join(FIXTURE, 'keys.journal')).size > 300, 'the journal holds changes to replay');
-  t.equal(FORMAT_VERSION, 3);
+  t.equal(FORMAT_VERSION, 4);
 });
 
-t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 3', async (t) => {
+t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 4 (anchored)', async (t) => {
   const dataDir = copyOfFixture(t, 'vault-v2');
   const clock = new ManualClock(expected.clockAtEnd);
-  const { vault } = await openTestVault(t, { dataDir, clock });
+  const { vault, log } = await openTestVault(t, { dataDir, clock });
+  t.match(log.lines.find((line) => line.meta?.event === 'store.anchorAdopted'), { level: 'warn', meta: { generation: Number, records: Number } }, 'adopted: anchored from now on');
   const lifecycle = { enabled: true, rotatedAt: null, previousValidUntil: null, disabledAt: null, disabledReason: null };
   t.same(visibleState(vault), expected.keys.map((key) => ({ ...key, ...lifecycle })));
   for (const key of expected.keys) t.match(vault.authenticate(key.key as string, false), { authenticated: true, name: key.name });
   t.same(vault.authenticate(expected.deletedKey, false), { authenticated: false, reason: 'Unknown' }, 'the delete in the journal holds');
   t.same(vault.usage({ name: 'Orders connector' }), { name: 'Orders connector', connectors: [], unattributedCount: 0 }, 'no usage per connector before format 3');
-  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3, 'the start compacted into format 3');
-  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 3);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4, 'the start compacted into format 4');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 4);
   t.notOk(decryptedStore(dataDir).includes(expected.deletedKey), 'and wrote the deleted key off the disk');
 
-  // Format 3 from then on: the new fields are kept.
+  // Format 4 from then on: the new fields are kept.
   vault.authenticate(expected.keys[0]!.key as string, true, 'after-upgrade');
   await vault.setEnabled({ name: 'Journal key' }, false);
   const rotated = await rotate(vault, { name: 'Orders connector', graceHours: 2 });
@@ -59,15 +60,15 @@ t.test('a format 2 vault opens with every key as it was, enabled and never rotat
 t.test('a format 2 vault whose rewrite at start fails still serves every key; the next change rewrites it first', async (t) => {
   const dataDir = copyOfFixture(t, 'vault-v2');
   const fileSystem = new FaultyFileSystem();
-  fileSystem.fail('rename', 'EIO', 1); // the new snapshot cannot take its place
+  fileSystem.fail('rename', 'EIO', 1, /keys\.snapshot$/); // the new snapshot cannot take its place
   const clock = new ManualClock(expected.clockAtEnd);
   const { vault, log } = await openTestVault(t, { dataDir, clock, fileSystem });
   t.ok(log.lines.some((line) => line.level === 'error' && line.meta?.event === 'store.compactFailed'), 'the failed rewrite is logged');
   t.equal(vault.size, expected.keys.length);
   t.equal(versionOf(path.join(dataDir, 'keys.journal')), 2, 'still format 2');
   await vault.setEnabled({ name: 'Journal key' }, false);
-  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3, 'no record of format 3 went into a format 2 journal');
-  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 3);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4, 'no record of format 4 went into a format 2 journal');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 4);
   const state = visibleState(vault);
   const image = crashImage(t, dataDir);
   const reopened = await openTestVault(t, { dataDir: image, clock });
@@ -82,7 +83,7 @@ t.test('the real daemon starts on a format 2 data dir and serves its keys', asyn
   const gateway = await daemon.client('gateway');
   t.match(await gateway.request('connector.authenticate', { key: expected.keys[2]!.key as string, connectorId: 'nac' }), { authenticated: true });
   t.equal(await daemon.stop(), 0);
-  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 3);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4);
 });
 
 t.test('a format 3 vault written before keys kept why they were disabled: its disabled key has neither, and keeps them from then on', async (t) => {

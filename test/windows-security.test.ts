@@ -3,8 +3,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import {
-  describeFinding, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
-  samePipeDacl, SddlError, SID, sidOf,
+  describeFinding, gatewayTokenSddl, isTrustedOwner, ownerOf, parseAccountSpec, parseSddl, PipeAllowError, pipeSddl, privacyOf, privateDirectoryFix, privateDirectorySddl,
+  privateFileSddl, samePipeDacl, SddlError, SID, sidOf, FILE_CREATE_PIPE_INSTANCE, PIPE_CLIENT_ACCESS, PIPE_CLIENT_ANONYMOUS, PIPE_CLIENT_IDENTIFY, PIPE_CONNECT_MASK,
+  SECURITY_ANONYMOUS, SECURITY_IDENTIFICATION, SECURITY_SQOS_PRESENT,
 } from '../src/platform/windows-security.js';
 import { ROOT } from './helpers/daemon.js';
 
@@ -107,19 +108,38 @@ t.test('the data dir\'s own DACL: protected, SYSTEM, Administrators and the daem
 });
 
 t.test('the pipe: by default every authenticated local account may connect, the network is denied first, Everyone never', async (t) => {
-  t.equal(pipeSddl(own), `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019f;;;AU)`);
+  t.equal(pipeSddl(own), `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019b;;;AU)`);
   const aces = parseSddl(pipeSddl(own)).dacl!.aces;
   t.same(aces[0], { type: 'D', flags: [], mask: 0x1f01ff, sid: SID.network }, 'the deny comes first, as Windows checks in order');
   t.notOk(aces.some((ace) => ace.sid === SID.everyone || ace.sid === SID.anonymous), 'neither Everyone nor anonymous logons');
-  t.equal(aces.find((ace) => ace.sid === SID.authenticatedUsers)!.mask, 0x12019f, 'connect = FILE_GENERIC_READ | FILE_GENERIC_WRITE, no WRITE_DAC');
+  const connect = aces.find((ace) => ace.sid === SID.authenticatedUsers)!.mask;
+  t.equal(connect, 0x12019b, 'connect = FILE_GENERIC_READ | FILE_GENERIC_WRITE without FILE_CREATE_PIPE_INSTANCE, no WRITE_DAC');
+  t.equal(connect & FILE_CREATE_PIPE_INSTANCE, 0, 'a connector cannot create an instance of the name (a relay could take the next client)');
+  t.equal(connect, PIPE_CONNECT_MASK);
+});
+
+t.test('this project\'s client ends: only the rights a client needs, and never a level a squatter could act with (recorded by source: Wine grants SecurityImpersonation whatever the client asks, measured)', async (t) => {
+  const GENERIC_WRITE = 0x40000000;
+  t.equal(PIPE_CLIENT_ACCESS, 0x100183, 'read and write data, read and write attributes, synchronize');
+  t.equal(PIPE_CLIENT_ACCESS & (FILE_CREATE_PIPE_INSTANCE | GENERIC_WRITE), 0, 'no FILE_CREATE_PIPE_INSTANCE, no GENERIC_WRITE (which holds it)');
+  t.equal(PIPE_CLIENT_ACCESS & ~PIPE_CONNECT_MASK, 0, 'all of it granted by the DACL of a connector');
+  t.equal(PIPE_CLIENT_IDENTIFY, SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, 'talking to what answers: Identification, said explicitly');
+  t.equal(PIPE_CLIENT_ANONYMOUS, SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS, 'asking Windows about the pipe: Anonymous');
+  // Recorded-call seam, by source: every CreateFileW of src/platform/windows.ts that opens a pipe passes one of the two.
+  const source = fs.readFileSync(path.join(ROOT, 'src/platform/windows.ts'), 'utf8');
+  const opens = [...source.matchAll(/CreateFileW!\(([^;]*?)\);/gs)].map((m) => m[1]!.replace(/\s+/g, ' '));
+  const pipeOpens = opens.filter((args) => /^pipe,/.test(args));
+  t.equal(pipeOpens.length, 3, 'the client, pipeHolder and pipeDacl open the pipe');
+  for (const args of pipeOpens) t.match(args, /PIPE_CLIENT_(IDENTIFY|ANONYMOUS)/, args);
+  t.notMatch(source, /const SECURITY_/, 'no flags of its own beside them');
 });
 
 t.test('the pipe with --pipe-allow: only SYSTEM, Administrators, the daemon and the accounts listed', async (t) => {
   const gateway = 'S-1-5-80-1234-5678-91011-1213-1415';
   t.equal(pipeSddl(own, [gateway, gateway.toLowerCase()]),
-    `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019f;;;${gateway})`, 'each account once');
+    `D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;0x12019b;;;${gateway})`, 'each account once');
   t.notMatch(pipeSddl(own, [gateway]), /;AU\)/, 'Authenticated Users no longer');
-  t.equal(pipeSddl(SID.system, [SID.system, 'S-1-5-20']), 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;NS)', 'the daemon itself keeps full control');
+  t.equal(pipeSddl(SID.system, [SID.system, 'S-1-5-20']), 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;NS)', 'the daemon itself keeps full control');
   for (const never of [SID.everyone, SID.anonymous, SID.network, SID.guests, SID.nullSid]) {
     t.throws(() => pipeSddl(own, [gateway, never]), PipeAllowError, `${never} is refused`);
   }
@@ -146,7 +166,9 @@ t.test('property: whatever accounts are allowed, the pipe never grants Everyone 
 t.test('a DACL read back is compared entry by entry, generic rights mapped, P flag or not', async (t) => {
   const wanted = pipeSddl(own);
   t.ok(samePipeDacl(wanted.replace('D:P', 'D:'), wanted), 'Windows may drop P when reading a kernel object\'s DACL back');
-  t.ok(samePipeDacl(`D:(D;;GA;;;NU)(A;;GA;;;SY)(A;;FA;;;BA)(A;;GA;;;${own})(A;;GRGW;;;AU)`, wanted), 'GA is FA, GRGW is 0x12019f');
+  t.ok(samePipeDacl(`D:(D;;GA;;;NU)(A;;GA;;;SY)(A;;FA;;;BA)(A;;GA;;;${own})(A;;0x12019b;;;AU)`, wanted), 'GA is FA');
+  t.notOk(samePipeDacl(`D:(D;;GA;;;NU)(A;;GA;;;SY)(A;;FA;;;BA)(A;;GA;;;${own})(A;;GRGW;;;AU)`, wanted),
+    'GRGW is 0x12019f, which lets a connector create instances: not the DACL made');
   t.notOk(samePipeDacl(`${wanted}(A;;GRGW;;;WD)`, wanted), 'an Everyone entry more');
   t.notOk(samePipeDacl('', wanted), 'nothing at all (a pipe whose DACL was not set)');
   t.notOk(samePipeDacl(wanted.replace('(D;;FA;;;NU)', ''), wanted), 'the network no longer denied');
@@ -158,4 +180,59 @@ t.test('--pipe-allow takes a SID (as icacls writes it, too) or an account name',
   t.same(parseAccountSpec(' NT SERVICE\\NintexGateway '), { kind: 'name', name: 'NT SERVICE\\NintexGateway', text: ' NT SERVICE\\NintexGateway ' });
   t.same(parseAccountSpec('svc-gateway@contoso.com'), { kind: 'name', name: 'svc-gateway@contoso.com', text: 'svc-gateway@contoso.com' });
   for (const bad of ['', '  ', 'CONTOSO\\a:b', 'x*', 'a"b', 'tab\there']) t.throws(() => parseAccountSpec(bad), PipeAllowError, JSON.stringify(bad));
+});
+
+t.test('owners (the first start\'s race): an entry of the data dir must be SYSTEM\'s, Administrators\' or the daemon\'s; a directory on the way may also be TrustedInstaller\'s', async (t) => {
+  const trustedInstaller = 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464';
+  t.equal(ownerOf(sddlOf('programData')), SID.system);
+  t.equal(ownerOf(sddlOf('freshProgramDataSubfolder')), SID.administrators);
+  t.equal(ownerOf(`O:${own.toLowerCase()}D:`), own, 'a SID, in capitals');
+  t.equal(ownerOf('D:P(A;;FA;;;SY)'), undefined, 'no owner in the descriptor');
+  const cases: [string | undefined, 'entry' | 'ancestor', boolean][] = [
+    [SID.system, 'entry', true], [SID.administrators, 'entry', true], [own, 'entry', true], [own.toLowerCase(), 'entry', true],
+    [trustedInstaller, 'entry', false], [trustedInstaller, 'ancestor', true],
+    [SID.users, 'entry', false], [SID.users, 'ancestor', false], [SID.authenticatedUsers, 'ancestor', false], [SID.everyone, 'entry', false],
+    [SID.anonymous, 'entry', false], [SID.creatorOwner, 'entry', false], [SID.ownerRights, 'ancestor', false],
+    ['S-1-5-21-3623811015-3361044348-30300820-1014', 'entry', false], ['S-1-5-21-3623811015-3361044348-30300820-1014', 'ancestor', false],
+    [undefined, 'entry', false], [undefined, 'ancestor', false],
+  ];
+  for (const [owner, what, trusted] of cases) t.equal(isTrustedOwner(owner, own, what), trusted, `${owner ?? 'no owner'} as ${what}`);
+  t.equal(isTrustedOwner(ownerOf(sddlOf('driveRoot')), own, 'ancestor'), true, 'C:\\ as recorded (SYSTEM)');
+  const planted = `O:S-1-5-21-3623811015-3361044348-30300820-1014D:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})`;
+  t.same(privacyOf(planted, own).findings.map((f) => f.can), [['own']], 'a planted file with a private-looking DACL is still its maker\'s: found by owner');
+  t.equal(isTrustedOwner(ownerOf(planted), own, 'entry'), false);
+});
+
+t.test('a file the daemon makes carries its own protected DACL: the three trusted accounts, nothing inherited, nothing handed on', async (t) => {
+  const sddl = privateFileSddl(own.toLowerCase());
+  t.equal(sddl, `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})`);
+  t.same(privacyOf(sddl, own), { findings: [], protectedDacl: true });
+  t.equal(privateFileSddl(SID.system), 'D:P(A;;FA;;;SY)(A;;FA;;;BA)', 'a daemon running as SYSTEM: no entry twice');
+  t.notOk(parseSddl(sddl).dacl?.aces.some((ace) => ace.flags.length > 0), 'no inheritance flags (a file hands nothing down)');
+});
+
+t.test('--gateway-account: gateway.token gets one entry reading it for that account, and exactly that entry is accepted', async (t) => {
+  const gateway = 'S-1-5-80-1111111111-2222222222-3333333333-4444444444-5555555555';
+  const sddl = gatewayTokenSddl(own, gateway.toLowerCase());
+  t.equal(sddl, `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;${gateway})`);
+  t.same(privacyOf(sddl, own, gateway).findings, [], 'accepted with the flag');
+  t.same(privacyOf(sddl, own).findings, [{ sid: gateway, can: ['read'], inherited: false }], 'found without it: the account is named');
+  t.equal(gatewayTokenSddl(own, 'S-1-5-20'), `D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;NS)`, 'a well-known account by its alias');
+  const variants: [string, string][] = [
+    ['reading as Windows reads it back (mapped rights)', `(A;;0x120089;;;${gateway})`],
+    ['reading data alone', `(A;;0x1;;;${gateway})`],
+  ];
+  for (const [what, ace] of variants) t.same(privacyOf(`D:P(A;;FA;;;SY)${ace}`, own, gateway).findings, [], what);
+  const broader: [string, string, string[]][] = [
+    ['full control', `(A;;FA;;;${gateway})`, ['read', 'write']],
+    ['read and write', `(A;;FRFW;;;${gateway})`, ['read', 'write']],
+    ['generic all', `(A;;GA;;;${gateway})`, ['read', 'write']],
+    ['read, inherited (not the daemon\'s own entry)', `(A;ID;FR;;;${gateway})`, ['read']],
+    ['read, handed down (inheritable)', `(A;OICI;FR;;;${gateway})`, ['read']],
+    ['read, conditional', `(XA;;FR;;;${gateway};(@User.Title=="PM"))`, ['read']],
+    ['read and delete', `(A;;0x130089;;;${gateway})`, ['read', 'write']],
+  ];
+  for (const [what, ace, can] of broader) t.same(privacyOf(`D:P(A;;FA;;;SY)${ace}`, own, gateway).findings.map((f) => f.can), [can], `${what} is found even with the flag`);
+  t.same(privacyOf(`D:P(A;;FA;;;SY)(A;;FR;;;BU)`, own, gateway).findings.map((f) => f.sid), [SID.users], 'another account reading is found: the flag names one account');
+  t.same(privacyOf(`O:${gateway}D:P(A;;FA;;;SY)(A;;FR;;;${gateway})`, own, gateway).findings.map((f) => f.can), [['own']], 'the gateway owning it is found');
 });

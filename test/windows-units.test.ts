@@ -5,7 +5,7 @@ import path from 'node:path';
 import t from 'tap';
 import { EVENT_IDS, eventFor, type EventLogWriter } from '../src/daemon/event-log.js';
 import { createLogger } from '../src/daemon/logging.js';
-import { describeHolder, type PipeSystem, resolvePipeAllow, securePipe, PipeSecurityError, takenPipe } from '../src/daemon/pipe-access.js';
+import { describeHolder, type PipeSystem, resolvePipeAllow, PipeSecurityError, pipeAccess, checkPipeAccess, takenPipe } from '../src/daemon/pipe-access.js';
 import { preparePipePath } from '../src/daemon/pipe-path.js';
 import * as system from '../src/platform/system.js';
 import { PipeAllowError, pipeSddl, SID } from '../src/platform/windows-security.js';
@@ -33,41 +33,51 @@ const wine = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures
  * `inherited`; setting a DACL makes it what Windows reads back (owner Administrators, P and AI),
  * unless `ignoresSet` (an access list that did not take).
  */
-function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string } = {}): WindowsSecurity & { sets: [string, string][] } {
+function fakeWindows(options: { inherited?: string; ignoresSet?: boolean; files?: string; ownSid?: string; only?: string } = {}): WindowsSecurity & { sets: [string, string][]; creates: [string, string][] } {
   const set = new Map<string, string>();
   const sets: [string, string][] = [];
+  const creates: [string, string][] = [];
   const ownSid = options.ownSid ?? own;
   return {
     sets,
+    creates,
     ownSid: () => ownSid,
     pathSecurity: (target) => set.get(target) ?? (fs.statSync(target).isDirectory()
       ? options.inherited ?? recorded.folders.freshProgramDataSubfolder!.sddl
-      : options.files ?? `O:${ownSid}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${ownSid})`),
+      : (options.only === undefined || path.basename(target) === options.only ? options.files : undefined) ??
+        `O:${ownSid}G:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;${ownSid})`),
     setPathSecurity: (target, sddl) => {
       sets.push([target, sddl]);
       if (!options.ignoresSet) set.set(target, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
+    },
+    createDirectory: (dir, sddl) => {
+      fs.mkdirSync(dir);
+      creates.push([dir, sddl]);
+      if (!options.ignoresSet) set.set(dir, `O:BAG:SY${sddl.replace('D:P', 'D:PAI')}`);
+      return true;
     },
     accountNameOf: (sid) => (sid === SID.users ? 'BUILTIN\\Users' : undefined),
   };
 }
 
-t.test('Windows, first start: the daemon makes the data dir and gives it the protected DACL before anything is in it', async (t) => {
+t.test('Windows, first start: the daemon makes the data dir with the protected DACL in one step, before anything can be in it', async (t) => {
   const dataDir = path.join(t.testdir(), 'ProgramData', 'Nintex', 'Gateway');
   const windows = fakeWindows();
   const lock = await claimDataDir(dataDir, { platform: 'win32', windows });
-  t.same(windows.sets, [[dataDir, `D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;${own})`]]);
+  t.same(windows.creates, [[dataDir, `D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;${own})`]], 'made with its descriptor (CreateDirectoryW)');
+  t.same(windows.sets, [], 'never made first and protected after');
   t.same(lock.notes.map((note) => note.meta.event), ['dataDir.protected']);
   t.same(fs.readdirSync(dataDir), ['daemon.lock'], 'then locked');
   await lock.release();
   const again = await claimDataDir(dataDir, { platform: 'win32', windows });
-  t.equal(windows.sets.length, 1, 'a data dir with something in it is not changed again, only checked');
+  t.same([windows.creates.length, windows.sets.length], [1, 0], 'a data dir with something in it is not changed again, only checked');
   t.same(again.notes, []);
   await again.release();
 });
 
 t.test('Windows: a data dir left readable by Users fails the start, naming the account and the fix', async (t) => {
   const dataDir = path.join(t.testdir(), 'Gateway');
-  // The DACL the daemon set did not take, as if something reset it: the folder keeps %ProgramData%'s.
+  // The DACL the daemon made it with did not take, as if something reset it: the folder keeps %ProgramData%'s.
   const error = await claimDataDir(dataDir, { platform: 'win32', windows: fakeWindows({ ignoresSet: true }) }).then(() => undefined, (e: Error) => e);
   t.type(error, DataDirUnsafeError);
   t.match(error?.message, `${dataDir} is not private to the daemon: BUILTIN\\Users (S-1-5-32-545) may read it and may change it. Nothing was read or written.`);
@@ -109,7 +119,7 @@ t.test('under Wine the same refusal, on what Wine derives from Unix modes (recor
   const open = path.join(t.testdir(), 'Gateway');
   const windows = asWine('directory0755', 'file0644');
   const error = await claimDataDir(open, { platform: 'win32', windows }).then(() => undefined, (e: Error) => e);
-  t.equal(windows.sets.length, 1, 'the protected DACL was set first, as on Windows');
+  t.equal(windows.creates.length, 1, 'made with the protected DACL, as on Windows');
   t.match(error?.message, `${open} is not private to the daemon: Everyone (S-1-1-0) may read it. Nothing was read or written.`);
   t.same(fs.readdirSync(open), [], 'not locked, nothing written');
 
@@ -123,18 +133,12 @@ t.test('under Wine the same refusal, on what Wine derives from Unix modes (recor
 });
 
 /** Windows' side of the pipe, recorded: the accounts it knows, the DACL it keeps, who holds which name. */
-function fakePipe(options: { keeps?: (sddl: string) => string; holders?: Record<string, { pid?: number; image?: string }> } = {}): PipeSystem & { set: string[] } {
-  const set: string[] = [];
+function fakePipe(options: { holders?: Record<string, { pid?: number; image?: string }> } = {}): PipeSystem {
   const accounts: Record<string, string> = { 'NT SERVICE\\NintexGateway': 'S-1-5-80-1-2-3-4-5', 'CONTOSO\\svc-gateway': 'S-1-5-21-9-9-9-1105' };
   return {
-    set,
     ownSid: () => SID.system,
     lookupAccount: (name) => (accounts[name] ? { sid: accounts[name], name } : undefined),
     accountNameOf: (sid) => Object.entries(accounts).find(([, known]) => known === sid)?.[0],
-    setPipeSecurity: (_pipe, sddl) => {
-      set.push(sddl);
-      return (options.keeps ?? ((s) => s.replace('D:P', 'D:')))(sddl);
-    },
     pipeHolder: (pipe) => options.holders?.[pipe],
   };
 }
@@ -152,17 +156,18 @@ t.test('--pipe-allow: names are looked up, SIDs taken as given; a name Windows d
     PipeAllowError, 'Everyone by name is refused when the DACL is made');
 });
 
-t.test('the pipe gets its DACL and the start checks it took: by default Authenticated Users, with --pipe-allow only those', async (t) => {
+t.test('the pipe is made with its DACL and the start checks it took: by default Authenticated Users, with --pipe-allow only those', async (t) => {
   const windows = fakePipe();
-  const byDefault = securePipe('\\\\.\\pipe\\gateway-apikeys', [], windows);
-  t.equal(byDefault.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;AU)');
+  const byDefault = pipeAccess([], windows);
+  t.equal(byDefault.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;AU)');
   t.same(byDefault.connectors, ['NT AUTHORITY\\Authenticated Users (local logons)']);
-  const restricted = securePipe('\\\\.\\pipe\\gateway-apikeys', resolvePipeAllow(['NT SERVICE\\NintexGateway'], windows), windows);
-  t.equal(restricted.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019f;;;S-1-5-80-1-2-3-4-5)');
+  const restricted = pipeAccess(resolvePipeAllow(['NT SERVICE\\NintexGateway'], windows), windows);
+  t.equal(restricted.sddl, 'D:P(D;;FA;;;NU)(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;S-1-5-80-1-2-3-4-5)');
   t.same(restricted.connectors, ['NT SERVICE\\NintexGateway (S-1-5-80-1-2-3-4-5)']);
   // A pipe whose DACL did not take (or that someone widened to Everyone) fails the start.
-  t.throws(() => securePipe('\\\\.\\pipe\\x', [], fakePipe({ keeps: () => '' })), PipeSecurityError);
-  t.throws(() => securePipe('\\\\.\\pipe\\x', [], fakePipe({ keeps: (s) => `${s}(A;;GRGW;;;WD)` })), { message: /did not take: Windows reads back .*WD/ });
+  checkPipeAccess('\\\\.\\pipe\\x', byDefault, byDefault.sddl.replace('D:P', 'D:')); // Windows may drop the P when it reads a DACL back
+  t.throws(() => checkPipeAccess('\\\\.\\pipe\\x', byDefault, ''), PipeSecurityError);
+  t.throws(() => checkPipeAccess('\\\\.\\pipe\\x', byDefault, `${byDefault.sddl}(A;;GRGW;;;WD)`), { message: /did not take: Windows reads back .*WD/ });
 });
 
 t.test('a Windows pipe name some process serves is refused naming it; a free one is not', async (t) => {
@@ -210,8 +215,8 @@ t.test('off Windows there is no event log, no identification-level connector, an
   t.equal(system.eventLogWriter(), undefined, 'the transport is only ever made on win32');
   t.equal(system.localPipeConnector(), undefined);
   t.equal(system.wineVersion(), undefined);
-  for (const call of [() => system.ownSid(), () => system.pathSecurity('x'), () => system.setPathSecurity('x', 'D:'), () => system.accountNameOf('S-1-5-18'),
-    () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.setPipeSecurity('x', 'D:'), () => system.pipeSecurity('x')]) {
+  for (const call of [() => system.ownSid(), () => system.pathSecurity('x'), () => system.setPathSecurity('x', 'D:'), () => system.createDirectoryWithSecurity('x', 'D:'), () => system.accountNameOf('S-1-5-18'),
+    () => system.lookupAccount('x'), () => system.pipeHolder('x'), () => system.listenPipe('x', 'D:', () => undefined, () => undefined), () => system.pipeSecurity('x')]) {
     t.throws(call, system.UnsupportedPlatformError);
   }
 });
@@ -261,4 +266,17 @@ t.test('a client connects through the opener it is given (on Windows: the Identi
 
 t.test('without Wine the Windows suite says why it cannot run, and how to get it', async (t) => {
   t.match(wineMissing({ PATH: '/nonexistent' }), /^Wine is not installed \(ENOENT\): apt-get install wine64, or run \.ci\/run, which installs it$/);
+});
+
+t.test('Windows, --gateway-account: the claim accepts gateway.token with exactly the gateway\'s read entry, and nothing broader, nor on another file', async (t) => {
+  const gateway = 'S-1-5-20';
+  const granted = `O:BAG:SYD:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;${own})(A;;FR;;;NS)`;
+  const claim = (files: string, reader?: string, name = 'gateway.token') =>
+    claimDataDir(t.testdir({ [name]: 'x' }), { platform: 'win32', windows: fakeWindows({ inherited: recorded.folders.protectedPrivate!.sddl, files, only: name }), gatewayReader: reader ? { sid: reader } : undefined });
+  const lock = await claim(granted, gateway);
+  await lock.release();
+  t.pass('accepted with the flag');
+  await t.rejects(claim(granted), /gateway\.token is not private to the daemon: NT AUTHORITY\\NETWORK SERVICE \(S-1-5-20\) may read it/, 'refused without it');
+  await t.rejects(claim(granted.replace('(A;;FR;;;NS)', '(A;;FA;;;NS)'), gateway), /NETWORK SERVICE \(S-1-5-20\) may read it and may change it/, 'more than reading is refused');
+  await t.rejects(claim(granted, gateway, 'admin.token'), /admin\.token is not private/, 'the grant is for gateway.token alone');
 });

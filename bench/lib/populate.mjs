@@ -6,8 +6,9 @@ import { Temporal } from 'temporal-polyfill';
 import { randomBytes } from '../../dist/shared/random.js';
 import { encodeKeyValue } from '../../dist/shared/secret-format.js';
 import { silentLog } from '../../dist/shared/log.js';
-import { nodeFileSystem } from '../../dist/shared/file-system.js';
+import { nodeFileSystem } from '../../dist/vault/storage/node-file-system.js';
 import { deriveVaultKeys, readMasterKeyFile } from '../../dist/vault/storage/master-key.js';
+import { NO_AUDIT_ENTRY } from '../../dist/vault/storage/file-format.js';
 import { KeyStore } from '../../dist/vault/storage/store.js';
 import { Vault } from '../../dist/vault/vault.js';
 
@@ -43,7 +44,8 @@ export async function populate(dataDir, count) {
       disabledReason: null,
     });
   }
-  await store.compact(records);
+  // The trail holds no entry yet; the store is ahead of what audit/head anchors, as after any compaction (docs/storage.md, "Anchors").
+  await store.compact(records, NO_AUDIT_ENTRY);
   await store.close();
   lookupKey.dispose();
   storeKey.dispose();

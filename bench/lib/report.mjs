@@ -96,5 +96,30 @@ export function markdown(r) {
     if (r.powershell.skipped) lines.push(`Skipped: ${r.powershell.skipped}.`, '');
     else lines.push(`100 \`Get-GatewayApiKey -Name x\` in one session ${r.powershell.cmdletMs} ms against 100 raw framed requests from the same session ${r.powershell.rawMs} ms: ratio ${r.powershell.ratio} (target ≤ 2 — ${check(r.powershell.ratio <= 2)}).`, '');
   }
+  if (r.dotnet) {
+    lines.push('## The .NET client', '');
+    if (r.dotnet.skipped) {
+      lines.push(`Skipped: ${r.dotnet.skipped}.`, '');
+    } else {
+      lines.push((r.dotnetDate ? `Measured ${r.dotnetDate} (the sections above on the date at the top). ` : '') + 'connector.authenticate through `GatewayApiKeysClient` (clients/dotnet, one connection) against the project\'s Node client '
+        + '(src/client/connect.ts on src/rpc/client.ts, one connection) on the same daemon, and the same calls through StreamJsonRpc '
+        + '(HeaderDelimitedMessageHandler, System.Text.Json) by the same .NET process kind; medians of alternating rounds.', '',
+      '| shape | Node client req/s | .NET client req/s | StreamJsonRpc req/s | .NET / Node | StreamJsonRpc / .NET | Node p50 / p99 ms | .NET p50 / p99 ms | StreamJsonRpc p50 / p99 ms | .NET p99 / Node p99 |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const x of r.dotnet) {
+        lines.push(`| ${x.shape} | ${x.node.perSecond} | ${x.dotnet.perSecond} | ${x.streamJsonRpc.perSecond} | ${x.throughputRatio} | ${x.streamJsonRpcThroughputRatio} | `
+          + `${x.node.p50Ms} / ${x.node.p99Ms} | ${x.dotnet.p50Ms} / ${x.dotnet.p99Ms} | ${x.streamJsonRpc.p50Ms} / ${x.streamJsonRpc.p99Ms} | ${x.p99Ratio} |`);
+      }
+      const at64 = r.dotnet.find((x) => x.shape.startsWith('64 in'));
+      const at1 = r.dotnet.find((x) => x.shape.startsWith('1 in'));
+      const cost = (x) => Math.round((1 - x.streamJsonRpcThroughputRatio) * 100);
+      const worst = Math.max(cost(at64), cost(at1));
+      lines.push('', 'Targets:', '',
+        `- throughput at 64 in flight ≥ 0.9 × the Node client's: ${at64.throughputRatio} — ${check(at64.throughputRatio >= 0.9)}`,
+        `- p99 at 1 in flight ≤ 1.2 × the Node client's: ${at1.p99Ratio} — ${check(at1.p99Ratio <= 1.2)}`,
+        `- StreamJsonRpc costs ${cost(at64)}% of the lean client's throughput at 64 in flight and ${cost(at1)}% at 1 in flight: `
+          + `${worst > 20 ? 'over 20%, so the client frames by hand (docs/architecture.md, "The .NET client")' : 'within 20% in both'}`, '');
+    }
+  }
   return lines.join('\n');
 }

@@ -275,12 +275,12 @@ Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message
         $expectedCategory = @{
             Unauthenticated = 'PermissionDenied'; Forbidden = 'PermissionDenied'; NameTaken = 'ResourceExists'
             KeyNotFound = 'ObjectNotFound'; Internal = 'NotSpecified'; KeyDisabled = 'InvalidOperation'
-            BackupInvalid = 'InvalidData'; PassphraseWrong = 'AuthenticationError'
+            BackupInvalid = 'InvalidData'; PassphraseWrong = 'AuthenticationError'; TooManySessions = 'LimitsExceeded'
         }
     }
 
-    It 'knows the 17 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
-        $Count | Should -Be 17
+    It 'knows the 18 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
+        $Count | Should -Be 18
     }
 
     It 'maps <_> from the daemon to ErrorId <_> and its category' -ForEach $errorCodes {
@@ -301,7 +301,7 @@ Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message
         # -ErrorVariable also holds what the module caught on the way; the cmdlet's own errors end in its name.
         $written = @($errors | Where-Object FullyQualifiedErrorId -EQ "$code,Remove-GatewayApiKey")
         $calls = 2
-        if ($code -in 'Unauthenticated', 'Forbidden') { $calls = 1 }
+        if ($code -in 'Unauthenticated', 'Forbidden', 'TooManySessions') { $calls = 1 }
         $written.Count | Should -Be $calls
         $written = $written[0]
         $written.CategoryInfo.Category | Should -Be $category
@@ -482,18 +482,15 @@ Describe 'The session proofs of protocol 3 (the worked example of docs/protocol.
 }
 
 Describe 'The Windows named pipe is opened at the Identification level' {
-    It 'asks for TokenImpersonationLevel.Identification, so that what answers may identify this account but never act as it' {
-        # Windows itself honours the level (Wine ignores it); what is checked here is that the module asks for it.
-        $stream = InModuleScope GatewayApiKeys { New-GatewayPipeStream -Server '.' -Name 'gwk-unit-level' }
-        try {
-            $stream | Should -BeOfType [System.IO.Pipes.NamedPipeClientStream]
-            $level = [System.IO.Pipes.NamedPipeClientStream].GetFields([System.Reflection.BindingFlags]'NonPublic, Instance') |
-                Where-Object { $_.FieldType -eq [System.Security.Principal.TokenImpersonationLevel] } |
-                ForEach-Object { $_.GetValue($stream) }
-            $level | Should -Be ([System.Security.Principal.TokenImpersonationLevel]::Identification)
-            $stream.IsConnected | Should -BeFalse
-        } finally {
-            $stream.Dispose()
+    It 'asks for TokenImpersonationLevel.Identification and only the rights a client needs (recorded call: .NET allows PipeAccessRights only on Windows)' {
+        # Windows itself honours the level and the rights (Wine ignores both); what is checked here is that the module asks for them.
+        Mock -ModuleName GatewayApiKeys New-Object { 'recorded' } -ParameterFilter { $TypeName -eq 'System.IO.Pipes.NamedPipeClientStream' }
+        InModuleScope GatewayApiKeys { New-GatewayPipeStream -Server '.' -Name 'gwk-unit-level' } | Should -Be 'recorded'
+        Should -Invoke -ModuleName GatewayApiKeys New-Object -Times 1 -Exactly -ParameterFilter {
+            $ArgumentList.Count -eq 6 -and $ArgumentList[0] -eq '.' -and $ArgumentList[1] -eq 'gwk-unit-level' -and
+            [int] $ArgumentList[2] -eq 0x100183 -and
+            ([int] $ArgumentList[2] -band 0x4) -eq 0 -and
+            $ArgumentList[4] -eq [System.Security.Principal.TokenImpersonationLevel]::Identification
         }
     }
 

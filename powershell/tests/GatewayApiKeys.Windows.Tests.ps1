@@ -26,10 +26,13 @@ AfterAll {
 }
 
 Describe 'The module on Windows, over a named pipe' -Skip:(-not $IsWindows) {
-    It 'connects over \\.\pipe\ with protocol 2, at the Identification impersonation level' {
+    It 'connects over \\.\pipe\ with protocol 3, bound to the daemon''s process id and its own, at the Identification impersonation level' {
         $info = Connect-GatewayApiKeyService -Pipe $Daemon.Pipe -DataDirectory $Daemon.DataDirectory
         $info.Role | Should -Be 'admin'
-        $info.ProtocolVersion | Should -Be 2
+        $info.ProtocolVersion | Should -Be 3
+        $binding = InModuleScope GatewayApiKeys { $script:GatewayConnection.Binding }
+        $binding | Should -Match "^\d+:$PID`$"
+        $binding | Should -Not -Be "0:$PID"
         $stream = InModuleScope GatewayApiKeys { $script:GatewayConnection.Stream }
         $stream | Should -BeOfType [System.IO.Pipes.NamedPipeClientStream]
         $stream.IsConnected | Should -BeTrue

@@ -48,15 +48,17 @@ async function waitForPipe(pipe: string, timeoutMs: number): Promise<boolean> {
 }
 /* c8 ignore stop */
 
-/** `install [--pipe-allow ACCOUNT]... [--data-dir DIR] [--pipe PIPE] [--run-as ACCOUNT] [--no-start]` (commands/install.ts). */
+/** `install [--pipe-allow ACCOUNT]... [--gateway-account ACCOUNT] [--data-dir DIR] [--pipe PIPE] [--run-as ACCOUNT] [--no-start]` (commands/install.ts). */
 export async function install({ flags, io }: Invocation): Promise<number> {
   const out = io.out;
-  const values = { 'pipe-allow': flags['pipe-allow'] as string[] | undefined, 'data-dir': text(flags, 'data-dir'), pipe: text(flags, 'pipe'), 'run-as': text(flags, 'run-as'), 'no-start': flags['no-start'] === true };
+  const values = { 'pipe-allow': flags['pipe-allow'] as string[] | undefined, 'data-dir': text(flags, 'data-dir'), pipe: text(flags, 'pipe'), 'run-as': text(flags, 'run-as'), 'no-start': flags['no-start'] === true,
+    'gateway-account': text(flags, 'gateway-account') };
   refuseOffWindows('install');
   /* c8 ignore start -- Windows only: the Windows suite runs it under Wine */
   if (!sea.isSea()) throw new UsageError("'install' puts the single executable in place: run it as gateway-apikeys-win-x64.exe install, from an elevated prompt.");
   // Accounts are checked now, and kept as SIDs: a typo fails here, not at the next boot, and a renamed account keeps its access.
   const allowed = resolvePipeAllow(values['pipe-allow'] ?? []);
+  const gateway = values['gateway-account'] ? resolvePipeAllow([values['gateway-account']], undefined, '--gateway-account')[0] : undefined;
   // --run-as is resolved and judged now too, before anything is copied or registered (docs/security.md, "Windows: the account").
   const runAs = values['run-as'] ? resolvePipeAllow([values['run-as']], undefined, '--run-as')[0] : undefined;
   try {
@@ -68,6 +70,7 @@ export async function install({ flags, io }: Invocation): Promise<number> {
   pipeSddl(runAs?.sid ?? SID.system, allowed.map((account) => account.sid)); // refuses Everyone and the like now, too
   const serveArguments = [
     ...allowed.flatMap((account) => ['--pipe-allow', account.sid]),
+    ...(gateway ? ['--gateway-account', gateway.sid] : []),
     ...(values['data-dir'] ? ['--data-dir', path.win32.resolve(values['data-dir'])] : []),
     ...(values.pipe ? ['--pipe', values.pipe] : []),
   ];
@@ -107,7 +110,9 @@ export async function install({ flags, io }: Invocation): Promise<number> {
     out(`The task was started but nothing serves ${pipe} after 30 s: see the Application event log (source gateway-apikeys) and ${dataDir}\\logs.`);
     return 1;
   }
-  out(`Running. Give the gateway the content of ${dataDir}\\gateway.token; admins' tools read admin.token there (run them elevated).`);
+  out(gateway
+    ? `Running. ${gateway.name} reads ${dataDir}\\gateway.token where it is, after every rotation too; admins' tools read admin.token there (run them elevated).`
+    : `Running. Give the gateway the content of ${dataDir}\\gateway.token (or install with --gateway-account, so that its account reads it in place); admins' tools read admin.token there (run them elevated).`);
   return 0;
   /* c8 ignore stop */
 }

@@ -1,9 +1,9 @@
 import type net from 'node:net';
 import type { ClientErrorCode } from '../generated/error-codes.js';
 import type { Role, RpcMethods, SessionHelloResult } from '../generated/schemas.js';
-import { clientEndpointBinding, localPipeConnector } from '../platform/system.js';
+import { clientSideEnds, localPipeConnector } from '../platform/system.js';
 import { type ClientLimits, RpcClient, RpcProtocolError, RpcTimeoutError } from '../rpc/client.js';
-import { clientProof, newNonce, PROTOCOL_VERSION, proofKey, sameProof, serverProof } from '../session-proof.js';
+import { clientProof, endpointBinding, newNonce, PROTOCOL_VERSION, proofKey, sameProof, serverProof } from '../session-proof.js';
 
 /** A client of the daemon: the transport's client, typed with the contract's methods. */
 export type DaemonClient = RpcClient<RpcMethods>;
@@ -49,8 +49,7 @@ export const MAX_ANSWER_BYTES = 500 * 1024 * 1024;
 /** The daemon closes a connection that has not finished its handshake within 10 s (docs/protocol.md, "Limits"): waiting longer is waiting for nothing. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 /**
- * Each request of an open session. The slowest legitimate answers: a failed authentication held
- * back by the throttle (at most 10 s, docs/protocol.md "Throttling"), backup.create's key
+ * Each request of an open session. The slowest legitimate answers: backup.create's key
  * derivation (about a second, one after the other when several backups start together),
  * audit.verify of a long trail. A backup is read a part per request, each under 10 ms to make.
  */
@@ -128,7 +127,7 @@ export async function openSession(options: SessionOptions): Promise<DaemonSessio
   const open = connector && (async (at: string, timeoutMs: number) => (connected = await connector(at, timeoutMs)));
   const client = await RpcClient.connect<RpcMethods>(pipe, options.connectTimeoutMs, open,
     { maxAnswerBytes: HANDSHAKE_ANSWER_BYTES, requestTimeoutMs: handshakeTimeoutMs, describeFailure });
-  const binding = clientEndpointBinding(connected);
+  const binding = endpointBinding(clientSideEnds(connected));
   try {
     // A challenge reveals nothing, so asking for each role in turn until the daemon proves one is safe.
     for (const role of options.role ? [options.role] : ROLES) {

@@ -24,7 +24,7 @@ export const EVENT_IDS: Readonly<Record<string, number>> = {
   'apiKey.expired': 1202,
   'apiKey.expiringSummary': 1203,
   'auth.expiredKey': 1204,
-  'auth.throttled': 1300,
+  'auth.overBudget': 1300,
   'connection.refused': 1301,
   'log.summary': 1302,
   'store.compactFailed': 1400,

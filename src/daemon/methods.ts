@@ -13,6 +13,7 @@ import { OpenBackups } from './open-backups.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
+import type { SessionCaps } from './session-caps.js';
 import type { RoleTokens } from './tokens.js';
 
 /** What the methods act on: one per daemon. */
@@ -23,6 +24,8 @@ export interface DaemonContext {
   /** Where events any local process can cause are logged: summarized when they flood (SummarizingLog). */
   exposedLog: Log;
   failures: FailedAuthentications;
+  /** The places of sessions, checked when a hello proves a role. */
+  sessions: SessionCaps;
   serverVersion: string;
   /** performance.now() when the daemon started. */
   startedAt: number;
@@ -106,7 +109,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
       });
       throw challenge ? notProved() : new ApiError('Unauthenticated', 'Call session.challenge first: each hello answers the challenge issued just before it.');
     }
-    session.role = role;
+    session.establish(role, ctx.sessions.admit(role, session.account));
     ctx.log.debug('Session opened', { event: 'session.opened', connection: session.id, role });
     return { role, serverVersion: ctx.serverVersion, protocolVersion: PROTOCOL_VERSION, today: ctx.vault.today().toString(), timeZone: ctx.vault.timeZone };
   },
@@ -205,32 +208,33 @@ function authenticate(ctx: DaemonContext, session: Session, key: string, recordU
 
 /**
  * What a request failed to prove, when it is a failed authentication (a wrong handshake proof, a
- * malformed or unknown key): those are slowed down and counted (FailedAuthentications).
+ * malformed or unknown key): those are counted against their user's budgets (FailedAuthentications).
  */
 function failedAuthentication(method: RpcMethod, outcome: unknown): string | undefined {
-  if (method === 'session.hello') return outcome instanceof ResponseError ? 'proof' : undefined;
+  if (method === 'session.hello') return outcome instanceof ResponseError && (outcome.data as { code?: string } | undefined)?.code === 'Unauthenticated' ? 'proof' : undefined;
   if (method !== 'connector.authenticate' && method !== 'apiKey.verify' || outcome instanceof ResponseError) return undefined;
   const result = outcome as AuthenticateResult;
   return !result.authenticated && (result.reason === 'Malformed' || result.reason === 'Unknown') ? result.reason : undefined;
 }
 
-/** A held-back answer's wait: it does not keep a stopping daemon alive. */
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * Answers one request (docs/protocol.md): the method must exist, the session must have a role
  * allowed to call it, the params must pass their schema; then the handler runs. Every failure is a
  * coded ResponseError; an unexpected exception is logged and answered as Internal, never thrown
- * on. A failed authentication's answer is held back by its throttles; what is held is the answer
- * alone, not the request.
+ * on. A failed authentication is answered at once, never held (docs/protocol.md, "Throttling"):
+ * one past its user's handshake budget closes its connection instead (src/rpc/server.ts).
  */
 export function dispatch(ctx: DaemonContext, session: Session, method: string, params: unknown): Promise<unknown> {
   if (!isRpcMethod(method)) return Promise.resolve(new ResponseError(ErrorCodes.MethodNotFound, maskSecrets(`Unknown method '${method.slice(0, 100)}'.`)));
   return answer(ctx, session, method, params).then((outcome) => {
     const failure = failedAuthentication(method, outcome);
     if (failure === undefined) return outcome;
-    const delay = ctx.failures.record(session, failure);
-    return delay > 0 ? sleep(delay).then(() => outcome) : outcome;
+    if (method === 'session.hello') {
+      if (ctx.failures.handshakeFailed(session, failure) === 'close') session.closing = true;
+    } else {
+      ctx.failures.keyFailed(session, failure);
+    }
+    return outcome;
   });
 }
 

@@ -4,8 +4,8 @@ import { parseAccountSpec, PipeAllowError, pipeSddl, samePipeDacl, wellKnownName
 /**
  * Who may open the daemon's Windows named pipe, and who holds its name (docs/security.md,
  * "Windows: the pipe"). The DACL itself is pipeSddl's (a pure function); here the accounts named by
- * `serve --pipe-allow` are resolved to SIDs, the DACL is set and read back, and a name already
- * taken is refused naming its process. The Win32 calls come in as `PipeSystem` so tests can give
+ * `serve --pipe-allow` are resolved to SIDs, the DACL the pipe's instances are made with is chosen
+ * and what Windows reads back is checked, and a name already taken is refused naming its process. The Win32 calls come in as `PipeSystem` so tests can give
  * recorded answers.
  */
 
@@ -13,7 +13,6 @@ export interface PipeSystem {
   ownSid(): string;
   lookupAccount(name: string): { sid: string; name: string } | undefined;
   accountNameOf(sid: string): string | undefined;
-  setPipeSecurity(pipe: string, sddl: string): string;
   pipeHolder(pipe: string): { pid?: number; image?: string } | undefined;
 }
 
@@ -21,7 +20,6 @@ export const systemPipe: PipeSystem = {
   ownSid: system.ownSid,
   lookupAccount: system.lookupAccount,
   accountNameOf: system.accountNameOf,
-  setPipeSecurity: system.setPipeSecurity,
   pipeHolder: system.pipeHolder,
 };
 
@@ -59,9 +57,8 @@ export function takenPipe(pipe: string, windows: Pick<PipeSystem, 'pipeHolder'> 
   return holder === undefined ? undefined : describeHolder(holder);
 }
 
-interface SecuredPipe {
+interface PipeAccess {
   sddl: string;
-  readBack: string;
   /** Who may connect besides SYSTEM, Administrators and the daemon's account: their names. */
   connectors: string[];
 }
@@ -74,15 +71,20 @@ export class PipeSecurityError extends Error {
 }
 
 /**
- * Gives the listening pipe its DACL and checks it took: without --pipe-allow, every authenticated
- * local account may connect; with it, only the accounts named (and SYSTEM, Administrators, the
- * daemon's own account). Throws when what Windows reads back is not what was set.
+ * The DACL the pipe's instances are made with (windows.listenPipe): without --pipe-allow, every
+ * authenticated local account may connect; with it, only the accounts named (and SYSTEM,
+ * Administrators, the daemon's own account). No connector may create an instance.
  */
-export function securePipe(pipe: string, allow: readonly Account[], windows: PipeSystem = systemPipe): SecuredPipe {
-  const sddl = pipeSddl(windows.ownSid(), allow.map((account) => account.sid));
-  const readBack = windows.setPipeSecurity(pipe, sddl);
-  if (!samePipeDacl(readBack, sddl)) {
-    throw new PipeSecurityError(`The access list of ${pipe} did not take: Windows reads back ${readBack || 'nothing'} instead of ${sddl}.`);
+export function pipeAccess(allow: readonly Account[], windows: Pick<PipeSystem, 'ownSid'> = systemPipe): PipeAccess {
+  return {
+    sddl: pipeSddl(windows.ownSid(), allow.map((account) => account.sid)),
+    connectors: allow.length === 0 ? ['NT AUTHORITY\\Authenticated Users (local logons)'] : allow.map((a) => `${a.name} (${a.sid})`),
+  };
+}
+
+/** Throws when what Windows reads back of the listening pipe's DACL is not what it was made with. */
+export function checkPipeAccess(pipe: string, access: PipeAccess, readBack: string): void {
+  if (!samePipeDacl(readBack, access.sddl)) {
+    throw new PipeSecurityError(`The access list of ${pipe} did not take: Windows reads back ${readBack || 'nothing'} instead of ${access.sddl}.`);
   }
-  return { sddl, readBack, connectors: allow.length === 0 ? ['NT AUTHORITY\\Authenticated Users (local logons)'] : allow.map((a) => `${a.name} (${a.sid})`) };
 }

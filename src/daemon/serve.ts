@@ -2,20 +2,24 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { serverVersion } from '../generated/version.js';
 import { TOKEN_FILES } from '../locations.js';
-import { daemonEndpointBinding, eventLogWriter, forbidCoreDumps, peerOf } from '../platform/system.js';
-import { PipeInUseError, RpcServer } from '../rpc/server.js';
+import { daemonSideEnds, eventLogWriter, forbidCoreDumps, listenPipe, peerOf } from '../platform/system.js';
+import { type ConnectionSource, PipeInUseError, RpcServer } from '../rpc/server.js';
 import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault/clock.js';
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
 import { checkNewVaultPassphrase, MASTER_KEY_FILE } from '../vault/storage/master-key.js';
 import { NO_SESSION, Vault } from '../vault/vault.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
+import { SERVER_LIMITS } from './limits.js';
 import { createLogger, type Logger } from './logging.js';
 import { type DaemonContext, daemonState, dispatch } from './methods.js';
 import { eventFor, type EventLogWriter } from './event-log.js';
-import { type Account, resolvePipeAllow, securePipe, takenPipe } from './pipe-access.js';
+import { resolveGatewayReader, shareGatewayToken, shareSocket } from './gateway-access.js';
+import { type Account, checkPipeAccess, pipeAccess, resolvePipeAllow, takenPipe } from './pipe-access.js';
 import { preparePipePath } from './pipe-path.js';
+import { endpointBinding } from '../session-proof.js';
 import { Session } from './session.js';
+import { SessionCaps } from './session-caps.js';
 import { SummarizingLog } from './summarizing-log.js';
 import { RoleTokens } from './tokens.js';
 
@@ -32,6 +36,10 @@ interface DaemonOptions {
   consoleLog?: boolean;
   /** Windows: the accounts (names or SIDs) that may open the pipe; none: every authenticated local account. */
   pipeAllow?: readonly string[];
+  /** Windows: the gateway's account, which may read gateway.token and open the pipe (serve --gateway-account). */
+  gatewayAccount?: string;
+  /** Unix: the gateway's group, which may read gateway.token, reach it, and connect (serve --gateway-group). */
+  gatewayGroup?: string;
   /** Where warnings and errors also go: the Windows event log by default there, nowhere elsewhere. */
   eventLog?: EventLogWriter;
 }
@@ -85,7 +93,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let lock: Awaited<ReturnType<typeof claimDataDir>> | undefined;
   try {
     // Before anything is touched: a mistyped account fails the start, not the gateway's first call.
+    const gatewayReader = resolveGatewayReader(options, windows);
     const pipeAllow: Account[] = windows ? resolvePipeAllow(options.pipeAllow ?? []) : [];
+    // --gateway-account opens the pipe to that account as --pipe-allow would, beside those named there.
+    if (gatewayReader?.kind === 'windows' && pipeAllow.length > 0) pipeAllow.push(gatewayReader.account);
     // A Windows pipe name someone serves is refused before the data dir is touched (a Unix path is
     // checked once the vault is open); a second daemon on the same data dir is told about that first.
     if (windows) {
@@ -95,7 +106,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // A first start would seal a new master.key with this passphrase: one too short is refused before
     // the data dir is even made (docs/security.md, "The master key"); Vault.open checks again under the lock.
     if (options.passphrase && !existsSync(path.join(options.dataDir, MASTER_KEY_FILE))) checkNewVaultPassphrase(options.passphrase);
-    lock = await claimDataDir(options.dataDir);
+    lock = await claimDataDir(options.dataDir, {
+      gatewayReader: gatewayReader && (gatewayReader.kind === 'unix' ? { gid: gatewayReader.gid } : { sid: gatewayReader.account.sid }),
+    });
     log = createLogger({ level: options.logLevel ?? 'info', directory: path.join(options.dataDir, 'logs'), console: options.consoleLog, eventLog });
     for (const note of lock.notes) log[note.level](note.message, note.meta);
     reportHardening(log);
@@ -104,6 +117,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       dataDir: options.dataDir, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
     });
     const tokens = await RoleTokens.ensure(options.dataDir);
+    if (gatewayReader) {
+      await shareGatewayToken(options.dataDir, gatewayReader);
+      log.info('The gateway\'s account may read gateway.token', {
+        event: 'gatewayToken.shared', ...(gatewayReader.kind === 'unix' ? { group: gatewayReader.group, gid: gatewayReader.gid } : { account: gatewayReader.account }),
+      });
+    }
     // What any local process can make the daemon log is summarized when it floods.
     const exposedLog = new SummarizingLog(log);
     const openVault = vault;
@@ -111,25 +130,41 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     let requestStop!: (reason: StopReason) => void;
     const stopRequested = new Promise<StopReason>((resolve) => { requestStop = resolve; });
     const context: DaemonContext = {
-      vault, tokens, log, exposedLog, failures, serverVersion, startedAt, ...daemonState(),
+      vault, tokens, log, exposedLog, failures, sessions: new SessionCaps(), serverVersion, startedAt, ...daemonState(),
       requestStop: (role, connection) => requestStop({ by: 'request', role, connection }),
     };
     if (!windows) await preparePipePath(options.pipe);
+    // On Windows the daemon makes the pipe's instances itself, each with its DACL from the start (docs/security.md, "Windows: the pipe").
+    const access = windows ? pipeAccess(pipeAllow) : undefined;
+    const pipeLog = log;
+    let listener: ReturnType<typeof listenPipe> | undefined;
+    const source: ConnectionSource | undefined = access && {
+      listen: async (accept) => {
+        listener = listenPipe(options.pipe, access.sddl, accept, (error) =>
+          pipeLog.error('The pipe stopped accepting connections', { event: 'pipe.failed', pipe: options.pipe, error: error.message }));
+      },
+      close: () => listener?.close() ?? Promise.resolve(),
+    };
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
-      openSession: (id, account, socket) => new Session(id, account, daemonEndpointBinding(socket)),
+      openSession: (id, account, socket) => new Session(id, account, endpointBinding(daemonSideEnds(socket))),
       peerOf,
+      refusal: (account) => failures.refusal(account),
+      limits: SERVER_LIMITS,
       log: exposedLog,
+      source,
     }).catch((error: unknown) => {
-      // Windows refuses a name another process took since preparePipePath looked (libuv asks for the first instance): say whose.
+      // Windows refuses a name another process took since preparePipePath looked (the first instance is asked for): say whose.
       if (error instanceof PipeInUseError && windows) throw new PipeInUseError(options.pipe, takenPipe(options.pipe));
       throw error;
     });
-    if (windows) {
+    await shareSocket(options.pipe, gatewayReader);
+    if (access && listener) {
       try {
-        const secured = securePipe(options.pipe, pipeAllow);
-        log.info('Set the pipe\'s access list: SYSTEM, Administrators, the daemon\'s account, and who may connect', {
-          event: 'pipe.secured', pipe: options.pipe, mayConnect: secured.connectors, sddl: secured.readBack,
+        const readBack = listener.readBackDacl();
+        checkPipeAccess(options.pipe, access, readBack);
+        log.info('The pipe\'s access list: SYSTEM, Administrators, the daemon\'s account, and who may connect', {
+          event: 'pipe.secured', pipe: options.pipe, mayConnect: access.connectors, sddl: readBack,
         });
       } catch (error) {
         await server.close(0);

@@ -2,18 +2,7 @@ import type { Role } from '../generated/schemas.js';
 import type { ConnectionState } from '../rpc/server.js';
 import type { BackupStream } from '../vault/backup.js';
 import type { Actor } from '../vault/vault.js';
-import { FailureThrottle } from './failure-throttle.js';
-
-/**
- * What a request may weigh (docs/protocol.md, "Limits"). The largest valid request, a create or an
- * update at every limit with every character written as a JSON \u escape pair, is about 51 KB; a
- * handshake request is a few hundred bytes.
- */
-const MAX_BODY_BYTES = 64 * 1024;
-const MAX_BODY_BYTES_BEFORE_HELLO = 4 * 1024;
-/** Answers a client may leave unread: a list of a large vault is megabytes; errors for a stranger are not. */
-const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
-const MAX_UNREAD_BYTES_BEFORE_HELLO = 64 * 1024;
+import { CONNECTION_LIMITS } from './limits.js';
 
 /** A challenge issued on this connection: it answers one hello, then it is forgotten. */
 interface IssuedChallenge {
@@ -24,14 +13,16 @@ interface IssuedChallenge {
 
 /**
  * One client connection: the account at its other end (where the system tells: src/platform/system.ts,
- * peerOf), its ends' binding, its role once the handshake succeeded, the challenge it is answering, its
- * failed authentications.
+ * peerOf), its ends' binding, its role once the handshake succeeded, the challenge it is answering. What it may cost
+ * follows its role (docs/protocol.md, "Limits").
  */
 export class Session implements ConnectionState {
-  role: Role | undefined;
   challenge: IssuedChallenge | undefined;
-  /** This connection's failed authentications: a burst of 20, then 5 a second, never held more than 10 s. */
-  readonly throttle = new FailureThrottle(undefined, 20, 5, 10_000);
+  /** A connection past its user's handshake budget (FailedAuthentications): closed, its answers not yet written dropped. */
+  closing = false;
+  private currentRole: Role | undefined;
+  /** Gives back its place among the sessions (SessionCaps). */
+  private leave: (() => void) | undefined;
   /** The backup this connection is reading (backup.create, backup.read): one at a time. */
   private currentBackup: BackupStream | undefined;
   private ended = false;
@@ -47,16 +38,32 @@ export class Session implements ConnectionState {
     return { role: this.role ?? null, connection: this.id, account: this.account };
   }
 
+  get role(): Role | undefined {
+    return this.currentRole;
+  }
+
   get established(): boolean {
-    return this.role !== undefined;
+    return this.currentRole !== undefined;
+  }
+
+  /** An admin's answers can be megabytes, and the admin role can stop the daemon: its unread answers count against no one else's. */
+  get privileged(): boolean {
+    return this.currentRole === 'admin';
   }
 
   get maxBodyBytes(): number {
-    return this.role === undefined ? MAX_BODY_BYTES_BEFORE_HELLO : MAX_BODY_BYTES;
+    return this.currentRole === undefined ? CONNECTION_LIMITS.maxBodyBytes.beforeHello : CONNECTION_LIMITS.maxBodyBytes.session;
   }
 
   get maxUnreadBytes(): number {
-    return this.role === undefined ? MAX_UNREAD_BYTES_BEFORE_HELLO : MAX_UNREAD_BYTES;
+    return CONNECTION_LIMITS.maxUnreadBytes[this.currentRole ?? 'beforeHello'];
+  }
+
+  /** The handshake proved `role`; `leave` gives back the place the session took (SessionCaps.admit). */
+  establish(role: Role, leave: () => void): void {
+    this.dropRole();
+    this.currentRole = role;
+    this.leave = leave;
   }
 
   get backup(): BackupStream | undefined {
@@ -70,15 +77,17 @@ export class Session implements ConnectionState {
     if (this.ended) backup?.dispose();
   }
 
-  /** A closed connection's backup is ended (its rows forgotten, its key wiped), and one that was being started, once it is. */
+  /** A closed connection's backup is ended (its rows forgotten, its key wiped), and one that was being started, once it is; its place is given back. */
   closed(): void {
     this.ended = true;
-    this.backup = undefined;
+    this.dropRole();
   }
 
-  /** Least privilege: a new handshake, or a failed one, leaves the connection with no role. */
+  /** Least privilege: a new handshake, or a failed one, leaves the connection with no role (and a new handshake deadline: src/rpc/server.ts). */
   dropRole(): void {
-    this.role = undefined;
+    this.currentRole = undefined;
+    this.leave?.();
+    this.leave = undefined;
     this.backup = undefined;
   }
 }

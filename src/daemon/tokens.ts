@@ -5,7 +5,8 @@ import { TOKEN_FILES } from '../locations.js';
 import { clientProof, proofKey, sameProof, serverProof } from '../session-proof.js';
 import { randomBytes } from '../shared/random.js';
 import { encodeSecret, KEY_SECRET_BYTES } from '../shared/secret-format.js';
-import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
+import { replaceFileAtomically } from '../shared/file-system.js';
+import { nodeFileSystem } from '../vault/storage/node-file-system.js';
 
 /**
  * The two role tokens, one file each in the data dir (mode 0600): clients read `admin.token` (or

@@ -20,6 +20,7 @@ export const jsonRpcNumbers = {
   GraceInvalid:       -32602, // a `graceHours` that is not a whole number from 0 to 168
   BackupInvalid:      -32011, // a backup file that is damaged, cut short, altered or not a backup (offline: `restore`)
   PassphraseWrong:    -32012, // the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)
+  TooManySessions:    -32015, // a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, "Limits")
 } as const satisfies Record<ErrorCode, number>;
 
 /** The codes this project's clients give themselves, never on the wire (docs/protocol.md, "Errors"). */

@@ -96,7 +96,8 @@ export type ErrorCode =
   | "KeyDisabled"
   | "GraceInvalid"
   | "BackupInvalid"
-  | "PassphraseWrong";
+  | "PassphraseWrong"
+  | "TooManySessions";
 /**
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Role".
@@ -1054,7 +1055,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "KeyDisabled",
           "GraceInvalid",
           "BackupInvalid",
-          "PassphraseWrong"
+          "PassphraseWrong",
+          "TooManySessions"
         ],
         "x-codes": {
           "Unauthenticated": {
@@ -1158,6 +1160,12 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "category": "AuthenticationError",
             "terminating": false,
             "meaning": "the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)"
+          },
+          "TooManySessions": {
+            "jsonRpc": -32015,
+            "category": "LimitsExceeded",
+            "terminating": true,
+            "meaning": "a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, \"Limits\")"
           },
           "DaemonUnreachable": {
             "clientOnly": true,

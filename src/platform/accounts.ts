@@ -57,3 +57,16 @@ export class PasswdFile {
     return this.names.get(uid);
   }
 }
+
+/**
+ * The gid of a group named in a group file (`name:password:gid:members`), or of a number given as
+ * it is; undefined when the file names no such group. Of two lines with one name the first counts.
+ */
+export function groupIdIn(text: string, group: string): number | undefined {
+  if (/^\d+$/.test(group)) return Number(group);
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':');
+    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}

@@ -43,7 +43,7 @@ async function lstatOrUndefined(target: string): Promise<Stats | undefined> {
 }
 
 /** The directories above `target`, its parent first, up to the root. */
-function above(target: string): string[] {
+export function directoriesAbove(target: string): string[] {
   const list: string[] = [];
   for (let current = path.dirname(target); ; current = path.dirname(current)) {
     list.push(current);
@@ -60,7 +60,7 @@ function above(target: string): string[] {
  */
 export async function unsafeAncestor(target: string, uid: number): Promise<UnsafeAncestor | undefined> {
   const resolved = path.resolve(target);
-  const lexical = above(resolved);
+  const lexical = directoriesAbove(resolved);
   let nearest = (await lstatOrUndefined(resolved)) ? resolved : undefined;
   for (const directory of lexical) {
     const stat = await lstatOrUndefined(directory);
@@ -72,7 +72,7 @@ export async function unsafeAncestor(target: string, uid: number): Promise<Unsaf
   if (nearest === undefined) return undefined;
   // The target itself is its caller's to judge; where symbolic links on the way lead, ours.
   const real = await fsp.realpath(nearest);
-  for (const directory of nearest === resolved ? above(real) : [real, ...above(real)]) {
+  for (const directory of nearest === resolved ? directoriesAbove(real) : [real, ...directoriesAbove(real)]) {
     if (lexical.includes(directory)) continue; // already checked
     const problem = ancestorProblem(directory, await fsp.lstat(directory), uid);
     if (problem) return problem;

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { PasswdFile, unixAccount, windowsAccount } from './accounts.js';
+import { groupIdIn, PasswdFile, unixAccount, windowsAccount } from './accounts.js';
 import * as linux from './linux.js';
+import { privateFileSddl } from './windows-security.js';
 import * as windows from './windows.js';
 
 /**
@@ -38,7 +39,7 @@ function onWindows(what: string): typeof windows {
  */
 export function lockFileExclusively(file: string): HeldLock | undefined {
   /* c8 ignore next -- Windows only: the Wine suite runs it */
-  if (process.platform === 'win32') return windows.lockFile(file);
+  if (process.platform === 'win32') return windows.lockFile(file, privateFileSddl(windows.ownSid()));
   if (process.platform !== 'linux') throw new UnsupportedPlatformError('file lock');
   const fd = linux.openLockFile(file);
   try {
@@ -53,15 +54,49 @@ export function lockFileExclusively(file: string): HeldLock | undefined {
   return { release: () => fs.closeSync(fd) };
 }
 
+/**
+ * Creates `file` for writing, only if nothing is there, private from its first instant (docs/security.md,
+ * "The data dir"): a file, or a symbolic link, planted at that name fails the call (EEXIST) and is
+ * never opened or followed. Linux: O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600; Windows: CREATE_NEW with the
+ * explicit descriptor of privateFileSddl, not the one the directory would hand down. Its descriptor.
+ */
+export async function createPrivateFile(file: string): Promise<number> {
+  /* c8 ignore next -- Windows only: the Wine suite runs it */
+  if (process.platform === 'win32') return windows.createFileWithSecurity(file, privateFileSddl(windows.ownSid()));
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  return new Promise((resolve, reject) => fs.open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
 const passwd = new PasswdFile();
 
 /**
+ * Windows account names by SID, asked once each: LookupAccountSidW may ask a domain controller, and
+ * peerOf runs for every connection, on the event loop. Local accounts are few; the map is bounded anyway.
+ */
+const accountNames = {
+  known: new Map<string, string | undefined>(),
+  /* c8 ignore next 7 -- Windows only: the Wine suite runs it */
+  nameOf(sid: string): string | undefined {
+    if (!this.known.has(sid)) {
+      if (this.known.size >= 1000) this.known.clear();
+      this.known.set(sid, windows.lookupAccountSid(sid));
+    }
+    return this.known.get(sid);
+  },
+};
+
+/**
  * The account at the other end of a connection, where the system tells: on Linux the user of a
- * Unix socket's peer (SO_PEERCRED), "alice (uid 1000)". Windows is not asked: Node keeps the server
- * end of an accepted pipe connection to itself, and every call that names the client needs it
- * (docs/security.md, "Who acted").
+ * Unix socket's peer (SO_PEERCRED), "alice (uid 1000)"; on Windows the user of the client process's
+ * token, "CONTOSO\\alice (S-1-5-21-…)", for a connection the daemon's own pipe server accepted
+ * (listenPipe; docs/security.md, "Who acted").
  */
 export function peerOf(socket: net.Socket): string | undefined {
+  /* c8 ignore next 4 -- Windows only: the Wine suite runs it */
+  if (process.platform === 'win32') {
+    const sid = windows.pipeClientOf(socket)?.sid;
+    return sid === undefined ? undefined : windowsAccount(sid, accountNames.nameOf(sid));
+  }
   if (process.platform !== 'linux') return undefined;
   const uid = linux.peerUid(socket);
   return uid === undefined ? undefined : unixAccount(uid, passwd.nameOf(uid));
@@ -84,6 +119,17 @@ export function processAccount(): string {
   return unixAccount(process.getuid!(), name);
 }
 
+/** Unix: the gid of a group, by name (in /etc/group) or number; undefined when the system has no such group name. */
+export function groupId(group: string): number | undefined {
+  let text = '';
+  try {
+    text = fs.readFileSync('/etc/group', 'utf8');
+  } catch {
+    // No readable group file: only a number can be taken.
+  }
+  return groupIdIn(text, group);
+}
+
 /** Turns core dumps off for this process, where the platform allows; says whether it did. */
 export function forbidCoreDumps(): boolean {
   if (process.platform !== 'linux') return false;
@@ -103,14 +149,21 @@ export const setPathSecurity = (target: string, sddl: string): void => onWindows
 /** Windows: "DOMAIN\\name" of a SID, when Windows knows it. */
 export const accountNameOf = (sid: string): string | undefined => onWindows('account').lookupAccountSid(sid);
 
+/** Windows: makes a directory with the descriptor of an SDDL string, in one step; false when something is already there. */
+export const createDirectoryWithSecurity = (dir: string, sddl: string): boolean => onWindows('access list').createDirectoryWithSecurity(dir, sddl);
+
 /** Windows: the SID and name of an account name; undefined when there is no such account. */
 export const lookupAccount = (name: string): { sid: string; name: string } | undefined => onWindows('account').lookupAccountName(name);
 
 /** Windows: who serves a pipe (undefined: nobody), with its pid and executable where Windows tells. */
 export const pipeHolder = (pipe: string): windows.PipeHolder | undefined => onWindows('named pipe').pipeHolder(pipe);
 
-/** Windows: sets the DACL of a pipe this process serves; the DACL read back. */
-export const setPipeSecurity = (pipe: string, sddl: string): string => onWindows('named pipe').setPipeDacl(pipe, sddl);
+/**
+ * Windows: serves a pipe with instances of this process's own, each with the DACL of `sddl` from its
+ * creation (windows.listenPipe); rejects with code EADDRINUSE when another process serves the name.
+ */
+export const listenPipe = (pipe: string, sddl: string, accept: (socket: net.Socket) => void, failed: (error: Error) => void): windows.PipeListener =>
+  onWindows('named pipe').listenPipe(pipe, sddl, accept, failed);
 
 /** Windows: the DACL of a pipe as a client reads it. */
 export const pipeSecurity = (pipe: string): string => onWindows('named pipe').pipeDacl(pipe);
@@ -129,19 +182,28 @@ export function localPipeConnector(): ((pipe: string, timeoutMs: number) => Prom
   return process.platform === 'win32' ? windows.connectIdentifyOnly : undefined;
 }
 
-/**
- * The endpoint binding of protocol 3 (src/session-proof.ts) of a connection the daemon accepted, and
- * of one a client opened: each end names the two ends as it sees them. On Unix it is empty: only the
- * daemon's account can create the socket in its directory, and process ids are not comparable across
- * PID namespaces (docs/protocol.md, "Sessions"). On Windows too, until the daemon owns its pipe
- * instances and can ask for its client's process id.
- */
-export function daemonEndpointBinding(_socket: net.Socket): string {
-  return '';
+/** The process ids at the two ends of a Windows pipe connection, as one end learned them from Windows (undefined: Windows did not say). */
+export interface PipeEnds {
+  serverPid: number | undefined;
+  clientPid: number | undefined;
 }
 
-export function clientEndpointBinding(_socket: net.Socket | undefined): string {
-  return '';
+/**
+ * The ends of a connection the daemon accepted, for protocol 3's endpoint binding (src/session-proof.ts):
+ * on Windows its own process id and the client's, as Windows gives it (listenPipe); undefined on
+ * Unix, where the binding is empty (docs/protocol.md, "Sessions").
+ */
+export function daemonSideEnds(socket: net.Socket): PipeEnds | undefined {
+  if (process.platform !== 'win32') return undefined;
+  /* c8 ignore next -- Windows only: the Wine suite runs it */
+  return { serverPid: process.pid, clientPid: windows.pipeClientOf(socket)?.pid };
+}
+
+/** …and of a connection a client opened with localPipeConnector: the server's process id as Windows gives it, and this process's own. */
+export function clientSideEnds(socket: net.Socket | undefined): PipeEnds | undefined {
+  if (process.platform !== 'win32') return undefined;
+  /* c8 ignore next -- Windows only: the Wine suite runs it */
+  return { serverPid: socket === undefined ? undefined : windows.serverPidOf(socket), clientPid: process.pid };
 }
 
 /** Where warnings and errors go besides the log files: the Windows Application event log; undefined elsewhere. */

@@ -59,7 +59,8 @@ const ALIASES: Record<string, { sid: string; name: string }> = {
 
 const NAME_OF_SID = new Map(Object.values(ALIASES).map(({ sid, name }) => [sid, name]));
 NAME_OF_SID.set(SID.nullSid, 'NULL SID');
-NAME_OF_SID.set('S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464', 'NT SERVICE\\TrustedInstaller');
+const TRUSTED_INSTALLER = 'S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464';
+NAME_OF_SID.set(TRUSTED_INSTALLER, 'NT SERVICE\\TrustedInstaller');
 
 const SID_PATTERN = /^S-1-\d+(-\d+)+$/i;
 
@@ -242,8 +243,10 @@ function trustedSids(ownSid: string): Set<string> {
  * applies to the object itself or is inherited by what is created in it; an owner who is not
  * trusted (an owner may always rewrite the access list); no DACL at all (everyone may do anything).
  * Deny entries only take rights away, so they never make an object private on their own.
+ * `reader`: the one account `serve --gateway-account` lets read gateway.token, by the one entry
+ * gatewayTokenSddl gives it (isReadGrant); anything broader for it is still found.
  */
-export function privacyOf(sddl: string, ownSid: string): PrivacyVerdict {
+export function privacyOf(sddl: string, ownSid: string, reader?: string): PrivacyVerdict {
   const descriptor = parseSddl(sddl);
   const trusted = trustedSids(ownSid);
   const found = new Map<string, AccessFinding>();
@@ -262,6 +265,7 @@ export function privacyOf(sddl: string, ownSid: string): PrivacyVerdict {
     for (const ace of dacl.aces) {
       if (!isAllow(ace) || trusted.has(ace.sid)) continue;
       const rights = fileRights(ace.mask);
+      if (reader !== undefined && isReadGrant(ace, rights, reader)) continue;
       const inherited = ace.flags.includes('ID');
       if (rights & READ_BITS) add(ace.sid, 'read', inherited);
       if (rights & WRITE_BITS) add(ace.sid, 'write', inherited);
@@ -271,6 +275,44 @@ export function privacyOf(sddl: string, ownSid: string): PrivacyVerdict {
   return { findings: [...found.values()], protectedDacl: dacl?.flags.includes('P') ?? false };
 }
 const ORDER = ['read', 'write', 'own'] as const;
+
+/** The entry gatewayTokenSddl gives the gateway's account: its own (neither inherited nor inheritable), reading and nothing more. */
+function isReadGrant(ace: Ace, rights: number, reader: string): boolean {
+  return ace.type === 'A' && ace.sid === reader.toUpperCase() && ace.flags.length === 0 && (rights & ~FILE_GENERIC_READ) === 0;
+}
+
+/**
+ * The descriptor of a file the daemon makes in its data dir (docs/security.md, "Windows: the data
+ * dir"): given when the file is created, not inherited from the directory, so it is private even
+ * if the directory's access list were not; protected, full control to SYSTEM, Administrators and the
+ * daemon's own account. No owner: Windows makes the creating account (or Administrators) its owner.
+ */
+export function privateFileSddl(ownSid: string): string {
+  return `D:P${[...new Set([SID.system, SID.administrators, ownSid.toUpperCase()])].map((sid) => `(A;;FA;;;${aliasOf(sid)})`).join('')}`;
+}
+
+/** gateway.token's descriptor with `serve --gateway-account`: privateFileSddl and reading (FILE_GENERIC_READ) for that one account. */
+export function gatewayTokenSddl(ownSid: string, gatewaySid: string): string {
+  return `${privateFileSddl(ownSid)}(A;;FR;;;${aliasOf(gatewaySid.toUpperCase())})`;
+}
+
+/** The owner's SID of a descriptor in SDDL; undefined when it names none. */
+export function ownerOf(sddl: string): string | undefined {
+  return parseSddl(sddl).owner;
+}
+
+/**
+ * Whether `owner` may own what the daemon trusts (docs/security.md, "Windows: the data dir"): an
+ * entry of the data dir, SYSTEM, Administrators or the daemon's own account (any other owner may
+ * rewrite its access list, and a file someone made before the daemon would be taken for its own);
+ * a directory on the way to it, those or TrustedInstaller, which owns C:\\ on current Windows
+ * (an owner of a directory on the way could rename the data dir and put another in its place).
+ */
+export function isTrustedOwner(owner: string | undefined, ownSid: string, what: 'entry' | 'ancestor'): boolean {
+  if (owner === undefined) return false;
+  const trusted: string[] = [SID.system, SID.administrators, ownSid.toUpperCase(), ...(what === 'ancestor' ? [TRUSTED_INSTALLER] : [])];
+  return trusted.includes(owner.toUpperCase());
+}
 
 /**
  * The DACL the daemon gives its data dir (docs/security.md, "Windows"): protected (nothing
@@ -329,13 +371,13 @@ export class PipeAllowError extends Error {
 
 /**
  * The pipe's DACL (docs/security.md, "Windows: the pipe"). SYSTEM, Administrators and the daemon's
- * own account get full control (the daemon's account must keep FILE_CREATE_PIPE_INSTANCE, or libuv
+ * own account get full control (the daemon's account must keep FILE_CREATE_PIPE_INSTANCE, or it
  * cannot make the next instance). Who may connect: by default every authenticated local account,
- * since a gateway service runs under an account of its own and protocol 2 makes a connection
- * without a token worthless; with `allow`, only those accounts. Connecting takes read and write
- * (0x12019f, what GENERIC_READ|GENERIC_WRITE map to: a client opens the pipe for both, and that
- * includes FILE_CREATE_PIPE_INSTANCE). Never Everyone or anonymous logons, and the NETWORK logon is
- * denied first: the pipe is for this machine (libuv does not set PIPE_REJECT_REMOTE_CLIENTS).
+ * since a gateway service runs under an account of its own and protocol 3 makes a connection
+ * without a token worthless; with `allow`, only those accounts. Connecting is read and write without
+ * FILE_CREATE_PIPE_INSTANCE (PIPE_CONNECT_MASK, 0x12019b): a connector cannot make an instance that
+ * would take the next client. Never Everyone or anonymous logons, and the NETWORK logon is denied
+ * first: the pipe is for this machine (its instances also reject remote clients).
  * Specific rights, not GA/GR/GW, so the DACL reads back the same once Windows has mapped it.
  */
 export function pipeSddl(ownSid: string, allow: readonly string[] = []): string {
@@ -349,8 +391,39 @@ export function pipeSddl(ownSid: string, allow: readonly string[] = []): string 
     connectors.filter((sid) => !owners.includes(sid)).map((sid) => `(A;;${PIPE_CONNECT};;;${aliasOf(sid)})`).join('');
 }
 
-/** Read and write on a pipe: FILE_GENERIC_READ | FILE_GENERIC_WRITE. */
-const PIPE_CONNECT = '0x12019f';
+/**
+ * What a connecting account may do on the pipe: FILE_GENERIC_READ | FILE_GENERIC_WRITE without
+ * FILE_CREATE_PIPE_INSTANCE (0x4, which is FILE_APPEND_DATA on a file): read and write, but never
+ * make an instance of the name that could take the next client (docs/security.md, "Relayed handshakes").
+ */
+export const PIPE_CONNECT_MASK = 0x12019b;
+const PIPE_CONNECT = `0x${PIPE_CONNECT_MASK.toString(16)}`;
+
+// winnt.h: the rights and quality-of-service flags of this project's client ends of a pipe.
+const FILE_READ_DATA = 0x1;
+const FILE_WRITE_DATA = 0x2;
+const FILE_READ_ATTRIBUTES = 0x80;
+const FILE_WRITE_ATTRIBUTES = 0x100;
+const SYNCHRONIZE = 0x100000;
+export const FILE_CREATE_PIPE_INSTANCE = 0x4;
+export const SECURITY_SQOS_PRESENT = 0x00100000;
+export const SECURITY_ANONYMOUS = 0;
+export const SECURITY_IDENTIFICATION = 0x00010000;
+
+/**
+ * The access a client asks for when it opens the pipe: only what reading, writing and libuv's set-up
+ * (SetNamedPipeHandleState: FILE_WRITE_ATTRIBUTES) take. Never GENERIC_WRITE, which includes
+ * FILE_APPEND_DATA = FILE_CREATE_PIPE_INSTANCE and would be refused by the pipe's DACL on Windows.
+ */
+export const PIPE_CLIENT_ACCESS = FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES | SYNCHRONIZE;
+/**
+ * CreateFileW flags of a client end that talks to what answers: the server may identify this
+ * process's account, never act as it. Without SECURITY_SQOS_PRESENT Windows lets the server
+ * impersonate fully (docs/security.md, "Windows: the pipe").
+ */
+export const PIPE_CLIENT_IDENTIFY = SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION;
+/** …of a client end that only asks Windows about the pipe (its holder, its DACL): no identity at all. */
+export const PIPE_CLIENT_ANONYMOUS = SECURITY_SQOS_PRESENT | SECURITY_ANONYMOUS;
 
 /**
  * Whether a pipe's DACL, as read back, is the one `pipeSddl` made: the same entries in the same

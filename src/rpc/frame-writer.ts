@@ -73,9 +73,12 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
     this.queued = [];
     parts.push(this.takeText());
     if (!this.socket.writable) return;
+    // A peer that leaves answers unread has them kept as bytes, the size they are counted at (docs/protocol.md,
+    // "Limits"): kept as the text's pieces (one string per answer and per join), they took about three times that.
+    const backedUp = this.socket.writableLength > 0;
     // Corked, the parts leave in one gathered write (writev), however many there are.
     this.socket.cork();
-    for (const part of parts) if (part.length > 0) this.socket.write(part);
+    for (const part of parts) if (part.length > 0) this.socket.write(backedUp && typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
     this.socket.uncork();
   };
 

@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -19,7 +18,11 @@ export interface StoreFileSystem {
   readFile(file: string): Promise<Buffer | null>;
   /** Opens an existing file for writing. */
   openExisting(file: string): Promise<StoreFile>;
-  /** Creates (or empties) a file with mode 0600. */
+  /**
+   * Creates a new file, private to the daemon's account from its creation (mode 0600; on Windows an
+   * explicit protected DACL), failing with EEXIST when anything is at that name: a planted file or
+   * link is never opened (docs/security.md, "The data dir").
+   */
   create(file: string): Promise<StoreFile>;
   rename(from: string, to: string): Promise<void>;
   /** Makes a rename in `directory` durable. */
@@ -28,54 +31,15 @@ export interface StoreFileSystem {
   remove(file: string): Promise<void>;
 }
 
-function nodeFile(handle: fsp.FileHandle): StoreFile {
-  return {
-    async write(data, position) {
-      let written = 0;
-      while (written < data.length) {
-        const { bytesWritten } = await handle.write(data, written, data.length - written, position + written);
-        written += bytesWritten;
-      }
-    },
-    sync: () => handle.datasync(),
-    truncate: (length) => handle.truncate(length),
-    close: () => handle.close(),
-  };
-}
-
-export const nodeFileSystem: StoreFileSystem = {
-  async readFile(file) {
-    try {
-      return await fsp.readFile(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
-  },
-  openExisting: async (file) => nodeFile(await fsp.open(file, 'r+')),
-  create: async (file) => nodeFile(await fsp.open(file, 'w', 0o600)),
-  rename: (from, to) => fsp.rename(from, to),
-  async syncDirectory(directory) {
-    // Windows cannot open a directory to flush it; NTFS journals the rename itself.
-    if (process.platform === 'win32') return;
-    const handle = await fsp.open(directory, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
-  async remove(file) {
-    await fsp.rm(file, { force: true });
-  },
-};
-
 /**
  * Replaces `file` with `data` so that a crash leaves either the old file or the new one, whole:
- * write a temporary file, flush it, rename it over, flush the directory.
+ * write a temporary file, flush it, rename it over, flush the directory. Whatever is at the
+ * temporary name (left by a crash, or planted) is removed first, never opened: a link is removed,
+ * not followed; the file renamed into place is always one this call created.
  */
 export async function replaceFileAtomically(fs: StoreFileSystem, file: string, data: Uint8Array): Promise<void> {
   const temporary = `${file}.tmp`;
+  await fs.remove(temporary);
   try {
     const handle = await fs.create(temporary);
     try {

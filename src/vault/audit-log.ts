@@ -13,7 +13,7 @@ const LINES: Record<AuditEvent, { level: 'info' | 'warn'; message: string }> = {
   'vault.backedUp': { level: 'info', message: 'Backup started' },
   'vault.restored': { level: 'info', message: 'Restored a backup' },
   'vault.rekeyed': { level: 'info', message: 'Sealed the master key anew' },
-  'auth.failures': { level: 'warn', message: 'Failed authentications were slowed down this minute: someone may be guessing tokens or keys' },
+  'auth.failures': { level: 'warn', message: 'Failed authentications went past their budget this minute: someone may be guessing tokens or keys' },
 };
 
 /**

@@ -4,12 +4,13 @@ import type { ApiKeyRecord } from './api-key.js';
 import { formatInstant } from './api-key.js';
 import type { SecretKey } from './crypto.js';
 import { ApiError } from '../shared/api-error.js';
-import { nodeFileSystem, replaceFileAtomically } from '../shared/file-system.js';
+import { replaceFileAtomically } from '../shared/file-system.js';
+import { nodeFileSystem } from './storage/node-file-system.js';
 import { type Log, silentLog } from '../shared/log.js';
 import { AUDIT_DIRECTORY, AUDIT_HEAD_FILE, FIRST_AUDIT_FILE } from './storage/audit-trail.js';
 import { BACKUP_FORMAT, type BackupHeader, backupInvalid, backupKey, BackupWriter, newBackupKdf, readBackupChunks, readBackupHeader } from './storage/backup-file.js';
 import { claimDataDir, LOCK_FILE } from './storage/data-dir.js';
-import { FORMAT_VERSION, JOURNAL_FILE, JOURNAL_HEADER_BYTES, SNAPSHOT_FILE, storeFileVaultId } from './storage/file-format.js';
+import { JOURNAL_FILE, JOURNAL_HEADER_BYTES, ROW_FORMAT, SNAPSHOT_FILE, storeFileVaultId } from './storage/file-format.js';
 import { checkNewVaultPassphrase, MASTER_KEY_FILE, masterKeyFileVaultId } from './storage/master-key.js';
 import { decodeRecords, encodeRows, type KeyRow } from './storage/mutations.js';
 import { type Actor, RESTORE_MARKER, Vault } from './vault.js';
@@ -68,7 +69,7 @@ export class BackupStream {
     const key = await derived;
     try {
       const header: BackupHeader = {
-        format: BACKUP_FORMAT, rowFormat: FORMAT_VERSION, vaultId: vault.vaultId, keyCount: rows.length, createdAt, chunkRows: CHUNK_ROWS, kdf,
+        format: BACKUP_FORMAT, rowFormat: ROW_FORMAT, vaultId: vault.vaultId, keyCount: rows.length, createdAt, chunkRows: CHUNK_ROWS, kdf,
       };
       await vault.record({ event: 'vault.backedUp', detail: { keyCount: rows.length, createdAt } }, by);
       return new BackupStream(key, new BackupWriter(key, header), rows, summaryOf(header), onEnd);

@@ -23,10 +23,12 @@ import { listKeys, listKeysJson } from './query.js';
 import { maskSecrets } from '../shared/secret-text.js';
 import { daysLeft, statusFor } from './status.js';
 import { type AuditRecord, AuditTrail } from './storage/audit-trail.js';
-import { nodeFileSystem, type StoreFileSystem } from '../shared/file-system.js';
+import type { StoreFileSystem } from '../shared/file-system.js';
+import { nodeFileSystem } from './storage/node-file-system.js';
 import { AUDIT_KEY_FILE, decodeAuditKeyFile, deriveVaultKeys, encodeAuditKeyFile, loadOrCreateMasterKey, newMasterKeyFile } from './storage/master-key.js';
 import { finishRotation, type RotationStep } from './storage/rotation.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
+import { checkAnchors } from './storage/anchor.js';
 import { type KeyRow, type Mutation, type PersistedKeyUsage, toRows } from './storage/mutations.js';
 import { KeyStore } from './storage/store.js';
 import { WriteQueue } from './write-queue.js';
@@ -164,8 +166,19 @@ export class Vault {
       const sealedAuditKey = await fs.readFile(path.join(dataDir, AUDIT_KEY_FILE));
       const auditKey = sealedAuditKey ? decodeAuditKeyFile(auditWrapKey, master.vaultId, sealedAuditKey) : derivedAuditKey;
       if (auditKey !== derivedAuditKey) keys.push(auditKey);
-      const { store, contents } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
-      const audit = await AuditTrail.open(fs, dataDir, auditKey, log, () => clock.now()).catch(async (error: unknown) => {
+      const { store, contents, found } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
+      const audit = await (async () => {
+        const trail = await AuditTrail.open(fs, dataDir, auditKey, log, () => clock.now());
+        // The store and the trail anchor each other: either cut or rolled back alone stops the start (docs/storage.md, "Anchors").
+        const anchors = checkAnchors(found, trail.found);
+        trail.anchorStore(store.state, found.auditRef ?? trail.lastEntry);
+        if (anchors === 'adopt') {
+          log.warn('Anchored a key store written before anchors: from now on the store and the audit trail each catch the other cut or rolled back',
+            { event: 'store.anchorAdopted', generation: store.state.generation, records: store.state.records, auditEntries: trail.lastSeq });
+        }
+        if (anchors !== 'anchored') await trail.writeHeadNow();
+        return trail;
+      })().catch(async (error: unknown) => {
         await store.close();
         throw error;
       });
@@ -453,7 +466,11 @@ export class Vault {
       const { lookupKey, storeKey, auditKey, auditWrapKey } = deriveVaultKeys(master);
       try {
         const auditKeyFile = encodeAuditKeyFile(auditWrapKey, vaultId, this.auditKey);
-        await this.record(audited, offline(), () => this.store.rotate(storeKey, this.index.records(), file, auditKeyFile, onStep));
+        await this.record(audited, offline(), async () => {
+          const auditRef = this.trail.lastEntry;
+          await this.store.rotate(storeKey, this.index.records(), file, auditKeyFile, auditRef, onStep);
+          this.trail.anchorStore(this.store.state, auditRef);
+        });
       } finally {
         sodium.sodium_memzero(file); // a key file holds the new key in clear
         for (const key of [lookupKey, storeKey, auditKey, auditWrapKey]) key.dispose();
@@ -550,7 +567,9 @@ export class Vault {
   private async persist(mutations: Mutation[]): Promise<void> {
     try {
       if (this.store.needsRewrite) await this.compact();
-      await this.store.append(mutations);
+      const auditRef = this.trail.lastEntry;
+      await this.store.append(mutations, auditRef);
+      this.trail.anchorStore(this.store.state, auditRef);
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       this.log.error('A change could not be written to disk', { event: 'store.writeFailed', reason });
@@ -564,7 +583,9 @@ export class Vault {
    */
   private async compact(): Promise<void> {
     this.index.dropPreviousValues(this.clock.now());
-    await this.store.compact(this.index.records());
+    const auditRef = this.trail.lastEntry;
+    await this.store.compact(this.index.records(), auditRef);
+    this.trail.anchorStore(this.store.state, auditRef);
     this.scheduleGraceEnd();
   }
 

@@ -161,8 +161,7 @@ async function expectCode(promise: Promise<unknown>, code: string, unexpected: s
 
 /**
  * A client that connects, opens a session, authenticates a good key (and, one time in twenty, an
- * unknown one: failures are throttled across connections, so more would slow the loop down), and
- * closes, over and over: each connection leaves a session, a failure throttle, a reader and a
+ * unknown one), and closes, over and over: each connection leaves a session, a reader and a
  * writer behind it, which the daemon must forget.
  */
 async function reconnectLoop(daemon: DaemonProcess, goodKey: string, stop: () => boolean, unexpected: string[]): Promise<number> {

@@ -117,7 +117,7 @@ t.test('a torn last record is dropped with a warning; every earlier change stays
   t.same((await reopen(t, zeros)).state, states.at(-1), 'a zero-filled tail is dropped');
 });
 
-t.test('truncation anywhere after the header keeps exactly the complete records before it (property)', async (t) => {
+t.test('truncation in the last record keeps the records before it; further back it is a rollback, refused (property)', async (t) => {
   const { image, states } = await crashedVault(t, 5);
   const journal = fs.readFileSync(path.join(image, 'keys.journal'));
   const offsets = recordOffsets(journal);
@@ -126,8 +126,14 @@ t.test('truncation anywhere after the header keeps exactly the complete records 
       const copy = crashImage(t, image);
       fs.truncateSync(path.join(copy, 'keys.journal'), cut);
       const complete = offsets.filter((o) => o <= cut).length - 1;
-      const { state } = await reopen(t, copy);
-      return JSON.stringify(state) === JSON.stringify(states[complete]);
+      // The last audit entry names the store as it was before the last change (docs/storage.md, "Anchors"):
+      // losing that change alone is what a crash between its entry and its record leaves.
+      if (complete >= states.length - 2) {
+        const { state } = await reopen(t, copy);
+        return JSON.stringify(state) === JSON.stringify(states[complete]);
+      }
+      const error = await Vault.open({ dataDir: copy }).then(async (vault) => vault.close(), (e: unknown) => e);
+      return error instanceof StoreIntegrityError && error.file === 'keys.journal' && /anchors generation 0 with 4 journal records/.test(error.message);
     }),
     { numRuns: 25 },
   );

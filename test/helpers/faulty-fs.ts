@@ -1,4 +1,5 @@
-import { nodeFileSystem, type StoreFile, type StoreFileSystem } from '../../src/shared/file-system.js';
+import type { StoreFile, StoreFileSystem } from '../../src/shared/file-system.js';
+import { nodeFileSystem } from '../../src/vault/storage/node-file-system.js';
 
 export type FaultPoint = 'write' | 'sync' | 'truncate' | 'rename' | 'create' | 'syncDirectory';
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { nodeFileSystem, type StoreFile, type StoreFileSystem } from '../../src/shared/file-system.js';
+import type { StoreFile, StoreFileSystem } from '../../src/shared/file-system.js';
+import { nodeFileSystem } from '../../src/vault/storage/node-file-system.js';
 
 /**
  * The real file system, plus a model of what a power loss would leave behind: a file's data is
@@ -59,9 +60,9 @@ export class PowerLossFileSystem implements StoreFileSystem {
   }
 
   async create(file: string): Promise<StoreFile> {
-    // Opening with 'w' truncates an existing file in place: the same inode.
-    const inode = this.live.get(file) ?? this.newInode(file);
-    return this.track(await nodeFileSystem.create(file), inode);
+    // Creation is exclusive: it fails when the name is taken, so a created file is always a new inode.
+    const created = await nodeFileSystem.create(file);
+    return this.track(created, this.newInode(file));
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -88,7 +89,10 @@ export class PowerLossFileSystem implements StoreFileSystem {
   powerLossImage(target: string): void {
     fs.mkdirSync(target, { mode: 0o700, recursive: true });
     for (const [name, inode] of this.durableNames) {
-      fs.writeFileSync(path.join(target, path.basename(name)), this.durableData.get(inode) ?? Buffer.alloc(0), { mode: 0o600 });
+      // Where it lies in the data dir (the audit trail's files are in audit/): the store and the trail anchor each other.
+      const file = path.join(target, path.relative(this.dataDir, name));
+      fs.mkdirSync(path.dirname(file), { mode: 0o700, recursive: true });
+      fs.writeFileSync(file, this.durableData.get(inode) ?? Buffer.alloc(0), { mode: 0o600 });
     }
   }
 }

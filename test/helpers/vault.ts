@@ -95,9 +95,11 @@ export function visibleState(vault: Vault) {
 export function crashImage(t: Test, dataDir: string): string {
   const copy = scratchPath(t, 'crash');
   fs.mkdirSync(copy, { mode: 0o700 });
+  // The audit trail too: the store and the trail anchor each other (docs/storage.md, "Anchors").
   for (const file of fs.readdirSync(dataDir)) {
     const source = path.join(dataDir, file);
     if (fs.statSync(source).isFile()) fs.copyFileSync(source, path.join(copy, file));
+    else if (file === 'audit') fs.cpSync(source, path.join(copy, file), { recursive: true });
   }
   return copy;
 }

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import koffi from 'koffi';
 import { DaemonImpostorError, openSession } from '../../src/client/connect.js';
 import { pathSecurity, pipeSecurity, wineVersion } from '../../src/platform/system.js';
 import { RpcCallError } from '../../src/rpc/client.js';
 import { encodeFrame, FrameDecoder } from '../../src/rpc/framing.js';
-import { clientProof, newNonce, proofKey } from '../../src/session-proof.js';
+import { localPipeConnector, clientSideEnds } from '../../src/platform/system.js';
+import { RpcClient } from '../../src/rpc/client.js';
+import { clientProof, endpointBinding, newNonce, PROTOCOL_VERSION, proofKey } from '../../src/session-proof.js';
 
 /**
  * The Windows suite's framed test client (docs/architecture.md, "The Windows suite"): it runs on
@@ -21,6 +24,9 @@ import { clientProof, newNonce, proofKey } from '../../src/session-proof.js';
  *   driver.cjs pipe-dacl PIPE
  *   driver.cjs path-sddl PATH
  *   driver.cjs squat PIPE READY_FILE
+ *   driver.cjs relay PIPE READY_FILE
+ *   driver.cjs open PIPE ADMIN_TOKEN_FILE
+ *   driver.cjs hello-unchecked PIPE ADMIN_TOKEN_FILE
  */
 
 const token = (file: string) => fs.readFileSync(file, 'utf8').trim();
@@ -167,6 +173,101 @@ async function squat(pipe: string, readyFile: string): Promise<never> {
   return new Promise<never>(() => undefined); // until killed
 }
 
+/** The bodies of the frames in `chunk`, as JSON, fed to `decoder`. */
+function* messages(decoder: FrameDecoder, chunk: Buffer): Generator<{ id?: unknown; method?: string; result?: unknown; error?: { data?: { code?: string } } }> {
+  decoder.push(chunk);
+  for (let body = decoder.next(); body; body = decoder.next()) yield JSON.parse(body.toString('utf8'));
+}
+
+/**
+ * The relay of docs/security.md ("Relayed handshakes"), as an attacker that can create an instance of
+ * the daemon's pipe would run it: Wine enforces no pipe DACL, so this process can, as every connecting
+ * account could on Windows under protocol 2's DACL. It makes its instance, then opens its own
+ * connection to the daemon, which takes the daemon's waiting instance (Windows and Wine hand a client
+ * to the oldest waiting instance), so the next client lands on the relay. It passes every byte
+ * through both ways, noting the answer to the relayed hello; once the client has gone, it asks the
+ * daemon for apiKey.list on its own connection, to see whether the relayed handshake left it a session.
+ */
+async function relay(pipe: string, readyFile: string): Promise<Record<string, unknown>> {
+  koffi.pointer('HANDLE', koffi.opaque());
+  const kernel32 = koffi.load('kernel32.dll');
+  const CreateNamedPipeW = kernel32.func('HANDLE __stdcall CreateNamedPipeW(str16 lpName, uint32 dwOpenMode, uint32 dwPipeMode, uint32 nMaxInstances, uint32 nOutBufferSize, uint32 nInBufferSize, uint32 nDefaultTimeOut, void *lpSecurityAttributes)');
+  const ConnectNamedPipe = kernel32.func('int __stdcall ConnectNamedPipe(HANDLE hNamedPipe, void *lpOverlapped)');
+  const GetNamedPipeClientProcessId = kernel32.func('int __stdcall GetNamedPipeClientProcessId(HANDLE Pipe, _Out_ uint32 *ClientProcessId)');
+  const uvOpenOsfhandle = koffi.load(process.execPath).func('int uv_open_osfhandle(HANDLE os_fd)');
+  const PIPE_ACCESS_DUPLEX = 3;
+  const instance = CreateNamedPipeW(pipe, PIPE_ACCESS_DUPLEX, 0, 255, 65536, 65536, 0, null); // blocking, waited for on a worker
+  const accepted = new Promise<void>((resolve, reject) => ConnectNamedPipe.async(instance, null, (error: Error | null) => (error ? reject(error) : resolve())));
+  const upstream = net.connect(pipe);
+  await new Promise<void>((resolve, reject) => upstream.once('connect', resolve).once('error', reject));
+  fs.writeFileSync(readyFile, `${process.pid}\n`);
+  await accepted;
+  const clientPid = [0];
+  GetNamedPipeClientProcessId(instance, clientPid);
+  const client = new net.Socket({ fd: uvOpenOsfhandle(instance) as number, readable: true, writable: true });
+  const seen: string[] = [];
+  let helloId: unknown;
+  let relayedHello = 'none';
+  const fromClient = new FrameDecoder(1 << 20);
+  const fromDaemon = new FrameDecoder(1 << 20);
+  const answers: Record<string, unknown>[] = [];
+  let relaying = true;
+  client.on('data', (chunk: Buffer) => {
+    for (const message of messages(fromClient, chunk)) {
+      seen.push(message.method ?? '?');
+      if (message.method === 'session.hello') helloId = message.id;
+    }
+    upstream.write(chunk);
+  });
+  upstream.on('data', (chunk: Buffer) => {
+    for (const message of messages(fromDaemon, chunk)) {
+      if (helloId !== undefined && message.id === helloId) relayedHello = message.error ? (message.error.data?.code ?? 'error') : 'ok';
+      if (!relaying) answers.push(message as Record<string, unknown>);
+    }
+    if (relaying) client.write(chunk);
+  });
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve) => client.once('close', () => resolve()));
+  relaying = false;
+  upstream.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id: 'stolen', method: 'apiKey.list', params: {} })));
+  for (const deadline = Date.now() + 10_000; answers.length === 0 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+  const stolen = answers[0] as { result?: unknown; error?: { data?: { code?: string } } } | undefined;
+  upstream.destroy();
+  return {
+    clientPid: clientPid[0], methodsRelayed: seen, relayedHello,
+    sessionForTheRelay: stolen === undefined ? 'no answer' : stolen.error ? (stolen.error.data?.code ?? 'error') : 'admin session',
+  };
+}
+
+/** An admin opening a session as the CLI does (openSession): what answers must prove itself first. */
+async function open(pipe: string, adminFile: string): Promise<Record<string, unknown>> {
+  const opened = await openSession({ pipe, role: 'admin', token: token(adminFile) }).then(
+    ({ client, hello }) => {
+      client.close();
+      return { outcome: 'session', role: hello.role };
+    },
+    (error: Error & { code?: string }) => ({ outcome: error.code ?? error.message }),
+  );
+  return opened;
+}
+
+/**
+ * A client that sends its proof without checking the daemon's (no project client does so): what the
+ * daemon says to a client proof bound to the ends this client sees.
+ */
+async function helloUnchecked(pipe: string, adminFile: string): Promise<Record<string, unknown>> {
+  const connector = localPipeConnector()!;
+  let socket: net.Socket | undefined;
+  const client = await RpcClient.connect(pipe, 3000, async (at, timeoutMs) => (socket = await connector(at, timeoutMs)));
+  const ends = clientSideEnds(socket);
+  const clientNonce = newNonce();
+  const { serverNonce } = await client.request('session.challenge', { protocolVersion: PROTOCOL_VERSION, role: 'admin', clientNonce }) as { serverNonce: string };
+  const proof = clientProof(proofKey(Buffer.from(token(adminFile))), serverNonce, clientNonce, endpointBinding(ends));
+  const hello = await codeOf(client.request('session.hello', { role: 'admin', clientProof: proof }));
+  client.close();
+  return { hello, ends };
+}
+
 async function main(argv: string[]): Promise<Record<string, unknown>> {
   const [command, ...args] = argv as [string, ...string[]];
   switch (command) {
@@ -178,6 +279,9 @@ async function main(argv: string[]): Promise<Record<string, unknown>> {
     case 'pipe-dacl': return { sddl: pipeSecurity(args[0]!) };
     case 'path-sddl': return { sddl: pathSecurity(args[0]!) };
     case 'squat': return squat(args[0]!, args[1]!);
+    case 'relay': return relay(args[0]!, args[1]!);
+    case 'open': return open(args[0]!, args[1]!);
+    case 'hello-unchecked': return helloUnchecked(args[0]!, args[1]!);
     default: throw new Error(`unknown command ${command}`);
   }
 }

@@ -69,8 +69,8 @@ function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.Process
   return env;
 }
 
-/** `command args` run by sh under umask 077, exec'd: one pid throughout. */
-const withUmask = (command: string, args: string[]) => ['sh', ['-c', 'umask 077 && exec "$@"', 'sh', command, ...args]] as const;
+/** `command args` run by sh under `umask` (077 unless told), exec'd: one pid throughout. */
+const withUmask = (command: string, args: string[], umask = '077') => ['sh', ['-c', `umask ${umask} && exec "$@"`, 'sh', command, ...args]] as const;
 
 function runQuiet(args: string[], env: NodeJS.ProcessEnv, log: string): void {
   const fd = fs.openSync(log, 'a');
@@ -137,6 +137,8 @@ export interface WineOptions {
   env?: Record<string, string | undefined>;
   /** Kill after this long (a test that hangs must not hang the suite); default 60 s. */
   timeoutMs?: number;
+  /** The process's umask, 077 unless told: under 022 what Wine makes without an explicit descriptor, Everyone may read. */
+  umask?: '077' | '022';
 }
 
 export interface WineHarness {
@@ -173,7 +175,7 @@ export async function wineHarness(t: Test, say: (line: string) => void = (line) 
     const err = fs.openSync(`${base}.stderr`, 'w');
     // tap adds its loader to NODE_OPTIONS of every child it sees spawned; env(1) takes it out again, for
     // node.exe would try to load that Linux path. sh execs env, which execs wine, which execs the program: one pid throughout.
-    const child = spawn(...withUmask('env', ['-u', 'NODE_OPTIONS', 'wine', exe, ...args]), { env: baseEnv(options.env), stdio: ['ignore', out, err] });
+    const child = spawn(...withUmask('env', ['-u', 'NODE_OPTIONS', 'wine', exe, ...args], options.umask), { env: baseEnv(options.env), stdio: ['ignore', out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);

@@ -75,7 +75,7 @@ t.test('first start under Wine: the default data dir in %ProgramData%, every RPC
   t.match(fs.readFileSync(path.join(unixDir, 'daemon.lock'), 'utf8'), /^\d+\n$/, 'the lock file holds the Windows pid of its holder');
 
   const [protectedNote] = logged(daemon, 'dataDir.protected');
-  t.ok(protectedNote, 'the daemon gave the new data dir its protected DACL (SetNamedSecurityInfoW ran)');
+  t.ok(protectedNote, 'the daemon made the data dir with its protected DACL (CreateDirectoryW ran)');
   const ownSid = String(protectedNote?.ownSid);
   t.match(ownSid, /^S-1-5-21-/, "the daemon's own SID, from its process token");
   const wineDir = await driver('path-sddl', dataDir);

@@ -83,6 +83,7 @@ function Open-GatewayStream {
         [Parameter(Mandatory)] [int] $TimeoutMilliseconds
     )
     $socket = $null
+    $binding = ''
     try {
         if (Test-GatewayWindows) {
             # \\server\pipe\name, or a bare pipe name on this machine.
@@ -93,8 +94,10 @@ function Open-GatewayStream {
                 $name = $Matches[2]
             }
             if ($server -eq '.' -and -not (Test-GatewayPipeExists -Name $name)) { throw (New-GatewayNoPipeError -Pipe $Pipe) }
+            Initialize-GatewayNativePipe # before connecting: compiling it can take longer than the daemon waits for a handshake
             $stream = New-GatewayPipeStream -Server $server -Name $name
             $stream.Connect($TimeoutMilliseconds)
+            $binding = Get-GatewayPipeBinding -Stream $stream
         } else {
             $socket = New-Object System.Net.Sockets.Socket -ArgumentList ([System.Net.Sockets.AddressFamily]::Unix),
                 ([System.Net.Sockets.SocketType]::Stream), ([System.Net.Sockets.ProtocolType]::Unspecified)
@@ -121,7 +124,7 @@ function Open-GatewayStream {
         Sent                = $false
         Hello               = $null
         # The endpoint binding of the handshake's proofs (docs/protocol.md, Sessions): empty on a Unix socket.
-        Binding             = ''
+        Binding             = $binding
     }
 }
 
@@ -132,11 +135,40 @@ function New-GatewayPipeStream([string] $Server, [string] $Name) {
     but never act as this account. Without a level, .NET passes no SECURITY_SQOS_PRESENT and Windows
     lets the server impersonate the client fully; a process that took the pipe's name while the
     daemon was down could then act as the admin who connects. The 5-argument constructor exists in
-    .NET Framework 3.5 and later, so in Windows PowerShell 5.1 too.
+    It asks only for the rights a client needs (ReadData, WriteData, ReadAttributes, WriteAttributes,
+    Synchronize), never GENERIC_WRITE, which holds FILE_CREATE_PIPE_INSTANCE and which the pipe's DACL
+    does not grant. The constructor with PipeAccessRights exists in .NET Framework 3.5 and later (so in
+    Windows PowerShell 5.1) and in .NET on Windows; only Windows makes this stream.
     #>
-    New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList $Server, $Name,
-        ([System.IO.Pipes.PipeDirection]::InOut), ([System.IO.Pipes.PipeOptions]::Asynchronous),
-        ([System.Security.Principal.TokenImpersonationLevel]::Identification)
+    $rights = [System.IO.Pipes.PipeAccessRights]'ReadData, WriteData, ReadAttributes, WriteAttributes, Synchronize'
+    New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList $Server, $Name, $rights,
+        ([System.IO.Pipes.PipeOptions]::Asynchronous), ([System.Security.Principal.TokenImpersonationLevel]::Identification),
+        ([System.IO.HandleInheritability]::None)
+}
+
+function Initialize-GatewayNativePipe {
+    <# GetNamedPipeServerProcessId, which .NET does not wrap, compiled once per session. #>
+    if (-not ('GatewayApiKeys.NativePipe' -as [type])) {
+        Add-Type -TypeDefinition @'
+namespace GatewayApiKeys {
+    public static class NativePipe {
+        [System.Runtime.InteropServices.DllImport("kernel32.dll", SetLastError = true)]
+        public static extern bool GetNamedPipeServerProcessId(Microsoft.Win32.SafeHandles.SafePipeHandle pipe, out uint serverProcessId);
+    }
+}
+'@
+    }
+}
+
+function Get-GatewayPipeBinding([System.IO.Pipes.NamedPipeClientStream] $Stream) {
+    <#
+    The endpoint binding of protocol 3 on a Windows pipe (docs/protocol.md, Sessions): the server's
+    process id as Windows gives it (Initialize-GatewayNativePipe), then this process's. Where Windows
+    will not say, '?': a binding no daemon computes, so no proof is accepted.
+    #>
+    [uint32] $serverPid = 0
+    if (-not [GatewayApiKeys.NativePipe]::GetNamedPipeServerProcessId($Stream.SafePipeHandle, [ref] $serverPid)) { return '?' }
+    "$($serverPid):$PID"
 }
 
 function Close-GatewayStream([hashtable] $Connection) {

@@ -16,6 +16,7 @@ $script:GatewayExceptionTypes = @{
     InvalidData         = [System.IO.InvalidDataException]
     AuthenticationError = [System.Security.Authentication.AuthenticationException]
     WriteError          = [System.IO.IOException]
+    LimitsExceeded      = [System.InvalidOperationException]
 }
 
 function Get-GatewayRootException([System.Exception] $Exception) {

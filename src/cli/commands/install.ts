@@ -7,6 +7,7 @@ export const installCommand: OfflineCommand = {
   session: false,
   options: {
     'pipe-allow': { type: 'string', multiple: true, value: 'ACCOUNT', help: 'only these accounts (names or SIDs) may open the pipe; may be repeated' },
+    'gateway-account': { type: 'string', value: 'ACCOUNT', help: "the gateway's account: it may read gateway.token in place and open the pipe (serve --gateway-account)" },
     'data-dir': { type: 'string', value: 'DIR', help: "the vault (%ProgramData%\\Nintex\\Gateway by default)" },
     pipe: { type: 'string', value: 'PIPE', help: 'the pipe (\\\\.\\pipe\\gateway-apikeys by default)' },
     'run-as': { type: 'string', value: 'ACCOUNT', help: 'run serve as this account, least privilege, not SYSTEM: a gMSA (DOMAIN\\name$) or one made for it' },

@@ -27,6 +27,8 @@ export const serveCommand: OfflineCommand = {
     'log-level': { type: 'string', value: 'LEVEL', help: LOG_LEVELS.join(', ') },
     'passphrase-file': { type: 'string', value: 'FILE', help: "the passphrase of a sealed vault's master.key (or GATEWAY_APIKEYS_PASSPHRASE)" },
     'pipe-allow': { type: 'string', multiple: true, value: 'ACCOUNT', help: 'Windows: only these accounts (names or SIDs) may open the pipe; may be repeated' },
+    'gateway-account': { type: 'string', value: 'ACCOUNT', help: "Windows: the gateway's account (name or SID) may read gateway.token where it is, and open the pipe" },
+    'gateway-group': { type: 'string', value: 'GROUP', help: "Unix: the gateway's group may read gateway.token where it is (0640; the data dir 0710) and connect to the socket" },
   },
   check({ flags }) {
     const logLevel = text(flags, 'log-level');
@@ -34,6 +36,12 @@ export const serveCommand: OfflineCommand = {
     if ((flags['pipe-allow'] as string[] | undefined)?.length && process.platform !== 'win32') {
       throw new UsageError('--pipe-allow names the Windows accounts that may open the named pipe. On Unix the socket admits its group: ' +
         'give --pipe in a directory the gateway\'s group can traverse (such as /run/gateway-apikeys, mode 0750).');
+    }
+    if (text(flags, 'gateway-account') !== undefined && process.platform !== 'win32') {
+      throw new UsageError('--gateway-account names a Windows account. On Unix give the gateway\'s group: --gateway-group GROUP.');
+    }
+    if (text(flags, 'gateway-group') !== undefined && process.platform === 'win32') {
+      throw new UsageError('--gateway-group names a Unix group. On Windows give the gateway\'s account: --gateway-account ACCOUNT.');
     }
   },
   async run({ flags, io }) {
@@ -44,6 +52,7 @@ export const serveCommand: OfflineCommand = {
       dataDir, pipe, logLevel: text(flags, 'log-level') ?? 'info', timeZone: text(flags, 'time-zone'),
       passphrase: vaultPassphrase(text(flags, 'passphrase-file')), now: process.env.GATEWAY_APIKEYS_NOW,
       pipeAllow: (flags['pipe-allow'] as string[] | undefined) ?? [],
+      gatewayAccount: text(flags, 'gateway-account'), gatewayGroup: text(flags, 'gateway-group'),
     });
     // The next command, in another terminal, needs to find this data dir, and the pipe when it is not where that data dir says.
     const pipeIsDefault = defaultPipe(dataDir, {}) === daemon.pipe;

@@ -8,22 +8,27 @@ import { maskSecrets } from '../../shared/secret-text.js';
 import { WriteQueue } from '../write-queue.js';
 import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
+import type { FoundTrail, StoreState } from './anchor.js';
+import { type AuditRef, NO_AUDIT_ENTRY } from './file-format.js';
 
 /**
  * The audit trail (docs/storage.md, "The audit trail"): one JSON line per change, reveal, rotation,
  * disable/enable, backup, restore, rekey and burst of failed authentications, appended and fsynced
  * under `<data-dir>/audit/`, before the change it records is acknowledged.
  *
- *   line  : {"seq","at","event","role","connection","account"?,"keyName"?,"detail","prev","hash"}
+ *   line  : {"seq","at","event","role","connection","account"?,"keyName"?,"detail","store"?,"prev","hash"}
+ *   store : [generation, records]: the key store's state as the entry was written (anchor.ts)
  *   hash  : b64url(BLAKE2b keyed by the audit key (derived from the master key) over the line without "hash")
  *   prev  : the hash of the entry before (of the genesis text for the first)
  *   files : audit-000001.jsonl, audit-000002.jsonl, … a new one past MAX_FILE_BYTES; the chain runs on across them
- *   head  : audit/head, {"seq","hash","mac"}: the last entry as of the last flush (coalesced, and at close), so that
- *           entries cut off the end are found missing.
+ *   head  : audit/head, {"seq","hash","store"?,"mac"}: the last entry and the key store's state (with the tag of
+ *           its last record) as of the last flush (coalesced, and at close), so that entries cut off the end are
+ *           found missing, and a key store put back from before it too (docs/storage.md, "Anchors").
  *
  * Only the vault can extend the chain: a forged or altered entry fails its hash, a removed one
- * breaks the next entry's prev, and one cut off the end falls short of the head. No entry holds a
- * secret: every text in it passes the mask of src/shared/secret-text.ts.
+ * breaks the next entry's prev, and one cut off the end falls short of the head and of the entry
+ * the key store names. No entry holds a secret: every text in it passes the mask of
+ * src/shared/secret-text.ts.
  */
 
 export type AuditRecord = Omit<AuditEntry, 'seq' | 'at'>;
@@ -45,14 +50,32 @@ export const FIRST_AUDIT_FILE = fileName(1);
 
 /** An entry line with its hash checked: the entry, or why it is not one. */
 interface ParsedLine {
-  entry?: AuditEntry & { prev: string; hash: string };
+  entry?: StoredEntry & { hash: string };
   problem?: string;
+}
+
+/** An entry as its line holds it: with the store's state and the link to the one before, which readers do not see. */
+type StoredEntry = AuditEntry & { store?: [generation: number, records: number]; prev: string };
+
+/** audit/head as written: `store` from the format with anchors on (its tag in base64url). */
+interface StoredHead {
+  seq: number;
+  hash: string;
+  store?: { generation: number; records: number; tag: string };
+  mac: string;
 }
 
 export class AuditTrail {
   private readonly writes = new WriteQueue();
   private headTimer: NodeJS.Timeout | undefined;
   private headWritten: number;
+  /** The key store's state, once the vault tells it: entries and the head anchor it. */
+  private store: StoreState | undefined;
+  private storeWritten: StoreState | undefined;
+  /** The entry the key store names last: verify checks the trail holds it. */
+  private anchoredBy: AuditRef = NO_AUDIT_ENTRY;
+  /** Once a head of the format with anchors is on disk, it must stay there: verify reports it missing. */
+  private headRequired: boolean;
 
   private constructor(
     private readonly fs: StoreFileSystem,
@@ -65,8 +88,12 @@ export class AuditTrail {
     private seq: number,
     private lastHash: string,
     private readonly now: () => number,
+    /** What open found, for checkAnchors. */
+    readonly found: FoundTrail,
   ) {
     this.headWritten = seq;
+    this.storeWritten = found.head?.store;
+    this.headRequired = found.head?.store !== undefined;
   }
 
   /**
@@ -76,12 +103,13 @@ export class AuditTrail {
    * warning.
    */
   static async open(fs: StoreFileSystem, dataDir: string, key: SecretKey, log: Log, now: () => number = Date.now): Promise<AuditTrail> {
+    // Made with the first entry or head, not here: a missing trail is found, not silently begun (anchor.ts).
     const directory = path.join(dataDir, DIRECTORY);
-    await fsp.mkdir(directory, { recursive: true, mode: 0o700 });
     const files = await AuditTrail.files(directory);
     const genesis = keyedHash(key, Buffer.from(GENESIS)).toString('base64url');
     let seq = 0;
     let lastHash = genesis;
+    let lastStore: StoredEntry['store'];
     let fileIndex = files.at(-1) ?? 1;
     let fileLength = 0;
     if (files.length > 0) {
@@ -106,6 +134,7 @@ export class AuditTrail {
         if (!parsed.entry) throw new StoreIntegrityError(`${DIRECTORY}/${name}`, `its last entry ${parsed.problem}`, ALTERED);
         seq = parsed.entry.seq;
         lastHash = parsed.entry.hash;
+        lastStore = parsed.entry.store;
       } else if (files.length > 1) {
         // An empty newest file (a crash right after rotating): the chain's end is in the one before.
         const before = await fs.readFile(path.join(directory, fileName(files.at(-2)!)));
@@ -113,6 +142,7 @@ export class AuditTrail {
         if (!previous.entry) throw new StoreIntegrityError(`${DIRECTORY}/${fileName(files.at(-2)!)}`, `its last entry ${previous.problem}`, ALTERED);
         seq = previous.entry.seq;
         lastHash = previous.entry.hash;
+        lastStore = previous.entry.store;
       }
     }
     const head = await AuditTrail.readHead(fs, directory, key);
@@ -120,23 +150,39 @@ export class AuditTrail {
       throw new StoreIntegrityError(`${DIRECTORY}/${fileName(fileIndex)}`, `ends at entry ${seq}, but the trail had reached entry ${head.seq}: entries were cut off`, ALTERED);
     }
     const file = files.length > 0 ? await fs.openExisting(path.join(directory, fileName(fileIndex))) : undefined;
-    return new AuditTrail(fs, directory, key, log, file, fileIndex, fileLength, seq, lastHash, now);
+    const found: FoundTrail = {
+      last: {
+        seq, hash: seq === 0 ? NO_AUDIT_ENTRY.hash : Buffer.from(lastHash, 'base64url'), file: `${DIRECTORY}/${fileName(fileIndex)}`,
+        ...(lastStore && { store: { generation: lastStore[0], records: lastStore[1] } }),
+      },
+      ...(head && { head: { seq: head.seq, ...(head.store && { store: { ...head.store, tag: Buffer.from(head.store.tag, 'base64url') } }) } }),
+    };
+    return new AuditTrail(fs, directory, key, log, file, fileIndex, fileLength, seq, lastHash, now, found);
   }
 
+  /** The trail's files, by number; none when audit/ is missing. */
   private static async files(directory: string): Promise<number[]> {
-    return (await fsp.readdir(directory)).map((name) => FILE_PATTERN.exec(name)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+    const names = await fsp.readdir(directory).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    return names.map((name) => FILE_PATTERN.exec(name)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
   }
 
-  private static headMac(key: SecretKey, seq: number, hash: string): string {
-    return keyedHash(key, Buffer.from(`head\n${seq}\n${hash}`)).toString('base64url');
+  /** The head's MAC: over the entry, and from the format with anchors on over the store's state, under its own label. */
+  private static headMac(key: SecretKey, head: Omit<StoredHead, 'mac'>): string {
+    const text = head.store
+      ? `head v2\n${head.seq}\n${head.hash}\n${head.store.generation}\n${head.store.records}\n${head.store.tag}`
+      : `head\n${head.seq}\n${head.hash}`;
+    return keyedHash(key, Buffer.from(text)).toString('base64url');
   }
 
-  private static async readHead(fs: StoreFileSystem, directory: string, key: SecretKey): Promise<{ seq: number; hash: string } | undefined> {
+  private static async readHead(fs: StoreFileSystem, directory: string, key: SecretKey): Promise<StoredHead | undefined> {
     const bytes = await fs.readFile(path.join(directory, HEAD_FILE));
     if (!bytes) return undefined;
     try {
-      const head = JSON.parse(bytes.toString('utf8')) as { seq: number; hash: string; mac: string };
-      if (head.mac === AuditTrail.headMac(key, head.seq, head.hash)) return head;
+      const head = JSON.parse(bytes.toString('utf8')) as StoredHead;
+      if (head.mac === AuditTrail.headMac(key, head)) return head;
     } catch {
       // fall through: not a head this vault wrote
     }
@@ -151,7 +197,7 @@ export class AuditTrail {
     const hash = line.slice(at + HASH_FIELD.length, -2);
     if (keyedHash(key, Buffer.from(body, 'utf8')).toString('base64url') !== hash) return { problem: 'fails its check: it was altered' };
     try {
-      return { entry: { ...(JSON.parse(body) as AuditEntry & { prev: string }), hash } };
+      return { entry: { ...(JSON.parse(body) as StoredEntry), hash } };
     } catch {
       return { problem: 'is not an audit entry' };
     }
@@ -161,13 +207,40 @@ export class AuditTrail {
     return this.seq;
   }
 
+  /** The last durable entry, as the key store names it. */
+  get lastEntry(): AuditRef {
+    return this.seq === 0 ? NO_AUDIT_ENTRY : { seq: this.seq, hash: Buffer.from(this.lastHash, 'base64url') };
+  }
+
+  /**
+   * The key store's state now, and the entry it names last (both durable): later entries name the
+   * state, and the head is written with it a few seconds later (anchor.ts).
+   */
+  anchorStore(state: StoreState, auditRef: AuditRef): void {
+    this.store = state;
+    this.anchoredBy = auditRef;
+    this.scheduleHead();
+  }
+
+  /** Writes the head now (a new vault's first, or the first of a vault written before anchors). */
+  writeHeadNow(): Promise<void> {
+    return this.writes.run(() => this.writeHead(true));
+  }
+
+  private scheduleHead(): void {
+    this.headTimer ??= setTimeout(() => {
+      this.writes.run(() => this.writeHead()).catch((error: NodeJS.ErrnoException) =>
+        this.log.warn('The audit trail\'s head could not be written; it is written again with the next entry', { event: 'audit.writeFailed', reason: error.code ?? error.message }));
+    }, HEAD_FLUSH_MS).unref();
+  }
+
   /**
    * Appends an entry and makes it durable; resolves with it. Entries are appended one at a time, in
    * the order they are given. Texts are masked: a key value or token pasted anywhere is cut to its hint.
    */
   record(record: AuditRecord): Promise<AuditEntry> {
     return this.writes.run(async () => {
-      const entry: AuditEntry & { prev: string } = {
+      const entry: StoredEntry = {
         seq: this.seq + 1,
         at: new Date(this.now()).toISOString(),
         event: record.event,
@@ -176,6 +249,7 @@ export class AuditTrail {
         ...(record.account !== undefined && { account: record.account }),
         ...(record.keyName !== undefined && { keyName: maskSecrets(record.keyName) }),
         detail: JSON.parse(maskSecrets(JSON.stringify(record.detail ?? {}))) as Record<string, unknown>,
+        ...(this.store && { store: [this.store.generation, this.store.records] }),
         prev: this.lastHash,
       };
       const body = JSON.stringify(entry);
@@ -192,11 +266,8 @@ export class AuditTrail {
       this.fileLength += line.length;
       this.seq = entry.seq;
       this.lastHash = hash;
-      this.headTimer ??= setTimeout(() => {
-        this.writes.run(() => this.writeHead()).catch((error: NodeJS.ErrnoException) =>
-          this.log.warn('The audit trail\'s head could not be written; it is written again with the next entry', { event: 'audit.writeFailed', reason: error.code ?? error.message }));
-      }, HEAD_FLUSH_MS).unref();
-      const { prev: _prev, ...visible } = entry;
+      this.scheduleHead();
+      const { prev: _prev, store: _store, ...visible } = entry;
       return visible;
     });
   }
@@ -206,19 +277,34 @@ export class AuditTrail {
     if (this.file) {
       await this.file.close();
       this.fileIndex++;
+    } else {
+      await this.makeDirectory();
     }
     this.file = await this.fs.create(path.join(this.directory, fileName(this.fileIndex)));
     this.fileLength = 0;
     await this.fs.syncDirectory(this.directory);
   }
 
-  private async writeHead(): Promise<void> {
+  /** audit/ and its entry in the data dir, durable: made with the trail's first file or head. */
+  private async makeDirectory(): Promise<void> {
+    if (await fsp.mkdir(this.directory, { recursive: true, mode: 0o700 })) await this.fs.syncDirectory(path.dirname(this.directory));
+  }
+
+  private async writeHead(always = false): Promise<void> {
     clearTimeout(this.headTimer);
     this.headTimer = undefined;
-    if (this.headWritten === this.seq) return;
-    const head = { seq: this.seq, hash: this.lastHash, mac: AuditTrail.headMac(this.key, this.seq, this.lastHash) };
-    await replaceFileAtomically(this.fs, path.join(this.directory, HEAD_FILE), Buffer.from(JSON.stringify(head)));
-    this.headWritten = head.seq;
+    const store = this.store;
+    const storeChanged = store !== undefined && (store.generation !== this.storeWritten?.generation || store.records !== this.storeWritten.records);
+    if (!always && this.headWritten === this.seq && !storeChanged) return;
+    const unsigned: Omit<StoredHead, 'mac'> = {
+      seq: this.seq, hash: this.lastHash,
+      ...(store && { store: { generation: store.generation, records: store.records, tag: store.tag.toString('base64url') } }),
+    };
+    if (!this.file) await this.makeDirectory();
+    await replaceFileAtomically(this.fs, path.join(this.directory, HEAD_FILE), Buffer.from(JSON.stringify({ ...unsigned, mac: AuditTrail.headMac(this.key, unsigned) })));
+    this.headWritten = unsigned.seq;
+    this.storeWritten = store;
+    this.headRequired ||= store !== undefined;
   }
 
   /** Every entry, oldest first, each checked, as the reader goes: a generator over the files. */
@@ -240,6 +326,7 @@ export class AuditTrail {
     return this.writes.run(async () => {
       let expectedSeq = 1;
       let prev = keyedHash(this.key, Buffer.from(GENESIS)).toString('base64url');
+      let anchoredHash: string | undefined;
       for await (const { entry, problem, file, line } of this.entries()) {
         const where = `${file} line ${line}`;
         if (!entry) return { intact: false, brokenAt: expectedSeq, reason: `${where} ${problem}.` };
@@ -247,12 +334,19 @@ export class AuditTrail {
           return { intact: false, brokenAt: expectedSeq, reason: `${where} is entry ${entry.seq} where entry ${expectedSeq} should be: ${entry.seq > expectedSeq ? 'entries are missing' : 'an entry is repeated'}.` };
         }
         if (entry.prev !== prev) return { intact: false, brokenAt: entry.seq, reason: `${where} does not link to the entry before it: an entry was removed or replaced.` };
+        if (entry.seq === this.anchoredBy.seq) anchoredHash = entry.hash;
         prev = entry.hash;
         expectedSeq++;
       }
       const entries = expectedSeq - 1;
       if (entries < this.seq) {
         return { intact: false, brokenAt: entries + 1, reason: `The trail ends at entry ${entries}, but entry ${this.seq} was written: entries were cut off the end.` };
+      }
+      if (anchoredHash !== undefined && anchoredHash !== this.anchoredBy.hash.toString('base64url')) {
+        return { intact: false, brokenAt: this.anchoredBy.seq, reason: `Entry ${this.anchoredBy.seq} is not the one the key store names: the trail was replaced.` };
+      }
+      if (this.headRequired && !(await this.fs.readFile(path.join(this.directory, HEAD_FILE)))) {
+        return { intact: false, brokenAt: entries + 1, reason: `${DIRECTORY}/${HEAD_FILE} is missing: without it, entries cut off the end would go unseen.` };
       }
       return { intact: true, entries };
     });
@@ -272,7 +366,7 @@ export class AuditTrail {
       if (filter.event !== undefined && entry.event !== filter.event) continue;
       if (keyName !== undefined && (entry.keyName === undefined || foldName(entry.keyName) !== keyName)) continue;
       total++;
-      const { prev: _prev, hash: _hash, ...visible } = entry;
+      const { prev: _prev, hash: _hash, store: _store, ...visible } = entry;
       items.push(visible);
       if (filter.limit !== undefined && items.length > filter.limit) items.shift();
     }

@@ -8,22 +8,32 @@ import { StoreIntegrityError } from './integrity-error.js';
  * file from another vault or another generation fails authentication.
  *
  *   header   : magic(4) version(1) vaultId(16) generation(8, big-endian)
- *   snapshot : header ‖ sealed(JSON array of records)
+ *   snapshot : header ‖ sealed(auditRef ‖ JSON array of records)
  *   journal  : header ‖ sealed(empty) ‖ record*
- *   record   : length(4) ‖ lengthCheck(4) ‖ sealed(JSON mutation), associated data header ‖ seq(8)
+ *   record   : length(4) ‖ lengthCheck(4) ‖ sealed(auditRef ‖ JSON mutation), associated data header ‖ seq(8)
+ *   auditRef : seq(8, big-endian) ‖ hash(32): the audit trail's last entry when the file or record was written (format 4)
  *
  * `lengthCheck` (CRC32 of the length) lets a reader tell a torn or zeroed tail from a length that
- * was altered in the middle of the file.
+ * was altered in the middle of the file. The auditRef anchors the audit trail in the store
+ * (docs/storage.md, "Anchors").
  */
 // 2: snapshot records as rows (see mutations.ts). 3: rows and puts carry enabled, the rotation and
 // the previous value, snapshot rows the uses per connector, `used` records those that changed.
-// Files of format 2 are still read; the compaction at start rewrites them as format 3.
+// 4: the snapshot and each record carry an auditRef; a store of format 4 is anchored (anchor.ts).
+// Files of formats 2 and 3 are still read; the compaction at start rewrites them as format 4.
 /** The store's two files in the data dir (docs/storage.md): the compacted snapshot and the journal of changes since. */
 export const SNAPSHOT_FILE = 'keys.snapshot';
 export const JOURNAL_FILE = 'keys.journal';
 
-export const FORMAT_VERSION = 3;
-const READABLE_VERSIONS: readonly number[] = [2, 3];
+export const FORMAT_VERSION = 4;
+/** The first format whose snapshot and records carry an auditRef: a store of this format is anchored. */
+export const ANCHORED_FORMAT = 4;
+/**
+ * The format of the rows and mutations themselves: format 4 changed only what frames them, so
+ * backups still name 3, and a daemon of format 3 reads them.
+ */
+export const ROW_FORMAT = 3;
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 export const VAULT_ID_BYTES = 16;
 const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
 const SEALED_EMPTY_BYTES = NONCE_BYTES + TAG_BYTES;
@@ -32,6 +42,28 @@ const RECORD_PREFIX_BYTES = 8;
 /** No mutation the vault writes comes near this; a larger length is damage. */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 const LENGTH_CHECK_SALT = 0x4a524e4c;
+
+/** The audit trail's last entry as the store knows it (docs/storage.md, "Anchors"): seq 0 is none, with a zero hash. */
+export interface AuditRef {
+  seq: number;
+  /** The entry's hash, its 32 bytes (the trail writes them in base64url). */
+  hash: Buffer;
+}
+export const AUDIT_HASH_BYTES = 32;
+const AUDIT_REF_BYTES = 8 + AUDIT_HASH_BYTES;
+/** Before the first entry. */
+export const NO_AUDIT_ENTRY: AuditRef = { seq: 0, hash: Buffer.alloc(AUDIT_HASH_BYTES) };
+
+function encodeAuditRef(ref: AuditRef): Buffer {
+  const bytes = Buffer.alloc(AUDIT_REF_BYTES);
+  bytes.writeBigUInt64BE(BigInt(ref.seq), 0);
+  ref.hash.copy(bytes, 8);
+  return bytes;
+}
+
+function decodeAuditRef(bytes: Buffer): AuditRef {
+  return { seq: Number(bytes.readBigUInt64BE(0)), hash: Buffer.from(bytes.subarray(8, AUDIT_REF_BYTES)) };
+}
 
 type StoreFileKind = 'snapshot' | 'journal';
 const MAGIC: Record<StoreFileKind, string> = { snapshot: 'GWKS', journal: 'GWKJ' };
@@ -81,17 +113,34 @@ function decodeHeader(kind: StoreFileKind, bytes: Buffer, file: string, vaultId:
 
 const notAuthentic = 'fails authentication: it was altered or damaged, or master.key is not the key it was written with';
 
-export function encodeSnapshot(key: SecretKey, header: FileHeader, payload: Buffer): Buffer {
-  const head = encodeHeader('snapshot', header);
-  return Buffer.concat([head, seal(key, payload, head)]);
+/** What a sealed snapshot or record ends with: its tag, which identifies it (anchor.ts, StoreState.tag). */
+export const tagOf = (sealed: Buffer): Buffer => Buffer.from(sealed.subarray(sealed.length - TAG_BYTES));
+
+/** A snapshot or record's plaintext as read: the auditRef of format 4 split off. */
+interface Opened {
+  payload: Buffer;
+  /** Undefined before format 4. */
+  auditRef?: AuditRef;
 }
 
-export function decodeSnapshot(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): { header: ReadHeader; payload: Buffer } {
+function split(plaintext: Buffer, version: number, file: string): Opened {
+  if (version < ANCHORED_FORMAT) return { payload: plaintext };
+  if (plaintext.length < AUDIT_REF_BYTES) throw new StoreIntegrityError(file, 'holds a record too short for its format');
+  return { auditRef: decodeAuditRef(plaintext.subarray(0, AUDIT_REF_BYTES)), payload: plaintext.subarray(AUDIT_REF_BYTES) };
+}
+
+export function encodeSnapshot(key: SecretKey, header: FileHeader, auditRef: AuditRef, payload: Buffer): Buffer {
+  const head = encodeHeader('snapshot', header);
+  return Buffer.concat([head, seal(key, Buffer.concat([encodeAuditRef(auditRef), payload]), head)]);
+}
+
+export function decodeSnapshot(key: SecretKey, bytes: Buffer, file: string, vaultId: Buffer): { header: ReadHeader; tag: Buffer } & Opened {
   const header = decodeHeader('snapshot', bytes, file, vaultId);
+  const tag = tagOf(bytes);
   // In place: a snapshot of many keys is megabytes, and its ciphertext is not needed again.
-  const payload = open(key, bytes.subarray(HEADER_BYTES), bytes.subarray(0, HEADER_BYTES), true);
-  if (!payload) throw new StoreIntegrityError(file, notAuthentic);
-  return { header, payload };
+  const plaintext = open(key, bytes.subarray(HEADER_BYTES), bytes.subarray(0, HEADER_BYTES), true);
+  if (!plaintext) throw new StoreIntegrityError(file, notAuthentic);
+  return { header, tag, ...split(plaintext, header.version, file) };
 }
 
 export function encodeJournalHeader(key: SecretKey, header: FileHeader): Buffer {
@@ -113,8 +162,8 @@ function lengthCheck(length: number): number {
 }
 
 /** One journal record: the `seq`-th of the journal whose header is `journalHeader`. */
-export function encodeJournalRecord(key: SecretKey, journalHeader: Buffer, seq: number, payload: Buffer): Buffer {
-  const sealed = seal(key, payload, recordAssociatedData(journalHeader, seq));
+export function encodeJournalRecord(key: SecretKey, journalHeader: Buffer, seq: number, auditRef: AuditRef, payload: Buffer): Buffer {
+  const sealed = seal(key, Buffer.concat([encodeAuditRef(auditRef), payload]), recordAssociatedData(journalHeader, seq));
   const prefix = Buffer.alloc(RECORD_PREFIX_BYTES);
   prefix.writeUInt32BE(sealed.length, 0);
   prefix.writeUInt32BE(lengthCheck(sealed.length), 4);
@@ -124,6 +173,9 @@ export function encodeJournalRecord(key: SecretKey, journalHeader: Buffer, seq: 
 interface DecodedJournal {
   header: ReadHeader;
   payloads: Buffer[];
+  /** Per record: its auditRef (format 4) and its tag. */
+  auditRefs: (AuditRef | undefined)[];
+  tags: Buffer[];
   /** Where the authentic records end: a torn tail starts here. */
   validLength: number;
   /** Why the bytes after validLength were dropped, if any were. */
@@ -149,8 +201,10 @@ export function decodeJournal(key: SecretKey, bytes: Buffer, file: string, vault
     throw new StoreIntegrityError(file, notAuthentic);
   }
   const payloads: Buffer[] = [];
+  const auditRefs: (AuditRef | undefined)[] = [];
+  const tags: Buffer[] = [];
   let offset = JOURNAL_HEADER_BYTES;
-  const torn = (reason: string): DecodedJournal => ({ header, payloads, validLength: offset, tornTail: reason });
+  const torn = (reason: string): DecodedJournal => ({ header, payloads, auditRefs, tags, validLength: offset, tornTail: reason });
   while (offset < bytes.length) {
     const seq = payloads.length;
     if (offset + RECORD_PREFIX_BYTES > bytes.length) return torn('an incomplete record header');
@@ -164,13 +218,17 @@ export function decodeJournal(key: SecretKey, bytes: Buffer, file: string, vault
     }
     const end = offset + RECORD_PREFIX_BYTES + length;
     if (end > bytes.length) return torn('an incomplete final record');
-    const payload = open(key, bytes.subarray(offset + RECORD_PREFIX_BYTES, end), recordAssociatedData(head, seq));
-    if (!payload) {
+    const sealed = bytes.subarray(offset + RECORD_PREFIX_BYTES, end);
+    const plaintext = open(key, sealed, recordAssociatedData(head, seq));
+    if (!plaintext) {
       if (end === bytes.length) return torn('a final record that fails authentication');
       throw new StoreIntegrityError(file, `record ${seq} at byte ${offset} ${notAuthentic}`);
     }
+    const { payload, auditRef } = split(plaintext, header.version, file);
     payloads.push(payload);
+    auditRefs.push(auditRef);
+    tags.push(tagOf(sealed));
     offset = end;
   }
-  return { header, payloads, validLength: offset };
+  return { header, payloads, auditRefs, tags, validLength: offset };
 }

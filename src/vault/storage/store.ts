@@ -2,9 +2,10 @@ import path from 'node:path';
 import type { ApiKeyRecord } from '../api-key.js';
 import type { SecretKey } from '../crypto.js';
 import type { Log } from '../../shared/log.js';
+import type { FoundStore, StoreState } from './anchor.js';
 import {
-  decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader, FORMAT_VERSION,
-  JOURNAL_FILE, JOURNAL_HEADER_BYTES, SNAPSHOT_FILE,
+  ANCHORED_FORMAT, type AuditRef, decodeJournal, decodeSnapshot, encodeJournalHeader, encodeJournalRecord, encodeSnapshot, type FileHeader,
+  FORMAT_VERSION, JOURNAL_FILE, JOURNAL_HEADER_BYTES, NO_AUDIT_ENTRY, SNAPSHOT_FILE, tagOf,
 } from './file-format.js';
 import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
@@ -27,6 +28,10 @@ interface StoreContents {
  * Crash points of a compaction: the new snapshot (generation g+1) is renamed in first, the new
  * journal second. A journal one generation behind the snapshot is therefore the old one, whose
  * records the snapshot already holds.
+ *
+ * Every snapshot and record names the audit trail's last entry as of its writing (an AuditRef),
+ * and the store reports its state (generation, records, tag of the last one) for the trail to
+ * anchor: docs/storage.md, "Anchors".
  */
 export class KeyStore {
   /** Set when the journal may hold bytes the vault did not acknowledge: appends wait for a compaction. */
@@ -45,6 +50,8 @@ export class KeyStore {
     private journalLength: number,
     private journalRecords: number,
     private snapshotLength: number,
+    /** The tag of the last record, or of the snapshot when the journal holds none. */
+    private lastTag: Buffer,
     private readonly log: Log,
   ) {}
 
@@ -57,7 +64,7 @@ export class KeyStore {
    * StoreIntegrityError naming the file that cannot be trusted. Writes nothing to an existing
    * store except removing leftover temporary files.
    */
-  static async open(fs: StoreFileSystem, dataDir: string, master: MasterKey, log: Log): Promise<{ store: KeyStore; contents: StoreContents }> {
+  static async open(fs: StoreFileSystem, dataDir: string, master: MasterKey, log: Log): Promise<{ store: KeyStore; contents: StoreContents; found: FoundStore }> {
     const files = KeyStore.filePaths(dataDir);
     await Promise.all([fs.remove(`${files.snapshot}.tmp`), fs.remove(`${files.journal}.tmp`)]);
     const [snapshotBytes, journalBytes] = await Promise.all([fs.readFile(files.snapshot), fs.readFile(files.journal)]);
@@ -76,8 +83,12 @@ export class KeyStore {
     if (!journal) throw new StoreIntegrityError(JOURNAL_FILE, 'is missing, so keys changed since the last snapshot would be lost');
 
     let mutations: Mutation[] = [];
+    let tags: Buffer[] = [];
+    let auditRef = snapshot.auditRef;
     if (journal.header.generation === generation) {
       mutations = journal.payloads.map((payload) => decodeMutation(payload, journal.header.version));
+      tags = journal.tags;
+      if (journal.auditRefs.length > 0) auditRef = journal.auditRefs.at(-1);
       if (journal.tornTail) {
         log.warn('Dropped a torn journal tail left by a crash: the change it held was never acknowledged', {
           event: 'store.tornTail', file: JOURNAL_FILE, reason: journal.tornTail, droppedBytes: journalBytes!.length - journal.validLength,
@@ -88,26 +99,40 @@ export class KeyStore {
     }
     const handle = await fs.openExisting(files.journal);
     const store = new KeyStore(fs, dataDir, master.key, master.vaultId, generation, handle,
-      journalBytes!.subarray(0, JOURNAL_HEADER_BYTES), journal.validLength, mutations.length, snapshotBytes!.length, log);
+      journalBytes!.subarray(0, JOURNAL_HEADER_BYTES), journal.validLength, mutations.length, snapshotBytes!.length,
+      tags.at(-1) ?? snapshot.tag, log);
     // The old generation's journal, a torn tail, or files of an older format are replaced by the
     // next compaction, never appended to.
     store.mustRewrite = journal.header.generation !== generation || journal.tornTail !== undefined ||
       snapshot.header.version !== FORMAT_VERSION || journal.header.version !== FORMAT_VERSION;
-    return { store, contents: { records, mutations } };
+    const found: FoundStore = {
+      state: store.state,
+      // A snapshot of format 4 says the store was anchored; its journal may be older only when one generation behind (ignored).
+      auditRef: snapshot.header.version >= ANCHORED_FORMAT ? auditRef ?? NO_AUDIT_ENTRY : undefined,
+      tagAfter: (count) => (count === 0 ? snapshot.tag : tags[count - 1]),
+      created: false,
+    };
+    return { store, contents: { records, mutations }, found };
   }
 
-  private static async create(fs: StoreFileSystem, dataDir: string, master: MasterKey, log: Log): Promise<{ store: KeyStore; contents: StoreContents }> {
+  private static async create(fs: StoreFileSystem, dataDir: string, master: MasterKey, log: Log): Promise<{ store: KeyStore; contents: StoreContents; found: FoundStore }> {
     const files = KeyStore.filePaths(dataDir);
     const header: FileHeader = { vaultId: master.vaultId, generation: 0 };
     // Journal first: a start that stops between the two leaves an empty journal and no snapshot, which open() recognises.
     const journalHeader = encodeJournalHeader(master.key, header);
     await replaceFileAtomically(fs, files.journal, journalHeader);
-    const snapshot = encodeSnapshot(master.key, header, encodeRecords([]));
+    const snapshot = encodeSnapshot(master.key, header, NO_AUDIT_ENTRY, encodeRecords([]));
     await replaceFileAtomically(fs, files.snapshot, snapshot);
     const handle = await fs.openExisting(files.journal);
     log.info('Created a new, empty key store', { event: 'store.created', dataDir });
-    const store = new KeyStore(fs, dataDir, master.key, master.vaultId, 0, handle, journalHeader, journalHeader.length, 0, snapshot.length, log);
-    return { store, contents: { records: [], mutations: [] } };
+    const tag = tagOf(snapshot);
+    const store = new KeyStore(fs, dataDir, master.key, master.vaultId, 0, handle, journalHeader, journalHeader.length, 0, snapshot.length, tag, log);
+    return { store, contents: { records: [], mutations: [] }, found: { state: store.state, auditRef: NO_AUDIT_ENTRY, tagAfter: () => tag, created: true } };
+  }
+
+  /** Where the store stands: what the audit trail anchors (anchor.ts). Only acknowledged writes count. */
+  get state(): StoreState {
+    return { generation: this.generation, records: this.journalRecords, tag: this.lastTag };
   }
 
   /** Whether the journal may hold bytes nobody acknowledged (after a write fault, a torn tail, an old generation): compact before appending. */
@@ -129,9 +154,9 @@ export class KeyStore {
    * any fault the journal is cut back to what it held before, or, failing that, marked for a
    * rewrite, so that no unacknowledged mutation can come back after a restart.
    */
-  async append(mutations: Mutation[]): Promise<void> {
+  async append(mutations: Mutation[], auditRef: AuditRef): Promise<void> {
     if (this.mustRewrite) throw new Error('the journal must be rewritten before it takes new records');
-    const records = mutations.map((m, i) => encodeJournalRecord(this.key, this.journalHeader, this.journalRecords + i, encodeMutation(m)));
+    const records = mutations.map((m, i) => encodeJournalRecord(this.key, this.journalHeader, this.journalRecords + i, auditRef, encodeMutation(m)));
     const bytes = records.length === 1 ? records[0]! : Buffer.concat(records);
     try {
       await this.journal.write(bytes, this.journalLength);
@@ -147,6 +172,7 @@ export class KeyStore {
     }
     this.journalLength += bytes.length;
     this.journalRecords += mutations.length;
+    this.lastTag = tagOf(records.at(-1)!);
   }
 
   /** Whether a rotation replaced (or may have replaced) this store's files: nothing more is written through it. */
@@ -160,27 +186,35 @@ export class KeyStore {
    * put in place with master.key and audit.key by writeRotation. From the first byte written this
    * store is superseded: its key may no longer be the vault's, so it appends and compacts no more.
    */
-  async rotate(key: SecretKey, records: Iterable<ApiKeyRecord>, masterKey: Buffer, auditKey: Buffer, onStep?: (step: RotationStep) => Promise<void>): Promise<void> {
+  async rotate(key: SecretKey, records: Iterable<ApiKeyRecord>, masterKey: Buffer, auditKey: Buffer, auditRef: AuditRef,
+    onStep?: (step: RotationStep) => Promise<void>): Promise<void> {
     const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
-    const snapshot = encodeSnapshot(key, header, encodeRecords(records));
+    const snapshot = encodeSnapshot(key, header, auditRef, encodeRecords(records));
     const journal = encodeJournalHeader(key, header);
     this.rotated = true;
     this.mustRewrite = true;
     await writeRotation(this.fs, this.dataDir, { masterKey, auditKey, journal, snapshot }, onStep);
+    // The state of the rotated store, for the audit trail's head to anchor at close.
+    this.generation = header.generation;
+    this.journalRecords = 0;
+    this.lastTag = tagOf(snapshot);
   }
 
   /** Writes `records` as the snapshot of the next generation and starts its empty journal. */
-  async compact(records: Iterable<ApiKeyRecord>): Promise<void> {
+  async compact(records: Iterable<ApiKeyRecord>, auditRef: AuditRef): Promise<void> {
     if (this.rotated) throw new Error('the master key was rotated: this store writes nothing more');
     const files = KeyStore.filePaths(this.dataDir);
     const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
-    const snapshot = encodeSnapshot(this.key, header, encodeRecords(records));
+    const snapshot = encodeSnapshot(this.key, header, auditRef, encodeRecords(records));
     const journalHeader = encodeJournalHeader(this.key, header);
     // Once the new snapshot may be on disk the old journal is stale, and records appended to it
     // would be ignored at the next start: no appends until the new journal is in place.
     this.mustRewrite = true;
     await replaceFileAtomically(this.fs, files.snapshot, snapshot);
+    // The state from here on, even should the new journal fail: an open ignores the old one beside this snapshot.
     this.generation = header.generation;
+    this.journalRecords = 0;
+    this.lastTag = tagOf(snapshot);
     this.snapshotLength = snapshot.length;
     // Windows cannot rename a file over one that is open (EPERM), so the old journal is closed first
     // there; nothing is appended to it any more either way (mustRewrite above).
@@ -191,7 +225,6 @@ export class KeyStore {
     this.journal = handle;
     this.journalHeader = journalHeader;
     this.journalLength = journalHeader.length;
-    this.journalRecords = 0;
     this.mustRewrite = false;
     this.log.info('Compacted the key store', { event: 'store.compacted', generation: header.generation, snapshotBytes: snapshot.length });
   }
