@@ -228,3 +228,38 @@ export async function buildWindowsBundle(dir: string): Promise<{ cli: string; dr
   const hash = crypto.createHash('sha256').update(fs.readFileSync(cli)).digest('hex').slice(0, 16);
   return { cli, driver, hash };
 }
+
+/** What the driver (test/helpers/wine-driver.ts) answers: JSON of many shapes, which each test says what it must hold. */
+export type DriverAnswer = Record<string, any>;
+
+/** The driver's answer: the last line of its output, as JSON. */
+export function driverAnswer(stdout: string): DriverAnswer {
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as DriverAnswer;
+}
+
+/** A suite that runs the CLI's bundle and the driver under Wine: the harness, both files as Windows paths, and the driver to call. */
+export interface WineSuite {
+  wine: WineHarness;
+  cli: string;
+  driverFile: string;
+  /** Runs the driver with `args`; throws with its output unless it answers ok. `ms`: how long it ran. */
+  driver(...args: string[]): Promise<DriverAnswer>;
+}
+
+/** Readies Wine (wineHarness) and builds the bundle into its run directory, saying how long the bundle took. */
+export async function wineSuite(t: Test): Promise<WineSuite> {
+  const wine = await wineHarness(t);
+  const started = performance.now();
+  const built = await buildWindowsBundle(path.join(wine.runDir, 'bundle'));
+  t.comment(`bundled src/cli.ts (the .exe's bundle) and the driver in ${Math.round(performance.now() - started)} ms`);
+  const driverFile = winPath(built.driver);
+  return {
+    wine, cli: winPath(built.cli), driverFile,
+    async driver(...args) {
+      const result = await wine.run(wine.nodeExe, [driverFile, ...args]);
+      const answer = driverAnswer(result.stdout);
+      if (!answer.ok) throw new Error(`driver ${args[0]} failed: ${answer.error}\n${answer.stack}\n${result.stderr}`);
+      return { ...answer, ms: result.ms };
+    },
+  };
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { pipeSddl, privacyOf, samePipeDacl, SID } from '../../src/platform/windows-security.js';
 import { filesUnder } from '../helpers/vault.js';
-import { buildWindowsBundle, drivePath, skipWithoutWine, type WineHarness, wineHarness, type WineProcess, winPath } from '../helpers/wine.js';
+import { drivePath, skipWithoutWine, type WineHarness, type WineProcess, winPath, type WineSuite, wineSuite } from '../helpers/wine.js';
 
 // The Windows suite (docs/architecture.md, "The Windows suite"): the bundle that goes into the .exe,
 // on node.exe 22 under Wine, over real named pipes, with the CLI and the framed test client
@@ -16,28 +16,15 @@ const run = `gwk-${process.pid}`;
 let wine: WineHarness;
 let cli: string;
 let driverFile: string;
+let driver: WineSuite['driver'];
 
 t.before(async () => {
   if (skip) return;
-  wine = await wineHarness(t);
-  const started = performance.now();
-  const built = await buildWindowsBundle(path.join(wine.runDir, 'bundle'));
-  cli = winPath(built.cli);
-  driverFile = winPath(built.driver);
-  t.comment(`bundled src/cli.ts (the .exe's bundle) and the driver in ${Math.round(performance.now() - started)} ms`);
+  ({ wine, cli, driverFile, driver } = await wineSuite(t));
 });
 t.teardown(() => fs.rmSync(drivePath(`C:\\${run}`), { recursive: true, force: true }));
 
 const node = (args: string[], env?: Record<string, string | undefined>) => wine.run(wine.nodeExe, [cli, ...args], { env });
-// The driver's answers are JSON of many shapes; the assertions below say what each must hold.
-type Answer = Record<string, any>;
-const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Answer;
-async function driver(...args: string[]): Promise<Answer> {
-  const result = await wine.run(wine.nodeExe, [driverFile, ...args]);
-  const answer = json(result.stdout);
-  if (!answer.ok) throw new Error(`driver ${args[0]} failed: ${answer.error}\n${answer.stack}\n${result.stderr}`);
-  return { ...answer, ms: result.ms };
-}
 
 /** `serve` under Wine, ready once it says so; WINEDEBUG shows what reaches ReportEventW (Wine's event log is a stub that prints). */
 async function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<WineProcess & { ms: number }> {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { privacyOf } from '../../src/platform/windows-security.js';
-import { buildWindowsBundle, skipWithoutWine, type WineHarness, wineHarness, winPath } from '../helpers/wine.js';
+import { skipWithoutWine, type WineHarness, winPath, type WineSuite, wineSuite } from '../helpers/wine.js';
 
 // The first start's race on Windows (docs/security.md, "The data dir"), under Wine: what Wine can
 // show of it. Wine keeps no access list it is given; it turns the descriptor a file or directory is
@@ -17,23 +17,17 @@ const skip = skipWithoutWine(t);
 const NOBODY = 65534;
 let wine: WineHarness;
 let cli: string;
-let driverFile: string;
+let driver: WineSuite['driver'];
 
 t.before(async () => {
   if (skip) return;
-  wine = await wineHarness(t);
-  const built = await buildWindowsBundle(path.join(wine.runDir, 'bundle'));
-  cli = winPath(built.cli);
-  driverFile = winPath(built.driver);
+  ({ wine, cli, driver } = await wineSuite(t));
 });
 
 const pipeFor = (name: string) => `\\\\.\\pipe\\gwk-${process.pid}-${name}`;
 
 async function sddlOf(target: string): Promise<string> {
-  const result = await wine.run(wine.nodeExe, [driverFile, 'path-sddl', winPath(target)]);
-  const answer = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { ok: boolean; sddl: string; error?: string };
-  if (!answer.ok) throw new Error(`path-sddl ${target}: ${answer.error}`);
-  return answer.sddl;
+  return (await driver('path-sddl', winPath(target))).sddl as string;
 }
 
 t.test('Wine, umask 022: the data dir and every file of the first start are private from their creation', { skip }, async (t) => {

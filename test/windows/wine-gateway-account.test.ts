@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { buildWindowsBundle, skipWithoutWine, type WineHarness, wineHarness, winPath } from '../helpers/wine.js';
+import { skipWithoutWine, type WineHarness, winPath, type WineSuite, wineSuite } from '../helpers/wine.js';
 
 // `serve --gateway-account` under Wine (docs/security.md, "The gateway's account"): the account is
 // resolved, the pipe opened to it, gateway.token given its read entry (SetNamedSecurityInfoW runs),
@@ -15,10 +15,7 @@ let driverFile: string;
 
 t.before(async () => {
   if (skip) return;
-  wine = await wineHarness(t);
-  const built = await buildWindowsBundle(path.join(wine.runDir, 'bundle'));
-  cli = winPath(built.cli);
-  driverFile = winPath(built.driver);
+  ({ wine, cli, driverFile } = await wineSuite(t));
 });
 
 t.test('Wine: serve --gateway-account NETWORK SERVICE shares gateway.token, restarts on it, and the gateway role works', { skip }, async (t) => {
