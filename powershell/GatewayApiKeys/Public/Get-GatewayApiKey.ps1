@@ -139,7 +139,10 @@ function Get-GatewayApiKey {
                 continue
             }
             if ($paging.IncludeTotalCount) { $paging.NewTotalCount([uint64]$found.total, 1.0) }
-            foreach ($item in $found.items) { ConvertTo-GatewayApiKeyObject $item }
+            # The constructor straight away (ConvertTo-GatewayApiKeyObject's one line), sparing a
+            # function call per key of a list of thousands.
+            $type = $script:GatewayApiKeyRecordType
+            foreach ($item in $found.items) { $type::new($item) }
         }
     }
 }
