@@ -1,11 +1,11 @@
 function ConvertTo-GatewayApiKeyObject {
     <#
     The daemon's ApiKeyInfo as the module's output object, of type name GatewayApiKeys.ApiKey, dates
-    as [datetime]: the constructor of Classes/GatewayApiKeyRecord.ps1 does it. Never carries a key
-    value. Get-GatewayApiKey calls the constructor itself for each key of a list.
+    as [datetime]: FromInfo of Classes/GatewayApiKeyRecord.ps1 does it. Never carries a key value.
+    Get-GatewayApiKey calls FromInfo itself.
     #>
     param([object] $Info)
-    $script:GatewayApiKeyRecordType::new($Info)
+    $script:GatewayApiKeyRecordType::FromInfo($Info)
 }
 
 function ConvertTo-GatewayDate {
