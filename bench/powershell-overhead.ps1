@@ -10,7 +10,10 @@ least any client does: the request serialised with its own id (ConvertTo-Json), 
 written; the answer's frame read by its Content-Length and parsed (ConvertFrom-Json). The key is created first if missing. Both are warmed up
 first, then timed call by call, interleaved, in -Rounds rounds. Prints one JSON object: the total
 milliseconds of the -Count calls of each and their ratio, from the round with the median ratio
-(target ratio <= 2).
+(target ratio <= 1.5).
+Then times -ListRounds calls of `Get-GatewayApiKey` without a name, every key of the vault to
+objects, interleaved with as many raw apiKey.list requests of all (framed, read and parsed as above),
+and reports the medians of both and the number of keys.
 
 .EXAMPLE
 $env:GATEWAY_APIKEYS_PIPE = '/tmp/gwk.sock'; $env:GATEWAY_APIKEYS_DATA_DIR = './.data'
@@ -20,7 +23,8 @@ param(
     [string] $Name = 'bench-powershell',
     [int] $Count = 100,
     [int] $Warmup = 20,
-    [int] $Rounds = 5
+    [int] $Rounds = 5,
+    [int] $ListRounds = 3
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -57,8 +61,14 @@ function Invoke-Raw([string] $Method, [hashtable] $Params) {
         $headerEnd = [System.Text.Encoding]::ASCII.GetString($buffer, 0, $count).IndexOf("`r`n`r`n", [System.StringComparison]::Ordinal)
     }
     $length = [int]([regex]::Match([System.Text.Encoding]::ASCII.GetString($buffer, 0, $headerEnd), 'Content-Length: (\d+)').Groups[1].Value)
-    while ($count -lt $headerEnd + 4 + $length) { $count += $stream.Read($buffer, $count, $buffer.Length - $count) }
-    ConvertFrom-Json -InputObject $utf8.GetString($buffer, $headerEnd + 4, $length)
+    if ($headerEnd + 4 + $length -gt $buffer.Length) {
+        # A list of every key: the buffer grows to hold its frame, once.
+        $bigger = New-Object byte[] ($headerEnd + 4 + $length)
+        [System.Array]::Copy($buffer, $bigger, $count)
+        $script:buffer = $bigger
+    }
+    while ($count -lt $headerEnd + 4 + $length) { $count += $stream.Read($script:buffer, $count, $script:buffer.Length - $count) }
+    ConvertFrom-Json -InputObject $utf8.GetString($script:buffer, $headerEnd + 4, $length)
 }
 
 $nextId = 0
@@ -87,10 +97,24 @@ $results = for ($round = 0; $round -lt $Rounds; $round++) {
     [pscustomobject]@{ CmdletMs = $cmdletMs; RawMs = $rawMs; Ratio = $cmdletMs / $rawMs }
 }
 $median = @($results | Sort-Object Ratio)[[math]::Floor($Rounds / 2)]
+
+# Every key to objects, against the raw list of all: what the conversion adds to the transfer and parse.
+$null = Invoke-Raw 'apiKey.list' @{}
+$listMs = New-Object System.Collections.Generic.List[double]
+$rawListMs = New-Object System.Collections.Generic.List[double]
+for ($round = 0; $round -lt $ListRounds; $round++) {
+    $watch.Restart(); $keys = @(Get-GatewayApiKey); $listMs.Add($watch.Elapsed.TotalMilliseconds)
+    $watch.Restart(); $null = Invoke-Raw 'apiKey.list' @{}; $rawListMs.Add($watch.Elapsed.TotalMilliseconds)
+}
+$listMs.Sort()
+$rawListMs.Sort()
 $stream.Dispose()
 
 ConvertTo-Json -Compress -Depth 2 -InputObject ([ordered]@{
         cmdletMs = [math]::Round($median.CmdletMs, 1)
         rawMs    = [math]::Round($median.RawMs, 1)
         ratio    = [math]::Round($median.Ratio, 2)
+        listKeys = $keys.Count
+        listMs   = [math]::Round($listMs[[math]::Floor($ListRounds / 2)], 1)
+        rawListMs = [math]::Round($rawListMs[[math]::Floor($ListRounds / 2)], 1)
     })

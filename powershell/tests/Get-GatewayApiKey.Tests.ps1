@@ -137,4 +137,13 @@ Describe 'Get-GatewayApiKey' {
     It 'rejects a pattern longer than the schema allows before a round trip' {
         { Get-GatewayApiKey -Name ('x' * 401) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey'
     }
+
+    It 'checks a pattern that is not plain ASCII in full: code points after NFC, and no unpaired surrogate' {
+        # The ValidateScript's shortcut takes printable ASCII only; these must reach the full check.
+        { Get-GatewayApiKey -Name ([string][char]0xD800) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey'
+        # U+0958 becomes two code points under NFC: 300 of them are 600, over the limit of 400.
+        { Get-GatewayApiKey -Name ([string][char]0x0958 * 300) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Get-GatewayApiKey'
+        # 400 code points in 800 UTF-16 units: within the limit.
+        @(Get-GatewayApiKey -Name ([char]::ConvertFromUtf32(0x1F600) * 400) -Status Active).Count | Should -Be 0
+    }
 }

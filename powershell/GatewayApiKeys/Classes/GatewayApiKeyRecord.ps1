@@ -3,6 +3,13 @@
 # ([Nullable[datetime]]), like RotatedAt (never rotated) and PreviousValidUntil (no previous value
 # in its grace), and DisabledAt (an enabled key, or one disabled before the daemon kept when).
 #
+# An object is built from the daemon's ApiKeyInfo by FromInfo, one method call per key: converting
+# 10,000 keys took more than twice as long when a script function set each property
+# (bench/powershell-overhead.ps1). Dates become [datetime] so that Sort-Object and comparisons work.
+# PowerShell casts text to [datetime] in the invariant culture: expiresOn (YYYY-MM-DD, the vault's
+# calendar date) becomes midnight of no time zone; an RFC 3339 instant becomes local time, and
+# ToLocalTime() also converts one that PowerShell 7 before 7.5 already read as a UTC [datetime].
+#
 # Color is for display: the key table colours Status with it (GatewayApiKeys.format.ps1xml), and
 # $key.Color reads it, but it is no data to export. Being hidden keeps it out of Export-Csv,
 # Select-Object * and Format-List *; ConvertTo-Json skips it by an attribute, which Windows
@@ -26,4 +33,37 @@ class GatewayApiKeyRecord {
     [Nullable[datetime]] $PreviousValidUntil
     [Nullable[datetime]] $DisabledAt
     [string] $DisabledReason
+
+    GatewayApiKeyRecord([object] $Info) {
+        $this.Name = $Info.name
+        $this.Description = $Info.description
+        $this.ExpiresOn = [datetime]$Info.expiresOn
+        $this.DaysLeft = [int]$Info.daysLeft
+        $this.Status = $Info.status
+        $this.Color = $Info.color
+        if ($null -ne $Info.lastUsedAt) { $this.LastUsed = ([datetime]$Info.lastUsedAt).ToLocalTime() }
+        $this.Created = ([datetime]$Info.createdAt).ToLocalTime()
+        $this.Updated = ([datetime]$Info.updatedAt).ToLocalTime()
+        $this.Hint = $Info.hint
+        $this.Enabled = [bool]$Info.enabled
+        if ($null -ne $Info.rotatedAt) { $this.RotatedAt = ([datetime]$Info.rotatedAt).ToLocalTime() }
+        if ($null -ne $Info.previousValidUntil) { $this.PreviousValidUntil = ([datetime]$Info.previousValidUntil).ToLocalTime() }
+        # Why and when a disabled key was disabled: what Disable-GatewayApiKey -Reason said. A daemon
+        # before these fields sends neither, which strict mode would refuse to read. (A class allows no
+        # local variable named like a property.)
+        $disabledAtProperty = $Info.PSObject.Properties['disabledAt']
+        if ($null -ne $disabledAtProperty -and $null -ne $disabledAtProperty.Value) { $this.DisabledAt = ([datetime]$disabledAtProperty.Value).ToLocalTime() }
+        $disabledReasonProperty = $Info.PSObject.Properties['disabledReason']
+        if ($null -ne $disabledReasonProperty) { $this.DisabledReason = $disabledReasonProperty.Value }
+    }
+
+    # The output object: a key in a wrapper of its own whose first type name, GatewayApiKeys.ApiKey,
+    # is the one the format view (GatewayApiKeys.format.ps1xml) selects. A new wrapper takes the type
+    # name at a third of the cost of $this.PSObject.TypeNames, which PowerShell keeps for a bare
+    # object in a table of its own.
+    static [psobject] FromInfo([object] $Info) {
+        $key = [psobject]::new([GatewayApiKeyRecord]::new($Info))
+        $key.PSTypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
+        return $key
+    }
 }

@@ -1,36 +1,11 @@
 function ConvertTo-GatewayApiKeyObject {
     <#
-    The daemon's ApiKeyInfo as the module's output object (Classes/GatewayApiKeyRecord.ps1), of type
-    name GatewayApiKeys.ApiKey for the format view, dates as [datetime] so that Sort-Object and
-    comparisons work. Never carries a key value.
-
-    PowerShell casts text to [datetime] in the invariant culture: expiresOn (YYYY-MM-DD, the vault's
-    calendar date) becomes midnight of no time zone; an RFC 3339 instant becomes local time, and
-    ToLocalTime() also converts one that PowerShell 7 before 7.5 already read as a UTC [datetime].
+    The daemon's ApiKeyInfo as the module's output object, of type name GatewayApiKeys.ApiKey, dates
+    as [datetime]: FromInfo of Classes/GatewayApiKeyRecord.ps1 does it. Never carries a key value.
+    Get-GatewayApiKey calls FromInfo itself.
     #>
     param([object] $Info)
-    $key = $script:GatewayApiKeyRecordType::new()
-    $key.Name = $Info.name
-    $key.Description = $Info.description
-    $key.ExpiresOn = [datetime]$Info.expiresOn
-    $key.DaysLeft = [int]$Info.daysLeft
-    $key.Status = $Info.status
-    $key.Color = $Info.color
-    if ($null -ne $Info.lastUsedAt) { $key.LastUsed = ([datetime]$Info.lastUsedAt).ToLocalTime() }
-    $key.Created = ([datetime]$Info.createdAt).ToLocalTime()
-    $key.Updated = ([datetime]$Info.updatedAt).ToLocalTime()
-    $key.Hint = $Info.hint
-    $key.Enabled = [bool]$Info.enabled
-    if ($null -ne $Info.rotatedAt) { $key.RotatedAt = ([datetime]$Info.rotatedAt).ToLocalTime() }
-    if ($null -ne $Info.previousValidUntil) { $key.PreviousValidUntil = ([datetime]$Info.previousValidUntil).ToLocalTime() }
-    # Why and when a disabled key was disabled: what Disable-GatewayApiKey -Reason said. A daemon
-    # before these fields sends neither, which strict mode would refuse to read.
-    $disabledAt = $Info.PSObject.Properties['disabledAt']
-    if ($null -ne $disabledAt -and $null -ne $disabledAt.Value) { $key.DisabledAt = ([datetime]$disabledAt.Value).ToLocalTime() }
-    $disabledReason = $Info.PSObject.Properties['disabledReason']
-    if ($null -ne $disabledReason) { $key.DisabledReason = $disabledReason.Value }
-    $key.PSObject.TypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
-    $key
+    $script:GatewayApiKeyRecordType::FromInfo($Info)
 }
 
 function ConvertTo-GatewayDate {
