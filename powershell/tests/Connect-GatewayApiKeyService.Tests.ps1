@@ -18,7 +18,7 @@ Describe 'Connect-GatewayApiKeyService' {
         $connection.Pipe | Should -Be $Daemon.Pipe
         $connection.Role | Should -Be 'admin'
         $connection.ServerVersion | Should -Be '0.1.0'
-        $connection.ProtocolVersion | Should -Be 2
+        $connection.ProtocolVersion | Should -Be 3
         $connection.Today | Should -Be ([datetime]'2026-11-27')
         $connection.TimeZone | Should -Be 'UTC'
     }
