@@ -74,6 +74,7 @@ function generatorCopy(t: Test): { dir: string; generate: (...args: string[]) =>
   const dir = t.testdir({ build: {}, docs: {}, schemas: {}, src: { generated: {} }, powershell: { GatewayApiKeys: { Private: {} } } });
   fs.cpSync(path.join(root, 'schemas'), path.join(dir, 'schemas'), { recursive: true });
   fs.cpSync(path.join(root, 'src/generated'), path.join(dir, 'src/generated'), { recursive: true });
+  fs.cpSync(path.join(root, DOTNET_GENERATED), path.join(dir, DOTNET_GENERATED), { recursive: true });
   for (const file of [rulesFile, 'docs/protocol.md', 'build/generate-schema-module.mjs', 'package.json']) fs.copyFileSync(path.join(root, file), path.join(dir, file));
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
   // What the generator says on standard error when it fails; undefined when it succeeds.
@@ -89,6 +90,8 @@ function generatorCopy(t: Test): { dir: string; generate: (...args: string[]) =>
 }
 
 const rulesFile = 'powershell/GatewayApiKeys/Private/GatewayRules.generated.ps1';
+/** The .NET client's generated codes and locations, which the same generator writes. */
+const DOTNET_GENERATED = 'clients/dotnet/src/GatewayApiKeys.Client/Generated';
 
 t.test('--check fails when a rule changed and the PowerShell rules were not regenerated', async (t) => {
   const copy = generatorCopy(t);
