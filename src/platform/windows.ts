@@ -214,13 +214,19 @@ export function pathSddl(target: string): string {
   }
 }
 
+/** The self-relative security descriptor of an SDDL string, in LocalAlloc'd memory: the caller frees it with LocalFree. */
+function descriptorOf(sddl: string): unknown {
+  const descriptor = [null];
+  if (!api().ConvertStringSecurityDescriptorToSecurityDescriptorW!(sddl, SDDL_REVISION_1, descriptor, null)) {
+    fail('ConvertStringSecurityDescriptorToSecurityDescriptorW');
+  }
+  return descriptor[0];
+}
+
 /** Runs `use` with the DACL of an SDDL string. */
 function withDacl<T>(sddl: string, use: (dacl: unknown) => T): T {
   const w = api();
-  const descriptor = [null];
-  if (!w.ConvertStringSecurityDescriptorToSecurityDescriptorW!(sddl, SDDL_REVISION_1, descriptor, null)) {
-    fail('ConvertStringSecurityDescriptorToSecurityDescriptorW');
-  }
+  const descriptor = [descriptorOf(sddl)];
   try {
     const present = [0];
     const dacl = [null];
@@ -245,10 +251,7 @@ export function setPathDacl(target: string, sddl: string): void {
 /** Runs `use` with SECURITY_ATTRIBUTES holding the descriptor of an SDDL string (not inheritable). */
 function withSecurityAttributes<T>(sddl: string, use: (attributes: unknown) => T): T {
   const w = api();
-  const descriptor = [null];
-  if (!w.ConvertStringSecurityDescriptorToSecurityDescriptorW!(sddl, SDDL_REVISION_1, descriptor, null)) {
-    fail('ConvertStringSecurityDescriptorToSecurityDescriptorW');
-  }
+  const descriptor = [descriptorOf(sddl)];
   try {
     return use({ nLength: koffi.sizeof('gwk_SECURITY_ATTRIBUTES'), lpSecurityDescriptor: descriptor[0], bInheritHandle: 0 });
   } finally {
@@ -521,10 +524,7 @@ export interface PipeListener {
  */
 export function listenPipe(pipe: string, sddl: string, accept: (socket: net.Socket) => void, failed: (error: Error) => void): PipeListener {
   const w = api();
-  const descriptor = [null];
-  if (!w.ConvertStringSecurityDescriptorToSecurityDescriptorW!(sddl, SDDL_REVISION_1, descriptor, null)) {
-    fail('ConvertStringSecurityDescriptorToSecurityDescriptorW');
-  }
+  const descriptor = [descriptorOf(sddl)];
   const attributes = { nLength: koffi.sizeof('gwk_SECURITY_ATTRIBUTES'), lpSecurityDescriptor: descriptor[0], bInheritHandle: 0 };
   const instance = (first: boolean): unknown => {
     const handle = w.CreateNamedPipeW!(pipe, PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
