@@ -184,6 +184,34 @@ t.test('a lost connection: a read is sent once more, a change never', async (t) 
   await client.close();
 });
 
+t.test('a daemon that dies under calls on several connections: each read is sent once more, on a connection opened after the loss', async (t) => {
+  let lostAfter = Infinity;
+  // The connections of the daemon that died never answer; those opened after it, as a new daemon's, do.
+  const fake = await fakeDaemon(t, {
+    token: TOKEN,
+    react: (_method, params, _n, connection) => (connection > lostAfter ? { result: { authenticated: true, name: params.key } } : 'silent'),
+  });
+  const client = await GatewayClient.connect({ pipe: fake.pipe, token: TOKEN, maxConnections: 4 });
+  const sent = () => fake.received.filter((r) => r.method === 'connector.authenticate');
+  const calls: Promise<unknown>[] = [];
+  // In waves of 16, the calls one connection takes before the pool opens another beside it.
+  for (let wave = 1; wave <= 4; wave++) {
+    for (let i = 0; i < 16; i++) calls.push(settled(client.authenticate(`key ${calls.length}`)));
+    while (sent().length < 16 * wave) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  lostAfter = fake.connections();
+  const carrying = new Set(sent().map((r) => r.connection));
+  t.ok(carrying.size >= 2, `the 64 calls in flight were spread over ${carrying.size} of ${lostAfter} connections`);
+  // A client sees a dead daemon's connections close one by one: here the oldest first, the rest a little later.
+  fake.drop(1);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  fake.dropAll();
+  const results = await Promise.all(calls);
+  t.same(results.filter((r) => r instanceof Error).map((e) => (e as Error).message), [], 'no call failed');
+  t.equal(sent().filter((r) => r.connection > lostAfter).length, 64, 'each call was sent again once, on a connection opened after the first loss');
+  await client.close();
+});
+
 t.test('a timeout fails the call that waited, and the others on its connection go elsewhere', async (t) => {
   const fake = await fakeDaemon(t, {
     token: TOKEN,

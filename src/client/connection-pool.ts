@@ -14,8 +14,6 @@ import { ClientClosedError, DaemonUnavailableError } from './errors.js';
 export interface PooledSession {
   readonly client: DaemonClient;
   readonly hello: SessionHelloResult;
-  /** The order it was opened in: a connection lost tells which older ones to stop using. */
-  readonly generation: number;
   inFlight: number;
   /** Lent to one conversation (withConnection): no call of the pool is put on it. */
   lent: boolean;
@@ -58,7 +56,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class ConnectionPool {
   private readonly sessions: PooledSession[] = [];
   private opening: Promise<PooledSession> | undefined;
-  private generations = 0;
   private closed = false;
 
   constructor(private readonly options: PoolOptions) {}
@@ -92,14 +89,12 @@ export class ConnectionPool {
   }
 
   /**
-   * The connection `lost` broke: the daemon may have gone, and with it every connection opened
-   * before, whose closing may not have been seen yet. No call is put on them any more; those still
-   * working finish their calls, then close.
+   * A connection broke: the daemon may have gone, and with it every connection open now, whatever
+   * order their closings are seen in. No call is put on them any more, so a call sent again goes
+   * only to a connection opened after the loss; those still working finish their calls, then close.
    */
-  retireUpTo(lost: PooledSession): void {
-    for (const session of [...this.sessions]) {
-      if (session.generation <= lost.generation && !session.lent) this.retire(session);
-    }
+  retireAll(): void {
+    for (const session of [...this.sessions]) if (!session.lent) this.retire(session);
   }
 
   /** A connection for one conversation alone (withConnection): an idle one of the pool, else one opened for it. */
@@ -146,7 +141,7 @@ export class ConnectionPool {
   }
 
   private adopt(opened: { client: DaemonClient; hello: SessionHelloResult }): PooledSession {
-    const session: PooledSession = { ...opened, generation: ++this.generations, inFlight: 0, lent: false, retired: false };
+    const session: PooledSession = { ...opened, inFlight: 0, lent: false, retired: false };
     this.sessions.push(session);
     void opened.client.closed.then(() => this.remove(session));
     return session;

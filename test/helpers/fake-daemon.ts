@@ -27,6 +27,8 @@ export interface FakeDaemon {
   connections: () => number;
   /** Closes every open connection, as a daemon that dies. */
   dropAll: () => void;
+  /** Closes connection `n` (counted from 1, in the order accepted), when it is open. */
+  drop: (n: number) => void;
   /** Stops listening and closes every connection: nothing answers at the pipe any more. */
   stop: () => void;
 }
@@ -34,8 +36,8 @@ export interface FakeDaemon {
 interface FakeOptions {
   /** The token it proves; without one, it answers challenges with proofs made of nothing (an impostor). */
   token?: string;
-  /** What to do with a request of the session; `n` counts the requests of that method so far, from 1. */
-  react?: (method: string, params: Record<string, unknown>, n: number) => Reaction;
+  /** What to do with a request of the session; `n` counts the requests of that method so far, from 1; `connection` is the connection's number. */
+  react?: (method: string, params: Record<string, unknown>, n: number, connection: number) => Reaction;
   /** Where to listen (a stale socket file there is removed first); a private temporary directory's when not given. */
   pipe?: string;
 }
@@ -47,11 +49,11 @@ export async function fakeDaemon(t: Test, options: FakeOptions): Promise<FakeDae
   const key = options.token === undefined ? undefined : proofKey(Buffer.from(options.token));
   const received: FakeDaemon['received'] = [];
   const counts = new Map<string, number>();
-  const sockets = new Set<net.Socket>();
+  const sockets = new Map<net.Socket, number>();
   let accepted = 0;
   const server = net.createServer((socket) => {
     const connection = ++accepted;
-    sockets.add(socket);
+    sockets.set(socket, connection);
     socket.on('close', () => sockets.delete(socket)).on('error', () => undefined);
     const decoder = new FrameDecoder();
     const answer = (id: unknown, result: unknown) => socket.write(encodeFrame(JSON.stringify({ jsonrpc: '2.0', id, result })));
@@ -72,7 +74,7 @@ export async function fakeDaemon(t: Test, options: FakeOptions): Promise<FakeDae
         }
         const n = (counts.get(request.method) ?? 0) + 1;
         counts.set(request.method, n);
-        const reaction = options.react?.(request.method, request.params, n) ?? 'silent';
+        const reaction = options.react?.(request.method, request.params, n, connection) ?? 'silent';
         if (reaction === 'close') socket.destroy();
         else if (reaction === 'garbage') socket.write(encodeFrame('{"jsonrpc":'));
         else if (reaction !== 'silent') answer(request.id, reaction.result);
@@ -81,7 +83,10 @@ export async function fakeDaemon(t: Test, options: FakeOptions): Promise<FakeDae
   });
   await new Promise<void>((resolve) => server.listen(pipe, resolve));
   const dropAll = () => {
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets.keys()) socket.destroy();
+  };
+  const drop = (n: number) => {
+    for (const [socket, connection] of sockets) if (connection === n) socket.destroy();
   };
   const stop = () => {
     server.close();
@@ -91,5 +96,5 @@ export async function fakeDaemon(t: Test, options: FakeOptions): Promise<FakeDae
     stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-  return { pipe, received, connections: () => accepted, dropAll, stop };
+  return { pipe, received, connections: () => accepted, dropAll, drop, stop };
 }
