@@ -8,6 +8,8 @@ import { encodeKeyValue } from '../src/shared/secret-format.js';
 import {
   crashImage, create, decryptedStore, freshDataDir, openTestVault, remove, rotate, TODAY, update, visibleState,
 } from './helpers/vault.js';
+import { ManualClock } from './helpers/clock.js';
+import { FaultyFileSystem } from './helpers/faulty-fs.js';
 
 /**
  * The key lifecycle beyond the product page (docs/protocol.md, "Methods"), on the vault with a
@@ -235,6 +237,26 @@ t.test('the previous value\'s ciphertext leaves the disk at the compaction after
   // That compaction asked for the next one at the grace's end (plus a second's margin).
   t.ok(await eventually(() => !decryptedStore(dataDir).includes(key)), 'the compaction after the end wrote it off the disk');
   t.same(vault.authenticate(key, false), { authenticated: false, reason: 'Unknown' });
+});
+
+t.test('a grace that ends while a compaction writes is written off by the next one', async (t) => {
+  const dataDir = freshDataDir(t);
+  const fileSystem = new FaultyFileSystem();
+  const clock = new ManualClock(`${TODAY}T12:00:00Z`);
+  const { vault } = await openTestVault(t, { dataDir, clock, fileSystem, compactAfterDeleteMs: 10 });
+  const { key } = await create(vault, { name: 'rotating' });
+  await create(vault, { name: 'bystander' });
+  await rotate(vault, { name: 'rotating', graceHours: 1 });
+  clock.set(`${TODAY}T12:59:59.900Z`);
+  // The compaction the delete asks for drops what has ended when it starts; the grace ends as it renames its snapshot.
+  const rename = fileSystem.rename;
+  fileSystem.rename = async (from, to) => {
+    await rename(from, to);
+    if (to.endsWith('keys.snapshot')) clock.set(`${TODAY}T13:00:00.000Z`);
+  };
+  await remove(vault, 'bystander');
+  t.ok(await eventually(() => !decryptedStore(dataDir).includes('bystander')), 'that compaction ran');
+  t.ok(await eventually(() => !decryptedStore(dataDir).includes(key)), 'the next compaction wrote it off the disk');
 });
 
 t.test('a value a rotation ends at once leaves the disk like a deleted key\'s; a grace that ended while stopped, at the start', async (t) => {

@@ -582,18 +582,19 @@ export class Vault {
    * (docs/storage.md, "Rotation"), and asks for the next compaction at the next grace end.
    */
   private async compact(): Promise<void> {
-    this.index.dropPreviousValues(this.clock.now());
+    const droppedAt = this.clock.now();
+    this.index.dropPreviousValues(droppedAt);
     const auditRef = this.trail.lastEntry;
     await this.store.compact(this.index.records(), auditRef);
     this.trail.anchorStore(this.store.state, auditRef);
-    this.scheduleGraceEnd();
+    // From the instant it dropped at: a grace that ended while it wrote was kept, and needs the next one.
+    this.scheduleGraceEnd(droppedAt);
   }
 
-  /** Asks for a compaction just after the earliest grace still running ends, if any. */
-  private scheduleGraceEnd(): void {
-    const now = this.clock.now();
-    const next = this.index.nextPreviousValueEnd(now);
-    if (next !== undefined) this.compactions.within(next - now + GRACE_END_MARGIN_MS);
+  /** Asks for a compaction just after the earliest grace still running at `after` ends (at once when that is past), if any. */
+  private scheduleGraceEnd(after = this.clock.now()): void {
+    const next = this.index.nextPreviousValueEnd(after);
+    if (next !== undefined) this.compactions.within(Math.max(0, next - this.clock.now()) + GRACE_END_MARGIN_MS);
   }
 
   /**
