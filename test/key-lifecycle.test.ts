@@ -237,6 +237,7 @@ t.test('the previous value\'s ciphertext leaves the disk at the compaction after
   // That compaction asked for the next one at the grace's end (plus a second's margin).
   t.ok(await eventually(() => !decryptedStore(dataDir).includes(key)), 'the compaction after the end wrote it off the disk');
   t.same(vault.authenticate(key, false), { authenticated: false, reason: 'Unknown' });
+  await vault.close(); // that compaction may still be writing: done before the test's directory is removed
 });
 
 t.test('a grace that ends while a compaction writes is written off by the next one', async (t) => {
@@ -257,6 +258,7 @@ t.test('a grace that ends while a compaction writes is written off by the next o
   await remove(vault, 'bystander');
   t.ok(await eventually(() => !decryptedStore(dataDir).includes('bystander')), 'that compaction ran');
   t.ok(await eventually(() => !decryptedStore(dataDir).includes(key)), 'the next compaction wrote it off the disk');
+  await vault.close();
 });
 
 t.test('a value a rotation ends at once leaves the disk like a deleted key\'s; a grace that ended while stopped, at the start', async (t) => {
