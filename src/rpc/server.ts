@@ -19,6 +19,13 @@ import { FrameMessageWriter } from './frame-writer.js';
  */
 type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unknown>;
 
+/**
+ * Answers one whole frame at once, from its bytes, before any JSON parse: the whole answer's JSON
+ * text, or undefined to leave the frame to the generic path (docs/architecture.md, "The authenticate
+ * fast path"). It must answer exactly as `dispatch` would, byte for byte, or not at all.
+ */
+type FastAnswer<S> = (session: S, body: Buffer) => string | undefined;
+
 /** What the server asks of a connection's session: its limits, which change once it has proved who it is. */
 export interface ConnectionState {
   /** Whether the peer has proved who it is. Until then the connection counts against the handshake limits and deadline. */
@@ -103,6 +110,8 @@ function netSource(pipe: string): ConnectionSource {
 
 interface ServerOptions<S extends ConnectionState> {
   dispatch: Dispatch<S>;
+  /** Consulted for each whole frame first, when given. */
+  fastAnswer?: FastAnswer<S>;
   /** Per-connection state, made when a client connects; `id` numbers connections from 1; `socket` is the connection. */
   openSession(id: number, peer: string | undefined, socket: net.Socket): S;
   log: ServerLog;
@@ -201,7 +210,12 @@ export class RpcServer<S extends ConnectionState> {
     }
     const id = this.nextId++;
     const session = this.options.openSession(id, peer, socket);
-    const reader = new FrameMessageReader(socket, { maxBodyBytes: () => session.maxBodyBytes, frameTimeoutMs: this.limits.frameTimeoutMs });
+    const fastAnswer = this.options.fastAnswer;
+    const reader = new FrameMessageReader(socket, {
+      maxBodyBytes: () => session.maxBodyBytes,
+      frameTimeoutMs: this.limits.frameTimeoutMs,
+      takes: fastAnswer && ((body) => this.answerFast(client, fastAnswer, body)),
+    });
     const writer = new FrameMessageWriter(socket);
     const client: Client<S> = { id, peer, session, socket, reader, writer, inFlight: 0, idle: undefined, deadline: undefined, peerOverUnread: false, ending: false };
     this.clients.add(client);
@@ -246,13 +260,7 @@ export class RpcServer<S extends ConnectionState> {
     this.holdIfOverLimits(client);
     try {
       const outcome = await this.options.dispatch(client.session, request.method, request.params);
-      if (client.ending) return;
-      if (client.session.closing) {
-        // Unanswered, and so is what it pipelined: a guesser gets its budget's answers, not one more per connection.
-        this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
-        this.end(client);
-        return;
-      }
+      if (client.ending || this.endIfClosing(client)) return;
       const response: ResponseMessage = outcome instanceof ResponseError
         ? { jsonrpc: '2.0', id: request.id, error: outcome.toJson() }
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
@@ -264,6 +272,31 @@ export class RpcServer<S extends ConnectionState> {
       this.readIfFlowing(client);
       if (client.inFlight === 0) client.idle?.();
     }
+  }
+
+  /**
+   * Offers a whole frame to the fast path (docs/architecture.md, "The authenticate fast path"):
+   * whether it answered it. Only while nothing else of the connection is in flight, so that its
+   * answer never overtakes one the generic path is still making; answered at once, it is in flight
+   * for no turn, and its unread bytes count as any answer's.
+   */
+  private answerFast(client: Client<S>, fastAnswer: FastAnswer<S>, body: Buffer): boolean {
+    if (client.inFlight > 0 || client.ending) return false;
+    const answer = fastAnswer(client.session, body);
+    if (answer === undefined) return false;
+    if (!this.endIfClosing(client)) client.writer.writeBody(answer);
+    this.watchHandshake(client);
+    this.holdIfOverLimits(client);
+    return true;
+  }
+
+  /** Ends a connection whose session is closing: true when it did. */
+  private endIfClosing(client: Client<S>): boolean {
+    if (!client.session.closing) return false;
+    // Unanswered, and so is what it pipelined: a guesser gets its budget's answers, not one more per connection.
+    this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
+    this.end(client);
+    return true;
   }
 
   /** Reads and answers nothing more on a connection, sends what was written to it, then closes it (a peer that does not read its last answers gets a second). */
