@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { FailedAuthentications } from '../src/daemon/failed-authentications.js';
-import { SERVER_LIMITS } from '../src/daemon/limits.js';
+import { CONNECTION_LIMITS, SERVER_LIMITS } from '../src/daemon/limits.js';
 import { type DaemonContext, daemonState, dispatch, fastAnswer } from '../src/daemon/methods.js';
 import { readAuthenticateFrame } from '../src/daemon/authenticate-frame.js';
 import { Session } from '../src/daemon/session.js';
@@ -95,6 +95,8 @@ interface Side {
   log: RecordingLog;
   context: DaemonContext;
   wires: Record<Role, Wire>;
+  /** The daemon's end of each connection, by role. */
+  ends: Record<Role, net.Socket>;
 }
 
 /** A daemon in this process on `dataDir`, with or without the fast path, and a connection of each role. */
@@ -109,10 +111,14 @@ async function side(t: Test, dataDir: string, clock: ManualClock, tokensDir: str
     requestStop: () => undefined, ...daemonState(),
   };
   const pipe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-fast-')), 'd.sock');
+  const ends: net.Socket[] = [];
   const server = await RpcServer.listen(pipe, {
     dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
     ...(fast ? { fastAnswer: (session: Session, body: Buffer) => fastAnswer(context, session, body) } : {}),
-    openSession: (id, peer) => new Session(id, peer, ''),
+    openSession: (id, peer, socket) => {
+      ends.push(socket);
+      return new Session(id, peer, '');
+    },
     log,
     limits: { ...SERVER_LIMITS, handshakeTimeoutMs: 3_600_000 }, // the connection without a role stays for the whole test
   });
@@ -122,7 +128,7 @@ async function side(t: Test, dataDir: string, clock: ManualClock, tokensDir: str
   await establish(wires.gateway, 'gateway', fs.readFileSync(path.join(tokensDir, 'gateway.token'), 'utf8').trim());
   await establish(wires.admin, 'admin', fs.readFileSync(path.join(tokensDir, 'admin.token'), 'utf8').trim());
   log.lines.length = 0; // the lines of the opening name the data dir, the only difference between the two
-  return { vault, log, context, wires };
+  return { vault, log, context, wires, ends: { none: ends[0]!, gateway: ends[1]!, admin: ends[2]! } };
 }
 
 /** A vault with a key in each state a presented value can meet, and the values to present. */
@@ -150,14 +156,20 @@ async function keysInEveryState(t: Test, clock: ManualClock): Promise<{ dataDir:
   return { dataDir, presented: [...valid, before.get('rotated-key')!, before.get('grace-over-key')!, deleted, wrongChecksum, valid[0]!.toLowerCase(), 'not-a-key', ''] };
 }
 
-t.test('the fast path and the generic path answer byte for byte alike, and leave the same state and logs (property)', async (t) => {
+/** The two daemons, on copies of one vault, and the values to present. */
+async function twoDaemons(t: Test): Promise<{ fast: Side; generic: Side; presented: string[] }> {
   const clock = new ManualClock(`${TODAY}T12:00:00Z`);
   const { dataDir, presented } = await keysInEveryState(t, clock);
   const copy = madeDataDir(t);
   fs.cpSync(dataDir, copy, { recursive: true });
   const tokensDir = madeDataDir(t);
-  const fast = await side(t, dataDir, clock, tokensDir, true);
-  const generic = await side(t, copy, clock, tokensDir, false);
+  return { fast: await side(t, dataDir, clock, tokensDir, true), generic: await side(t, copy, clock, tokensDir, false), presented };
+}
+
+const authenticateFrame = (id: number, key: string) => `{"jsonrpc":"2.0","id":${id},"method":"connector.authenticate","params":{"key":"${key}"}}`;
+
+t.test('the fast path and the generic path answer byte for byte alike, and leave the same state and logs (property)', async (t) => {
+  const { fast, generic, presented } = await twoDaemons(t);
 
   // Each part as the JSON text that is sent: hostile ones beside what a gateway writes.
   const escapedFirst = (value: string) => `"\\u00${value.charCodeAt(0).toString(16).padStart(2, '0')}${value.slice(1)}"`;
@@ -175,6 +187,7 @@ t.test('the fast path and the generic path answer byte for byte alike, and leave
   const id = fc.oneof(
     { arbitrary: fc.nat({ max: 100_000 }).map(String), weight: 4 },
     fc.integer().map(String),
+    fc.bigInt({ min: 0n, max: 10n ** 22n }).map(String), // past 2 ** 53, JSON.parse rounds: the answer's id is another text
     fc.constantFrom('-0', '-1', '1e3', '1.0', '0.5', '999999999999999', '9999999999999999', '12345678901234567890', '1e400', '00', '"7"', '"x"', 'null', 'true', '[]'),
     fc.string({ maxLength: 5 }).map((text) => JSON.stringify(text)),
   );
@@ -240,4 +253,37 @@ t.test('the fast path and the generic path answer byte for byte alike, and leave
   t.same(fast.log.lines, generic.log.lines, 'the same log lines: warnings of previous values, expired and disabled keys, failures past their budget');
   t.ok(fast.log.lines.some((line) => line.meta?.event === 'auth.previousValue'), 'a previous value was warned about');
   t.ok(fast.log.lines.some((line) => line.meta?.event === 'auth.overBudget' || line.meta?.event === 'auth.failures'), 'failures were counted');
+});
+
+t.test('a fast answer never overtakes the answer of an earlier request of its connection', async (t) => {
+  const { fast, generic, presented } = await twoDaemons(t);
+  // daemon.status goes the generic way, answered a few promise jobs after it is read; the
+  // authenticate after it in the same read must not be written first.
+  const batch = ['{"jsonrpc":"2.0","id":1,"method":"daemon.status","params":{}}', authenticateFrame(2, presented[0]!), authenticateFrame(3, presented[0]!)];
+  const ids = async (side: Side) => {
+    side.wires.gateway.send(batch);
+    return (await side.wires.gateway.take(3)).map((answer) => (JSON.parse(answer.toString('utf8')) as { id: number }).id);
+  };
+  t.same(await ids(generic), [1, 2, 3], 'the generic path answers in the order of the requests');
+  t.same(await ids(fast), [1, 2, 3], 'so does the fast path');
+});
+
+t.test('fast answers count as unread like any: a gateway that does not read is no longer read', async (t) => {
+  const { fast, presented } = await twoDaemons(t);
+  const wire = fast.wires.gateway;
+  const end = fast.ends.gateway;
+  wire.socket.pause(); // reads nothing: its answers pile up in the daemon
+  const frames = Array.from({ length: 40_000 }, (_, i) => authenticateFrame(i, presented[0]!)); // about 4 MiB of answers
+  wire.send(frames);
+  const unread = () => end.writableLength;
+  const limit = CONNECTION_LIMITS.maxUnreadBytes.gateway;
+  const turns = async (count: number) => { for (let i = 0; i < count; i++) await new Promise((resolve) => setTimeout(resolve, 5)); };
+  // Until the daemon has stopped reading the connection past its limit, or has answered far past it;
+  // then some turns more (this daemon runs in this process), in which one that only paused for its turn reads on.
+  while (!(end.isPaused() && unread() > limit) && unread() < 4 * 1024 * 1024) await turns(1);
+  await turns(10);
+  t.ok(end.isPaused(), 'the connection is no longer read');
+  t.ok(unread() <= limit + 64 * 1024, `unread answers held at its limit: ${unread()} bytes`);
+  wire.socket.resume();
+  t.equal((await wire.take(frames.length)).length, frames.length, 'once it reads, every request is answered');
 });
