@@ -31,9 +31,11 @@ const CLOSE_BRACE = 0x7d;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
-/** Whether `body` holds `part` at `at`. */
+/** Whether `body` holds `part` at `at`: compared here, byte by byte, as a native compare costs more for so few. */
 function holds(body: Buffer, at: number, part: Buffer): boolean {
-  return body.length >= at + part.length && body.compare(part, 0, part.length, at, at + part.length) === 0;
+  if (body.length < at + part.length) return false;
+  for (let i = 0; i < part.length; i++) if (body[at + i] !== part[i]) return false;
+  return true;
 }
 
 /** Where the plain string starting at `from` ends (its closing quote), or -1 when it is not one. */

@@ -11,6 +11,7 @@ import type { FailedAuthentications } from './failed-authentications.js';
 import { OncePerInterval, OncePerPairPerInterval } from './once-per-interval.js';
 import { OpenBackups } from './open-backups.js';
 import { readAuthenticateFrame } from './authenticate-frame.js';
+import { AuthenticateTexts } from './authenticate-texts.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -39,13 +40,15 @@ export interface DaemonContext {
     previousValue: OncePerPairPerInterval;
   };
   openBackups: OpenBackups;
+  /** The JSON text of authenticate results, for the fast path. */
+  authenticateTexts: AuthenticateTexts;
 }
 
 /** Backups read at once by one daemon at most (OpenBackups). */
 const MAX_OPEN_BACKUPS = 4;
 
 /** What a daemon remembers between requests besides its vault: its own, so that no two daemons of one process share any. */
-export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups'> {
+export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups' | 'authenticateTexts'> {
   return {
     reported: {
       expiredKey: new OncePerInterval(3_600_000),
@@ -53,6 +56,7 @@ export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups'> {
       previousValue: new OncePerPairPerInterval(600_000),
     },
     openBackups: new OpenBackups(MAX_OPEN_BACKUPS),
+    authenticateTexts: new AuthenticateTexts(),
   };
 }
 
@@ -266,7 +270,7 @@ export function fastAnswer(ctx: DaemonContext, session: Session, body: Buffer): 
   countFailure(ctx, session, AUTHENTICATE, outcome);
   return outcome instanceof ResponseError
     ? JSON.stringify({ jsonrpc: '2.0', id: Number(request.id), error: outcome.toJson() })
-    : `{"jsonrpc":"2.0","id":${request.id},"result":${JSON.stringify(outcome)}}`;
+    : `{"jsonrpc":"2.0","id":${request.id},"result":${ctx.authenticateTexts.textOf(outcome)}}`;
 }
 
 async function answer(ctx: DaemonContext, session: Session, method: RpcMethod, params: unknown): Promise<unknown> {
