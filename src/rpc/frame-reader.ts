@@ -16,7 +16,8 @@ interface ReaderOptions {
   frameTimeoutMs: number;
   /**
    * Offered each whole body before anything else is done with it: true when it took the frame
-   * (answered it), false to let the reader check, parse and deliver it as usual.
+   * (answered it), false to let the reader check, parse and deliver it as usual (the server's fast
+   * path, docs/architecture.md, "The authenticate fast path"). A frame taken counts in its turn's share.
    */
   takes?: (body: Buffer) => boolean;
 }
