@@ -287,3 +287,17 @@ t.test('fast answers count as unread like any: a gateway that does not read is n
   wire.socket.resume();
   t.equal((await wire.take(frames.length)).length, frames.length, 'once it reads, every request is answered');
 });
+
+t.test('an unexpected exception on the fast path is answered and logged as on the generic path', async (t) => {
+  const { fast, generic, presented } = await twoDaemons(t);
+  for (const side of [fast, generic]) {
+    side.vault.authenticate = () => { throw new TypeError('disk gremlins'); };
+    side.wires.gateway.send([authenticateFrame(7, presented[0]!)]);
+  }
+  const [fastAnswer, genericAnswer] = [(await fast.wires.gateway.take(1))[0]!.toString(), (await generic.wires.gateway.take(1))[0]!.toString()];
+  t.equal(fastAnswer, genericAnswer);
+  t.match(JSON.parse(fastAnswer), { id: 7, error: { code: -32603, data: { code: 'Internal' } } });
+  const failed = (side: Side) => side.log.lines.filter((line) => line.level === 'error').map((line) => ({ ...line, meta: { ...line.meta, stack: undefined } }));
+  t.same(failed(fast), failed(generic), 'logged alike');
+  t.match(failed(fast), [{ meta: { event: 'request.failed', method: 'connector.authenticate', error: 'disk gremlins' } }]);
+});

@@ -22,7 +22,8 @@ type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unkn
 /**
  * Answers one whole frame at once, from its bytes, before any JSON parse: the whole answer's JSON
  * text, or undefined to leave the frame to the generic path (docs/architecture.md, "The authenticate
- * fast path"). It must answer exactly as `dispatch` would, byte for byte, or not at all.
+ * fast path"). It must answer exactly as `dispatch` would, byte for byte, or not at all, and only
+ * requests that leave the session's role and standing as they are.
  */
 type FastAnswer<S> = (session: S, body: Buffer) => string | undefined;
 
@@ -260,7 +261,13 @@ export class RpcServer<S extends ConnectionState> {
     this.holdIfOverLimits(client);
     try {
       const outcome = await this.options.dispatch(client.session, request.method, request.params);
-      if (client.ending || this.endIfClosing(client)) return;
+      if (client.ending) return;
+      if (client.session.closing) {
+        // Unanswered, and so is what it pipelined: a guesser gets its budget's answers, not one more per connection.
+        this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
+        this.end(client);
+        return;
+      }
       const response: ResponseMessage = outcome instanceof ResponseError
         ? { jsonrpc: '2.0', id: request.id, error: outcome.toJson() }
         : { jsonrpc: '2.0', id: request.id, result: outcome ?? null };
@@ -278,24 +285,16 @@ export class RpcServer<S extends ConnectionState> {
    * Offers a whole frame to the fast path (docs/architecture.md, "The authenticate fast path"):
    * whether it answered it. Only while nothing else of the connection is in flight, so that its
    * answer never overtakes one the generic path is still making; answered at once, it is in flight
-   * for no turn, and its unread bytes count as any answer's.
+   * for no turn, and its unread bytes count as any answer's. A fast answer changes no session's
+   * role or standing (the hook answers what leaves both as they are), so the handshake deadline
+   * and closing are the generic path's alone.
    */
   private answerFast(client: Client<S>, fastAnswer: FastAnswer<S>, body: Buffer): boolean {
     if (client.inFlight > 0 || client.ending) return false;
     const answer = fastAnswer(client.session, body);
     if (answer === undefined) return false;
-    if (!this.endIfClosing(client)) client.writer.writeBody(answer);
-    this.watchHandshake(client);
+    client.writer.writeBody(answer);
     this.holdIfOverLimits(client);
-    return true;
-  }
-
-  /** Ends a connection whose session is closing: true when it did. */
-  private endIfClosing(client: Client<S>): boolean {
-    if (!client.session.closing) return false;
-    // Unanswered, and so is what it pipelined: a guesser gets its budget's answers, not one more per connection.
-    this.options.log.info('Closed a connection whose user failed too many handshakes', { event: 'connection.closed', reason: 'handshakeBudget', connection: client.id, peer: client.peer });
-    this.end(client);
     return true;
   }
 
