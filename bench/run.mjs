@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, connect, drive, openSession, percentile, timeToLastByte } from './lib/framed-client.mjs';
 import { populate } from './lib/populate.mjs';
-import { EXECUTABLE, ROOT, rssMiB, startBareServer, startDaemon, tempPipe } from './lib/processes.mjs';
+import { EXECUTABLE, ROOT, rssMiB, startBareServer, startCServer, startDaemon, tempPipe } from './lib/processes.mjs';
 import { openSession as openClientSession } from '../dist/client/connect.js';
 
 const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
@@ -35,6 +35,80 @@ async function measure(server, token, params, { connections, inFlight, count }) 
   return { perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
+/**
+ * The C pair of bench/c, built with cc into the work directory: {server, loadgen}, or {skipped}
+ * saying why it cannot be.
+ */
+function buildC() {
+  const built = {};
+  for (const name of ['server', 'loadgen']) {
+    const binary = path.join(work, `c-${name}`);
+    const cc = spawnSync('cc', ['-O2', '-o', binary, path.join(ROOT, 'bench/c', `${name}.c`)], { encoding: 'utf8' });
+    if (cc.error) return { skipped: `cc is not there (${cc.error.code})` };
+    if (cc.status !== 0) return { skipped: `cc could not build bench/c/${name}.c: ${cc.stderr.trim().split('\n')[0]}` };
+    built[name] = binary;
+  }
+  return built;
+}
+
+/**
+ * One measurement of the C load generator (bench/c/loadgen.c) against a server: `connections`
+ * connections opened here (with a gateway session when `token` is given) and handed over to it as
+ * its file descriptors 3, 4, …; each keeps `inFlight` copies of `body` in flight. Requests per second.
+ */
+async function measureWithC(loadgen, server, token, body, { connections, inFlight, count }) {
+  const sockets = await Promise.all(Array.from({ length: connections }, () => connect(server.pipe)));
+  if (token) for (const socket of sockets) await openSession(socket, 'gateway', token);
+  for (const socket of sockets) socket.pause(); // the load generator reads them from now on
+  try {
+    const child = spawn(loadgen, [String(Math.ceil(count / connections)), String(inFlight), String(connections), body], { stdio: ['ignore', 'pipe', 'pipe', ...sockets] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`the C load generator failed: ${err.trim()}`);
+    const { count: answered, seconds } = JSON.parse(out);
+    return answered / seconds;
+  } finally {
+    for (const socket of sockets) socket.destroy();
+  }
+}
+
+/**
+ * The daemon's authenticate against the C server of bench/c (an epoll loop answering fixed frames),
+ * both driven by the C load generator (issue 24): medians of alternating rounds.
+ */
+async function cBenchmarks(daemon, key, rounds) {
+  const c = buildC();
+  if (c.skipped) {
+    log(`rpc against C skipped: ${c.skipped}`);
+    return { skipped: c.skipped };
+  }
+  const server = await startCServer(c.server, tempPipe('c'));
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'connector.authenticate', params: { key } });
+  const shape = { connections: 1, inFlight: 64, count: tiny ? 1000 : 200000 };
+  try {
+    await measureWithC(c.loadgen, daemon, daemon.gatewayToken, body, { ...shape, count: Math.min(shape.count, 20000) });
+    await measureWithC(c.loadgen, server, undefined, body, { ...shape, count: Math.min(shape.count, 20000) });
+    const pairs = [];
+    for (let r = 0; r < rounds; r++) {
+      const d = await measureWithC(c.loadgen, daemon, daemon.gatewayToken, body, shape);
+      const s = await measureWithC(c.loadgen, server, undefined, body, shape);
+      pairs.push({ d, s });
+      log(`rpc against C, ${shape.inFlight} in flight, ${shape.connections} connection, round ${r + 1}: daemon ${Math.round(d)}/s, C server ${Math.round(s)}/s (load ${os.loadavg()[0].toFixed(1)})`);
+    }
+    return {
+      rounds, inFlight: shape.inFlight, connections: shape.connections,
+      daemonPerSecond: round(median(pairs.map((p) => p.d)), 0),
+      cServerPerSecond: round(median(pairs.map((p) => p.s)), 0),
+      ratio: round(median(pairs.map((p) => p.d / p.s))),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function rpcBenchmarks() {
   const dataDir = path.join(work, 'rpc');
   const [key, rotatedKey, usedKey] = await populate(dataDir, 100);
@@ -57,6 +131,7 @@ async function rpcBenchmarks() {
   ];
   const rounds = tiny ? 1 : 7;
   const results = [];
+  let c;
   try {
     for (const shape of shapes) {
       // Warm both up, then alternate, so drift on this shared machine hits both alike.
@@ -67,7 +142,7 @@ async function rpcBenchmarks() {
         const d = await measure(daemon, daemon.gatewayToken, shape.params, shape);
         const b = await measure(bare, undefined, shape.params, shape);
         pairs.push({ d, b });
-        log(`rpc ${shape.label} round ${r + 1}: daemon ${Math.round(d.perSecond)}/s p99 ${d.p99.toFixed(3)} ms, bare ${Math.round(b.perSecond)}/s p99 ${b.p99.toFixed(3)} ms`);
+        log(`rpc ${shape.label} round ${r + 1}: daemon ${Math.round(d.perSecond)}/s p99 ${d.p99.toFixed(3)} ms, bare ${Math.round(b.perSecond)}/s p99 ${b.p99.toFixed(3)} ms (load ${os.loadavg()[0].toFixed(1)})`);
       }
       results.push({
         shape: shape.label,
@@ -78,11 +153,12 @@ async function rpcBenchmarks() {
         p99Ratio: round(median(pairs.map((p) => p.d.p99 / p.b.p99))),
       });
     }
+    c = await cBenchmarks(daemon, key, rounds);
   } finally {
     await daemon.stop();
     await bare.stop();
   }
-  return results;
+  return { shapes: results, c };
 }
 
 /** `count` calls of `call()` with `inFlight` outstanding at a time, each awaited by its worker: calls per second. */
@@ -428,8 +504,12 @@ async function dotnetBenchmarks() {
 }
 
 async function main() {
-  const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny };
-  if (only.has('rpc')) results.rpc = await rpcBenchmarks();
+  const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny, loadAverageAtStart: os.loadavg().map((x) => round(x, 1)) };
+  if (only.has('rpc')) {
+    const { shapes, c } = await rpcBenchmarks();
+    results.rpc = shapes;
+    results.rpcC = c;
+  }
   if (only.has('client')) results.client = await clientBenchmarks();
   if (only.has('hostile')) results.hostile = await hostileBenchmarks();
   if (only.has('scale')) results.scale = await scaleBenchmarks();
@@ -447,6 +527,7 @@ async function main() {
       await daemon.stop();
     }
   }
+  results.loadAverageAtEnd = os.loadavg().map((x) => round(x, 1));
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'results.md'), (await import('./lib/report.mjs')).markdown(results));

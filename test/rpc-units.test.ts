@@ -38,6 +38,36 @@ t.test('frames survive any chunking, multi-byte characters split included (prope
   );
 });
 
+t.test('the usual header, read in place, is read as any other header section is (property)', async () => {
+  /** What a decoder makes of `stream`: the bodies, then the error that stopped it, if any. */
+  const outcome = (stream: Buffer, chunkSize: number) => {
+    const decoder = new FrameDecoder(1000);
+    const got: string[] = [];
+    try {
+      for (let at = 0; at < stream.length; at += chunkSize) {
+        decoder.push(stream.subarray(at, at + chunkSize));
+        for (let body = decoder.next(); body; body = decoder.next()) got.push(body.toString('latin1'));
+      }
+    } catch (error) {
+      got.push(`error: ${(error as Error).message}`);
+    }
+    return got;
+  };
+  const header = fc.oneof(
+    fc.nat({ max: 1200 }).map((length) => `Content-Length: ${length}`),
+    fc.constantFrom('Content-Length: 00012', 'Content-Length: 12345678901', 'Content-Length: 1234567890', 'Content-Length:  12', 'content-length: 12',
+      'Content-Length: 12 ', 'Content-Length: -1', 'Content-Length: 1e2', 'Content-Length: 12\r\nContent-Type: application/json; charset=latin1',
+      'Content-Length: 12\r\nX: y', 'Content-Length: ', 'Content-Length: 12\n'),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(header, fc.string({ maxLength: 30 })), { minLength: 1, maxLength: 4 }), (frames) => {
+      const stream = Buffer.from(frames.map(([head, body]) => `${head}\r\n\r\n${body}`).join(''), 'latin1');
+      // Whole in one chunk, the usual header is read in place; a byte at a time, never.
+      return JSON.stringify(outcome(stream, stream.length)) === JSON.stringify(outcome(stream, 1));
+    }),
+  );
+});
+
 t.test('the decoder refuses what would hold unbounded memory', async (t) => {
   const over = new FrameDecoder(100);
   over.push(Buffer.from('Content-Length: 101\r\n\r\n'));

@@ -49,6 +49,12 @@ export async function startBareServer(pipe) {
   return { child, pipe, stop: () => stop(child) };
 }
 
+/** The C server of bench/c/server.c, built at `binary`. */
+export async function startCServer(binary, pipe) {
+  const { child } = await startProcess([pipe], 'listening', binary);
+  return { child, pipe, stop: () => stop(child) };
+}
+
 function stop(child) {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {

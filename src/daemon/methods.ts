@@ -10,6 +10,8 @@ import type { Vault } from '../vault/vault.js';
 import type { FailedAuthentications } from './failed-authentications.js';
 import { OncePerInterval, OncePerPairPerInterval } from './once-per-interval.js';
 import { OpenBackups } from './open-backups.js';
+import { readAuthenticateFrame } from './authenticate-frame.js';
+import { AuthenticateTexts } from './authenticate-texts.js';
 import { isRpcMethod, parseParams } from './params.js';
 import { rpcError, toResponseError } from './rpc-errors.js';
 import type { Session } from './session.js';
@@ -38,13 +40,15 @@ export interface DaemonContext {
     previousValue: OncePerPairPerInterval;
   };
   openBackups: OpenBackups;
+  /** The JSON text of authenticate results, for the fast path. */
+  authenticateTexts: AuthenticateTexts;
 }
 
 /** Backups read at once by one daemon at most (OpenBackups). */
 const MAX_OPEN_BACKUPS = 4;
 
 /** What a daemon remembers between requests besides its vault: its own, so that no two daemons of one process share any. */
-export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups'> {
+export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups' | 'authenticateTexts'> {
   return {
     reported: {
       expiredKey: new OncePerInterval(3_600_000),
@@ -52,6 +56,7 @@ export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups'> {
       previousValue: new OncePerPairPerInterval(600_000),
     },
     openBackups: new OpenBackups(MAX_OPEN_BACKUPS),
+    authenticateTexts: new AuthenticateTexts(),
   };
 }
 
@@ -226,16 +231,46 @@ function failedAuthentication(method: RpcMethod, outcome: unknown): string | und
  */
 export function dispatch(ctx: DaemonContext, session: Session, method: string, params: unknown): Promise<unknown> {
   if (!isRpcMethod(method)) return Promise.resolve(new ResponseError(ErrorCodes.MethodNotFound, maskSecrets(`Unknown method '${method.slice(0, 100)}'.`)));
-  return answer(ctx, session, method, params).then((outcome) => {
-    const failure = failedAuthentication(method, outcome);
-    if (failure === undefined) return outcome;
-    if (method === 'session.hello') {
-      if (ctx.failures.handshakeFailed(session, failure) === 'close') session.closing = true;
-    } else {
-      ctx.failures.keyFailed(session, failure);
-    }
-    return outcome;
-  });
+  return answer(ctx, session, method, params).then((outcome) => countFailure(ctx, session, method, outcome));
+}
+
+/** Counts a failed authentication against its user's budgets (FailedAuthentications); the outcome, unchanged. */
+function countFailure(ctx: DaemonContext, session: Session, method: RpcMethod, outcome: unknown): unknown {
+  const failure = failedAuthentication(method, outcome);
+  if (failure === undefined) return outcome;
+  if (method === 'session.hello') {
+    if (ctx.failures.handshakeFailed(session, failure) === 'close') session.closing = true;
+  } else {
+    ctx.failures.keyFailed(session, failure);
+  }
+  return outcome;
+}
+
+const AUTHENTICATE = 'connector.authenticate';
+const mayAuthenticate = ALLOWED[AUTHENTICATE] as readonly Role[];
+
+/**
+ * The authenticate fast path (docs/architecture.md, "The authenticate fast path"): a gateway's
+ * authenticate frame, recognised from its bytes (readAuthenticateFrame), answered by the same steps
+ * as dispatch takes for it — role check, authenticate(), failure counted — with its answer written
+ * as JSON text. Undefined, for the generic path, when the frame is not exactly of that shape, or
+ * the session has no role that may call it (the generic path says why).
+ */
+export function fastAnswer(ctx: DaemonContext, session: Session, body: Buffer): string | undefined {
+  const role = session.role;
+  if (role === undefined || !mayAuthenticate.includes(role)) return undefined;
+  const request = readAuthenticateFrame(body);
+  if (!request) return undefined;
+  let outcome: AuthenticateResult | ResponseError<unknown>;
+  try {
+    outcome = HANDLERS[AUTHENTICATE](ctx, session, { key: request.key, connectorId: request.connectorId }) as AuthenticateResult;
+  } catch (error) {
+    outcome = refusal(ctx, session, AUTHENTICATE, error);
+  }
+  countFailure(ctx, session, AUTHENTICATE, outcome);
+  return outcome instanceof ResponseError
+    ? JSON.stringify({ jsonrpc: '2.0', id: Number(request.id), error: outcome.toJson() })
+    : `{"jsonrpc":"2.0","id":${request.id},"result":${ctx.authenticateTexts.textOf(outcome)}}`;
 }
 
 async function answer(ctx: DaemonContext, session: Session, method: RpcMethod, params: unknown): Promise<unknown> {
@@ -250,15 +285,20 @@ async function answer(ctx: DaemonContext, session: Session, method: RpcMethod, p
     const handler = HANDLERS[method] as Handler<RpcMethod>;
     return await handler(ctx, session, parseParams(method, params));
   } catch (error) {
-    if (error instanceof ApiError) {
-      if (method.startsWith('apiKey.') && method !== 'apiKey.verify') {
-        ctx.log.info('Request refused', { event: 'request.refused', method, code: error.code, field: error.field, role: session.role, connection: session.id });
-      }
-      return toResponseError(error);
-    }
-    ctx.log.error('Unexpected failure while answering a request', {
-      event: 'request.failed', method, connection: session.id, error: (error as Error).message, stack: (error as Error).stack,
-    });
-    return rpcError('Internal', 'The daemon failed to answer this request; the details are in its log.');
+    return refusal(ctx, session, method, error);
   }
+}
+
+/** What a handler's exception is answered with: its ApiError, coded; anything else logged, and answered as Internal. */
+function refusal(ctx: DaemonContext, session: Session, method: RpcMethod, error: unknown): ResponseError<unknown> {
+  if (error instanceof ApiError) {
+    if (method.startsWith('apiKey.') && method !== 'apiKey.verify') {
+      ctx.log.info('Request refused', { event: 'request.refused', method, code: error.code, field: error.field, role: session.role, connection: session.id });
+    }
+    return toResponseError(error);
+  }
+  ctx.log.error('Unexpected failure while answering a request', {
+    event: 'request.failed', method, connection: session.id, error: (error as Error).message, stack: (error as Error).stack,
+  });
+  return rpcError('Internal', 'The daemon failed to answer this request; the details are in its log.');
 }

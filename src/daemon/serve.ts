@@ -12,7 +12,7 @@ import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
 import { SERVER_LIMITS } from './limits.js';
 import { createLogger, type Logger } from './logging.js';
-import { type DaemonContext, daemonState, dispatch } from './methods.js';
+import { type DaemonContext, daemonState, dispatch, fastAnswer } from './methods.js';
 import { eventFor, type EventLogWriter } from './event-log.js';
 import { resolveGatewayReader, shareGatewayToken, shareSocket } from './gateway-access.js';
 import { type Account, checkPipeAccess, pipeAccess, resolvePipeAllow, takenPipe } from './pipe-access.js';
@@ -147,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     };
     const server = await RpcServer.listen(options.pipe, {
       dispatch: (session: Session, method, params) => dispatch(context, session, method, params),
+      fastAnswer: (session: Session, body) => fastAnswer(context, session, body),
       openSession: (id, account, socket) => new Session(id, account, endpointBinding(daemonSideEnds(socket))),
       peerOf,
       refusal: (account) => failures.refusal(account),

@@ -14,6 +14,12 @@ interface ReaderOptions {
   maxBodyBytes: () => number;
   /** How long a frame may take to arrive whole once its first byte is in. */
   frameTimeoutMs: number;
+  /**
+   * Offered each whole body before anything else is done with it: true when it took the frame
+   * (answered it), false to let the reader check, parse and deliver it as usual (the server's fast
+   * path, docs/architecture.md, "The authenticate fast path"). A frame taken counts in its turn's share.
+   */
+  takes?: (body: Buffer) => boolean;
 }
 
 /** Nesting deeper than any request of the contract (three levels) needs; checked before parsing. */
@@ -182,6 +188,7 @@ export class FrameMessageReader extends AbstractMessageReader {
   }
 
   private deliver(body: Buffer): void {
+    if (this.options.takes?.(body)) return;
     if (nestsDeeperThan(body, MAX_NESTING)) {
       this.invalidHandler?.({ id: null, code: -32600, message: `Invalid request: nested deeper than ${MAX_NESTING} levels.` });
       return;

@@ -34,7 +34,12 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
       this.schedule();
       return WRITTEN;
     }
-    const body = JSON.stringify(message);
+    this.writeBody(JSON.stringify(message));
+    return WRITTEN;
+  }
+
+  /** Frames and sends a message already written as JSON text (the server's fast answers, docs/architecture.md, "The authenticate fast path"). */
+  writeBody(body: string): void {
     if (body.length > LARGE_BODY) {
       const bytes = Buffer.from(body, 'utf8');
       this.text += `Content-Length: ${bytes.length}\r\n\r\n`;
@@ -43,7 +48,6 @@ export class FrameMessageWriter extends AbstractMessageWriter implements Message
       this.text += `Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`;
     }
     this.schedule();
-    return WRITTEN;
   }
 
   /** Sends after the current read's requests are answered: setImmediate runs once its promise jobs are done. */

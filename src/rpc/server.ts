@@ -19,6 +19,14 @@ import { FrameMessageWriter } from './frame-writer.js';
  */
 type Dispatch<S> = (session: S, method: string, params: unknown) => Promise<unknown>;
 
+/**
+ * Answers one whole frame at once, from its bytes, before any JSON parse: the whole answer's JSON
+ * text, or undefined to leave the frame to the generic path (docs/architecture.md, "The authenticate
+ * fast path"). It must answer exactly as `dispatch` would, byte for byte, or not at all, and only
+ * requests that leave the session's role and standing as they are.
+ */
+type FastAnswer<S> = (session: S, body: Buffer) => string | undefined;
+
 /** What the server asks of a connection's session: its limits, which change once it has proved who it is. */
 export interface ConnectionState {
   /** Whether the peer has proved who it is. Until then the connection counts against the handshake limits and deadline. */
@@ -103,6 +111,8 @@ function netSource(pipe: string): ConnectionSource {
 
 interface ServerOptions<S extends ConnectionState> {
   dispatch: Dispatch<S>;
+  /** Consulted for each whole frame first, when given. */
+  fastAnswer?: FastAnswer<S>;
   /** Per-connection state, made when a client connects; `id` numbers connections from 1; `socket` is the connection. */
   openSession(id: number, peer: string | undefined, socket: net.Socket): S;
   log: ServerLog;
@@ -201,7 +211,12 @@ export class RpcServer<S extends ConnectionState> {
     }
     const id = this.nextId++;
     const session = this.options.openSession(id, peer, socket);
-    const reader = new FrameMessageReader(socket, { maxBodyBytes: () => session.maxBodyBytes, frameTimeoutMs: this.limits.frameTimeoutMs });
+    const fastAnswer = this.options.fastAnswer;
+    const reader = new FrameMessageReader(socket, {
+      maxBodyBytes: () => session.maxBodyBytes,
+      frameTimeoutMs: this.limits.frameTimeoutMs,
+      takes: fastAnswer && ((body) => this.answerFast(client, fastAnswer, body)),
+    });
     const writer = new FrameMessageWriter(socket);
     const client: Client<S> = { id, peer, session, socket, reader, writer, inFlight: 0, idle: undefined, deadline: undefined, peerOverUnread: false, ending: false };
     this.clients.add(client);
@@ -264,6 +279,23 @@ export class RpcServer<S extends ConnectionState> {
       this.readIfFlowing(client);
       if (client.inFlight === 0) client.idle?.();
     }
+  }
+
+  /**
+   * Offers a whole frame to the fast path (docs/architecture.md, "The authenticate fast path"):
+   * whether it answered it. Only while nothing else of the connection is in flight, so that its
+   * answer never overtakes one the generic path is still making; answered at once, it is in flight
+   * for no turn, and its unread bytes count as any answer's. A fast answer changes no session's
+   * role or standing (the hook answers what leaves both as they are), so the handshake deadline
+   * and closing are the generic path's alone.
+   */
+  private answerFast(client: Client<S>, fastAnswer: FastAnswer<S>, body: Buffer): boolean {
+    if (client.inFlight > 0 || client.ending) return false;
+    const answer = fastAnswer(client.session, body);
+    if (answer === undefined) return false;
+    client.writer.writeBody(answer);
+    this.holdIfOverLimits(client);
+    return true;
   }
 
   /** Reads and answers nothing more on a connection, sends what was written to it, then closes it (a peer that does not read its last answers gets a second). */
