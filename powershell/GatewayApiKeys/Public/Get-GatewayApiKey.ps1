@@ -99,7 +99,8 @@ function Get-GatewayApiKey {
         [datetime] $AsOf
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         # The list request's filters, the same for every -Name.
         $filter = @{}
         if ($PSBoundParameters.ContainsKey('Status')) {
