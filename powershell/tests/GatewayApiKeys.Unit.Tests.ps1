@@ -747,6 +747,7 @@ Describe 'Keys read by System.Text.Json (PowerShell 7) are the objects FromInfo 
             $bytes = [System.Text.Encoding]::UTF8.GetBytes($Body)
             InModuleScope GatewayApiKeys -Parameters @{ Bytes = $bytes; As = $As } { param($Bytes, $As) Read-GatewayKeyAnswer $Bytes 0 $Bytes.Length 1 $As }
         }
+        InModuleScope GatewayApiKeys { $null -ne $script:GatewayKeyJsonOptions } | Should -BeTrue
         (& $read ('{"jsonrpc":"2.0","id":1,"result":{"total":7,"items":' + $keysJson + '}}') 'KeyPage').result.items.Count | Should -Be 7
         foreach ($other in '{"jsonrpc":"2.0","id":2,"result":{"total":0,"items":[]}}', '{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x"}}',
             '{"jsonrpc":"2.0","id":1,"result":{"items":[]}}', '{"jsonrpc":"2.0","id":1,"result":{"total":1,"items":[{"name":"x","daysLeft":"many"}]}}', '[1]', '{"jso') {
