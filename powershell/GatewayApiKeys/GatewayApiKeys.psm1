@@ -64,16 +64,19 @@ class GatewayGracePeriodAttribute : System.Management.Automation.ArgumentTransfo
 # $PSScriptRoot is the module's folder): the output class, then every function of Private/ and
 # Public/, dot-sourced so that each stays a file of its own.
 
-# The output class, with the attribute that keeps Color out of ConvertTo-Json on this edition
-# (Classes/GatewayApiKeyRecord.ps1 says why).
+# The output class, with the attribute that keeps Color out of ConvertTo-Json on this edition, and
+# on PowerShell 7 the wire names System.Text.Json reads it by (Classes/GatewayApiKeyRecord.ps1 says why).
 $serializationIgnore = 'Newtonsoft.Json.JsonIgnore'
+$wireName = '[System.Text.Json.Serialization.JsonPropertyName(''$1'')]'
 if ($PSVersionTable.PSEdition -ne 'Core') {
     Add-Type -AssemblyName System.Web.Extensions
     $serializationIgnore = 'System.Web.Script.Serialization.ScriptIgnore'
+    $wireName = ''
 }
 $recordClass = [System.IO.File]::ReadAllText((Join-Path $PSScriptRoot 'Classes/GatewayApiKeyRecord.ps1'))
-. ([scriptblock]::Create($recordClass.Replace('<#GatewaySerializationIgnore#>', "[$serializationIgnore()]")))
-Remove-Variable -Name serializationIgnore, recordClass
+$recordClass = $recordClass.Replace('<#GatewaySerializationIgnore#>', "[$serializationIgnore()]") -replace "<#GatewayWireName\('(\w+)'\)#>", $wireName
+. ([scriptblock]::Create($recordClass))
+Remove-Variable -Name serializationIgnore, wireName, recordClass
 # Kept as a type object, so that the functions of Private/ and Public/ need not find the class by name.
 $script:GatewayApiKeyRecordType = [GatewayApiKeyRecord]
 

@@ -124,7 +124,8 @@ Describe 'The manifest' {
 
     It 'honours the caller''s preference variables in every command (the first thing each does)' {
         foreach ($name in $publicNames) {
-            (Get-Command $name).ScriptBlock.ToString() | Should -Match '(?m)^\s*\. Use-GatewayCallerPreference \$PSCmdlet' -Because $name
+            (Get-Command $name).ScriptBlock.ToString() | Should -Match ('(?m)^\s*\$ErrorActionPreference, \$WarningPreference, \$InformationPreference, \$VerbosePreference, \$DebugPreference,\s+' +
+                '\$ConfirmPreference, \$WhatIfPreference, \$ProgressPreference = \$script:GatewayCallerPreference::Of\(\$PSCmdlet, \$ExecutionContext\.SessionState\)') -Because $name
         }
     }
 

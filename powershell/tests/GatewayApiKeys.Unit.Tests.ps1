@@ -665,6 +665,103 @@ Describe 'Output objects' {
     }
 }
 
+Describe 'Keys read by System.Text.Json (PowerShell 7) are the objects FromInfo makes of ConvertFrom-Json''s' {
+    BeforeAll {
+        # In a zone other than UTC, so that an instant left in UTC differs from local time by more than its Kind.
+        $savedZone = $env:TZ
+        $env:TZ = 'America/New_York'
+        [System.TimeZoneInfo]::ClearCachedData()
+        $keysJson = @'
+[{"name":"Cl\u00e9 🔑 Ключ","description":"line\nbreak \"quoted\" back\\slash\ttab \u00e9 \ud83d\udd11 </script>","createdAt":"2026-11-27T10:00:00.000Z","updatedAt":"2026-11-27T11:00:00.123Z",
+  "expiresOn":"2027-01-02","lastUsedAt":"2026-11-28T09:30:15.250Z","status":"Active","color":"Green","daysLeft":36,"hint":"gwk_AbCd","enabled":true,"rotatedAt":null,"previousValidUntil":null,"disabledAt":null,"disabledReason":null},
+ {"name":"expiring","description":"","createdAt":"2026-06-30T23:59:59.999Z","updatedAt":"2026-07-01T00:00:00.000Z",
+  "expiresOn":"2026-12-10","lastUsedAt":null,"status":"Expiring","color":"Orange","daysLeft":10,"hint":"gwk_0000","enabled":true,"rotatedAt":null,"previousValidUntil":null,"disabledAt":null,"disabledReason":null},
+ {"name":"rotated","description":"d","createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-11-30T12:00:00.000Z",
+  "expiresOn":"2026-12-02","lastUsedAt":"2026-11-30T12:00:01.000Z","status":"ExpiresSoon","color":"Red","daysLeft":2,"hint":"gwk_zzzz","enabled":true,"rotatedAt":"2026-11-30T12:00:00.000Z","previousValidUntil":"2026-12-01T12:00:00.000Z","disabledAt":null,"disabledReason":null},
+ {"name":"expired","description":"d","createdAt":"2025-01-01T00:00:00.000Z","updatedAt":"2025-01-01T00:00:00.000Z",
+  "expiresOn":"2025-02-28","lastUsedAt":null,"status":"Expired","color":"DarkRed","daysLeft":-640,"hint":"gwk_AAAA","enabled":true,"rotatedAt":null,"previousValidUntil":null,"disabledAt":null,"disabledReason":null},
+ {"name":"disabled","description":"d","createdAt":"2026-03-01T08:00:00.000Z","updatedAt":"2026-03-02T08:00:00.000Z",
+  "expiresOn":"2027-03-01","lastUsedAt":"2026-03-01T09:00:00.000Z","status":"Disabled","color":"Gray","daysLeft":90,"hint":"gwk_BBBB","enabled":false,"rotatedAt":null,"previousValidUntil":null,"disabledAt":"2026-03-02T08:00:00.000Z","disabledReason":"Contractor left: \"ACME\" \u2014 gwk_BBBB"},
+ {"name":"disabled without reason","description":"d","createdAt":"2026-03-01T08:00:00.000Z","updatedAt":"2026-03-02T08:00:00.000Z",
+  "expiresOn":"2027-03-01","lastUsedAt":null,"status":"Disabled","color":"Gray","daysLeft":90,"hint":"gwk_CCCC","enabled":false,"rotatedAt":null,"previousValidUntil":null,"disabledAt":null,"disabledReason":null},
+ {"name":"2026-01-01T00:00:00Z","description":"from a daemon before disabledAt","createdAt":"2026-03-01T08:00:00Z","updatedAt":"2026-03-01T08:00:00Z",
+  "expiresOn":"2026-12-31","lastUsedAt":null,"status":"Active","color":"Green","daysLeft":24,"hint":"gwk_DDDD","enabled":true,"rotatedAt":null,"previousValidUntil":null,"extra":{"a":[1]}}]
+'@
+        # Every property of the output class, hidden Color included, and the type names: equal, and dates of the same Kind.
+        function Assert-SameKey([psobject] $Actual, [psobject] $Expected) {
+            $Actual.PSTypeNames -join ',' | Should -Be ($Expected.PSTypeNames -join ',')
+            foreach ($property in $Expected.PSObject.BaseObject.GetType().GetProperties()) {
+                $want = $property.GetValue($Expected.PSObject.BaseObject)
+                $got = $property.GetValue($Actual.PSObject.BaseObject)
+                if ($null -eq $want) { $got | Should -BeNullOrEmpty -Because $property.Name; $null -eq $got | Should -BeTrue -Because $property.Name; continue }
+                $null -eq $got | Should -BeFalse -Because "$($property.Name) is '$want'"
+                $got.GetType() | Should -Be $want.GetType() -Because $property.Name
+                if ($want -is [datetime]) {
+                    "$($got.Ticks) $($got.Kind)" | Should -Be "$($want.Ticks) $($want.Kind)" -Because $property.Name
+                } else {
+                    $got | Should -BeExactly $want -Because $property.Name
+                }
+            }
+        }
+
+        # The same answer through Invoke-GatewayExchange, by System.Text.Json unless -General.
+        function Get-TestKeyAnswer([string] $Body, [string] $As, [switch] $General) {
+            $connection = New-TestConnection -Stream ([GatewayTest.TrickleStream]::new((New-FrameBytes $Body)))
+            InModuleScope GatewayApiKeys -Parameters @{ Connection = $connection; As = $As; General = [bool]$General } {
+                param($Connection, $As, $General)
+                $options = $script:GatewayKeyJsonOptions
+                if ($General) { $script:GatewayKeyJsonOptions = $null }
+                try { (Invoke-GatewayExchange $Connection 'apiKey.list' @{} $As).result } finally { $script:GatewayKeyJsonOptions = $options }
+            }
+        }
+    }
+    AfterAll {
+        $env:TZ = $savedZone
+        [System.TimeZoneInfo]::ClearCachedData()
+    }
+
+    It 'reads a page of keys of every status, null fields, unicode and escapes, an unknown field, to the same objects' {
+        $body = '{"jsonrpc":"2.0","id":1,"result":{"total":7,"items":' + $keysJson + '}}'
+        $fast = Get-TestKeyAnswer $body 'KeyPage'
+        $general = Get-TestKeyAnswer $body 'KeyPage' -General
+        $fast.total | Should -Be 7
+        $general.total | Should -Be 7
+        $fast.items.Count | Should -Be 7
+        $general.items.Count | Should -Be 7
+        for ($i = 0; $i -lt 7; $i++) { Assert-SameKey $fast.items[$i] $general.items[$i] }
+        $general.items[0].Description | Should -BeExactly "line`nbreak ""quoted"" back\slash`ttab é 🔑 </script>"
+        $general.items[0].LastUsed.Kind | Should -Be 'Local'
+    }
+
+    It 'reads one key (apiKey.get) to the same object' {
+        $keys = ConvertFrom-Json $keysJson
+        foreach ($i in 0, 2, 4, 6) {
+            $body = '{"jsonrpc":"2.0","id":1,"result":' + (ConvertTo-Json -Compress -InputObject $keys[$i]) + '}'
+            Assert-SameKey (Get-TestKeyAnswer $body 'Key') (Get-TestKeyAnswer $body 'Key' -General)
+        }
+    }
+
+    It 'takes System.Text.Json''s path for a well-formed answer, and leaves the rest to the general path' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+        $read = {
+            param([string] $Body, [string] $As)
+            $bytes = [System.Text.Encoding]::UTF8.GetBytes($Body)
+            InModuleScope GatewayApiKeys -Parameters @{ Bytes = $bytes; As = $As } { param($Bytes, $As) Read-GatewayKeyAnswer $Bytes 0 $Bytes.Length 1 $As }
+        }
+        InModuleScope GatewayApiKeys { $null -ne $script:GatewayKeyJsonOptions } | Should -BeTrue
+        (& $read ('{"jsonrpc":"2.0","id":1,"result":{"total":7,"items":' + $keysJson + '}}') 'KeyPage').result.items.Count | Should -Be 7
+        foreach ($other in '{"jsonrpc":"2.0","id":2,"result":{"total":0,"items":[]}}', '{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x"}}',
+            '{"jsonrpc":"2.0","id":1,"result":{"items":[]}}', '{"jsonrpc":"2.0","id":1,"result":{"total":1,"items":[{"name":"x","daysLeft":"many"}]}}', '[1]', '{"jso') {
+            & $read $other 'KeyPage' | Should -BeNullOrEmpty -Because $other
+        }
+    }
+
+    It 'reports a key that is no ApiKeyInfo as DaemonProtocolError, on either path' {
+        $body = '{"jsonrpc":"2.0","id":1,"result":{"total":1,"items":[{"name":"x","createdAt":"yesterday"}]}}'
+        { Get-TestKeyAnswer $body 'KeyPage' } | Should -Throw -ErrorId 'DaemonProtocolError'
+        { Get-TestKeyAnswer $body 'KeyPage' -General } | Should -Throw -ErrorId 'DaemonProtocolError'
+    }
+}
+
 Describe 'The key table (format view)' {
     BeforeAll {
         $keys = InModuleScope GatewayApiKeys -Parameters @{ Infos = @(

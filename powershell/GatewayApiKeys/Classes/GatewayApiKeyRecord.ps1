@@ -17,6 +17,14 @@
 # dot-sourced like the others, nor assembled into the root module: at load time, RootModule/Load.ps1
 # puts the edition's attribute in place of the comment <#GatewaySerializationIgnore#> and then
 # defines the class.
+#
+# On PowerShell 7, Get-GatewayApiKey's answers are read by System.Text.Json straight into this class
+# (Private/GatewayKeyAnswer.ps1): ConvertFrom-Json's tree of objects and a constructor call per key
+# cost more than a second for 10,000 keys, System.Text.Json and FromRecords about a tenth of that
+# (bench/powershell-overhead.ps1). So the class has a constructor without parameters, and the
+# properties named unlike their wire field say which it is: Load.ps1 puts JsonPropertyName in place
+# of <#GatewayWireName('field')#> on that edition, and nothing on Windows PowerShell 5.1, which
+# builds every key with the constructor from ConvertFrom-Json's objects.
 class GatewayApiKeyRecord {
     [string] $Name
     [string] $Description
@@ -24,15 +32,18 @@ class GatewayApiKeyRecord {
     [int] $DaysLeft
     [string] $Status
     <#GatewaySerializationIgnore#> hidden [string] $Color
-    [Nullable[datetime]] $LastUsed
-    [datetime] $Created
-    [datetime] $Updated
+    <#GatewayWireName('lastUsedAt')#> [Nullable[datetime]] $LastUsed
+    <#GatewayWireName('createdAt')#> [datetime] $Created
+    <#GatewayWireName('updatedAt')#> [datetime] $Updated
     [string] $Hint
     [bool] $Enabled
     [Nullable[datetime]] $RotatedAt
     [Nullable[datetime]] $PreviousValidUntil
     [Nullable[datetime]] $DisabledAt
     [string] $DisabledReason
+
+    # For System.Text.Json, which sets the properties itself.
+    GatewayApiKeyRecord() {}
 
     GatewayApiKeyRecord([object] $Info) {
         $this.Name = $Info.name
@@ -49,11 +60,12 @@ class GatewayApiKeyRecord {
         if ($null -ne $Info.rotatedAt) { $this.RotatedAt = ([datetime]$Info.rotatedAt).ToLocalTime() }
         if ($null -ne $Info.previousValidUntil) { $this.PreviousValidUntil = ([datetime]$Info.previousValidUntil).ToLocalTime() }
         # Why and when a disabled key was disabled: what Disable-GatewayApiKey -Reason said. A daemon
-        # before these fields sends neither, which strict mode would refuse to read. (A class allows no
-        # local variable named like a property.)
+        # before these fields sends neither, which strict mode would refuse to read; no reason is ''
+        # whether the field is null or missing. (A class allows no local variable named like a property.)
         $disabledAtProperty = $Info.PSObject.Properties['disabledAt']
         if ($null -ne $disabledAtProperty -and $null -ne $disabledAtProperty.Value) { $this.DisabledAt = ([datetime]$disabledAtProperty.Value).ToLocalTime() }
         $disabledReasonProperty = $Info.PSObject.Properties['disabledReason']
+        $this.DisabledReason = ''
         if ($null -ne $disabledReasonProperty) { $this.DisabledReason = $disabledReasonProperty.Value }
     }
 
@@ -62,8 +74,37 @@ class GatewayApiKeyRecord {
     # name at a third of the cost of $this.PSObject.TypeNames, which PowerShell keeps for a bare
     # object in a table of its own.
     static [psobject] FromInfo([object] $Info) {
-        $key = [psobject]::new([GatewayApiKeyRecord]::new($Info))
+        return [GatewayApiKeyRecord]::Output([GatewayApiKeyRecord]::new($Info))
+    }
+
+    hidden static [psobject] Output([GatewayApiKeyRecord] $Record) {
+        $key = [psobject]::new($Record)
         $key.PSTypeNames.Insert(0, 'GatewayApiKeys.ApiKey')
         return $key
+    }
+
+    # Keys that System.Text.Json read, as output objects equal to FromInfo's: it reads an instant
+    # ending in Z as a UTC [datetime], which the constructor gives in local time, and leaves a null
+    # string null, where PowerShell's assignment in the constructor makes it ''. One method call for
+    # all, which PowerShell compiles once, where a script loop would interpret each key's statements.
+    static [psobject[]] FromRecords([GatewayApiKeyRecord[]] $Records) {
+        $keys = [psobject[]]::new($Records.Length)
+        for ($i = 0; $i -lt $Records.Length; $i++) {
+            $record = $Records[$i]
+            if ($null -eq $record.Name) { $record.Name = '' }
+            if ($null -eq $record.Description) { $record.Description = '' }
+            if ($null -eq $record.Status) { $record.Status = '' }
+            if ($null -eq $record.Color) { $record.Color = '' }
+            if ($null -eq $record.Hint) { $record.Hint = '' }
+            if ($null -eq $record.DisabledReason) { $record.DisabledReason = '' }
+            $record.Created = $record.Created.ToLocalTime()
+            $record.Updated = $record.Updated.ToLocalTime()
+            if ($null -ne $record.LastUsed) { $record.LastUsed = $record.LastUsed.ToLocalTime() }
+            if ($null -ne $record.RotatedAt) { $record.RotatedAt = $record.RotatedAt.ToLocalTime() }
+            if ($null -ne $record.PreviousValidUntil) { $record.PreviousValidUntil = $record.PreviousValidUntil.ToLocalTime() }
+            if ($null -ne $record.DisabledAt) { $record.DisabledAt = $record.DisabledAt.ToLocalTime() }
+            $keys[$i] = [GatewayApiKeyRecord]::Output($record)
+        }
+        return $keys
     }
 }

@@ -175,9 +175,12 @@ function Close-GatewayStream([hashtable] $Connection) {
     $Connection.Stream.Dispose()
 }
 
-function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [System.Collections.IDictionary] $Params) {
+function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [System.Collections.IDictionary] $Params, [string] $As) {
     <#
-    Sends one request and returns the daemon's whole response object (result or error).
+    Sends one request and returns the daemon's whole response object (result or error). With -As Key
+    (the result is an ApiKeyInfo) or -As KeyPage (its items are), the result holds the key's output
+    object, or items the output objects, as FromInfo of Classes/GatewayApiKeyRecord.ps1 makes them:
+    read on PowerShell 7 by Read-GatewayKeyAnswer (Private/GatewayKeyAnswer.ps1).
 
     The request is one frame, header and body in one write, Content-Length counting the body's UTF-8
     bytes. Connection.Sent tells whether it went out. The answer is read until its whole frame is in
@@ -275,24 +278,42 @@ function Invoke-GatewayExchange([hashtable] $Connection, [string] $Method, [Syst
         if ($read -eq 0) { throw (New-Object System.IO.EndOfStreamException -ArgumentList 'The daemon closed the connection.') }
         $Connection.Count += $read
     }
-    $json = $script:GatewayUtf8.GetString($Connection.Buffer, $headerEnd + 4, $frameEnd - $headerEnd - 4)
+    $response = $null
+    if ($As -and $null -ne $script:GatewayKeyJsonOptions) {
+        $response = Read-GatewayKeyAnswer $Connection.Buffer ($headerEnd + 4) ($frameEnd - $headerEnd - 4) $Connection.NextId $As
+    }
+    if ($null -eq $response) { $json = $script:GatewayUtf8.GetString($Connection.Buffer, $headerEnd + 4, $frameEnd - $headerEnd - 4) }
     $rest = $Connection.Count - $frameEnd
     if ($rest -gt 0) { [System.Array]::Copy($Connection.Buffer, $frameEnd, $Connection.Buffer, 0, $rest) }
     $Connection.Count = $rest
 
-    $readOptions = $script:GatewayJsonReadOptions   # splatted as a plain variable: see the Manifest tests' 5.1 check
-    try {
-        $response = ConvertFrom-Json -InputObject $json @readOptions
-    } catch {
-        throw (New-GatewayProtocolError -Connection $Connection -Problem 'an answer is not JSON')
-    }
-    if ($response -isnot [System.Management.Automation.PSCustomObject]) {
-        throw (New-GatewayProtocolError -Connection $Connection -Problem 'an answer is not a JSON-RPC response object')
-    }
-    $id = $null
-    if ($response.PSObject.Properties['id']) { $id = $response.id }
-    if ($id -ne $Connection.NextId) {
-        throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered another request than $($Connection.NextId)")
+    if ($null -eq $response) {
+        $readOptions = $script:GatewayJsonReadOptions   # splatted as a plain variable: see the Manifest tests' 5.1 check
+        try {
+            $response = ConvertFrom-Json -InputObject $json @readOptions
+        } catch {
+            throw (New-GatewayProtocolError -Connection $Connection -Problem 'an answer is not JSON')
+        }
+        if ($response -isnot [System.Management.Automation.PSCustomObject]) {
+            throw (New-GatewayProtocolError -Connection $Connection -Problem 'an answer is not a JSON-RPC response object')
+        }
+        $id = $null
+        if ($response.PSObject.Properties['id']) { $id = $response.id }
+        if ($id -ne $Connection.NextId) {
+            throw (New-GatewayProtocolError -Connection $Connection -Problem "it answered another request than $($Connection.NextId)")
+        }
+        if ($As -and $response.PSObject.Properties['result']) {
+            $type = $script:GatewayApiKeyRecordType
+            try {
+                if ($As -eq 'Key') {
+                    $response.result = $type::FromInfo($response.result)
+                } else {
+                    $response.result.items = @(foreach ($item in $response.result.items) { $type::FromInfo($item) })
+                }
+            } catch {
+                throw (New-GatewayProtocolError -Connection $Connection -Problem 'a key it answered is not an ApiKeyInfo')
+            }
+        }
     }
     $Connection.NextId++
     $response

@@ -2,7 +2,7 @@ function ConvertTo-GatewayApiKeyObject {
     <#
     The daemon's ApiKeyInfo as the module's output object, of type name GatewayApiKeys.ApiKey, dates
     as [datetime]: FromInfo of Classes/GatewayApiKeyRecord.ps1 does it. Never carries a key value.
-    Get-GatewayApiKey calls FromInfo itself.
+    Get-GatewayApiKey has its answers read into these objects at once (Invoke-GatewayRpc -As).
     #>
     param([object] $Info)
     $script:GatewayApiKeyRecordType::FromInfo($Info)

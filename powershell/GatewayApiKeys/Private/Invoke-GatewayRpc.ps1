@@ -12,19 +12,22 @@ function Invoke-GatewayRpc {
 
     A daemon error is thrown as an ErrorRecord whose ErrorId is the daemon's data.code. Params are
     never written to any stream: they may hold a key value.
+
+    With -As Key the result is the key's output object; with -As KeyPage, items are (Invoke-GatewayExchange).
     #>
     # A simple function, not an advanced one: see the note at the top of GatewayConnection.ps1.
     param(
         [string] $Method,
         [System.Collections.IDictionary] $Params = @{},
-        [int] $ConnectTimeoutMilliseconds
+        [int] $ConnectTimeoutMilliseconds,
+        [string] $As
     )
     # Checked first: even a Write-Verbose that shows nothing costs a tenth of a round trip.
     if ($VerbosePreference -ne 'SilentlyContinue') { Write-Verbose "gateway-apikeys: $Method" }
     $connection = $script:GatewayConnection
     if ($null -ne $connection) {
         try {
-            $response = Invoke-GatewayExchange $connection $Method $Params
+            $response = Invoke-GatewayExchange $connection $Method $Params $As
         } catch {
             Close-GatewayConnection
             if ($connection.Sent) { throw (ConvertTo-GatewayConnectionError -Connection $connection -ErrorRecord $_) }
@@ -35,7 +38,7 @@ function Invoke-GatewayRpc {
     if ($null -eq $connection) {
         $connection = Get-GatewayConnection -ConnectTimeoutMilliseconds $ConnectTimeoutMilliseconds
         try {
-            $response = Invoke-GatewayExchange $connection $Method $Params
+            $response = Invoke-GatewayExchange $connection $Method $Params $As
         } catch {
             Close-GatewayConnection
             throw (ConvertTo-GatewayConnectionError -Connection $connection -ErrorRecord $_)

@@ -88,7 +88,8 @@ function Backup-GatewayApiKeyVault {
 
         [switch] $Force
     )
-    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+        $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     $file = $PSCmdlet.GetUnresolvedProviderPathFromPSPath($Path)
     $partial = "$file.partial"
     if ([System.IO.Directory]::Exists($file)) {

@@ -68,7 +68,8 @@ function Connect-GatewayApiKeyService {
         [ValidateRange(1, 300)]
         [int] $TimeoutSec
     )
-    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+        $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     # Each call replaces the settings of the one before: what it is not given comes from the
     # environment again. A call that fails gives the settings before it back, so that a mistyped
     # token does not stay in place (Disconnect-GatewayApiKeyService forgets them).

@@ -52,7 +52,8 @@ function Copy-GatewayApiKey {
         [int] $ClearAfter = 30
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         $clipboardChecked = $false
     }
     process {

@@ -30,7 +30,8 @@ function Disconnect-GatewayApiKeyService {
     [CmdletBinding()]
     [OutputType([void])]
     param()
-    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+        $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     Close-GatewayConnection
     Reset-GatewaySettings
 }

@@ -99,7 +99,8 @@ function Get-GatewayApiKey {
         [datetime] $AsOf
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         # The list request's filters, the same for every -Name.
         $filter = @{}
         if ($PSBoundParameters.ContainsKey('Status')) {
@@ -128,24 +129,23 @@ function Get-GatewayApiKey {
                     continue
                 }
             }
-            # Here and below, the record class's FromInfo straight away (ConvertTo-GatewayApiKeyObject's
-            # one line): a function call per key is dear in a list of thousands.
+            # -As: the answer's keys come as output objects, read at once (Invoke-GatewayExchange): a
+            # function call per key is dear in a list of thousands.
             try {
                 if ($null -ne $one -and -not $narrowed -and ($literal -or $one -notmatch '[*?]')) {
-                    $script:GatewayApiKeyRecordType::FromInfo((Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $one }))
+                    Invoke-GatewayRpc -Method 'apiKey.get' -Params @{ name = $one } -As 'Key'
                     continue
                 }
                 $params = $filter.Clone()
                 # literalName: the daemon matches the name as it is, * and ? included.
                 if ($literal) { $params.literalName = $one } elseif ($null -ne $one) { $params.name = $one }
-                $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params $params
+                $found = Invoke-GatewayRpc -Method 'apiKey.list' -Params $params -As 'KeyPage'
             } catch {
                 Write-GatewayError -Cmdlet $PSCmdlet -ErrorRecord $_
                 continue
             }
             if ($paging.IncludeTotalCount) { $paging.NewTotalCount([uint64]$found.total, 1.0) }
-            $type = $script:GatewayApiKeyRecordType
-            foreach ($item in $found.items) { $type::FromInfo($item) }
+            $found.items
         }
     }
 }

@@ -74,7 +74,8 @@ function Get-GatewayApiKeyAuditLog {
         [int] $Last
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     }
     process {
         $params = @{}

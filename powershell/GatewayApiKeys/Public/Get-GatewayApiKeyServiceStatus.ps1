@@ -37,7 +37,8 @@ function Get-GatewayApiKeyServiceStatus {
     [CmdletBinding()]
     [OutputType('GatewayApiKeys.ServiceStatus')]
     param()
-    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+        $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     try {
         $status = Invoke-GatewayRpc -Method 'daemon.status'
         $info = ConvertTo-GatewaySessionInfo (Get-GatewayConnection)

@@ -90,7 +90,8 @@ function New-GatewayApiKey {
         [switch] $AsPlainText
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     }
     process {
         # Mistakes are refused here, before a round trip, with the daemon's code and message; an empty

@@ -51,7 +51,8 @@ function Remove-GatewayApiKey {
         [switch] $Force
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
         $showImpact = Test-GatewayConfirmationShown -Impact High -ConfirmPreference $ConfirmPreference -WhatIfPreference $WhatIfPreference
     }

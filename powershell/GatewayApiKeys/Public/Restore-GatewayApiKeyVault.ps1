@@ -102,7 +102,8 @@ function Restore-GatewayApiKeyVault {
         [string] $ExecutablePath
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         $secure = $null
     }
     process {

@@ -90,7 +90,8 @@ function Set-GatewayApiKey {
         [switch] $PassThru
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         # What the command line gave applies to every key; what a pipeline object gives, to its key.
         $fromCommandLine = @($PSBoundParameters.Keys)
         $changeNames = 'NewName', 'Description', 'ExpiresOn', 'ValidFor'

@@ -41,7 +41,8 @@ function Show-GatewayApiKey {
         [string[]] $Name
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     }
     process {
         foreach ($one in $Name) {

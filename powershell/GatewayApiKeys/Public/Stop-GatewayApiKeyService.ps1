@@ -38,7 +38,8 @@ function Stop-GatewayApiKeyService {
     param(
         [switch] $Force
     )
-    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+        $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) { $ConfirmPreference = 'None' }
     $pipe = Get-GatewayPipe
     if (-not (Confirm-GatewayChange -Cmdlet $PSCmdlet -Target $pipe -Action 'Stop the gateway-apikeys daemon (gateways cannot authenticate keys until it starts again)')) { return }

@@ -39,7 +39,8 @@ function Test-GatewayApiKeyAuditLog {
     [OutputType([bool])]
     [OutputType('GatewayApiKeys.AuditCheck')]
     param([switch] $Detailed)
-    . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+    $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+        $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
     try {
         $check = Invoke-GatewayRpc -Method 'audit.verify'
     } catch {

@@ -87,7 +87,8 @@ function Test-GatewayApiKeyBackup {
         [string] $ExecutablePath
     )
     begin {
-        . Use-GatewayCallerPreference $PSCmdlet   # Private/GatewayPreferences.ps1
+        $ErrorActionPreference, $WarningPreference, $InformationPreference, $VerbosePreference, $DebugPreference,
+            $ConfirmPreference, $WhatIfPreference, $ProgressPreference = $script:GatewayCallerPreference::Of($PSCmdlet, $ExecutionContext.SessionState)   # Private/GatewayPreferences.ps1
         $secure = $null
         $executable = $null
         # The failures that concern one backup file; any other ends the command.
