@@ -135,7 +135,7 @@ export interface WineRunResult {
 
 export interface WineOptions {
   env?: Record<string, string | undefined>;
-  /** Kill after this long (a test that hangs must not hang the suite); default 60 s. */
+  /** Kill after this long (a test that hangs must not hang the suite); default 120 s, for a program under Wine on a loaded machine. */
   timeoutMs?: number;
   /** The process's umask, 077 unless told: under 022 what Wine makes without an explicit descriptor, Everyone may read. */
   umask?: '077' | '022';
@@ -178,7 +178,7 @@ export async function wineHarness(t: Test, say: (line: string) => void = (line) 
     const child = spawn(...withUmask('env', ['-u', 'NODE_OPTIONS', 'wine', exe, ...args], options.umask), { env: baseEnv(options.env), stdio: ['ignore', out, err] });
     fs.closeSync(out);
     fs.closeSync(err);
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => {
       clearTimeout(timer);
       running.delete(process);

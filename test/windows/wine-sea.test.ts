@@ -13,6 +13,8 @@ import { buildWindowsBundle, drivePath, skipWithoutWine, WINE_DIR, type WineHarn
 // under Wine with the harness of wine-daemon.test.ts (docs/architecture.md, "The Windows suite").
 // Injecting the blob into a PE takes postject about 25 s here, so the executable is kept in
 // .tools/wine/sea/, named by the hash of what went into it, and made again only when that changes.
+// Its programs each start under Wine: on a loaded machine the file outlasts tap's default 300 s.
+t.setTimeout(900_000);
 const skip = skipWithoutWine(t);
 const run = `gwk-sea-${process.pid}`;
 const version = (JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
