@@ -27,8 +27,8 @@ namespace GatewayApiKeys.Client.Internal
 
     /// <summary>
     /// One connection to the daemon with its session open: requests framed by hand (<c>Content-Length</c>, docs/protocol.md
-    /// "Framing"), any number in flight, answers matched to their requests by id. Writes of concurrent callers are
-    /// coalesced into one write; one loop reads. Bounds what the peer may cost as src/client/connect.ts does
+    /// "Framing"), any number in flight, answers matched to their requests by id. A caller writes its request on its own
+    /// thread, with those of callers that queued behind it in the same write; a thread of the connection's own reads. Bounds what the peer may cost as src/client/connect.ts does
     /// (docs/security.md, "What answers the pipe"): 4 KiB answers and 10 s each until hello has answered, then 500 MiB.
     /// </summary>
     internal sealed class DaemonConnection : IDisposable
@@ -58,7 +58,9 @@ namespace GatewayApiKeys.Client.Internal
             this.pipe = pipe;
             // Request timeouts are checked a few times a second, rather than with a timer per request.
             deadlines = new Timer(_ => ExpireOverdue(), null, 100, 100);
-            _ = ReadLoopAsync();
+            // A thread of its own that blocks in Read: an answer wakes it directly, where an awaited read goes from
+            // the socket engine's thread to the thread pool before it is parsed (docs/architecture.md, "The .NET client").
+            new Thread(ReadLoop) { IsBackground = true, Name = "gateway-apikeys reader" }.Start();
         }
 
         /// <summary>Raised once, when the connection closes: with <c>true</c> when the daemon's end broke it (not this client).</summary>
@@ -214,7 +216,10 @@ namespace GatewayApiKeys.Client.Internal
             return frame;
         }
 
-        /// <summary>Queues a frame; the first caller to find no write under way writes what is queued, in one write per batch.</summary>
+        /// <summary>
+        /// Queues a frame; the first caller to find no write under way writes, on its own thread, what is queued, in one
+        /// write per batch: no hop to another thread before the request leaves.
+        /// </summary>
         private void Enqueue(byte[] frame, PendingCall call)
         {
             call.Queued = true;
@@ -224,10 +229,10 @@ namespace GatewayApiKeys.Client.Internal
                 if (flushing) return;
                 flushing = true;
             }
-            _ = FlushAsync();
+            Flush();
         }
 
-        private async Task FlushAsync()
+        private void Flush()
         {
             try
             {
@@ -259,7 +264,7 @@ namespace GatewayApiKeys.Client.Internal
                         }
                         queued.Clear();
                     }
-                    await stream.WriteAsync(batch, 0, batch.Length).ConfigureAwait(false);
+                    stream.Write(batch, 0, batch.Length);
                 }
             }
             catch (Exception error)
@@ -269,7 +274,7 @@ namespace GatewayApiKeys.Client.Internal
             }
         }
 
-        private async Task ReadLoopAsync()
+        private void ReadLoop()
         {
             var buffer = new byte[64 * 1024];
             int start = 0, end = 0;
@@ -287,7 +292,7 @@ namespace GatewayApiKeys.Client.Internal
                             end -= start;
                             start = 0;
                         }
-                        var read = await stream.ReadAsync(buffer, end, buffer.Length - end).ConfigureAwait(false);
+                        var read = stream.Read(buffer, end, buffer.Length - end);
                         if (read == 0) throw new ConnectionLostException(sent: true);
                         end += read;
                         continue;
@@ -300,7 +305,7 @@ namespace GatewayApiKeys.Client.Internal
                     start += available;
                     for (var filled = available; filled < length;)
                     {
-                        var read = await stream.ReadAsync(body, filled, length - filled).ConfigureAwait(false);
+                        var read = stream.Read(body, filled, length - filled);
                         if (read == 0) throw new ConnectionLostException(sent: true);
                         filled += read;
                     }
