@@ -125,13 +125,6 @@ namespace GatewayApiKeys.Client.Internal
             }
         }
 
-        /// <summary>Calls a method and gives its answer's result, deserialized; a daemon's error answer is thrown as <see cref="GatewayApiKeysException"/>.</summary>
-        internal async Task<T> CallAsync<T>(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            var body = await SendAsync(method, parameters, timeout, cancellationToken).ConfigureAwait(false);
-            return ReadResult<T>(body);
-        }
-
         /// <summary>An answer's result, or its error as an exception: one pass over the body (the hot path's parse).</summary>
         internal T ReadResult<T>(byte[] body)
         {
@@ -166,8 +159,8 @@ namespace GatewayApiKeys.Client.Internal
             return new GatewayApiKeysException(code ?? rpcCode.ToString(System.Globalization.CultureInfo.InvariantCulture), message) { Field = field, RpcCode = rpcCode };
         }
 
-        /// <summary>Sends one request and waits for its answer's body.</summary>
-        private Task<byte[]> SendAsync(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>Sends one request and waits for its answer's body (<see cref="ReadResult{T}"/> reads it).</summary>
+        internal Task<byte[]> SendAsync(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
         {
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<byte[]>(cancellationToken);
             var failure = Volatile.Read(ref closedBy);
@@ -188,17 +181,28 @@ namespace GatewayApiKeys.Client.Internal
             return call.Completion.Task;
         }
 
+        private static readonly byte[] ContentLength = Encoding.ASCII.GetBytes("Content-Length: ");
+
+        [ThreadStatic]
+        private static FrameBuilder? frameBuilder;
+
+        /// <summary>A request framed: one allocation, its own bytes (the JSON is written into a buffer each thread reuses).</summary>
         private static byte[] Frame(long id, string method, object? parameters)
         {
-            var body = new MemoryStream(256);
-            using (var writer = new Utf8JsonWriter(body))
+            var builder = frameBuilder ?? (frameBuilder = new FrameBuilder());
+            var writer = builder.Start();
+            try
             {
                 writer.WriteStartObject();
                 writer.WriteString("jsonrpc", "2.0");
                 writer.WriteNumber("id", id);
                 writer.WriteString("method", method);
                 writer.WritePropertyName("params");
-                if (parameters == null)
+                if (parameters is IWireParams wire)
+                {
+                    wire.WriteTo(writer);
+                }
+                else if (parameters == null)
                 {
                     writer.WriteStartObject();
                     writer.WriteEndObject();
@@ -208,12 +212,21 @@ namespace GatewayApiKeys.Client.Internal
                     JsonSerializer.Serialize(writer, parameters, parameters.GetType(), Json.Options);
                 }
                 writer.WriteEndObject();
+                writer.Flush();
+                var body = builder.Written;
+                var length = body.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var frame = new byte[ContentLength.Length + length.Length + HeaderEnd.Length + body.Count];
+                Buffer.BlockCopy(ContentLength, 0, frame, 0, ContentLength.Length);
+                var offset = ContentLength.Length;
+                foreach (var digit in length) frame[offset++] = (byte)digit;
+                Buffer.BlockCopy(HeaderEnd, 0, frame, offset, HeaderEnd.Length);
+                Buffer.BlockCopy(body.Array!, body.Offset, frame, offset + HeaderEnd.Length, body.Count);
+                return frame;
             }
-            var header = Encoding.ASCII.GetBytes("Content-Length: " + body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\n\r\n");
-            var frame = new byte[header.Length + body.Length];
-            Buffer.BlockCopy(header, 0, frame, 0, header.Length);
-            Buffer.BlockCopy(body.GetBuffer(), 0, frame, header.Length, (int)body.Length);
-            return frame;
+            finally
+            {
+                builder.Finish();
+            }
         }
 
         /// <summary>
@@ -439,15 +452,18 @@ namespace GatewayApiKeys.Client.Internal
 
         public void Dispose() => Close(new ConnectionLostException(sent: false, new ObjectDisposedException(nameof(DaemonConnection))), byPeer: false);
 
-        private sealed class PendingCall
+        /// <summary>A call waiting for its answer; its continuations never run on the reading thread (nor a caller's code with them).</summary>
+        private sealed class PendingCall : TaskCompletionSource<byte[]>
         {
             internal PendingCall(long deadline, TimeSpan timeout)
+                : base(TaskCreationOptions.RunContinuationsAsynchronously)
             {
                 Deadline = deadline;
                 Timeout = timeout;
             }
 
-            internal readonly TaskCompletionSource<byte[]> Completion = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            /// <summary>Itself: one object per call, not two.</summary>
+            internal TaskCompletionSource<byte[]> Completion => this;
             internal readonly long Deadline;
             internal readonly TimeSpan Timeout;
             internal CancellationTokenRegistration Registration;
