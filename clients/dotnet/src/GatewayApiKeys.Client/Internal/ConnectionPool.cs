@@ -58,7 +58,8 @@ namespace GatewayApiKeys.Client.Internal
             lock (gate)
             {
                 if (opening != null) return opening;
-                var task = OpenAsync();
+                // Not on the caller's thread, nor under the lock: the Unix socket connects, and the handshake writes, with blocking calls.
+                var task = Task.Run(OpenAsync);
                 opening = task;
                 _ = task.ContinueWith(done =>
                 {
