@@ -446,7 +446,7 @@ async function nodeClientMeasure(daemon, key, inFlight, calls) {
     return { perSecond: n / seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
   };
   try {
-    // At least 2 s of warm-up, as the .NET bench app (clients/dotnet/bench): both measure code their JIT has finished with.
+    // At least 2 s of warm-up, as the .NET bench app (clients/dotnet/bench, which then waits for its JIT to go quiet): both measure code their JIT has finished with.
     const warming = performance.now();
     do await drive(Math.min(calls, 3000)); while (performance.now() - warming < 2000);
     return await drive(calls);
@@ -515,7 +515,12 @@ async function main() {
   if (only.has('scale')) results.scale = await scaleBenchmarks();
   if (only.has('backup')) results.backup = await backupBenchmarks();
   if (only.has('executable')) results.executable = executableBenchmark();
-  if (only.has('dotnet')) results.dotnet = await dotnetBenchmarks();
+  if (only.has('dotnet')) {
+    // The 1-minute load average around the .NET rounds: on a shared machine it says how far to trust their ratios.
+    const loadBefore = round(os.loadavg()[0], 1);
+    results.dotnet = await dotnetBenchmarks();
+    results.dotnetLoad = { before: loadBefore, after: round(os.loadavg()[0], 1), cores: os.cpus().length };
+  }
   if (only.has('powershell')) {
     const dataDir = path.join(work, 'powershell');
     // 10,000 keys: Get-GatewayApiKey of all of them is the conversion's figure (issue 24).

@@ -125,7 +125,10 @@ export function markdown(r) {
     } else {
       lines.push((r.dotnetDate ? `Measured ${r.dotnetDate} (the sections above on the date at the top). ` : '') + 'connector.authenticate through `GatewayApiKeysClient` (clients/dotnet, one connection) against the project\'s Node client '
         + '(src/client/connect.ts on src/rpc/client.ts, one connection) on the same daemon, and the same calls through StreamJsonRpc '
-        + '(HeaderDelimitedMessageHandler, System.Text.Json) by the same .NET process kind; medians of alternating rounds.', '',
+        + '(HeaderDelimitedMessageHandler, System.Text.Json) by the same .NET process kind; medians of alternating rounds. '
+        + 'Each client warms up for at least 2 s before its measured run, and the .NET app then until its JIT has compiled nothing for 1 s '
+        + '(tier-1 recompilation on a loaded machine went on for seconds, and a long-running gateway is past it)'
+        + (r.dotnetLoad ? `; load average ${r.dotnetLoad.before} before the rounds and ${r.dotnetLoad.after} after, on ${r.dotnetLoad.cores} cores.` : '.'), '',
       '| shape | Node client req/s | .NET client req/s | StreamJsonRpc req/s | .NET / Node | StreamJsonRpc / .NET | Node p50 / p99 ms | .NET p50 / p99 ms | StreamJsonRpc p50 / p99 ms | .NET p99 / Node p99 |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const x of r.dotnet) {

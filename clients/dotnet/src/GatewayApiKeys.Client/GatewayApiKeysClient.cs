@@ -162,7 +162,8 @@ namespace GatewayApiKeys.Client
                 var connection = await pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    return await connection.CallAsync<T>(method, parameters, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+                    var answer = await connection.SendAsync(method, parameters, options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+                    return connection.ReadResult<T>(answer);
                 }
                 catch (ConnectionLostException lost) when (attempt < MaxAttempts && (lost.Sent ? idempotent && !repeated : true))
                 {
@@ -193,10 +194,19 @@ namespace GatewayApiKeys.Client
             return default;
         }
 
-        private sealed class AuthenticateParams
+        /// <summary>The hot path's parameters, written by hand (as the serializer would: camelCase, no null connectorId).</summary>
+        private sealed class AuthenticateParams : IWireParams
         {
             public string Key { get; set; } = "";
             public string? ConnectorId { get; set; }
+
+            public void WriteTo(System.Text.Json.Utf8JsonWriter writer)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("key", Key);
+                if (ConnectorId != null) writer.WriteString("connectorId", ConnectorId);
+                writer.WriteEndObject();
+            }
         }
 
         private sealed class KeyParams

@@ -59,6 +59,22 @@ namespace GatewayApiKeys.Client.Tests
         }
 
         [Fact]
+        public async Task AKeyAndConnectorIdThatJsonMustEscapeArriveAsTheyAre()
+        {
+            // connector.authenticate's parameters are written by hand (AuthenticateParams): quotes, backslashes, control
+            // and non-ASCII characters must be escaped, or the daemon gets no JSON and the call no answer of its own.
+            await using var admin = daemon.Client(GatewayApiKeysRole.Admin);
+            await using var gateway = daemon.Client(GatewayApiKeysRole.Gateway);
+            var result = await gateway.AuthenticateAsync("gwk_\"},\"x\":\\\u0001é", "c\"onnector");
+            Assert.False(result.Authenticated);
+            Assert.Equal(AuthenticationFailureReason.Malformed, result.Reason);
+
+            var created = await admin.CreateKeyAsync(new NewApiKey { Name = UniqueName("escaped") });
+            Assert.True((await gateway.AuthenticateAsync(created.Key, "connector \"ü\"\\")).Authenticated);
+            Assert.Equal("connector \"ü\"\\", Assert.Single((await admin.GetKeyUsageAsync(created.Name)).Connectors).ConnectorId);
+        }
+
+        [Fact]
         public async Task TheDaemonsCodesComeAsExceptions()
         {
             await using var admin = daemon.Client(GatewayApiKeysRole.Admin);

@@ -33,7 +33,8 @@ namespace GatewayApiKeys.Client.Internal
 
         internal string Pipe => pipe;
 
-        internal Task<DaemonConnection> AcquireAsync(CancellationToken cancellationToken)
+        /// <summary>An open connection, without a Task when there is one (every call but the first asks).</summary>
+        internal ValueTask<DaemonConnection> AcquireAsync(CancellationToken cancellationToken)
         {
             if (disposed.IsCancellationRequested) throw new ObjectDisposedException(nameof(GatewayApiKeysClient));
             var connections = Volatile.Read(ref open);
@@ -46,9 +47,9 @@ namespace GatewayApiKeys.Client.Internal
             if (best != null)
             {
                 if (best.InFlight > 0 && connections.Length < options.MaxConnections) StartOpening(background: true);
-                return Task.FromResult(best);
+                return new ValueTask<DaemonConnection>(best);
             }
-            return WaitFor(StartOpening(background: false), cancellationToken);
+            return new ValueTask<DaemonConnection>(WaitFor(StartOpening(background: false), cancellationToken));
         }
 
         /// <summary>The attempt under way, or a new one: one at a time, shared by every caller that needs it.</summary>
@@ -57,7 +58,8 @@ namespace GatewayApiKeys.Client.Internal
             lock (gate)
             {
                 if (opening != null) return opening;
-                var task = OpenAsync();
+                // Not on the caller's thread, nor under the lock: the Unix socket connects, and the handshake writes, with blocking calls.
+                var task = Task.Run(OpenAsync);
                 opening = task;
                 _ = task.ContinueWith(done =>
                 {

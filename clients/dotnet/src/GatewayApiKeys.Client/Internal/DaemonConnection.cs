@@ -27,8 +27,8 @@ namespace GatewayApiKeys.Client.Internal
 
     /// <summary>
     /// One connection to the daemon with its session open: requests framed by hand (<c>Content-Length</c>, docs/protocol.md
-    /// "Framing"), any number in flight, answers matched to their requests by id. Writes of concurrent callers are
-    /// coalesced into one write; one loop reads. Bounds what the peer may cost as src/client/connect.ts does
+    /// "Framing"), any number in flight, answers matched to their requests by id. A caller writes its request on its own
+    /// thread, with those of callers that queued behind it in the same write; a thread of the connection's own reads. Bounds what the peer may cost as src/client/connect.ts does
     /// (docs/security.md, "What answers the pipe"): 4 KiB answers and 10 s each until hello has answered, then 500 MiB.
     /// </summary>
     internal sealed class DaemonConnection : IDisposable
@@ -58,7 +58,9 @@ namespace GatewayApiKeys.Client.Internal
             this.pipe = pipe;
             // Request timeouts are checked a few times a second, rather than with a timer per request.
             deadlines = new Timer(_ => ExpireOverdue(), null, 100, 100);
-            _ = ReadLoopAsync();
+            // A thread of its own that blocks in Read: an answer wakes it directly, where an awaited read goes from
+            // the socket engine's thread to the thread pool before it is parsed (docs/architecture.md, "The .NET client").
+            new Thread(ReadLoop) { IsBackground = true, Name = "gateway-apikeys reader" }.Start();
         }
 
         /// <summary>Raised once, when the connection closes: with <c>true</c> when the daemon's end broke it (not this client).</summary>
@@ -123,13 +125,6 @@ namespace GatewayApiKeys.Client.Internal
             }
         }
 
-        /// <summary>Calls a method and gives its answer's result, deserialized; a daemon's error answer is thrown as <see cref="GatewayApiKeysException"/>.</summary>
-        internal async Task<T> CallAsync<T>(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
-        {
-            var body = await SendAsync(method, parameters, timeout, cancellationToken).ConfigureAwait(false);
-            return ReadResult<T>(body);
-        }
-
         /// <summary>An answer's result, or its error as an exception: one pass over the body (the hot path's parse).</summary>
         internal T ReadResult<T>(byte[] body)
         {
@@ -164,8 +159,8 @@ namespace GatewayApiKeys.Client.Internal
             return new GatewayApiKeysException(code ?? rpcCode.ToString(System.Globalization.CultureInfo.InvariantCulture), message) { Field = field, RpcCode = rpcCode };
         }
 
-        /// <summary>Sends one request and waits for its answer's body.</summary>
-        private Task<byte[]> SendAsync(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
+        /// <summary>Sends one request and waits for its answer's body (<see cref="ReadResult{T}"/> reads it).</summary>
+        internal Task<byte[]> SendAsync(string method, object? parameters, TimeSpan timeout, CancellationToken cancellationToken)
         {
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<byte[]>(cancellationToken);
             var failure = Volatile.Read(ref closedBy);
@@ -186,17 +181,28 @@ namespace GatewayApiKeys.Client.Internal
             return call.Completion.Task;
         }
 
+        private static readonly byte[] ContentLength = Encoding.ASCII.GetBytes("Content-Length: ");
+
+        [ThreadStatic]
+        private static FrameBuilder? frameBuilder;
+
+        /// <summary>A request framed: one allocation, its own bytes (the JSON is written into a buffer each thread reuses).</summary>
         private static byte[] Frame(long id, string method, object? parameters)
         {
-            var body = new MemoryStream(256);
-            using (var writer = new Utf8JsonWriter(body))
+            var builder = frameBuilder ?? (frameBuilder = new FrameBuilder());
+            var writer = builder.Start();
+            try
             {
                 writer.WriteStartObject();
                 writer.WriteString("jsonrpc", "2.0");
                 writer.WriteNumber("id", id);
                 writer.WriteString("method", method);
                 writer.WritePropertyName("params");
-                if (parameters == null)
+                if (parameters is IWireParams wire)
+                {
+                    wire.WriteTo(writer);
+                }
+                else if (parameters == null)
                 {
                     writer.WriteStartObject();
                     writer.WriteEndObject();
@@ -206,15 +212,27 @@ namespace GatewayApiKeys.Client.Internal
                     JsonSerializer.Serialize(writer, parameters, parameters.GetType(), Json.Options);
                 }
                 writer.WriteEndObject();
+                writer.Flush();
+                var body = builder.Written;
+                var length = body.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var frame = new byte[ContentLength.Length + length.Length + HeaderEnd.Length + body.Count];
+                Buffer.BlockCopy(ContentLength, 0, frame, 0, ContentLength.Length);
+                var offset = ContentLength.Length;
+                foreach (var digit in length) frame[offset++] = (byte)digit;
+                Buffer.BlockCopy(HeaderEnd, 0, frame, offset, HeaderEnd.Length);
+                Buffer.BlockCopy(body.Array!, body.Offset, frame, offset + HeaderEnd.Length, body.Count);
+                return frame;
             }
-            var header = Encoding.ASCII.GetBytes("Content-Length: " + body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\n\r\n");
-            var frame = new byte[header.Length + body.Length];
-            Buffer.BlockCopy(header, 0, frame, 0, header.Length);
-            Buffer.BlockCopy(body.GetBuffer(), 0, frame, header.Length, (int)body.Length);
-            return frame;
+            finally
+            {
+                builder.Finish();
+            }
         }
 
-        /// <summary>Queues a frame; the first caller to find no write under way writes what is queued, in one write per batch.</summary>
+        /// <summary>
+        /// Queues a frame; the first caller to find no write under way writes, on its own thread, what is queued, in one
+        /// write per batch: no hop to another thread before the request leaves.
+        /// </summary>
         private void Enqueue(byte[] frame, PendingCall call)
         {
             call.Queued = true;
@@ -224,10 +242,10 @@ namespace GatewayApiKeys.Client.Internal
                 if (flushing) return;
                 flushing = true;
             }
-            _ = FlushAsync();
+            Flush();
         }
 
-        private async Task FlushAsync()
+        private void Flush()
         {
             try
             {
@@ -259,7 +277,7 @@ namespace GatewayApiKeys.Client.Internal
                         }
                         queued.Clear();
                     }
-                    await stream.WriteAsync(batch, 0, batch.Length).ConfigureAwait(false);
+                    stream.Write(batch, 0, batch.Length);
                 }
             }
             catch (Exception error)
@@ -269,7 +287,7 @@ namespace GatewayApiKeys.Client.Internal
             }
         }
 
-        private async Task ReadLoopAsync()
+        private void ReadLoop()
         {
             var buffer = new byte[64 * 1024];
             int start = 0, end = 0;
@@ -287,7 +305,7 @@ namespace GatewayApiKeys.Client.Internal
                             end -= start;
                             start = 0;
                         }
-                        var read = await stream.ReadAsync(buffer, end, buffer.Length - end).ConfigureAwait(false);
+                        var read = stream.Read(buffer, end, buffer.Length - end);
                         if (read == 0) throw new ConnectionLostException(sent: true);
                         end += read;
                         continue;
@@ -300,7 +318,7 @@ namespace GatewayApiKeys.Client.Internal
                     start += available;
                     for (var filled = available; filled < length;)
                     {
-                        var read = await stream.ReadAsync(body, filled, length - filled).ConfigureAwait(false);
+                        var read = stream.Read(body, filled, length - filled);
                         if (read == 0) throw new ConnectionLostException(sent: true);
                         filled += read;
                     }
@@ -434,15 +452,18 @@ namespace GatewayApiKeys.Client.Internal
 
         public void Dispose() => Close(new ConnectionLostException(sent: false, new ObjectDisposedException(nameof(DaemonConnection))), byPeer: false);
 
-        private sealed class PendingCall
+        /// <summary>A call waiting for its answer; its continuations never run on the reading thread (nor a caller's code with them).</summary>
+        private sealed class PendingCall : TaskCompletionSource<byte[]>
         {
             internal PendingCall(long deadline, TimeSpan timeout)
+                : base(TaskCreationOptions.RunContinuationsAsynchronously)
             {
                 Deadline = deadline;
                 Timeout = timeout;
             }
 
-            internal readonly TaskCompletionSource<byte[]> Completion = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            /// <summary>Itself: one object per call, not two.</summary>
+            internal TaskCompletionSource<byte[]> Completion => this;
             internal readonly long Deadline;
             internal readonly TimeSpan Timeout;
             internal CancellationTokenRegistration Registration;

@@ -44,18 +44,34 @@ namespace GatewayApiKeys.Client.Internal
     /// </summary>
     internal static class PipeConnector
     {
-        internal static Task<PipeStreamInfo> OpenAsync(string pipe, TimeSpan timeout, CancellationToken cancellationToken) =>
-            GatewayApiKeysClientOptions.IsWindows ? Task.Run(() => OpenWindowsPipe(pipe, timeout), cancellationToken) : OpenUnixSocketAsync(pipe, cancellationToken);
+        internal static Task<PipeStreamInfo> OpenAsync(string pipe, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (GatewayApiKeysClientOptions.IsWindows) return Task.Run(() => OpenWindowsPipe(pipe, timeout), cancellationToken);
+            if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<PipeStreamInfo>(cancellationToken);
+            try
+            {
+                return Task.FromResult(OpenUnixSocket(pipe));
+            }
+            catch (Exception error)
+            {
+                return Task.FromException<PipeStreamInfo>(error);
+            }
+        }
 
-        private static async Task<PipeStreamInfo> OpenUnixSocketAsync(string path, CancellationToken cancellationToken)
+        /// <summary>
+        /// Connects without async: a socket that has had an async operation is non-blocking for good, and its reads
+        /// then wait on the socket engine's thread, not in the kernel (DaemonConnection reads with a blocking call).
+        /// A local socket connects at once, or is refused.
+        /// </summary>
+        private static PipeStreamInfo OpenUnixSocket(string path)
         {
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
 #if NETSTANDARD2_0
-                await socket.ConnectAsync(UnixEndPoint(path)).ConfigureAwait(false);
+                socket.Connect(UnixEndPoint(path));
 #else
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                socket.Connect(new UnixDomainSocketEndPoint(path));
 #endif
             }
             catch (SocketException error)
