@@ -1,5 +1,5 @@
 import type { ApiKeyListParams, ApiKeyListResult, SortColumn, Status } from '../generated/schemas.js';
-import { type ApiKeyRecord, infoJsonBytes, toInfo } from './api-key.js';
+import { type ApiKeyRecord, infoJson, toInfo } from './api-key.js';
 import { foldName, nameMatcher } from './name.js';
 import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 
@@ -91,17 +91,32 @@ export function listKeys(keysByName: readonly NamedRecord[], params: ApiKeyListP
   return { items: rows.map((row) => toInfo(row.record, asOfDay, now)), total };
 }
 
+/** The size of the blocks a list's JSON is written in: large enough for few writes, and each its own memory, freed when sent. */
+const LIST_BLOCK_BYTES = 256 * 1024;
+
 /**
- * apiKey.list's answer as UTF-8 JSON in pieces, equal to `JSON.stringify(listKeys(…))` once
- * joined: what the daemon sends. A vault of 100,000 keys answers 28 MB; made of each key's cached
- * bytes, it is neither serialised again nor copied, and leaves in one gathered write. (Joining the
- * pieces into blocks first was measured: faster by a little, and 50 MB more resident memory.)
+ * apiKey.list's answer as UTF-8 JSON in blocks, equal to `JSON.stringify(listKeys(…))` once joined:
+ * what the daemon sends. Each key's text is made from its record as the list is written, into
+ * blocks of 256 KiB, and nothing is kept: a vault of 100,000 keys answers 38 MB, which lives only
+ * until it is sent (docs/architecture.md, "The key table").
  */
 export function listKeysJson(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
-  const pieces: Buffer[] = [Buffer.from('{"items":[')];
-  for (const row of rows) pieces.push(infoJsonBytes(row.record, asOfDay, todayEpochDay, now));
-  if (pieces.length > 1) pieces[1] = pieces[1]!.subarray(1); // the first item has no comma before it
-  pieces.push(Buffer.from(`],"total":${total}}`));
-  return pieces;
+  const blocks: Buffer[] = [];
+  let block = Buffer.allocUnsafe(LIST_BLOCK_BYTES);
+  let used = 0;
+  const write = (text: string) => {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: text that might not fit starts a block sized for it.
+    if (used + text.length * 3 > block.length) {
+      blocks.push(block.subarray(0, used));
+      block = Buffer.allocUnsafe(Math.max(LIST_BLOCK_BYTES, text.length * 3));
+      used = 0;
+    }
+    used += block.write(text, used, 'utf8');
+  };
+  write('{"items":[');
+  for (let i = 0; i < rows.length; i++) write(i === 0 ? infoJson(rows[i]!.record, asOfDay, now) : `,${infoJson(rows[i]!.record, asOfDay, now)}`);
+  write(`],"total":${total}}`);
+  blocks.push(block.subarray(0, used));
+  return blocks;
 }
