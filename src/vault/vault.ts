@@ -102,9 +102,15 @@ interface Plan<T> {
 // The two closures the vault keeps from its opening are made out here: made in Vault.open, either
 // would keep open's whole scope alive, and with it every record and change read at start.
 
-/** The lookup tag of a key value, as a latin1 string of its bytes: a map key of 32 characters, not base64's 44. */
-function lookupTagOf(lookupKey: SecretKey): (keyValue: string) => string {
-  return (value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('latin1');
+/** libsodium's shortest keyed BLAKE2b output; the tag is its first 4 bytes. */
+const LOOKUP_TAG_HASH_BYTES = 16;
+
+/**
+ * The lookup tag of a key value: 32 bits of its keyed hash, a small integer V8 keeps in the map's own
+ * slot. Keys that share one are told apart by their values (KeyIndex.findByKey).
+ */
+function lookupTagOf(lookupKey: SecretKey): (keyValue: string) => number {
+  return (value) => keyedHash(lookupKey, Buffer.from(value, 'latin1'), LOOKUP_TAG_HASH_BYTES).readInt32LE(0);
 }
 
 function nowOf(clock: Clock): () => number {
