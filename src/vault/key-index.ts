@@ -70,7 +70,8 @@ export class KeyIndex {
       this.byFoldedName.set(foldName(record.name), record);
       if (record.previous) this.withPrevious.add(record.id);
     }
-    this.untagged.push(...records);
+    // Not push(...records): spreading 100,000 arguments copies them onto the stack first.
+    this.untagged = this.untagged.length === 0 ? records.slice() : this.untagged.concat(records);
     this.sortedByName = undefined;
   }
 
