@@ -112,6 +112,11 @@ export function toInfo(record: ApiKeyRecord, todayEpochDay: number, now: number)
   };
 }
 
+/** An instant or null as JSON. */
+function instant(epochMs: number | null): string {
+  return epochMs === null ? 'null' : `"${formatInstant(epochMs)}"`;
+}
+
 /**
  * `JSON.stringify(toInfo(record, day, now))`, the same text (test/query.test.ts holds them equal
  * over random keys), written directly: a list of 100,000 keys makes it for each key on every list,
@@ -120,7 +125,6 @@ export function toInfo(record: ApiKeyRecord, todayEpochDay: number, now: number)
 export function infoJson(record: ApiKeyRecord, day: number, now: number): string {
   const left = daysLeft(record.expiresOn, day);
   const { status, color } = statusFor(left, record.enabled);
-  const instant = (epochMs: number | null) => (epochMs === null ? 'null' : `"${formatInstant(epochMs)}"`);
   return `{"name":${JSON.stringify(record.name)},"description":${JSON.stringify(record.description)},`
     + `"createdAt":"${formatInstant(record.createdAt)}","updatedAt":"${formatInstant(record.updatedAt)}","expiresOn":"${record.expiresOn}",`
     + `"lastUsedAt":${instant(record.lastUsedAt)},"status":"${status}","color":"${color}","daysLeft":${left},`

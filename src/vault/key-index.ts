@@ -2,7 +2,7 @@ import type { ApiKeyRecord } from './api-key.js';
 import { equalConstantTime } from './crypto.js';
 import { KeyUsage } from './key-usage.js';
 import { foldName } from './name.js';
-import { type NamedRecord, sortByName } from './query.js';
+import { sortByName } from './query.js';
 import type { Mutation } from './storage/mutations.js';
 
 /** A key a presented value matched, and whether it matched the value before the key's last rotation. */
@@ -32,7 +32,7 @@ export class KeyIndex {
   private readonly byLookupTag = new Map<number, TagEntry>();
   /** Ids of the keys that hold a previous value: few, so a compaction need not look at every key. */
   private readonly withPrevious = new Set<string>();
-  private sortedByName: NamedRecord[] | undefined;
+  private sortedByName: ApiKeyRecord[] | undefined;
   /** Snapshot keys whose lookup tags are not computed yet (see `load`). */
   private untagged: ApiKeyRecord[] = [];
 
@@ -46,8 +46,8 @@ export class KeyIndex {
     return this.byId.values();
   }
 
-  /** Every key with its folded name, in name order: sorted once after each change, not per list. */
-  keysByName(): readonly NamedRecord[] {
+  /** Every key in name order: sorted once after each change, not per list. */
+  keysByName(): readonly ApiKeyRecord[] {
     this.sortedByName ??= sortByName(this.byFoldedName.entries());
     return this.sortedByName;
   }

@@ -3,7 +3,7 @@ import { type ApiKeyRecord, infoJson, toInfo } from './api-key.js';
 import { foldName, nameMatcher } from './name.js';
 import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 
-/** A key with its folded (case-insensitive) name, as the index keeps it. */
+/** A key with its folded (case-insensitive) name, as the index keeps it by name. */
 export type NamedRecord = readonly [foldedName: string, record: ApiKeyRecord];
 
 /** The order of names: case-insensitive, ties (names equal but for case) by the exact name. */
@@ -12,9 +12,13 @@ function compareNames(a: NamedRecord, b: NamedRecord): number {
   return a[1].name < b[1].name ? -1 : a[1].name > b[1].name ? 1 : 0;
 }
 
-/** Keys in name order: what selectKeys starts from, so sorting by name is free and other sorts only reorder. */
-export function sortByName(keys: Iterable<NamedRecord>): NamedRecord[] {
-  return Array.from(keys).sort(compareNames);
+/**
+ * Keys in name order: what selectKeys starts from, so sorting by name is free and other sorts only
+ * reorder. The records alone: a pair per key, kept between lists, cost 90 bytes a key
+ * (docs/architecture.md, "The key table"); a list that filters by name folds the names it tests.
+ */
+export function sortByName(keys: Iterable<NamedRecord>): ApiKeyRecord[] {
+  return Array.from(keys).sort(compareNames).map(([, record]) => record);
 }
 
 /** A matching key with what its sort and answer read, computed once per list. */
@@ -61,15 +65,15 @@ function nameFilter(params: ApiKeyListParams): ((foldedName: string) => boolean)
  * today: filter by wildcard or literal name and by status (as of `asOf` when given), sort by any
  * column, then page. `total` counts every match.
  */
-function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
+function selectKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
   const asOfDay = params.asOf === undefined ? todayEpochDay : epochDay(params.asOf);
   const matchesName = nameFilter(params);
   const wantedStatus = params.status === undefined ? undefined : new Set<Status>(params.status);
 
   const rows: Row[] = [];
   for (let i = 0; i < keysByName.length; i++) {
-    const [folded, record] = keysByName[i]!;
-    if (matchesName && !matchesName(folded)) continue;
+    const record = keysByName[i]!;
+    if (matchesName && !matchesName(foldName(record.name))) continue;
     const daysLeft = epochDay(record.expiresOn) - asOfDay;
     const { status } = statusFor(daysLeft, record.enabled);
     if (wantedStatus && !wantedStatus.has(status)) continue;
@@ -86,7 +90,7 @@ function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams
 }
 
 /** apiKey.list's answer; `now` is the instant previous values are shown as of. */
-export function listKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
+export function listKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
   return { items: rows.map((row) => toInfo(row.record, asOfDay, now)), total };
 }
@@ -100,7 +104,7 @@ const LIST_BLOCK_BYTES = 256 * 1024;
  * blocks of 256 KiB, and nothing is kept: a vault of 100,000 keys answers 38 MB, which lives only
  * until it is sent (docs/architecture.md, "The key table").
  */
-export function listKeysJson(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
+export function listKeysJson(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
   const blocks: Buffer[] = [];
   let block = Buffer.allocUnsafe(LIST_BLOCK_BYTES);
