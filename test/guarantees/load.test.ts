@@ -46,7 +46,7 @@ const STEADY_SLICES = scale(1, 4);
  */
 const FLAT_BYTES = 2 * 2 ** 20;
 /**
- * The most a live key may cost: its record, its index entries, its uses (measured: about 0.9–1.1 KB;
+ * The most a live key may cost: its record, its index entries, its uses (measured: about 0.75–1.25 KB;
  * 1.5–2.1 KB while each key kept its cached list answer and a lookup-tag string and object,
  * docs/architecture.md, "The key table").
  */
