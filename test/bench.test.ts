@@ -35,6 +35,9 @@ t.test('npm run bench works end to end on a tiny size', async (t) => {
   const nodeRows = results.scale.filter((r: { daemon: string }) => r.daemon === 'node');
   t.same(nodeRows.map((r: { keys: number }) => r.keys), [10, 100], 'node at each tiny size (and the executable too when it is built)');
   for (const r of results.scale) t.ok(r.startMs > 0 && r.listAllMs > 0 && r.create.meanMs > 0 && r.rssAfterWorkMiB > 0, `${r.keys} keys, ${r.daemon}`);
+  const largest = nodeRows.at(-1);
+  t.ok(largest.vsSmallest.start > 0 && largest.firstListVsParse > 0 && Number.isInteger(largest.rssBytesPerKey.afterStart) && Number.isInteger(largest.rssBytesPerKey.afterWork),
+    'the largest vault has its ratios: start, first list against the client\'s parse, RSS per key after start and after work');
   t.same(results.backup.map((r: { keys: number }) => r.keys), [100], 'backup and restore at the tiny size');
   for (const r of results.backup) t.ok(r.backupSeconds > 0 && r.restoreSeconds > 0 && r.duringP99Ms > 0 && r.authenticateDuring > 0, `backup of ${r.keys} keys`);
   const markdown = fs.readFileSync(path.join(out, 'results.md'), 'utf8');
@@ -56,4 +59,6 @@ t.test('npm run bench works end to end on a tiny size', async (t) => {
     t.match(markdown, `| ${r.quietP99Ms} | ${r.floodedP99Ms} | ${r.p99Ratio} | ${r.rssGrowthMiB} |`, `the report shows the ${r.flood} flood's numbers`);
   }
   t.match(markdown, /a rotated key's previous value, with a connectorId: ≥ 0.9 × the ratio without/);
+  t.match(markdown, /first list of all ≤ 1.5 × the client.s JSON.parse of it/);
+  t.match(markdown, /RSS after lists and changes ≤ 600 bytes per key more than at 10/);
 });

@@ -147,6 +147,9 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
     name: text, description: fc.string({ unit: 'grapheme', maxLength: 20 }), days: fc.integer({ min: -40, max: 2000 }),
     createdAt: fc.integer({ min: 0, max: 4e12 }), lastUsedAt: fc.option(fc.integer({ min: 0, max: 4e12 })),
     enabled: fc.boolean(), previousUntil: fc.option(fc.integer({ min: NOW - 1e6, max: NOW + 1e6 })),
+    // Any UTF-16 code unit, lone surrogates and control characters too: JSON.stringify escapes them, and so must the list.
+    disabledReason: fc.option(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 20 })),
+    disabledAt: fc.option(fc.integer({ min: -8.64e15, max: 8.64e15 })),
   });
   const params = fc.record({
     name: fc.constantFrom('*', 'a*', '?*', 'x'), status: fc.subarray(['Active', 'Expiring', 'ExpiresSoon', 'Expired', 'Disabled']),
@@ -158,6 +161,7 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
       const named = sortByName(keys.map((k, i) => {
         const r = record(`${k.name}${i}`, k.days, {
           description: k.description, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt ?? null, enabled: k.enabled,
+          disabledAt: k.disabledAt ?? null, disabledReason: k.disabledReason ?? null,
           rotatedAt: k.previousUntil === null ? null : k.createdAt, previous: k.previousUntil === null ? null : { key: 'gwk_old', validUntil: k.previousUntil },
         });
         return [foldName(r.name), r] as const;
@@ -170,16 +174,21 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
   );
 });
 
-t.test('a cached answer owns its bytes: no slice of a shared pool that one kept answer would hold whole', async (t) => {
+t.test('the JSON is written in blocks of its own memory, made anew by each list; a key longer than a block gets a block of its size', async (t) => {
   const day = epochDay(today.toString());
-  const fresh = records.map((r) => ({ ...r }));
-  const named = sortByName(fresh.map((r) => [foldName(r.name), r] as const));
-  const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW).slice(1, -1);
-  t.equal(pieces.length, fresh.length);
-  for (const piece of pieces) t.equal(piece.buffer.byteLength, piece.byteOffset + piece.length, 'its memory ends where it ends');
-  t.ok(pieces.slice(1).every((piece) => piece.byteOffset === 0), 'and starts where it starts');
-  const again = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW).slice(2, -1);
-  t.ok(again.every((piece, i) => piece === pieces[i + 1]), 'and is what the next list sends, not a copy');
+  // Descriptions of every length around a block's edge, non-ASCII ones too (3 bytes of UTF-8 per character), and one of 200,000 characters.
+  const many = Array.from({ length: 3000 }, (_, i) => record(`many-${String(i).padStart(4, '0')}`, i % 40 - 5, {
+    description: (i % 3 === 0 ? '€' : i % 3 === 1 ? 'é"\\\n' : 'a').repeat(i % 97), lastUsedAt: i % 2 ? NOW - i * 997 : null,
+  }));
+  many.push(record('many-huge', 3, { description: '€'.repeat(200_000) }));
+  const named = sortByName(many.map((r) => [foldName(r.name), r] as const));
+  const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW);
+  t.ok(pieces.length > 3, `${pieces.length} blocks`);
+  t.equal(Buffer.concat(pieces).toString('utf8'), JSON.stringify(listKeys(named, parseParams('apiKey.list', {}), day, NOW)), 'joined, the answer');
+  for (const piece of pieces) t.equal(piece.byteOffset, 0, 'each block starts its own memory: no slice of a shared pool');
+  t.ok(pieces.some((piece) => piece.length > 256 * 1024), 'the huge key has a block of its own size');
+  const again = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW);
+  t.ok(again.every((piece) => pieces.every((earlier) => earlier.buffer !== piece.buffer)), 'nothing is kept from one list to the next');
 });
 
 t.test('a disabled key is Disabled (Gray) whatever its days left: filtered, counted and sorted as such', async (t) => {
@@ -208,5 +217,5 @@ t.test('previousValidUntil is shown until that instant, then null; rotatedAt sta
   t.equal(json(NOW).previousValidUntil, '2026-11-27T13:00:00.000Z');
   t.match(at(until - 1), { previousValidUntil: '2026-11-27T13:00:00.000Z' });
   t.match(at(until), { rotatedAt: '2026-11-27T11:59:59.000Z', previousValidUntil: null }, 'null from the instant itself');
-  t.equal(json(until).previousValidUntil, null, 'the cached list answer too, on the same day');
+  t.equal(json(until).previousValidUntil, null, 'the JSON answer too');
 });

@@ -2,36 +2,41 @@ import type { ApiKeyRecord } from './api-key.js';
 import { equalConstantTime } from './crypto.js';
 import { KeyUsage } from './key-usage.js';
 import { foldName } from './name.js';
-import { type NamedRecord, sortByName } from './query.js';
+import { sortByName } from './query.js';
 import type { Mutation } from './storage/mutations.js';
 
-/**
- * A key a presented value matched, and whether it matched the value before the key's last rotation.
- * Made once per value when the key is indexed, so a lookup allocates nothing for it.
- */
+/** A key a presented value matched, and whether it matched the value before the key's last rotation. */
 interface ValueMatch {
   readonly record: ApiKeyRecord;
   readonly previous: boolean;
 }
 
 /**
+ * The keys whose value, or previous value, has a lookup tag: one key, or the few that share the tag.
+ * A tag is a 32-bit number, so most hold one key and a vault of 100,000 a couple of pairs.
+ */
+type TagEntry = ApiKeyRecord | ApiKeyRecord[];
+
+/**
  * The keys in memory, found by id, by name (case-insensitively) and by key value. A key value is
- * found through its lookup tag (keyed BLAKE2b, computed by `lookupTag`), then compared in constant
- * time; a key's previous value, during the grace of a rotation, has a tag of its own. Changed only
+ * found through its lookup tag (32 bits of a keyed BLAKE2b, computed by `lookupTag`), then compared
+ * in constant time with the values of the keys of that tag; a key's previous value, during the
+ * grace of a rotation, has a tag of its own. A tag is a small integer, not a string, and maps to
+ * the record itself: no string and no object per key (docs/architecture.md, "The key table"). Changed only
  * through `load` (a snapshot, at start), `apply`, the same function that replays the journal, and
  * `dropPreviousValues` at a compaction.
  */
 export class KeyIndex {
   private readonly byId = new Map<string, ApiKeyRecord>();
   private readonly byFoldedName = new Map<string, ApiKeyRecord>();
-  private readonly byLookupTag = new Map<string, ValueMatch>();
+  private readonly byLookupTag = new Map<number, TagEntry>();
   /** Ids of the keys that hold a previous value: few, so a compaction need not look at every key. */
   private readonly withPrevious = new Set<string>();
-  private sortedByName: NamedRecord[] | undefined;
+  private sortedByName: ApiKeyRecord[] | undefined;
   /** Snapshot keys whose lookup tags are not computed yet (see `load`). */
   private untagged: ApiKeyRecord[] = [];
 
-  constructor(private readonly lookupTag: (keyValue: string) => string) {}
+  constructor(private readonly lookupTag: (keyValue: string) => number) {}
 
   get size(): number {
     return this.byId.size;
@@ -41,8 +46,8 @@ export class KeyIndex {
     return this.byId.values();
   }
 
-  /** Every key with its folded name, in name order: sorted once after each change, not per list. */
-  keysByName(): readonly NamedRecord[] {
+  /** Every key in name order: sorted once after each change, not per list. */
+  keysByName(): readonly ApiKeyRecord[] {
     this.sortedByName ??= sortByName(this.byFoldedName.entries());
     return this.sortedByName;
   }
@@ -65,7 +70,8 @@ export class KeyIndex {
       this.byFoldedName.set(foldName(record.name), record);
       if (record.previous) this.withPrevious.add(record.id);
     }
-    this.untagged.push(...records);
+    // Not push(...records): spreading 100,000 arguments copies them onto the stack first.
+    this.untagged = this.untagged.length === 0 ? records.slice() : this.untagged.concat(records);
     this.sortedByName = undefined;
   }
 
@@ -84,11 +90,15 @@ export class KeyIndex {
    */
   findByKey(keyValue: string): ValueMatch | undefined {
     if (this.untagged.length > 0) this.tagSome();
-    const match = this.byLookupTag.get(this.lookupTag(keyValue));
-    if (!match) return undefined;
-    const stored = match.previous ? match.record.previous?.key : match.record.key;
-    if (stored === undefined || !equalConstantTime(Buffer.from(stored, 'latin1'), Buffer.from(keyValue, 'latin1'))) return undefined;
-    return match;
+    const entry = this.byLookupTag.get(this.lookupTag(keyValue));
+    if (entry === undefined) return undefined;
+    const presented = Buffer.from(keyValue, 'latin1');
+    const matches = (stored: string) => equalConstantTime(Buffer.from(stored, 'latin1'), presented);
+    for (const record of Array.isArray(entry) ? entry : [entry]) {
+      if (matches(record.key)) return { record, previous: false };
+      if (record.previous && matches(record.previous.key)) return { record, previous: true };
+    }
+    return undefined;
   }
 
   apply(mutation: Mutation): void {
@@ -138,7 +148,7 @@ export class KeyIndex {
     for (const id of this.withPrevious) {
       const record = this.byId.get(id);
       if (record?.previous && record.previous.validUntil <= now) {
-        this.byLookupTag.delete(this.lookupTag(record.previous.key));
+        this.untag(record.previous.key, record);
         record.previous = null;
       }
       if (!record?.previous) this.withPrevious.delete(id);
@@ -165,15 +175,40 @@ export class KeyIndex {
   }
 
   private tag(record: ApiKeyRecord): void {
-    this.byLookupTag.set(this.lookupTag(record.key), { record, previous: false });
-    if (record.previous) this.byLookupTag.set(this.lookupTag(record.previous.key), { record, previous: true });
+    this.addTag(record.key, record);
+    if (record.previous) this.addTag(record.previous.key, record);
+  }
+
+  /** Files `record` under the tag of `value`, beside the keys already there. */
+  private addTag(value: string, record: ApiKeyRecord): void {
+    const tag = this.lookupTag(value);
+    const entry = this.byLookupTag.get(tag);
+    if (entry === undefined) this.byLookupTag.set(tag, record);
+    else if (Array.isArray(entry)) entry.push(record);
+    else this.byLookupTag.set(tag, [entry, record]);
+  }
+
+  /**
+   * Takes `record` once from under the tag of `value`: once, because a key whose value and previous
+   * value share a tag is filed there twice, and dropping the previous value keeps the other.
+   */
+  private untag(value: string, record: ApiKeyRecord): void {
+    const tag = this.lookupTag(value);
+    const entry = this.byLookupTag.get(tag);
+    if (entry === record) {
+      this.byLookupTag.delete(tag);
+    } else if (Array.isArray(entry)) {
+      const at = entry.indexOf(record);
+      if (at >= 0) entry.splice(at, 1);
+      if (entry.length === 1) this.byLookupTag.set(tag, entry[0]!);
+    }
   }
 
   private remove(record: ApiKeyRecord): void {
     this.byId.delete(record.id);
     this.byFoldedName.delete(foldName(record.name));
-    this.byLookupTag.delete(this.lookupTag(record.key));
-    if (record.previous) this.byLookupTag.delete(this.lookupTag(record.previous.key));
+    this.untag(record.key, record);
+    if (record.previous) this.untag(record.previous.key, record);
     this.withPrevious.delete(record.id);
   }
 }

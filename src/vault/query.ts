@@ -1,9 +1,9 @@
 import type { ApiKeyListParams, ApiKeyListResult, SortColumn, Status } from '../generated/schemas.js';
-import { type ApiKeyRecord, infoJsonBytes, toInfo } from './api-key.js';
+import { type ApiKeyRecord, infoJson, toInfo } from './api-key.js';
 import { foldName, nameMatcher } from './name.js';
 import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 
-/** A key with its folded (case-insensitive) name, as the index keeps it. */
+/** A key with its folded (case-insensitive) name, as the index keeps it by name. */
 export type NamedRecord = readonly [foldedName: string, record: ApiKeyRecord];
 
 /** The order of names: case-insensitive, ties (names equal but for case) by the exact name. */
@@ -12,9 +12,13 @@ function compareNames(a: NamedRecord, b: NamedRecord): number {
   return a[1].name < b[1].name ? -1 : a[1].name > b[1].name ? 1 : 0;
 }
 
-/** Keys in name order: what selectKeys starts from, so sorting by name is free and other sorts only reorder. */
-export function sortByName(keys: Iterable<NamedRecord>): NamedRecord[] {
-  return Array.from(keys).sort(compareNames);
+/**
+ * Keys in name order: what selectKeys starts from, so sorting by name is free and other sorts only
+ * reorder. The records alone: a pair per key, kept between lists, cost 90 bytes a key
+ * (docs/architecture.md, "The key table"); a list that filters by name folds the names it tests.
+ */
+export function sortByName(keys: Iterable<NamedRecord>): ApiKeyRecord[] {
+  return Array.from(keys).sort(compareNames).map(([, record]) => record);
 }
 
 /** A matching key with what its sort and answer read, computed once per list. */
@@ -61,15 +65,15 @@ function nameFilter(params: ApiKeyListParams): ((foldedName: string) => boolean)
  * today: filter by wildcard or literal name and by status (as of `asOf` when given), sort by any
  * column, then page. `total` counts every match.
  */
-function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
+function selectKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
   const asOfDay = params.asOf === undefined ? todayEpochDay : epochDay(params.asOf);
   const matchesName = nameFilter(params);
   const wantedStatus = params.status === undefined ? undefined : new Set<Status>(params.status);
 
   const rows: Row[] = [];
   for (let i = 0; i < keysByName.length; i++) {
-    const [folded, record] = keysByName[i]!;
-    if (matchesName && !matchesName(folded)) continue;
+    const record = keysByName[i]!;
+    if (matchesName && !matchesName(foldName(record.name))) continue;
     const daysLeft = epochDay(record.expiresOn) - asOfDay;
     const { status } = statusFor(daysLeft, record.enabled);
     if (wantedStatus && !wantedStatus.has(status)) continue;
@@ -86,22 +90,37 @@ function selectKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams
 }
 
 /** apiKey.list's answer; `now` is the instant previous values are shown as of. */
-export function listKeys(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
+export function listKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
   return { items: rows.map((row) => toInfo(row.record, asOfDay, now)), total };
 }
 
+/** The size of the blocks a list's JSON is written in: large enough for few writes, and each its own memory, freed when sent. */
+const LIST_BLOCK_BYTES = 256 * 1024;
+
 /**
- * apiKey.list's answer as UTF-8 JSON in pieces, equal to `JSON.stringify(listKeys(…))` once
- * joined: what the daemon sends. A vault of 100,000 keys answers 28 MB; made of each key's cached
- * bytes, it is neither serialised again nor copied, and leaves in one gathered write. (Joining the
- * pieces into blocks first was measured: faster by a little, and 50 MB more resident memory.)
+ * apiKey.list's answer as UTF-8 JSON in blocks, equal to `JSON.stringify(listKeys(…))` once joined:
+ * what the daemon sends. Each key's text is made from its record as the list is written, into
+ * blocks of 256 KiB, and nothing is kept: a vault of 100,000 keys answers 38 MB, which lives only
+ * until it is sent (docs/architecture.md, "The key table").
  */
-export function listKeysJson(keysByName: readonly NamedRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
+export function listKeysJson(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
   const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
-  const pieces: Buffer[] = [Buffer.from('{"items":[')];
-  for (const row of rows) pieces.push(infoJsonBytes(row.record, asOfDay, todayEpochDay, now));
-  if (pieces.length > 1) pieces[1] = pieces[1]!.subarray(1); // the first item has no comma before it
-  pieces.push(Buffer.from(`],"total":${total}}`));
-  return pieces;
+  const blocks: Buffer[] = [];
+  let block = Buffer.allocUnsafe(LIST_BLOCK_BYTES);
+  let used = 0;
+  const write = (text: string) => {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: text that might not fit starts a block sized for it.
+    if (used + text.length * 3 > block.length) {
+      blocks.push(block.subarray(0, used));
+      block = Buffer.allocUnsafe(Math.max(LIST_BLOCK_BYTES, text.length * 3));
+      used = 0;
+    }
+    used += block.write(text, used, 'utf8');
+  };
+  write('{"items":[');
+  for (let i = 0; i < rows.length; i++) write(i === 0 ? infoJson(rows[i]!.record, asOfDay, now) : `,${infoJson(rows[i]!.record, asOfDay, now)}`);
+  write(`],"total":${total}}`);
+  blocks.push(block.subarray(0, used));
+  return blocks;
 }

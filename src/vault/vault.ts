@@ -99,6 +99,24 @@ interface Plan<T> {
   result: () => T;
 }
 
+// The two closures the vault keeps from its opening are made out here: made in Vault.open, either
+// would keep open's whole scope alive, and with it every record and change read at start.
+
+/** libsodium's shortest keyed BLAKE2b output; the tag is its first 4 bytes. */
+const LOOKUP_TAG_HASH_BYTES = 16;
+
+/**
+ * The lookup tag of a key value: 32 bits of its keyed hash, a small integer V8 keeps in the map's own
+ * slot. Keys that share one are told apart by their values (KeyIndex.findByKey).
+ */
+function lookupTagOf(lookupKey: SecretKey): (keyValue: string) => number {
+  return (value) => keyedHash(lookupKey, Buffer.from(value, 'latin1'), LOOKUP_TAG_HASH_BYTES).readInt32LE(0);
+}
+
+function nowOf(clock: Clock): () => number {
+  return () => clock.now();
+}
+
 function notFound(name: string): ApiError {
   return new ApiError('KeyNotFound', `No API key is named '${name}'.`, 'name');
 }
@@ -168,7 +186,7 @@ export class Vault {
       if (auditKey !== derivedAuditKey) keys.push(auditKey);
       const { store, contents, found } = await KeyStore.open(fs, dataDir, { vaultId: master.vaultId, key: storeKey }, log);
       const audit = await (async () => {
-        const trail = await AuditTrail.open(fs, dataDir, auditKey, log, () => clock.now());
+        const trail = await AuditTrail.open(fs, dataDir, auditKey, log, nowOf(clock));
         // The store and the trail anchor each other: either cut or rolled back alone stops the start (docs/storage.md, "Anchors").
         const anchors = checkAnchors(found, trail.found);
         trail.anchorStore(store.state, found.auditRef ?? trail.lastEntry);
@@ -182,8 +200,7 @@ export class Vault {
         await store.close();
         throw error;
       });
-      // The tag's bytes as a latin1 string: the map key costs 32 characters, not base64's 44.
-      const index = new KeyIndex((value) => keyedHash(lookupKey, Buffer.from(value, 'latin1')).toString('latin1'));
+      const index = new KeyIndex(lookupTagOf(lookupKey));
       index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
       const vault = new Vault(index, store, audit, keys, log, clock, timeZone,

@@ -41,12 +41,16 @@ const STEADY_SLICES = scale(1, 4);
  * What the two comparisons at equal key counts allow. Measured without a leak: about 1.0 MiB across
  * the long steady phase, 0.8 MiB of it in its first 30 s (0.2 MiB or less over the last 90 s and
  * some 50,000 requests): keys once edited hold a description of their own, which fresh ones share,
- * so bytes per key rise from about 1,430 to 1,570. At the low count, up to 0.7 MiB: V8's hash
+ * so bytes per key rise by about 140. At the low count, up to 0.7 MiB: V8's hash
  * tables keep some capacity after the vault shrinks.
  */
 const FLAT_BYTES = 2 * 2 ** 20;
-/** The most a live key may cost: its record, its index entries, its uses, its cached list answer (measured: about 1.5 KB). */
-const MAX_BYTES_PER_KEY = 4096;
+/**
+ * The most a live key may cost: its record, its index entries, its uses (measured: about 0.75–1.25 KB;
+ * 1.5–2.1 KB while each key kept its cached list answer and a lookup-tag string and object,
+ * docs/architecture.md, "The key table").
+ */
+const MAX_BYTES_PER_KEY = 1536;
 
 /** The V8 settings the daemon runs with in production (package.json, built into the executable). */
 const { daemonNodeFlags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { daemonNodeFlags: string[] };
