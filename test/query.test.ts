@@ -142,14 +142,19 @@ t.test('wildcard matching agrees with a regular expression (property), and many 
 });
 
 t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)', async () => {
-  const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 });
+  // Any UTF-16 code unit, lone surrogates and control characters too: JSON.stringify escapes them, and so must the list.
+  const anyUnits = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength });
+  // Control characters, ASCII and Latin-1 (UTF-8 from 0x80: never a byte of its own).
+  const nearAscii = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0, max: 0x17f }).map((c) => String.fromCharCode(c)), maxLength });
+  // Plain ASCII (the list copies it byte for byte), non-ASCII graphemes, and any code unit: each string field takes each path.
+  const text = (maxLength: number) => fc.oneof(fc.string({ maxLength }), fc.string({ unit: 'grapheme', maxLength }), nearAscii(maxLength), anyUnits(maxLength));
+  // Whole milliseconds anywhere in Date's range (years before 0 and after 9999 too), and fractions, which Date truncates.
+  const instant = fc.oneof(fc.integer({ min: 0, max: 4e12 }), fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.double({ min: -1e13, max: 1e13, noNaN: true }));
   const key = fc.record({
-    name: text, description: fc.string({ unit: 'grapheme', maxLength: 20 }), days: fc.integer({ min: -40, max: 2000 }),
-    createdAt: fc.integer({ min: 0, max: 4e12 }), lastUsedAt: fc.option(fc.integer({ min: 0, max: 4e12 })),
+    name: text(12), description: text(20), days: fc.integer({ min: -40, max: 2000 }), value: fc.oneof(fc.constant(''), text(12)),
+    createdAt: instant, updatedAt: instant, lastUsedAt: fc.option(instant), rotatedAt: fc.option(instant),
     enabled: fc.boolean(), previousUntil: fc.option(fc.integer({ min: NOW - 1e6, max: NOW + 1e6 })),
-    // Any UTF-16 code unit, lone surrogates and control characters too: JSON.stringify escapes them, and so must the list.
-    disabledReason: fc.option(fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 20 })),
-    disabledAt: fc.option(fc.integer({ min: -8.64e15, max: 8.64e15 })),
+    disabledReason: fc.option(text(20)), disabledAt: fc.option(instant),
   });
   const params = fc.record({
     name: fc.constantFrom('*', 'a*', '?*', 'x'), status: fc.subarray(['Active', 'Expiring', 'ExpiresSoon', 'Expired', 'Disabled']),
@@ -160,9 +165,11 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
     fc.property(fc.array(key, { maxLength: 2500 }), params, (keys, p) => {
       const named = sortByName(keys.map((k, i) => {
         const r = record(`${k.name}${i}`, k.days, {
-          description: k.description, createdAt: k.createdAt, lastUsedAt: k.lastUsedAt ?? null, enabled: k.enabled,
-          disabledAt: k.disabledAt ?? null, disabledReason: k.disabledReason ?? null,
-          rotatedAt: k.previousUntil === null ? null : k.createdAt, previous: k.previousUntil === null ? null : { key: 'gwk_old', validUntil: k.previousUntil },
+          description: k.description, createdAt: k.createdAt, updatedAt: k.updatedAt, lastUsedAt: k.lastUsedAt, enabled: k.enabled,
+          disabledAt: k.disabledAt, disabledReason: k.disabledReason,
+          // The hint is the value's first characters: whatever a value holds, the list escapes it as JSON.stringify does.
+          ...(k.value !== '' && { key: `gwk_${k.value}` }),
+          rotatedAt: k.previousUntil === null ? k.rotatedAt : k.createdAt, previous: k.previousUntil === null ? null : { key: 'gwk_old', validUntil: k.previousUntil },
         });
         return [foldName(r.name), r] as const;
       }));
@@ -172,6 +179,22 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
     }),
     { numRuns: 60 },
   );
+});
+
+t.test('keys as long as their JSON gets, written across many blocks, are the answer byte for byte', async (t) => {
+  // Every instant in an extended year, the longest status, days left of many digits, and strings of only control characters and lone
+  // surrogates (6 bytes each): keys at the bound the list reserves per key, so a bound too small would cut one at a block's edge.
+  const day = epochDay(today.toString());
+  const farthest = 8.64e15 - 1;
+  const widest = Array.from({ length: 4000 }, (_, i) => record(`${'\u0001\ud800'.repeat(20)}${i}`, -1_000_000 - i, {
+    description: (i % 2 ? '\u001f' : '\udc00').repeat(i % 60), key: `gwk_${'\u0000'.repeat(8)}`, createdAt: -farthest, updatedAt: farthest,
+    lastUsedAt: -farthest + i, rotatedAt: farthest - i, previous: { key: 'gwk_old', validUntil: farthest }, enabled: false,
+    disabledAt: -farthest, disabledReason: '"\\'.repeat(i % 30),
+  }));
+  const named = sortByName(widest.map((r) => [foldName(r.name), r] as const));
+  const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day, 0);
+  t.ok(pieces.length > 4, `${pieces.length} blocks`);
+  t.equal(Buffer.concat(pieces).toString('utf8'), JSON.stringify(listKeys(named, parseParams('apiKey.list', {}), day, 0)));
 });
 
 t.test('the JSON is written in blocks of its own memory, made anew by each list; a key longer than a block gets a block of its size', async (t) => {

@@ -1,7 +1,8 @@
 import type { ApiKeyInfo, ApiKeyRevealResult } from '../generated/schemas.js';
 import type { KeyUsage } from './key-usage.js';
 import { keyHint } from '../shared/secret-format.js';
-import { daysLeft, type IsoDate, statusFor } from './status.js';
+import type { JsonBlocks } from './json-blocks.js';
+import { daysLeft, type IsoDate, type Status, statusFor } from './status.js';
 
 export type { ApiKeyInfo };
 
@@ -71,6 +72,16 @@ export function formatInstant(epochMs: number): string {
   // Beyond Date's range, or not a whole millisecond: Date's own answer (it throws, or truncates).
   if (!Number.isInteger(epochMs) || Math.abs(epochMs) > MAX_DATE_MS) return new Date(epochMs).toISOString();
   const day = Math.floor(epochMs / DAY_MS);
+  let rest = epochMs - day * DAY_MS;
+  const ms = rest % 1000;
+  rest = (rest - ms) / 1000;
+  const second = rest % 60;
+  rest = (rest - second) / 60;
+  return `${dayPrefix(day)}${TWO_DIGITS[(rest - (rest % 60)) / 60]}:${TWO_DIGITS[rest % 60]}:${TWO_DIGITS[second]}.${THREE_DIGITS[ms]}Z`;
+}
+
+/** `YYYY-MM-DDT` of an epoch day, as toISOString writes it (extended years too): formatInstant's and the list's cached start of an instant. */
+export function dayPrefix(day: number): string {
   let prefix = dayPrefixes.get(day);
   if (prefix === undefined) {
     const iso = new Date(day * DAY_MS).toISOString();
@@ -78,12 +89,7 @@ export function formatInstant(epochMs: number): string {
     if (dayPrefixes.size >= 4096) dayPrefixes.clear();
     dayPrefixes.set(day, prefix);
   }
-  let rest = epochMs - day * DAY_MS;
-  const ms = rest % 1000;
-  rest = (rest - ms) / 1000;
-  const second = rest % 60;
-  rest = (rest - second) / 60;
-  return `${prefix}${TWO_DIGITS[(rest - (rest % 60)) / 60]}:${TWO_DIGITS[rest % 60]}:${TWO_DIGITS[second]}.${THREE_DIGITS[ms]}Z`;
+  return prefix;
 }
 
 /**
@@ -112,25 +118,67 @@ export function toInfo(record: ApiKeyRecord, todayEpochDay: number, now: number)
   };
 }
 
-/** An instant or null as JSON. */
-function instant(epochMs: number | null): string {
-  return epochMs === null ? 'null' : `"${formatInstant(epochMs)}"`;
+const ascii = (text: string) => Buffer.from(text, 'latin1');
+/** The constant parts of a key's JSON, as bytes (docs/architecture.md, "The key table"). */
+const PART = {
+  name: ascii('{"name":'), description: ascii(',"description":'), createdAt: ascii(',"createdAt":'), updatedAt: ascii(',"updatedAt":'),
+  expiresOn: ascii(',"expiresOn":'), lastUsedAt: ascii(',"lastUsedAt":'), hint: ascii(',"hint":'),
+  enabledRotatedAt: ascii(',"enabled":true,"rotatedAt":'), disabledRotatedAt: ascii(',"enabled":false,"rotatedAt":'),
+  previousValidUntil: ascii(',"previousValidUntil":'), disabledAt: ascii(',"disabledAt":'), disabledReason: ascii(',"disabledReason":'),
+  null: ascii('null'), end: ascii('}'),
+};
+/** `,"status":…,"color":…,"daysLeft":` of each status: statusFor pairs each status with one colour. */
+const statusParts = new Map<Status, Buffer>();
+function statusPart(status: Status, color: string): Buffer {
+  let part = statusParts.get(status);
+  if (part === undefined) statusParts.set(status, part = ascii(`,"status":"${status}","color":"${color}","daysLeft":`));
+  return part;
+}
+/** What a key's JSON takes at most besides its strings' text: its field names, five instants of extended years, daysLeft, quotes. */
+const INFO_FIXED_BYTES = 512;
+
+function instantOrNull(out: JsonBlocks, epochMs: number | null): void {
+  if (epochMs === null) out.bytes(PART.null);
+  else out.instant(epochMs);
 }
 
 /**
- * `JSON.stringify(toInfo(record, day, now))`, the same text (test/query.test.ts holds them equal
- * over random keys), written directly: a list of 100,000 keys makes it for each key on every list,
- * with no object per key and nothing kept (docs/architecture.md, "The key table").
+ * `JSON.stringify(toInfo(record, day, now))` written into `out`, the same bytes (test/query.test.ts
+ * holds them equal over random keys), given the key's days `left` as of that day, which the list
+ * has computed already: a list of 100,000 keys writes it for each key on every list, with no
+ * object or string per key and nothing kept (docs/architecture.md, "The key table").
  */
-export function infoJson(record: ApiKeyRecord, day: number, now: number): string {
-  const left = daysLeft(record.expiresOn, day);
+export function writeInfoJson(out: JsonBlocks, record: ApiKeyRecord, left: number, now: number): void {
   const { status, color } = statusFor(left, record.enabled);
-  return `{"name":${JSON.stringify(record.name)},"description":${JSON.stringify(record.description)},`
-    + `"createdAt":"${formatInstant(record.createdAt)}","updatedAt":"${formatInstant(record.updatedAt)}","expiresOn":"${record.expiresOn}",`
-    + `"lastUsedAt":${instant(record.lastUsedAt)},"status":"${status}","color":"${color}","daysLeft":${left},`
-    + `"hint":${JSON.stringify(keyHint(record.key))},"enabled":${record.enabled},"rotatedAt":${instant(record.rotatedAt)},`
-    + `"previousValidUntil":${previousValueLive(record, now) ? `"${formatInstant(record.previous!.validUntil)}"` : 'null'},`
-    + `"disabledAt":${instant(record.disabledAt)},"disabledReason":${record.disabledReason === null ? 'null' : JSON.stringify(record.disabledReason)}}`;
+  const hint = keyHint(record.key);
+  const reason = record.disabledReason;
+  out.reserve(INFO_FIXED_BYTES, record.name.length + record.description.length + record.expiresOn.length + hint.length + (reason?.length ?? 0));
+  out.bytes(PART.name);
+  out.string(record.name);
+  out.bytes(PART.description);
+  out.string(record.description);
+  out.bytes(PART.createdAt);
+  out.instant(record.createdAt);
+  out.bytes(PART.updatedAt);
+  out.instant(record.updatedAt);
+  out.bytes(PART.expiresOn);
+  out.string(record.expiresOn);
+  out.bytes(PART.lastUsedAt);
+  instantOrNull(out, record.lastUsedAt);
+  out.bytes(statusPart(status, color));
+  out.integer(left);
+  out.bytes(PART.hint);
+  out.string(hint);
+  out.bytes(record.enabled ? PART.enabledRotatedAt : PART.disabledRotatedAt);
+  instantOrNull(out, record.rotatedAt);
+  out.bytes(PART.previousValidUntil);
+  instantOrNull(out, previousValueLive(record, now) ? record.previous!.validUntil : null);
+  out.bytes(PART.disabledAt);
+  instantOrNull(out, record.disabledAt);
+  out.bytes(PART.disabledReason);
+  if (reason === null) out.bytes(PART.null);
+  else out.string(reason);
+  out.bytes(PART.end);
 }
 
 /** The View screen. */

@@ -1,5 +1,6 @@
 import type { ApiKeyListParams, ApiKeyListResult, SortColumn, Status } from '../generated/schemas.js';
-import { type ApiKeyRecord, infoJson, toInfo } from './api-key.js';
+import { type ApiKeyRecord, toInfo, writeInfoJson } from './api-key.js';
+import { JsonBlocks } from './json-blocks.js';
 import { foldName, nameMatcher } from './name.js';
 import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 
@@ -97,30 +98,35 @@ export function listKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyList
 
 /** The size of the blocks a list's JSON is written in: large enough for few writes, and each its own memory, freed when sent. */
 const LIST_BLOCK_BYTES = 256 * 1024;
+const ITEMS_START = Buffer.from('{"items":[', 'latin1');
+const COMMA = Buffer.from(',', 'latin1');
+const ITEMS_END = Buffer.from('],"total":', 'latin1');
+const CLOSE = Buffer.from('}', 'latin1');
+/** `],"total":…}` at most. */
+const LIST_END_BYTES = 64;
 
 /**
  * apiKey.list's answer as UTF-8 JSON in blocks, equal to `JSON.stringify(listKeys(…))` once joined:
- * what the daemon sends. Each key's text is made from its record as the list is written, into
- * blocks of 256 KiB, and nothing is kept: a vault of 100,000 keys answers 38 MB, which lives only
+ * what the daemon sends. Each key's text is written from its record straight into blocks of
+ * 256 KiB (writeInfoJson), and nothing is kept: a vault of 100,000 keys answers 38 MB, which lives only
  * until it is sent (docs/architecture.md, "The key table").
  */
 export function listKeysJson(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
-  const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
-  const blocks: Buffer[] = [];
-  let block = Buffer.allocUnsafe(LIST_BLOCK_BYTES);
-  let used = 0;
-  const write = (text: string) => {
-    // A UTF-16 code unit is at most 3 bytes of UTF-8: text that might not fit starts a block sized for it.
-    if (used + text.length * 3 > block.length) {
-      blocks.push(block.subarray(0, used));
-      block = Buffer.allocUnsafe(Math.max(LIST_BLOCK_BYTES, text.length * 3));
-      used = 0;
+  const { rows, total } = selectKeys(keysByName, params, todayEpochDay);
+  const out = new JsonBlocks(LIST_BLOCK_BYTES);
+  out.reserve(ITEMS_START.length);
+  out.bytes(ITEMS_START);
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) {
+      out.reserve(COMMA.length);
+      out.bytes(COMMA);
     }
-    used += block.write(text, used, 'utf8');
-  };
-  write('{"items":[');
-  for (let i = 0; i < rows.length; i++) write(i === 0 ? infoJson(rows[i]!.record, asOfDay, now) : `,${infoJson(rows[i]!.record, asOfDay, now)}`);
-  write(`],"total":${total}}`);
-  blocks.push(block.subarray(0, used));
-  return blocks;
+    const row = rows[i]!;
+    writeInfoJson(out, row.record, row.daysLeft, now);
+  }
+  out.reserve(LIST_END_BYTES);
+  out.bytes(ITEMS_END);
+  out.integer(total);
+  out.bytes(CLOSE);
+  return out.finish();
 }
