@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ApiKeyRecord } from './api-key.js';
-import { formatInstant } from './api-key.js';
+import { formatInstant } from './instant.js';
 import type { SecretKey } from './crypto.js';
 import { ApiError } from '../shared/api-error.js';
 import { replaceFileAtomically } from '../shared/file-system.js';

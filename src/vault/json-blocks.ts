@@ -1,4 +1,4 @@
-import { dayPrefix, formatInstant } from './api-key.js';
+import { dayPrefix, formatInstant } from './instant.js';
 
 const DAY_MS = 86_400_000;
 const MAX_DATE_MS = 8.64e15;

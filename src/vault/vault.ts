@@ -5,7 +5,8 @@ import type {
   ApiKeyRotateParams, ApiKeyRotateResult, ApiKeyUpdateParams, ApiKeyUsageResult, AuditEntry, AuthenticateResult, KeyCounts, Role,
 } from '../generated/schemas.js';
 import { processAccount } from '../platform/system.js';
-import { type ApiKeyRecord, formatInstant, toInfo, toRevealed } from './api-key.js';
+import { type ApiKeyRecord, toInfo, toRevealed } from './api-key.js';
+import { formatInstant } from './instant.js';
 import { logAuditEntry } from './audit-log.js';
 import { type Clock, hostTimeZone, systemClock, VaultCalendar } from './clock.js';
 import { CoalescedFlush } from './coalesced-flush.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { formatInstant } from '../src/vault/api-key.js';
+import { formatInstant } from '../src/vault/instant.js';
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 const DAY_MS = 86_400_000;
