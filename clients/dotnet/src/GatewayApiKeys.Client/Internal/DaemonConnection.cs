@@ -165,6 +165,8 @@ namespace GatewayApiKeys.Client.Internal
             if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<byte[]>(cancellationToken);
             var failure = Volatile.Read(ref closedBy);
             if (failure != null) throw failure is ConnectionLostException ? new ConnectionLostException(sent: false, failure) : failure;
+            // A drained connection may be to a daemon that stopped: the call goes to another, as one never sent.
+            if (draining) throw new ConnectionLostException(sent: false);
             var id = Interlocked.Increment(ref nextId);
             var call = new PendingCall(Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency), timeout);
             pending[id] = call;
