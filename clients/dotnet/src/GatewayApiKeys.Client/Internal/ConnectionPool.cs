@@ -23,7 +23,7 @@ namespace GatewayApiKeys.Client.Internal
         private DaemonConnection[] open = new DaemonConnection[0];
         private Task<DaemonConnection>? opening;
         /// <summary>How many connections the daemon's end broke: a connection opened across a loss may be to the daemon that stopped.</summary>
-        private int losses;
+        private int losses;  // under gate
 
         internal ConnectionPool(GatewayApiKeysClientOptions options)
         {
@@ -37,19 +37,43 @@ namespace GatewayApiKeys.Client.Internal
         internal ValueTask<DaemonConnection> AcquireAsync(CancellationToken cancellationToken)
         {
             if (disposed.IsCancellationRequested) throw new ObjectDisposedException(nameof(GatewayApiKeysClient));
+            var best = LeastBusy(out var count);
+            if (best != null)
+            {
+                if (best.InFlight > 0 && count < options.MaxConnections) StartOpening(background: true);
+                return new ValueTask<DaemonConnection>(best);
+            }
+            return new ValueTask<DaemonConnection>(AcquireOpenedAsync(cancellationToken));
+        }
+
+        /// <summary>
+        /// Waits for the shared attempt to connect, then takes from the pool rather than the attempt's own result: a loss
+        /// seen meanwhile may have drained that connection.
+        /// </summary>
+        private async Task<DaemonConnection> AcquireOpenedAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var opened = await WaitFor(StartOpening(background: false), cancellationToken).ConfigureAwait(false);
+                if (disposed.IsCancellationRequested) throw new ObjectDisposedException(nameof(GatewayApiKeysClient));
+                var best = LeastBusy(out _);
+                if (best != null) return best;
+                // Already drained by a loss; its calls fail as never sent and go again.
+                if (!opened.IsClosed) return opened;
+            }
+        }
+
+        private DaemonConnection? LeastBusy(out int count)
+        {
             var connections = Volatile.Read(ref open);
+            count = connections.Length;
             DaemonConnection? best = null;
             foreach (var connection in connections)
             {
                 if (connection.IsClosed) continue;
                 if (best == null || connection.InFlight < best.InFlight) best = connection;
             }
-            if (best != null)
-            {
-                if (best.InFlight > 0 && connections.Length < options.MaxConnections) StartOpening(background: true);
-                return new ValueTask<DaemonConnection>(best);
-            }
-            return new ValueTask<DaemonConnection>(WaitFor(StartOpening(background: false), cancellationToken));
+            return best;
         }
 
         /// <summary>The attempt under way, or a new one: one at a time, shared by every caller that needs it.</summary>
@@ -64,8 +88,7 @@ namespace GatewayApiKeys.Client.Internal
                 _ = task.ContinueWith(done =>
                 {
                     lock (gate) opening = null;
-                    if (done.Status == TaskStatus.RanToCompletion) Add(done.Result);
-                    else if (background) options.Logger?.LogDebug("Could not open another connection to {Pipe}: {Error}", pipe, done.Exception?.InnerException?.Message);
+                    if (done.Status != TaskStatus.RanToCompletion && background) options.Logger?.LogDebug("Could not open another connection to {Pipe}: {Error}", pipe, done.Exception?.InnerException?.Message);
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 return task;
             }
@@ -79,15 +102,12 @@ namespace GatewayApiKeys.Client.Internal
             {
                 try
                 {
-                    var lossesBefore = Volatile.Read(ref losses);
+                    int lossesBefore;
+                    lock (gate) lossesBefore = losses;
                     // The token is read for every connection: a daemon that restarted may have made a new one.
                     var connection = await DaemonConnection.OpenAsync(pipe, options.RoleName, options.ReadToken(), options.ConnectTimeout, disposed.Token).ConfigureAwait(false);
-                    if (Volatile.Read(ref losses) != lossesBefore)
-                    {
-                        // Opened while another connection was lost: it may be to the daemon that just stopped, so open another.
-                        connection.Dispose();
-                        continue;
-                    }
+                    // Opened while another connection was lost: it may be to the daemon that just stopped, so open another.
+                    if (!TryAdd(connection, lossesBefore)) continue;
                     if (started.Elapsed > FirstBackoff) options.Logger?.LogInformation("Connected to the gateway-apikeys daemon at {Pipe} after {Milliseconds} ms.", pipe, (long)started.Elapsed.TotalMilliseconds);
                     return connection;
                 }
@@ -109,22 +129,36 @@ namespace GatewayApiKeys.Client.Internal
             }
         }
 
-        private void Add(DaemonConnection connection)
+        /// <summary>
+        /// Adds a new connection unless a loss was seen since it began to connect. The check and the add share the lock
+        /// that a loss takes, so a connection is either refused here or in the pool when the loss drains it.
+        /// </summary>
+        private bool TryAdd(DaemonConnection connection, int lossesBefore)
         {
             lock (gate)
             {
-                if (disposed.IsCancellationRequested || open.Length >= options.MaxConnections)
+                if (losses != lossesBefore)
                 {
                     connection.Dispose();
-                    return;
+                    return false;
                 }
-                var grown = new DaemonConnection[open.Length + 1];
-                Array.Copy(open, grown, open.Length);
-                grown[open.Length] = connection;
-                Volatile.Write(ref open, grown);
+                if (!disposed.IsCancellationRequested && open.Length < options.MaxConnections)
+                {
+                    var grown = new DaemonConnection[open.Length + 1];
+                    Array.Copy(open, grown, open.Length);
+                    grown[open.Length] = connection;
+                    Volatile.Write(ref open, grown);
+                    connection.Closed += Remove;
+                }
+                else
+                {
+                    // Not needed (the pool filled up) or too late (the client is disposed): callers take from the pool.
+                    connection.Dispose();
+                    return true;
+                }
             }
-            connection.Closed += Remove;
             if (connection.IsClosed) Remove(connection, byPeer: true);
+            return true;
         }
 
         /// <summary>
@@ -135,9 +169,9 @@ namespace GatewayApiKeys.Client.Internal
         private void Remove(DaemonConnection connection, bool byPeer)
         {
             DaemonConnection[] drained;
-            if (byPeer) Interlocked.Increment(ref losses);
             lock (gate)
             {
+                if (byPeer) losses++;
                 var index = Array.IndexOf(open, connection);
                 if (index < 0) return;
                 var shrunk = new DaemonConnection[open.Length - 1];
