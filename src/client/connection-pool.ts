@@ -55,8 +55,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class ConnectionPool {
   private readonly sessions: PooledSession[] = [];
-  private opening: Promise<PooledSession> | undefined;
+  private opening: Promise<PooledSession | undefined> | undefined;
   private closed = false;
+  /** Connections lost (retireAll): one opened across a loss may be to the daemon that went. */
+  private losses = 0;
 
   constructor(private readonly options: PoolOptions) {}
 
@@ -93,7 +95,9 @@ export class ConnectionPool {
    * order their closings are seen in. No call is put on them any more, so a call sent again goes
    * only to a connection opened after the loss; those still working finish their calls, then close.
    */
-  retireAll(): void {
+  retireAll(lost: PooledSession): void {
+    // Counted once per connection: its other calls failing with it are the same loss.
+    if (!lost.retired) this.losses++;
     for (const session of [...this.sessions]) if (!session.lent) this.retire(session);
   }
 
@@ -128,10 +132,18 @@ export class ConnectionPool {
   }
 
   private grow(): void {
+    const lossesBefore = this.losses;
     const opening = this.connect().then((opened) => {
-      if (!this.closed) return this.adopt(opened);
-      opened.client.close();
-      throw new ClientClosedError();
+      if (this.closed) {
+        opened.client.close();
+        throw new ClientClosedError();
+      }
+      // Opened while a loss was seen: it may be to the daemon that went, so acquire() opens another.
+      if (this.losses !== lossesBefore) {
+        opened.client.close();
+        return undefined;
+      }
+      return this.adopt(opened);
     });
     this.opening = opening;
     // A connection opened beside busy ones may fail unwatched: the calls go on on those.

@@ -180,7 +180,7 @@ export class GatewayClient {
           throw error;
         }
         // The connection broke under the call: the daemon may be restarting.
-        this.pool.retireAll();
+        this.pool.retireAll(session);
         if (this.closing) throw new ClientClosedError();
         if (sent > 0 || !SENT_AGAIN.has(method)) throw new DaemonConnectionLostError(this.pipe, method);
       } finally {
