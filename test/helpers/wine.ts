@@ -8,6 +8,7 @@ import { ensureBaseBinary, WINE_NODE_VERSION } from '../../build/base-node.mjs';
 import { addonFiles } from '../../build/native-addons-plugin.mjs';
 import { bundle } from '../../build/package.mjs';
 import { ROOT } from './daemon.js';
+import { skipWhenMissing } from './skip.js';
 
 /**
  * The Windows suite's harness (docs/architecture.md, "The Windows suite"): Windows processes under
@@ -41,14 +42,7 @@ export function wineMissing(env: NodeJS.ProcessEnv = process.env): string | unde
  * (.ci/run), so a missing Wine there is a broken set-up, not a reason.
  */
 export function skipWithoutWine(t: Test): string | false {
-  const missing = wineMissing();
-  if (!missing) return false;
-  if (process.env.CI) {
-    t.fail(`The Windows suite must run under CI, and it cannot: ${missing}.`);
-    return false;
-  }
-  t.comment(`SKIP the Windows suite: ${missing}.`);
-  return missing;
+  return skipWhenMissing(t, 'The Windows suite', wineMissing());
 }
 
 /** A Unix path as Wine's Windows processes see it (Z: is /). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { ROOT } from '../helpers/daemon.js';
 import { buildWindowsBundle, drivePath, skipWithoutWine, WINE_DIR, type WineHarness, wineHarness, winPath } from '../helpers/wine.js';
+import { skipWhenMissing } from '../helpers/skip.js';
 
 // The .NET client's Windows path, for real (docs/architecture.md, "The Windows suite"): a small console app on the
 // client (clients/dotnet/tests/GatewayApiKeys.WindowsSmoke), published self-contained for win-x64, runs under Wine
@@ -21,16 +22,7 @@ function dotnetMissing(): string | undefined {
   return Number(probe.stdout.trim().split('.')[0]) >= 10 ? undefined : `the .NET SDK is ${probe.stdout.trim()}; 10 or later is needed`;
 }
 
-const skip = skipWithoutWine(t) || (() => {
-  const missing = dotnetMissing();
-  if (!missing) return false;
-  if (process.env.CI) {
-    t.fail(`The .NET client's Windows test must run under CI, and it cannot: ${missing}.`);
-    return false;
-  }
-  t.comment(`SKIP the .NET client under Wine: ${missing}.`);
-  return missing;
-})();
+const skip = skipWithoutWine(t) || skipWhenMissing(t, 'The .NET client\'s Windows test', dotnetMissing());
 
 /** Every source the published app is made of, for the cache key. */
 function sources(dir: string): string[] {

@@ -7,6 +7,7 @@ import t from 'tap';
 import { ensurePowerShellTools } from '../../build/install-powershell-tools.mjs';
 import { ROOT } from '../helpers/daemon.js';
 import { skipWithoutWine, WINE_DIR, type WineHarness, wineHarness, winPath } from '../helpers/wine.js';
+import { skipWhenMissing } from '../helpers/skip.js';
 
 // The PowerShell module's Windows path, for real: PowerShell 7.6 hosted as a Windows program
 // (test/windows/pwsh-host, Microsoft.PowerShell.SDK from NuGet, published for win-x64) runs
@@ -24,16 +25,7 @@ function dotnetMissing(): string | undefined {
   return major >= 10 ? undefined : `the .NET SDK is ${probe.stdout.trim()}; hosting PowerShell 7.6 needs 10 or later`;
 }
 
-const skip = skipWithoutWine(t) || (() => {
-  const missing = dotnetMissing();
-  if (!missing) return false;
-  if (process.env.CI) {
-    t.fail(`The module's Windows tests must run under CI, and they cannot: ${missing}.`);
-    return false;
-  }
-  t.comment(`SKIP the module's Windows tests under Wine: ${missing}.`);
-  return missing;
-})();
+const skip = skipWithoutWine(t) || skipWhenMissing(t, 'The module\'s Windows tests', dotnetMissing());
 
 /** The published host, made once per version of its sources (about 10 s with NuGet's cache warm) and kept in .tools/wine. */
 function ensureHost(say: (line: string) => void): string {
