@@ -31,7 +31,7 @@ const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
 /** Argon2id at libsodium's "moderate" cost (3 passes, 256 MiB): a backup file can be carried anywhere, so guessing must be dear. */
 const BACKUP_KDF = { alg: 'argon2id13', opslimit: sodium.crypto_pwhash_OPSLIMIT_MODERATE, memlimit: sodium.crypto_pwhash_MEMLIMIT_MODERATE } as const;
 
-interface BackupKdf {
+export interface BackupKdf {
   alg: 'argon2id13';
   opslimit: number;
   memlimit: number;
