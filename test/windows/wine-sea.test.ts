@@ -106,7 +106,10 @@ t.test("'install' in one command under Wine: the executable in %ProgramFiles%, t
   const dataDir = `C:\\${run}\\installed`;
   const pipe = `\\\\.\\pipe\\${run}-installed`;
   const account = os.userInfo().username; // Wine's one account, looked up by name as an admin would name the gateway's
-  await wine.run(exe, ['uninstall']); // what a run that died half-way may have left in the prefix
+  // install and uninstall run Wine's reg.exe and schtasks.exe, whose first calls start Wine's services: on a
+  // loaded machine a CI run saw install still running after 120 s, its task already registered.
+  const SYSTEM_TOOLS_MS = 400_000;
+  await wine.run(exe, ['uninstall'], { timeoutMs: SYSTEM_TOOLS_MS }); // what a run that died half-way may have left in the prefix
   fs.rmSync(drivePath('C:\\Program Files\\gateway-apikeys'), { recursive: true, force: true });
   const typo = await wine.run(exe, ['install', '--pipe-allow', 'NT SERVICE\\NoSuchGateway', '--no-start']);
   t.equal(typo.code, 1, 'an account Windows does not know fails the install, before anything is changed');
@@ -114,7 +117,7 @@ t.test("'install' in one command under Wine: the executable in %ProgramFiles%, t
   t.notOk(fs.existsSync(drivePath('C:\\windows\\system32\\tasks\\gateway-apikeys')));
 
   // --no-start: Wine registers tasks but its Task Scheduler does not run them; the test runs the task's command line itself.
-  const installed = await wine.run(exe, ['install', '--pipe-allow', account, '--data-dir', dataDir, '--pipe', pipe, '--no-start']);
+  const installed = await wine.run(exe, ['install', '--pipe-allow', account, '--data-dir', dataDir, '--pipe', pipe, '--no-start'], { timeoutMs: SYSTEM_TOOLS_MS });
   t.equal(installed.code, 0, installed.stdout + installed.stderr);
   t.comment(installed.stdout.trim());
   const target = drivePath('C:\\Program Files\\gateway-apikeys\\gateway-apikeys.exe');
@@ -145,7 +148,7 @@ t.test("'install' in one command under Wine: the executable in %ProgramFiles%, t
   t.equal(stopped.code, 0, stopped.stderr);
   t.equal(await daemon.exited, 0);
 
-  const removed = await wine.run(exe, ['uninstall']);
+  const removed = await wine.run(exe, ['uninstall'], { timeoutMs: SYSTEM_TOOLS_MS });
   t.equal(removed.code, 0, removed.stdout + removed.stderr);
   t.notOk(fs.existsSync(drivePath('C:\\windows\\system32\\tasks\\gateway-apikeys')), 'the task is gone');
   t.not((await wine.run('reg', ['query', 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\gateway-apikeys'])).code, 0, 'and the event source');
