@@ -9,6 +9,7 @@ import { COMMANDS } from '../src/cli/command-table.js';
 import { renderCommandHelp, renderUsage, synopsis } from '../src/cli/help-text.js';
 import { exportLine, invokedAs, shellQuote } from '../src/cli/shell-text.js';
 import { closest } from '../src/cli/suggest.js';
+import { storeProblem } from '../src/cli/commands/status.js';
 
 const USAGE = renderUsage(COMMANDS, 'gateway-apikeys');
 
@@ -126,4 +127,12 @@ t.test('the next command is shown as the user invoked this one, and pastes into 
   t.equal(exportLine('GATEWAY_APIKEYS_DATA_DIR', "/home/me/it's here", 'linux'), "export GATEWAY_APIKEYS_DATA_DIR='/home/me/it'\\''s here'");
   t.equal(exportLine('GATEWAY_APIKEYS_DATA_DIR', "C:\\Gw's", 'win32'), "$env:GATEWAY_APIKEYS_DATA_DIR = 'C:\\Gw''s'");
   t.equal(shellQuote('plain/path-1.x'), 'plain/path-1.x');
+});
+
+t.test('status --health: in step, stale past --stale-after, or its store out of reach (storeProblem)', async (t) => {
+  const farmHost = { kind: 'postgres' as const, reachable: true, lastSyncAt: '2026-12-07T12:00:00.000Z', lagSeconds: 60, hosts: 3 };
+  t.equal(storeProblem({ kind: 'files', reachable: true, lastSyncAt: null, lagSeconds: 0, hosts: 1 }, 1), undefined, 'a single host');
+  t.equal(storeProblem(farmHost, 60), undefined, 'exactly at the threshold: still in step');
+  t.match(storeProblem({ ...farmHost, lagSeconds: 60.6 }, 60), /last read the store's changes 61 s ago \(stale after 60 s\)/);
+  t.match(storeProblem({ ...farmHost, reachable: false, lagSeconds: 0 }, 60), /the postgres store does not answer this host/);
 });

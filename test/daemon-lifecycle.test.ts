@@ -156,6 +156,10 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   t.notMatch(asArgument.stderr, key.key.slice(8), 'and not repeated');
   t.match((await cli('reveal', 'CLI key')).stdout, `Key:         ${key.key}`);
   t.match((await cli('status', '--json')).stdout, /"total": 1/);
+  t.match((await cli('status')).stdout, /^store: files \(this host's data dir alone\)$/m);
+  const healthy = await cli('status', '--health');
+  t.same([healthy.code, healthy.stdout.trim()], [0, 'in step: store: files (this host\'s data dir alone)'], 'a single host is always in step');
+  t.equal((await cli('status', '--health', '--stale-after', '0')).code, 2, '--stale-after takes 1 to 3600 seconds');
   const clash = await cli('new', 'cli key');
   t.equal(clash.code, 1);
   t.match(clash.stderr, /error: An API key named 'CLI key' already exists.*\(NameTaken, name\)/);
@@ -170,6 +174,7 @@ t.test('the command line: new, list, get, set, verify, reveal, remove, status', 
   const down = await cli('list');
   t.equal(down.code, 1);
   t.match(down.stderr, /daemon is not running at .*Start it with: node dist\/cli\.js serve/, 'the next step as this CLI was invoked');
+  t.equal((await cli('status', '--health', '--timeout', '1')).code, 1, '--health: a daemon that does not answer is not healthy');
 });
 
 t.test('list --literal-name: the key of exactly that name, * and ? as they are; not with --name', async (t) => {

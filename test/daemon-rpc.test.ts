@@ -118,6 +118,7 @@ t.test('every admin method, answering its result schema', async (t) => {
   const status = await admin.request('daemon.status', {});
   checkResult(t, 'daemon.status', status);
   t.same(status.keys, { total: 1, Active: 1, Expiring: 0, ExpiresSoon: 0, Expired: 0, Disabled: 0 });
+  t.same(status.store, { kind: 'files', reachable: true, lastSyncAt: null, lagSeconds: 0, hosts: 1 }, 'a single host: its own data dir, in step');
   const deleted = await admin.request('apiKey.delete', { name: 'Orders v2' });
   checkResult(t, 'apiKey.delete', deleted);
   t.same(await admin.request('connector.authenticate', { key: created.key }), { authenticated: false, reason: 'Unknown' }, 'deleted: Unknown at once');

@@ -696,6 +696,7 @@ export interface DaemonStatusResult {
   serverVersion: string;
   uptimeSeconds: number;
   keys: KeyCounts;
+  store: StoreStatus;
 }
 /**
  * This interface was referenced by `DaemonStatusResult`'s JSON-Schema
@@ -708,6 +709,34 @@ export interface KeyCounts {
   ExpiresSoon: number;
   Expired: number;
   Disabled: number;
+}
+/**
+ * Where the vault's keys are kept, and whether this host is in step with it (docs/farm.md). A single host's own data dir: kind files, reachable, in step, one host.
+ *
+ * This interface was referenced by `DaemonStatusResult`'s JSON-Schema
+ * via the `definition` "StoreStatus".
+ */
+export interface StoreStatus {
+  /**
+   * files: this host's data dir alone; postgres: a farm's shared database.
+   */
+  kind: "files" | "postgres";
+  /**
+   * Whether the store answered this host's last attempt.
+   */
+  reachable: boolean;
+  /**
+   * When this host last read the farm's changes; null for files.
+   */
+  lastSyncAt: Instant | null;
+  /**
+   * How far behind the store this host may be: the seconds since lastSyncAt; 0 for files.
+   */
+  lagSeconds: number;
+  /**
+   * The hosts that share the store.
+   */
+  hosts: number;
 }
 /**
  * The daemon's nonce and its proof that it knows the role's token: HMAC(token, "gateway-apikeys server v3\n" + clientNonce + "\n" + serverNonce + "\n" + cb), cb binding the proof to the two ends of the connection (docs/protocol.md, "Sessions").
@@ -2236,7 +2265,8 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
     "required": [
       "serverVersion",
       "uptimeSeconds",
-      "keys"
+      "keys",
+      "store"
     ],
     "properties": {
       "serverVersion": {
@@ -2248,6 +2278,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
       },
       "keys": {
         "$ref": "#/$defs/KeyCounts"
+      },
+      "store": {
+        "$ref": "#/$defs/StoreStatus"
       }
     },
     "$defs": {
@@ -2287,6 +2320,53 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "Disabled": {
             "type": "integer",
             "minimum": 0
+          }
+        }
+      },
+      "StoreStatus": {
+        "title": "StoreStatus",
+        "description": "Where the vault's keys are kept, and whether this host is in step with it (docs/farm.md). A single host's own data dir: kind files, reachable, in step, one host.",
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "kind",
+          "reachable",
+          "lastSyncAt",
+          "lagSeconds",
+          "hosts"
+        ],
+        "properties": {
+          "kind": {
+            "description": "files: this host's data dir alone; postgres: a farm's shared database.",
+            "enum": [
+              "files",
+              "postgres"
+            ]
+          },
+          "reachable": {
+            "description": "Whether the store answered this host's last attempt.",
+            "type": "boolean"
+          },
+          "lastSyncAt": {
+            "description": "When this host last read the farm's changes; null for files.",
+            "anyOf": [
+              {
+                "$ref": "../defs.json#/$defs/Instant"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
+          "lagSeconds": {
+            "description": "How far behind the store this host may be: the seconds since lastSyncAt; 0 for files.",
+            "type": "number",
+            "minimum": 0
+          },
+          "hosts": {
+            "description": "The hosts that share the store.",
+            "type": "integer",
+            "minimum": 1
           }
         }
       }
