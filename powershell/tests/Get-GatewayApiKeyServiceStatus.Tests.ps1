@@ -42,4 +42,16 @@ Describe 'Get-GatewayApiKeyServiceStatus' {
             $status.$name | Should -Be @($all | Where-Object Status -EQ $name).Count
         }
     }
+
+    It 'says where the keys are kept: a single host, its data dir alone, in step' {
+        $status = Get-GatewayApiKeyServiceStatus
+        $status.Store | Should -Be 'files'
+        $status.StoreReachable | Should -BeTrue
+        $status.LastSync | Should -BeNullOrEmpty
+        $status.StoreLag | Should -Be ([timespan]::Zero)
+        $status.Hosts | Should -Be 1
+        $text = $status | Out-String -Width 120
+        $text | Should -Match '(?m)^Store\s+: files\r?$'
+        $text | Should -Match '(?m)^StoreLag\s+: 0\.00:00:00\r?$'
+    }
 }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using GatewayApiKeys.Client;
@@ -45,10 +44,11 @@ namespace GatewayApiKeys.AspNetCore
                 ["serverVersion"] = status.ServerVersion,
                 ["keys"] = status.Keys.Total,
             };
-            if (status.Store is JsonElement store && store.ValueKind == JsonValueKind.Object)
+            if (status.Store is StoreStatus store)
             {
-                var reachable = !store.TryGetProperty("reachable", out var r) || r.ValueKind != JsonValueKind.False;
-                var lag = store.TryGetProperty("lagSeconds", out var l) && l.ValueKind == JsonValueKind.Number ? l.GetDouble() : 0;
+                var reachable = store.Reachable;
+                var lag = store.LagSeconds;
+                data["store"] = store.Kind;
                 data["storeReachable"] = reachable;
                 data["lagSeconds"] = lag;
                 if (!reachable || lag > options.StaleAfter.TotalSeconds)

@@ -78,10 +78,25 @@ namespace GatewayApiKeys.Client
         /// <summary>The keys by status.</summary>
         public KeyCounts Keys { get; set; } = new KeyCounts();
         /// <summary>
-        /// In a gateway farm (hosts sharing one vault), the shared store's state: <c>{kind, reachable, lastSyncAt, lagSeconds, hosts}</c>;
-        /// <c>null</c> for a single host.
+        /// Where the keys are kept, and whether this host is in step with it (docs/farm.md); <c>null</c> from a daemon
+        /// older than farms, whose store is its data dir alone.
         /// </summary>
-        public JsonElement? Store { get; set; }
+        public StoreStatus? Store { get; set; }
+    }
+
+    /// <summary>The <c>store</c> of <c>daemon.status</c>: where the keys are kept, and how far behind it this host may be.</summary>
+    public sealed class StoreStatus
+    {
+        /// <summary><c>files</c> for a single host (its data dir alone), <c>postgres</c> for a host of a gateway farm.</summary>
+        public string Kind { get; set; } = "";
+        /// <summary>Whether the store answered this host's last attempt.</summary>
+        public bool Reachable { get; set; }
+        /// <summary>When this host last read the farm's changes; <c>null</c> for files.</summary>
+        public DateTimeOffset? LastSyncAt { get; set; }
+        /// <summary>How far behind the store this host may be, in seconds; 0 for files.</summary>
+        public double LagSeconds { get; set; }
+        /// <summary>The hosts that share the store.</summary>
+        public int Hosts { get; set; }
     }
 
     /// <summary>A key as the daemon describes it (<c>ApiKeyInfo</c>, docs/protocol.md); never its value.</summary>

@@ -40,6 +40,12 @@ namespace GatewayApiKeys.Client.Tests
             var status = await gateway.GetStatusAsync();
             Assert.True(status.Keys.Total >= 1);
             Assert.True(status.Keys.Active >= 1);
+            // A single host: its data dir alone, in step.
+            Assert.Equal("files", status.Store?.Kind);
+            Assert.True(status.Store?.Reachable);
+            Assert.Null(status.Store?.LastSyncAt);
+            Assert.Equal(0, status.Store?.LagSeconds);
+            Assert.Equal(1, status.Store?.Hosts);
         }
 
         [Fact]
