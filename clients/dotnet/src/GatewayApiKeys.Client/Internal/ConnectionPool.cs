@@ -22,8 +22,8 @@ namespace GatewayApiKeys.Client.Internal
         private readonly CancellationTokenSource disposed = new CancellationTokenSource();
         private DaemonConnection[] open = new DaemonConnection[0];
         private Task<DaemonConnection>? opening;
-        /// <summary>How many connections the daemon's end broke: a connection opened across a loss may be to the daemon that stopped.</summary>
-        private int losses;  // under gate
+        /// <summary>How many connections the daemon's end broke, read and counted under <see cref="gate"/>: a connection opened across a loss may be to the daemon that stopped.</summary>
+        private int losses;
 
         internal ConnectionPool(GatewayApiKeysClientOptions options)
         {
