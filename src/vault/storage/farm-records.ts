@@ -1,0 +1,59 @@
+import type { ApiKeyRecord } from '../api-key.js';
+import { keyedHash, open, seal } from '../crypto.js';
+import { foldName } from '../name.js';
+import type { ClusterKeys } from './cluster-key.js';
+import type { KeyRow } from './farm-database.js';
+import { decodeMutation, encodeMutation } from './mutations.js';
+
+/**
+ * A key as the farm's database holds it (docs/farm.md, "Design"): its record sealed under the
+ * cluster's record key, bound to its id and version, so that a row cannot be moved to another key
+ * or replayed as another version; and its folded name as a keyed hash, which the database keeps
+ * unique without learning the name. The record travels in the journal's encoding of a put
+ * (src/vault/storage/mutations.ts): every field but the uses, which each host keeps and flushes
+ * apart, and the last use, which travels with them.
+ */
+
+const RECORD_DATA = Buffer.from('gwk-farm-key', 'ascii');
+/** The journal format whose put encoding a sealed record uses: it reads back as that format's record. */
+const RECORD_FORMAT = 4;
+
+/** The 16 bytes of a key's id (32 hex digits in a record). */
+export function idBytes(id: string): Buffer {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new RangeError('a key id is 32 lower-case hex digits');
+  return Buffer.from(id, 'hex');
+}
+
+/** The keyed hash under which the database keeps a name unique, whatever its case. */
+export function nameHash(keys: ClusterKeys, name: string): Buffer {
+  return keyedHash(keys.nameKey, Buffer.from(foldName(name), 'utf8'));
+}
+
+function recordData(id: Buffer, version: number): Buffer {
+  const data = Buffer.alloc(RECORD_DATA.length + id.length + 8);
+  RECORD_DATA.copy(data);
+  id.copy(data, RECORD_DATA.length);
+  data.writeBigUInt64BE(BigInt(version), RECORD_DATA.length + id.length);
+  return data;
+}
+
+/** The row of `record` at `version`, ready for `FarmDatabase.writeKey`. */
+export function sealKeyRecord(keys: ClusterKeys, record: ApiKeyRecord, version: number): KeyRow {
+  const id = idBytes(record.id);
+  const plaintext = encodeMutation({ type: 'put', record: { ...record, lastUsedAt: null, usage: null } });
+  return { id, version, nameHash: nameHash(keys, record.name), sealed: seal(keys.recordKey, plaintext, recordData(id, version)) };
+}
+
+/**
+ * The record of a row, or an error when the row does not open under this cluster key, is bound to
+ * another key or version, or names another id inside: a row altered in the database, or moved.
+ */
+export function openKeyRecord(keys: ClusterKeys, row: KeyRow): ApiKeyRecord {
+  const plaintext = open(keys.recordKey, row.sealed, recordData(row.id, row.version));
+  if (!plaintext) throw new Error(`The farm's database holds a key row that does not open (id ${row.id.toString('hex')}, version ${row.version}): altered, moved, or sealed under another cluster key.`);
+  const mutation = decodeMutation(plaintext, RECORD_FORMAT);
+  if (mutation.type !== 'put' || mutation.record.id !== row.id.toString('hex')) {
+    throw new Error(`The farm's database holds a key row whose record is not the key it is filed as (id ${row.id.toString('hex')}).`);
+  }
+  return mutation.record;
+}
