@@ -237,7 +237,14 @@ export class FarmDatabase {
     return async () => {
       client.off('error', lost);
       client.on('error', () => undefined);
-      await client.end().catch(() => undefined);
+      // A partition can leave the connection silent, and a clean end waits for the server: bounded, then cut.
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        client.end().then(() => true, () => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.options.timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     };
   }
 
