@@ -168,3 +168,20 @@ t.test('cut off the database: StoreUnreachableError, and nothing written', { ski
   t.equal((await direct.auditSince(0)).length, 0, 'and no audit entry was left by the failed writes');
   t.notMatch(String(server.log()), /cut #/, 'nothing of the entries reached the server\'s log');
 });
+
+t.test('uses: each host\'s row replaced by its next flush, every host\'s read together, dropped with the key', { skip }, async (t) => {
+  const { db } = await initialised(t);
+  const id = bytes();
+  await db.writeKey(id, null, keyRow(id, 1, bytes(32)), undefined);
+  const [a, b] = [bytes(), bytes()];
+  await db.flushUsage(a, [{ keyId: id, lastUsedAt: 10, sealed: Buffer.from('a1') }]);
+  await db.flushUsage(b, [{ keyId: id, lastUsedAt: 20, sealed: Buffer.from('b1') }]);
+  await db.flushUsage(a, [{ keyId: id, lastUsedAt: 30, sealed: Buffer.from('a2') }]);
+  const read = await db.usageOf(id);
+  t.same(read.map(({ hostId, row }) => [hostId.equals(a) ? 'a' : 'b', row.lastUsedAt, row.sealed.toString()]).sort(), [['a', 30, 'a2'], ['b', 20, 'b1']]);
+  const gone = bytes();
+  await db.flushUsage(a, [{ keyId: gone, lastUsedAt: 1, sealed: Buffer.from('x') }]);
+  t.same(await db.usageOf(gone), [], 'no row for a key the farm does not hold');
+  await db.writeKey(id, 1, null, undefined);
+  t.same(await db.usageOf(id), [], 'a deleted key\'s uses go with it');
+});

@@ -59,6 +59,13 @@ export interface ChangeRow {
   key: KeyRow | null;
 }
 
+/** One host's uses of one key: when it last authenticated there, and its uses per connector, sealed. */
+export interface UsageRow {
+  keyId: Buffer;
+  lastUsedAt: number;
+  sealed: Buffer;
+}
+
 /** An audit entry written in its change's transaction; `previousHash` chains it (docs/storage.md, "The audit trail"). */
 export interface AuditAppend {
   make(previousHash: Buffer | null, seq: number): { entry: Buffer; hash: Buffer };
@@ -99,6 +106,12 @@ const SCHEMA = [
      seq bigint PRIMARY KEY,
      key_id bytea NOT NULL,
      version bigint)`,
+  `CREATE TABLE IF NOT EXISTS gwk_usage (
+     host_id bytea NOT NULL,
+     key_id bytea NOT NULL,
+     last_used_at bigint NOT NULL,
+     sealed bytea NOT NULL,
+     PRIMARY KEY (host_id, key_id))`,
   `CREATE TABLE IF NOT EXISTS gwk_audit (
      seq bigint PRIMARY KEY,
      entry bytea NOT NULL,
@@ -186,6 +199,30 @@ export class FarmDatabase {
       await db.query('SELECT pg_notify($1, $2)', [CHANNEL, String(seq)]);
       return { seq };
     }, (result) => 'refused' in result);
+  }
+
+  /**
+   * This host's uses of some keys, as they are now (absolute, not added): one transaction every few
+   * seconds, never a write per authentication (docs/farm.md, "Design"). Rows of keys deleted
+   * meanwhile are dropped.
+   */
+  async flushUsage(hostId: Buffer, rows: readonly UsageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.transaction(async (db) => {
+      for (const row of rows) {
+        // PostgreSQL only: ON CONFLICT (SQL Server: MERGE).
+        await db.query(
+          `INSERT INTO gwk_usage (host_id, key_id, last_used_at, sealed) SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM gwk_keys WHERE id = $2)
+           ON CONFLICT (host_id, key_id) DO UPDATE SET last_used_at = EXCLUDED.last_used_at, sealed = EXCLUDED.sealed`,
+          [hostId, row.keyId, row.lastUsedAt, row.sealed]);
+      }
+    });
+  }
+
+  /** Every host's uses of a key, for a read that merges them. */
+  async usageOf(keyId: Buffer): Promise<{ hostId: Buffer; row: UsageRow }[]> {
+    const { rows } = await this.query('SELECT host_id, last_used_at, sealed FROM gwk_usage WHERE key_id = $1 ORDER BY host_id', [keyId]);
+    return rows.map((row) => ({ hostId: row.host_id, row: { keyId, lastUsedAt: Number(row.last_used_at), sealed: row.sealed } }));
   }
 
   /** The changes after `seq`, in order, each with the key's row as it is now (or null once deleted). */
@@ -321,6 +358,7 @@ async function replaceKey(db: pg.PoolClient, keyId: Buffer, expectedVersion: num
   if (Number(current.rows[0].version) !== expectedVersion) return 'conflict';
   if (!next) {
     await db.query('DELETE FROM gwk_keys WHERE id = $1', [keyId]);
+    await db.query('DELETE FROM gwk_usage WHERE key_id = $1', [keyId]);
     return undefined;
   }
   return nameTakenOr(db.query('UPDATE gwk_keys SET version = $2, name_hash = $3, sealed = $4 WHERE id = $1', [keyId, next.version, next.nameHash, next.sealed]));

@@ -1,4 +1,5 @@
 import type { ApiKeyRecord } from '../api-key.js';
+import type { PersistedUsage } from '../key-usage.js';
 import { keyedHash, open, seal } from '../crypto.js';
 import { foldName } from '../name.js';
 import type { ClusterKeys } from './cluster-key.js';
@@ -15,6 +16,7 @@ import { decodeMutation, encodeMutation } from './mutations.js';
  */
 
 const RECORD_DATA = Buffer.from('gwk-farm-key', 'ascii');
+const USAGE_DATA = Buffer.from('gwk-farm-usage', 'ascii');
 /** The journal format whose put encoding a sealed record uses: it reads back as that format's record. */
 const RECORD_FORMAT = 4;
 
@@ -56,4 +58,17 @@ export function openKeyRecord(keys: ClusterKeys, row: KeyRow): ApiKeyRecord {
     throw new Error(`The farm's database holds a key row whose record is not the key it is filed as (id ${row.id.toString('hex')}).`);
   }
   return mutation.record;
+}
+
+const usageData = (keyId: Buffer, hostId: Buffer) => Buffer.concat([USAGE_DATA, keyId, hostId]);
+
+/** One host's uses of a key, sealed for the database (connectorIds are the customer's, not the database's), bound to key and host. */
+export function sealUsage(keys: ClusterKeys, keyId: Buffer, hostId: Buffer, usage: PersistedUsage): Buffer {
+  return seal(keys.recordKey, Buffer.from(JSON.stringify(usage), 'utf8'), usageData(keyId, hostId));
+}
+
+/** A host's uses of a key from the database; undefined when they do not open (altered, or moved to another key or host). */
+export function openUsage(keys: ClusterKeys, keyId: Buffer, hostId: Buffer, sealed: Buffer): PersistedUsage | undefined {
+  const plaintext = open(keys.recordKey, sealed, usageData(keyId, hostId));
+  return plaintext ? JSON.parse(plaintext.toString('utf8')) as PersistedUsage : undefined;
 }
