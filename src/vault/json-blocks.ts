@@ -70,6 +70,27 @@ export class JsonBlocks {
     this.used = at;
   }
 
+  /** `JSON.stringify` of ASCII text given as bytes that need no escape (a key's hint). */
+  quotedAscii(text: Uint8Array): void {
+    const block = this.block;
+    let at = this.used;
+    block[at++] = QUOTE;
+    for (let i = 0; i < text.length; i++) block[at++] = text[i]!;
+    block[at++] = QUOTE;
+    this.used = at;
+  }
+
+  /** `JSON.stringify` of an epoch day as `YYYY-MM-DD` (an expiry), from the cached text of its day. */
+  date(day: number): void {
+    const prefix = dayPrefix(day);
+    const block = this.block;
+    let at = this.used;
+    block[at++] = QUOTE;
+    for (let i = 0; i < prefix.length - 1; i++) block[at++] = prefix.charCodeAt(i);
+    block[at++] = QUOTE;
+    this.used = at;
+  }
+
   /** A whole number as JSON. */
   integer(value: number): void {
     this.ascii(String(value));

@@ -57,7 +57,7 @@ function fromV2({ id, name, description, key, createdAt, updatedAt, expiresOn, l
 
 /**
  * A put carries the key's fields but not its uses: those travel in `used` records, and a change of
- * the key keeps the uses it had (KeyIndex.apply).
+ * the key keeps the uses it had (KeyTable.apply).
  */
 export function encodeMutation(mutation: Mutation): Buffer {
   const stored = mutation.type === 'put' ? { type: 'put', record: toRow(mutation.record, false) } : mutation;
