@@ -1,5 +1,5 @@
 import type { ApiKeyRecord } from './api-key.js';
-import { dayPrefix } from './instant.js';
+import { dateOfDay } from './instant.js';
 import { KeyUsage } from './key-usage.js';
 import { foldName } from './name.js';
 import { epochDay, type IsoDate } from './status.js';
@@ -22,18 +22,6 @@ const TAGGED = 4;
 interface PreviousValue {
   readonly key: string;
   readonly validUntil: number;
-}
-
-/** `YYYY-MM-DD` of recent epoch days: authenticate answers a key's expiry as text. */
-const isoDates = new Map<number, IsoDate>();
-function isoDateOf(day: number): IsoDate {
-  let text = isoDates.get(day);
-  if (text === undefined) {
-    text = dayPrefix(day).slice(0, -1);
-    if (isoDates.size >= 4096) isoDates.clear();
-    isoDates.set(day, text);
-  }
-  return text;
 }
 
 /** 32 bits of FNV-1a over a string's UTF-16 units: where a name or an id starts its probe. */
@@ -374,7 +362,7 @@ export class KeyTable {
   }
 
   expiresOn(slot: number): IsoDate {
-    return isoDateOf(this.expiresDay[slot]!);
+    return dateOfDay(this.expiresDay[slot]!);
   }
 
   createdAtOf(slot: number): number {
@@ -442,7 +430,7 @@ export class KeyTable {
   private put(record: ApiKeyRecord, tag: boolean): number {
     const expiresDay = epochDay(String(record.expiresOn));
     // The table keeps the day; a text it would not give back the same is refused rather than changed.
-    if (isoDateOf(expiresDay) !== String(record.expiresOn)) throw new RangeError(`an expiry date must be YYYY-MM-DD: ${String(record.expiresOn)}`);
+    if (dateOfDay(expiresDay) !== String(record.expiresOn)) throw new RangeError(`an expiry date must be YYYY-MM-DD: ${String(record.expiresOn)}`);
     // Its bytes are its text, and its hint goes into JSON unescaped: the key format's alphabet only.
     if (!VALUE_TEXT.test(record.key) || (record.previous && !VALUE_TEXT.test(record.previous.key))) throw new RangeError('a key value holds characters no key value has');
     let slot = this.slotById(record.id);

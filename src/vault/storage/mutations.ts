@@ -83,11 +83,7 @@ export function encodeRows(rows: readonly KeyRow[]): Buffer {
   return Buffer.from(JSON.stringify(rows), 'utf8');
 }
 
-export function encodeRecords(records: Iterable<ApiKeyRecord>): Buffer {
-  return encodeRows(toRows(records));
-}
-
-/** A snapshot's keys, of the given format version. */
+/** Keys as JSON rows of the given format version: a backup's, or a snapshot's before format 5. */
 export function decodeRecords(bytes: Buffer, version: number): ApiKeyRecord[] {
   const rows = JSON.parse(bytes.toString('utf8')) as (Row | RowV2)[];
   if (version >= LIFECYCLE_FORMAT) return (rows as Row[]).map(fromRow);
