@@ -109,6 +109,11 @@ class SlotHashTable {
     }
   }
 
+  /** Buckets for `entries` at once. */
+  reserve(entries: number): void {
+    if (entries * 2 > this.slots.length) this.rebuild(entries);
+  }
+
   /** Buckets at least twice the entries, a power of two; removed entries dropped. */
   private rebuild(entries: number): void {
     let size = this.slots.length;
@@ -196,15 +201,15 @@ export class KeyTable {
   /** Every key's slot in name order (case-insensitive, ties by the exact name): sorted once after a change, not per list. */
   keysByName(): Int32Array {
     if (this.sortedByName === undefined) {
-      const folded = new Map<number, string>();
+      const folded: string[] = new Array<string>(this.end);
       const order: number[] = [];
       for (const slot of this.slots()) {
         order.push(slot);
-        folded.set(slot, foldName(this.names[slot]!));
+        folded[slot] = foldName(this.names[slot]!);
       }
       order.sort((a, b) => {
-        const fa = folded.get(a)!;
-        const fb = folded.get(b)!;
+        const fa = folded[a]!;
+        const fb = folded[b]!;
         if (fa !== fb) return fa < fb ? -1 : 1;
         const na = this.names[a]!;
         const nb = this.names[b]!;
@@ -262,8 +267,13 @@ export class KeyTable {
     return -1;
   }
 
-  /** Loads a snapshot's keys. Their lookup tags, a keyed hash each, are left to `tagSome`, so a large vault serves sooner. */
-  load(records: Iterable<ApiKeyRecord>): void {
+  /**
+   * Loads a snapshot's keys. Their lookup tags, a keyed hash each, are left to `tagSome`, so a large
+   * vault serves sooner. Keys that say how many they are (an array, a format 5 snapshot) get their
+   * room at once, not by doublings that copy every array and rebuild every hash table.
+   */
+  load(records: Iterable<ApiKeyRecord> & { readonly length?: number }): void {
+    if (records.length !== undefined) this.reserve(this.live + records.length);
     for (const record of records) {
       const slot = this.put(record, false);
       if (slot >= this.untaggedEnd) this.untaggedEnd = slot + 1;
@@ -522,9 +532,24 @@ export class KeyTable {
     return diff === 0;
   }
 
+  /** Room for `keys` keys in all: the columns and the hash tables at the size they would grow to. */
+  private reserve(keys: number): void {
+    let capacity = this.capacity;
+    while (capacity < keys) capacity *= 2;
+    if (capacity > this.capacity) this.growTo(capacity);
+    this.byId.reserve(keys);
+    this.byName.reserve(keys);
+    this.byTag.reserve(keys);
+  }
+
   /** Doubles every column. */
   private grow(): void {
-    const capacity = this.capacity * 2;
+    let capacity = this.capacity * 2;
+    while (capacity < this.end) capacity *= 2;
+    this.growTo(capacity);
+  }
+
+  private growTo(capacity: number): void {
     const float64 = (old: Float64Array) => {
       const wider = new Float64Array(capacity);
       wider.set(old);

@@ -113,8 +113,11 @@ class BinaryKeys implements Iterable<ApiKeyRecord>, Iterator<ApiKeyRecord> {
     disabledReason: null, rotatedAt: null, previous: null, lastUsedAt: null, usage: null,
   };
 
+  /** How many keys: the table makes room for them at once. */
+  readonly length: number;
+
   constructor(private bytes: Buffer) {
-    this.left = bytes.readUInt32LE(0);
+    this.left = this.length = bytes.readUInt32LE(0);
   }
 
   [Symbol.iterator](): Iterator<ApiKeyRecord> {
