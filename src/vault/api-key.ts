@@ -143,7 +143,8 @@ export function writeInfoJson(out: JsonBlocks, table: KeyTable, slot: number, le
   out.bytes(statusPart(status, color));
   out.integer(left);
   out.bytes(PART.hint);
-  out.quotedAscii(table.valuePrefix(slot, HINT_LENGTH));
+  const valueAt = table.valueStart(slot);
+  out.quotedAscii(table.valueBytes, valueAt, valueAt + Math.min(HINT_LENGTH, table.valueLengthOf(slot)));
   out.bytes(enabled ? PART.enabledRotatedAt : PART.disabledRotatedAt);
   instantOrNull(out, table.rotatedAtOf(slot));
   out.bytes(PART.previousValidUntil);

@@ -70,12 +70,12 @@ export class JsonBlocks {
     this.used = at;
   }
 
-  /** `JSON.stringify` of ASCII text given as bytes that need no escape (a key's hint). */
-  quotedAscii(text: Uint8Array): void {
+  /** `JSON.stringify` of ASCII text that needs no escape, given as `bytes` from `start` to `end` (a key's hint). */
+  quotedAscii(bytes: Uint8Array, start: number, end: number): void {
     const block = this.block;
     let at = this.used;
     block[at++] = QUOTE;
-    for (let i = 0; i < text.length; i++) block[at++] = text[i]!;
+    for (let i = start; i < end; i++) block[at++] = bytes[i]!;
     block[at++] = QUOTE;
     this.used = at;
   }

@@ -405,10 +405,17 @@ export class KeyTable {
     return this.previous.get(slot)?.validUntil ?? NaN;
   }
 
-  /** The first `length` bytes of the key's value (its hint is the first 8), as text of one byte a character. */
-  valuePrefix(slot: number, length: number): Uint8Array {
-    const start = slot * VALUE_BYTES;
-    return this.values.subarray(start, start + Math.min(length, this.valueLength[slot]!));
+  /** Every key's value as bytes, `VALUE_BYTES` a slot: a list copies each hint from here (`valueStart`), with no view made per key. */
+  get valueBytes(): Uint8Array {
+    return this.values;
+  }
+
+  valueStart(slot: number): number {
+    return slot * VALUE_BYTES;
+  }
+
+  valueLengthOf(slot: number): number {
+    return this.valueLength[slot]!;
   }
 
   /** One key as a record, made on demand: what the rules of the vault read and plan changes from. */
