@@ -3,7 +3,8 @@ import { Temporal } from 'temporal-polyfill';
 import type { ApiKeyRecord } from '../src/vault/api-key.js';
 import { foldName, nameMatcher } from '../src/vault/name.js';
 import { parseParams } from '../src/daemon/params.js';
-import { listKeys, listKeysJson, sortByName } from '../src/vault/query.js';
+import { listKeys, listKeysJson } from '../src/vault/query.js';
+import { KeyTable } from '../src/vault/key-table.js';
 import fc from 'fast-check';
 import { epochDay } from '../src/vault/status.js';
 
@@ -19,6 +20,13 @@ function record(name: string, expiresInDays: number, extra: Partial<ApiKeyRecord
   };
 }
 
+/** The keys in a key table, as a list reads them. */
+function tableOf(keys: readonly ApiKeyRecord[]): KeyTable {
+  const table = new KeyTable(() => 0);
+  table.load(keys.map((r) => ({ ...r })));
+  return table;
+}
+
 /** The instant lists are made at: previous values are shown until then. */
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
@@ -30,7 +38,7 @@ const records = [
   record('zeta', 15),
   record('ápice', 4),
 ];
-const byName = sortByName(records.map((r) => [foldName(r.name), r] as const));
+const byName = tableOf(records);
 const list = (params: object) => listKeys(byName, parseParams('apiKey.list', params), epochDay(today.toString()), NOW);
 const names = (params: object) => list(params).items.map((i) => i.name);
 
@@ -88,7 +96,7 @@ t.test('a literal name: the one key of that name whatever its case, * and ? its 
     record('Orders * (all)', 30), record('Orders x (all)', 30), record('Orders ? (all)', 30), record('ab?', 30), record('abc', 5),
     record('Straße-key', 30), record('ápice', 30), record('zeta', 30),
   ];
-  const named = sortByName(keys.map((r) => [foldName(r.name), r] as const));
+  const named = tableOf(keys);
   const listed = (params: object) => listKeys(named, parseParams('apiKey.list', params), epochDay(today.toString()), NOW);
   const found = (params: object) => listed(params).items.map((i) => i.name);
   t.same(found({ literalName: 'Orders * (all)' }), ['Orders * (all)'], '* is not a wildcard');
@@ -151,7 +159,7 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
   // Whole milliseconds anywhere in Date's range (years before 0 and after 9999 too), and fractions, which Date truncates.
   const instant = fc.oneof(fc.integer({ min: 0, max: 4e12 }), fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.double({ min: -1e13, max: 1e13, noNaN: true }));
   const key = fc.record({
-    name: text(12), description: text(20), days: fc.integer({ min: -40, max: 2000 }), value: fc.oneof(fc.constant(''), text(12)),
+    name: text(12), description: text(20), days: fc.integer({ min: -40, max: 2000 }), value: fc.stringMatching(/^[0-9A-Za-z]{0,12}$/),
     createdAt: instant, updatedAt: instant, lastUsedAt: fc.option(instant), rotatedAt: fc.option(instant),
     enabled: fc.boolean(), previousUntil: fc.option(fc.integer({ min: NOW - 1e6, max: NOW + 1e6 })),
     disabledReason: fc.option(text(20)), disabledAt: fc.option(instant),
@@ -163,16 +171,13 @@ t.test('the JSON the daemon sends equals JSON.stringify of the answer (property)
   }, { requiredKeys: [] });
   fc.assert(
     fc.property(fc.array(key, { maxLength: 2500 }), params, (keys, p) => {
-      const named = sortByName(keys.map((k, i) => {
-        const r = record(`${k.name}${i}`, k.days, {
+      const named = tableOf(keys.map((k, i) => record(`${k.name}${i}`, k.days, {
           description: k.description, createdAt: k.createdAt, updatedAt: k.updatedAt, lastUsedAt: k.lastUsedAt, enabled: k.enabled,
           disabledAt: k.disabledAt, disabledReason: k.disabledReason,
-          // The hint is the value's first characters: whatever a value holds, the list escapes it as JSON.stringify does.
+          // The hint is the value's first characters, of the key format's alphabet (the key table holds no other).
           ...(k.value !== '' && { key: `gwk_${k.value}` }),
           rotatedAt: k.previousUntil === null ? k.rotatedAt : k.createdAt, previous: k.previousUntil === null ? null : { key: 'gwk_old', validUntil: k.previousUntil },
-        });
-        return [foldName(r.name), r] as const;
-      }));
+        })));
       const parsed = parseParams('apiKey.list', p);
       const day = epochDay('2026-11-27');
       return Buffer.concat(listKeysJson(named, parsed, day, NOW)).toString('utf8') === JSON.stringify(listKeys(named, parsed, day, NOW));
@@ -187,11 +192,11 @@ t.test('keys as long as their JSON gets, written across many blocks, are the ans
   const day = epochDay(today.toString());
   const farthest = 8.64e15 - 1;
   const widest = Array.from({ length: 4000 }, (_, i) => record(`${'\u0001\ud800'.repeat(20)}${i}`, -1_000_000 - i, {
-    description: (i % 2 ? '\u001f' : '\udc00').repeat(i % 60), key: `gwk_${'\u0000'.repeat(8)}`, createdAt: -farthest, updatedAt: farthest,
+    description: (i % 2 ? '\u001f' : '\udc00').repeat(i % 60), key: `gwk_${'Z'.repeat(49)}`, createdAt: -farthest, updatedAt: farthest,
     lastUsedAt: -farthest + i, rotatedAt: farthest - i, previous: { key: 'gwk_old', validUntil: farthest }, enabled: false,
     disabledAt: -farthest, disabledReason: '"\\'.repeat(i % 30),
   }));
-  const named = sortByName(widest.map((r) => [foldName(r.name), r] as const));
+  const named = tableOf(widest);
   const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day, 0);
   t.ok(pieces.length > 4, `${pieces.length} blocks`);
   t.equal(Buffer.concat(pieces).toString('utf8'), JSON.stringify(listKeys(named, parseParams('apiKey.list', {}), day, 0)));
@@ -204,7 +209,7 @@ t.test('the JSON is written in blocks of its own memory, made anew by each list;
     description: (i % 3 === 0 ? '€' : i % 3 === 1 ? 'é"\\\n' : 'a').repeat(i % 97), lastUsedAt: i % 2 ? NOW - i * 997 : null,
   }));
   many.push(record('many-huge', 3, { description: '€'.repeat(200_000) }));
-  const named = sortByName(many.map((r) => [foldName(r.name), r] as const));
+  const named = tableOf(many);
   const pieces = listKeysJson(named, parseParams('apiKey.list', {}), day, NOW);
   t.ok(pieces.length > 3, `${pieces.length} blocks`);
   t.equal(Buffer.concat(pieces).toString('utf8'), JSON.stringify(listKeys(named, parseParams('apiKey.list', {}), day, NOW)), 'joined, the answer');
@@ -218,7 +223,7 @@ t.test('a disabled key is Disabled (Gray) whatever its days left: filtered, coun
   const keys = [
     record('on-active', 200), record('off-active', 200, { enabled: false }), record('off-expired', -5, { enabled: false }), record('on-expired', -5),
   ];
-  const named = sortByName(keys.map((r) => [foldName(r.name), r] as const));
+  const named = tableOf(keys);
   const listed = (params: object) => listKeys(named, parseParams('apiKey.list', params), epochDay(today.toString()), NOW);
   const info = Object.fromEntries(listed({}).items.map((i) => [i.name, i]));
   t.match(info['off-active'], { status: 'Disabled', color: 'Gray', enabled: false, daysLeft: 200 }, 'days left stay what they are');
@@ -233,7 +238,7 @@ t.test('a disabled key is Disabled (Gray) whatever its days left: filtered, coun
 t.test('previousValidUntil is shown until that instant, then null; rotatedAt stays', async (t) => {
   const until = NOW + 3_600_000;
   const rotated = record('rotated', 100, { rotatedAt: NOW - 1000, previous: { key: 'gwk_old', validUntil: until } });
-  const named = sortByName([[foldName(rotated.name), rotated] as const]);
+  const named = tableOf([rotated]);
   const at = (now: number) => listKeys(named, parseParams('apiKey.list', {}), epochDay(today.toString()), now).items[0]!;
   const json = (now: number) => JSON.parse(Buffer.concat(listKeysJson(named, parseParams('apiKey.list', {}), epochDay(today.toString()), now)).toString()).items[0];
   t.match(at(NOW), { rotatedAt: '2026-11-27T11:59:59.000Z', previousValidUntil: '2026-11-27T13:00:00.000Z' });

@@ -9,7 +9,7 @@ import { copyOfFixture, crashImage, decryptedStore, openTestVault, rotate, visib
 
 /**
  * Vaults written by earlier versions. A vault written by a daemon of storage format 2 (test/fixtures/vault-v2, made by the commit before
- * format 3) opens with every key, its journal replayed, and is rewritten in format 4 (anchored) at that start
+ * format 3) opens with every key, its journal replayed, and is rewritten in format 5 (anchored) at that start
  * (docs/storage.md, "Formats"). One of format 3 written before keys kept why they were disabled
  * (test/fixtures/vault-v3-early) opens with rows that end at their uses.
  */
@@ -27,10 +27,10 @@ t.test('the fixture is of format 2, with records in its journal', async (t) => {
   t.equal(versionOf(path.join(FIXTURE, 'keys.snapshot')), 2);
   t.equal(versionOf(path.join(FIXTURE, 'keys.journal')), 2);
   t.ok(fs.statSync(path.join(FIXTURE, 'keys.journal')).size > 300, 'the journal holds changes to replay');
-  t.equal(FORMAT_VERSION, 4);
+  t.equal(FORMAT_VERSION, 5);
 });
 
-t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 4 (anchored)', async (t) => {
+t.test('a format 2 vault opens with every key as it was, enabled and never rotated, and is rewritten as format 5 (anchored)', async (t) => {
   const dataDir = copyOfFixture(t, 'vault-v2');
   const clock = new ManualClock(expected.clockAtEnd);
   const { vault, log } = await openTestVault(t, { dataDir, clock });
@@ -40,8 +40,8 @@ t.test('a format 2 vault opens with every key as it was, enabled and never rotat
   for (const key of expected.keys) t.match(vault.authenticate(key.key as string, false), { authenticated: true, name: key.name });
   t.same(vault.authenticate(expected.deletedKey, false), { authenticated: false, reason: 'Unknown' }, 'the delete in the journal holds');
   t.same(vault.usage({ name: 'Orders connector' }), { name: 'Orders connector', connectors: [], unattributedCount: 0 }, 'no usage per connector before format 3');
-  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4, 'the start compacted into format 4');
-  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 4);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 5, 'the start compacted into format 5');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 5);
   t.notOk(decryptedStore(dataDir).includes(expected.deletedKey), 'and wrote the deleted key off the disk');
 
   // Format 4 from then on: the new fields are kept.
@@ -67,8 +67,8 @@ t.test('a format 2 vault whose rewrite at start fails still serves every key; th
   t.equal(vault.size, expected.keys.length);
   t.equal(versionOf(path.join(dataDir, 'keys.journal')), 2, 'still format 2');
   await vault.setEnabled({ name: 'Journal key' }, false);
-  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4, 'no record of format 4 went into a format 2 journal');
-  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 4);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 5, 'no record of format 5 went into a format 2 journal');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 5);
   const state = visibleState(vault);
   const image = crashImage(t, dataDir);
   const reopened = await openTestVault(t, { dataDir: image, clock });
@@ -83,7 +83,7 @@ t.test('the real daemon starts on a format 2 data dir and serves its keys', asyn
   const gateway = await daemon.client('gateway');
   t.match(await gateway.request('connector.authenticate', { key: expected.keys[2]!.key as string, connectorId: 'nac' }), { authenticated: true });
   t.equal(await daemon.stop(), 0);
-  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4);
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 5);
 });
 
 t.test('a format 3 vault written before keys kept why they were disabled: its disabled key has neither, and keeps them from then on', async (t) => {
@@ -98,4 +98,35 @@ t.test('a format 3 vault written before keys kept why they were disabled: its di
   await vault.close();
   const reopened = await openTestVault(t, { dataDir, clock });
   t.match(reopened.vault.get({ name: 'Billing' }), { disabledAt: '2026-11-27T13:00:00.000Z', disabledReason: 'suspected misuse, again' });
+});
+
+/**
+ * A vault of format 4 (test/fixtures/vault-v4, made by its make-fixture.mjs with the commit before
+ * format 5): a snapshot of JSON rows and a journal to replay. It opens with every key as it was, its
+ * uses, a previous value in its grace and non-ASCII text included, and is rewritten as format 5,
+ * whose binary snapshot gives the same keys back (docs/storage.md, "Versions").
+ */
+t.test('a format 4 vault opens with every key as it was and is rewritten as format 5, which reads back the same', async (t) => {
+  const dataDir = copyOfFixture(t, 'vault-v4');
+  const v4 = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtures/vault-v4/expected.json'), 'utf8')) as {
+    clock: string; keys: (Record<string, unknown> & { key: string; previousKey: string | null })[]; usage: unknown;
+  };
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 4);
+  t.ok(fs.statSync(path.join(dataDir, 'keys.journal')).size > 400, 'the journal holds changes to replay');
+  const clock = new ManualClock(v4.clock);
+  const state = (vault: Parameters<typeof visibleState>[0]) => {
+    const previous = new Map(vault.rows().map((row) => [row[1], row[10]]));
+    return visibleState(vault).map((key) => ({ ...key, previousKey: previous.get(key.name) }));
+  };
+  const { vault } = await openTestVault(t, { dataDir, clock });
+  t.same(state(vault), v4.keys, 'every key as format 4 held it, the journal replayed');
+  t.same(vault.usage({ name: 'orders-edited' }), v4.usage, 'uses per connector');
+  const rotated = v4.keys.find((key) => key.name === 'Rotated')!;
+  t.match(vault.authenticate(rotated.previousKey!, false), { authenticated: true, previousValue: true }, 'the previous value in its grace');
+  t.equal(versionOf(path.join(dataDir, 'keys.snapshot')), 5, 'the start compacted into format 5');
+  t.equal(versionOf(path.join(dataDir, 'keys.journal')), 5);
+  await vault.close();
+  const reopened = await openTestVault(t, { dataDir, clock });
+  t.same(state(reopened.vault), v4.keys, 'the binary snapshot reads back the same keys');
+  t.same(reopened.vault.usage({ name: 'orders-edited' }), v4.usage);
 });

@@ -3,6 +3,7 @@ import type { KeyUsage } from './key-usage.js';
 import { keyHint } from '../shared/secret-format.js';
 import { formatInstant } from './instant.js';
 import type { JsonBlocks } from './json-blocks.js';
+import type { KeyTable } from './key-table.js';
 import { daysLeft, type IsoDate, type Status, statusFor } from './status.js';
 
 export type { ApiKeyInfo };
@@ -40,13 +41,13 @@ export interface ApiKeyRecord {
   readonly rotatedAt: number | null;
   /**
    * The value before the last rotation while it may still authenticate; null when there is none.
-   * Set to null in place by the compaction after its grace (KeyIndex), which writes it off the disk.
+   * Forgotten by the compaction after its grace (KeyTable.dropPreviousValues), which writes it off the disk.
    */
   previous: PreviousValue | null;
   /**
    * The last successful authentication; null if never. With `usage`, the state changed in place:
    * the authenticate path sets it on every success, so it must not copy the record. A change of
-   * the key (a new record) carries both over (KeyIndex.apply).
+   * the key (a new record) carries both over (KeyTable.apply).
    */
   lastUsedAt: number | null;
   /** Uses per connector; null until the first. */
@@ -103,44 +104,53 @@ function statusPart(status: Status, color: string): Buffer {
 /** What a key's JSON takes at most besides its strings' text: its field names, five instants of extended years, daysLeft, quotes. */
 const INFO_FIXED_BYTES = 512;
 
-function instantOrNull(out: JsonBlocks, epochMs: number | null): void {
-  if (epochMs === null) out.bytes(PART.null);
+/** An optional instant of the key table: NaN is none. */
+function instantOrNull(out: JsonBlocks, epochMs: number): void {
+  if (Number.isNaN(epochMs)) out.bytes(PART.null);
   else out.instant(epochMs);
 }
 
+/** What an interface may show of a key value: its first characters (keyHint). */
+const HINT_LENGTH = keyHint('gwk_0123456789').length;
+
 /**
- * `JSON.stringify(toInfo(record, day, now))` written into `out`, the same bytes (test/query.test.ts
- * holds them equal over random keys), given the key's days `left` as of that day, which the list
- * has computed already: a list of 100,000 keys writes it for each key on every list, with no
- * object or string per key and nothing kept (docs/architecture.md, "The key table").
+ * `JSON.stringify(toInfo(table.record(slot), day, now))` written into `out`, the same bytes
+ * (test/query.test.ts holds them equal over random keys), read from the key table's columns,
+ * given the key's days `left` as of that day, which the list has computed already: a list of
+ * 100,000 keys writes it for each key on every list, with no object or string per key and nothing
+ * kept (docs/architecture.md, "The key table").
  */
-export function writeInfoJson(out: JsonBlocks, record: ApiKeyRecord, left: number, now: number): void {
-  const { status, color } = statusFor(left, record.enabled);
-  const hint = keyHint(record.key);
-  const reason = record.disabledReason;
-  out.reserve(INFO_FIXED_BYTES, record.name.length + record.description.length + record.expiresOn.length + hint.length + (reason?.length ?? 0));
+export function writeInfoJson(out: JsonBlocks, table: KeyTable, slot: number, left: number, now: number): void {
+  const enabled = table.enabled(slot);
+  const { status, color } = statusFor(left, enabled);
+  const name = table.name(slot);
+  const description = table.description(slot);
+  const reason = table.disabledReason(slot);
+  const previousValidUntil = table.previousValidUntil(slot);
+  out.reserve(INFO_FIXED_BYTES, name.length + description.length + HINT_LENGTH + (reason?.length ?? 0));
   out.bytes(PART.name);
-  out.string(record.name);
+  out.string(name);
   out.bytes(PART.description);
-  out.string(record.description);
+  out.string(description);
   out.bytes(PART.createdAt);
-  out.instant(record.createdAt);
+  out.instant(table.createdAtOf(slot));
   out.bytes(PART.updatedAt);
-  out.instant(record.updatedAt);
+  out.instant(table.updatedAtOf(slot));
   out.bytes(PART.expiresOn);
-  out.string(record.expiresOn);
+  out.date(table.expiresOnDay(slot));
   out.bytes(PART.lastUsedAt);
-  instantOrNull(out, record.lastUsedAt);
+  instantOrNull(out, table.lastUsedAtOf(slot));
   out.bytes(statusPart(status, color));
   out.integer(left);
   out.bytes(PART.hint);
-  out.string(hint);
-  out.bytes(record.enabled ? PART.enabledRotatedAt : PART.disabledRotatedAt);
-  instantOrNull(out, record.rotatedAt);
+  const valueAt = table.valueStart(slot);
+  out.quotedAscii(table.valueBytes, valueAt, valueAt + Math.min(HINT_LENGTH, table.valueLengthOf(slot)));
+  out.bytes(enabled ? PART.enabledRotatedAt : PART.disabledRotatedAt);
+  instantOrNull(out, table.rotatedAtOf(slot));
   out.bytes(PART.previousValidUntil);
-  instantOrNull(out, previousValueLive(record, now) ? record.previous!.validUntil : null);
+  instantOrNull(out, now < previousValidUntil ? previousValidUntil : NaN);
   out.bytes(PART.disabledAt);
-  instantOrNull(out, record.disabledAt);
+  instantOrNull(out, table.disabledAtOf(slot));
   out.bytes(PART.disabledReason);
   if (reason === null) out.bytes(PART.null);
   else out.string(reason);

@@ -34,3 +34,17 @@ export function dayPrefix(day: number): string {
   }
   return prefix;
 }
+
+/** `YYYY-MM-DD` of recent epoch days: the key table keeps an expiry as its day, and answers it as text. */
+const dates = new Map<number, string>();
+
+/** An epoch day as an ISO date, as Temporal.PlainDate writes it (extended years too), cached. */
+export function dateOfDay(day: number): string {
+  let text = dates.get(day);
+  if (text === undefined) {
+    text = dayPrefix(day).slice(0, -1);
+    if (dates.size >= 4096) dates.clear();
+    dates.set(day, text);
+  }
+  return text;
+}

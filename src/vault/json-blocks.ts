@@ -70,6 +70,27 @@ export class JsonBlocks {
     this.used = at;
   }
 
+  /** `JSON.stringify` of ASCII text that needs no escape, given as `bytes` from `start` to `end` (a key's hint). */
+  quotedAscii(bytes: Uint8Array, start: number, end: number): void {
+    const block = this.block;
+    let at = this.used;
+    block[at++] = QUOTE;
+    for (let i = start; i < end; i++) block[at++] = bytes[i]!;
+    block[at++] = QUOTE;
+    this.used = at;
+  }
+
+  /** `JSON.stringify` of an epoch day as `YYYY-MM-DD` (an expiry), from the cached text of its day. */
+  date(day: number): void {
+    const prefix = dayPrefix(day);
+    const block = this.block;
+    let at = this.used;
+    block[at++] = QUOTE;
+    for (let i = 0; i < prefix.length - 1; i++) block[at++] = prefix.charCodeAt(i);
+    block[at++] = QUOTE;
+    this.used = at;
+  }
+
   /** A whole number as JSON. */
   integer(value: number): void {
     this.ascii(String(value));

@@ -1,49 +1,44 @@
 import type { ApiKeyListParams, ApiKeyListResult, SortColumn, Status } from '../generated/schemas.js';
-import { type ApiKeyRecord, toInfo, writeInfoJson } from './api-key.js';
+import { toInfo, writeInfoJson } from './api-key.js';
+import type { KeyTable } from './key-table.js';
 import { JsonBlocks } from './json-blocks.js';
 import { foldName, nameMatcher } from './name.js';
 import { epochDay, STATUS_URGENCY, statusFor } from './status.js';
 
-/** A key with its folded (case-insensitive) name, as the index keeps it by name. */
-export type NamedRecord = readonly [foldedName: string, record: ApiKeyRecord];
-
-/** The order of names: case-insensitive, ties (names equal but for case) by the exact name. */
-function compareNames(a: NamedRecord, b: NamedRecord): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
-  return a[1].name < b[1].name ? -1 : a[1].name > b[1].name ? 1 : 0;
-}
-
-/**
- * Keys in name order: what selectKeys starts from, so sorting by name is free and other sorts only
- * reorder. The records alone: a pair per key, kept between lists, cost 90 bytes a key
- * (docs/architecture.md, "The key table"); a list that filters by name folds the names it tests.
- */
-export function sortByName(keys: Iterable<NamedRecord>): ApiKeyRecord[] {
-  return Array.from(keys).sort(compareNames).map(([, record]) => record);
-}
-
-/** A matching key with what its sort and answer read, computed once per list. */
-interface Row {
-  record: ApiKeyRecord;
-  daysLeft: number;
-  status: Status;
-}
-
 const urgency = new Map(STATUS_URGENCY.map((s, i) => [s, i]));
 
-/** Each column's order besides the name. Array.prototype.sort is stable, so ties keep name order. */
-const COLUMN_ORDER: Record<Exclude<SortColumn, 'name'>, (a: Row, b: Row) => number> = {
-  expiresOn: (a, b) => a.daysLeft - b.daysLeft,
-  createdAt: (a, b) => a.record.createdAt - b.record.createdAt,
-  // Never used sorts as the oldest use.
-  lastUsedAt: (a, b) => (a.record.lastUsedAt ?? -Infinity) - (b.record.lastUsedAt ?? -Infinity) || 0,
-  // Most urgent first: Expired, ExpiresSoon, Expiring, Active, then Disabled.
-  status: (a, b) => urgency.get(a.status)! - urgency.get(b.status)!,
-};
+/** What a list reads of each matching key, computed once per list: its days left, by slot. */
+type DaysLeft = Int32Array;
+
+/**
+ * Each column's order besides the name, over slots. Array.prototype.sort is stable, so ties keep
+ * name order. Never used sorts as the oldest use.
+ */
+function columnOrder(column: Exclude<SortColumn, 'name'>, table: KeyTable, left: DaysLeft): (a: number, b: number) => number {
+  switch (column) {
+    case 'expiresOn':
+      return (a, b) => left[a]! - left[b]!;
+    case 'createdAt':
+      return (a, b) => table.createdAtOf(a) - table.createdAtOf(b);
+    case 'lastUsedAt': {
+      const used = (slot: number) => {
+        const at = table.lastUsedAtOf(slot);
+        return Number.isNaN(at) ? -Infinity : at;
+      };
+      return (a, b) => used(a) - used(b) || 0;
+    }
+    case 'status': {
+      // Most urgent first: Expired, ExpiresSoon, Expiring, Active, then Disabled.
+      const rank = (slot: number) => urgency.get(statusFor(left[slot]!, table.enabled(slot)).status)!;
+      return (a, b) => rank(a) - rank(b);
+    }
+  }
+}
 
 /** The page of keys apiKey.list answers, in order, with the day their status is computed for. */
 interface Selection {
-  rows: Row[];
+  slots: number[];
+  daysLeft: DaysLeft;
   total: number;
   asOfDay: number;
 }
@@ -66,34 +61,36 @@ function nameFilter(params: ApiKeyListParams): ((foldedName: string) => boolean)
  * today: filter by wildcard or literal name and by status (as of `asOf` when given), sort by any
  * column, then page. `total` counts every match.
  */
-function selectKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number): Selection {
+function selectKeys(table: KeyTable, params: ApiKeyListParams, todayEpochDay: number): Selection {
   const asOfDay = params.asOf === undefined ? todayEpochDay : epochDay(params.asOf);
   const matchesName = nameFilter(params);
   const wantedStatus = params.status === undefined ? undefined : new Set<Status>(params.status);
 
-  const rows: Row[] = [];
+  const keysByName = table.keysByName();
+  const slots: number[] = [];
+  const daysLeft: DaysLeft = new Int32Array(table.slotLimit);
   for (let i = 0; i < keysByName.length; i++) {
-    const record = keysByName[i]!;
-    if (matchesName && !matchesName(foldName(record.name))) continue;
-    const daysLeft = epochDay(record.expiresOn) - asOfDay;
-    const { status } = statusFor(daysLeft, record.enabled);
-    if (wantedStatus && !wantedStatus.has(status)) continue;
-    rows.push({ record, daysLeft, status });
+    const slot = keysByName[i]!;
+    if (matchesName && !matchesName(foldName(table.name(slot)))) continue;
+    const left = table.expiresOnDay(slot) - asOfDay;
+    if (wantedStatus && !wantedStatus.has(statusFor(left, table.enabled(slot)).status)) continue;
+    slots.push(slot);
+    daysLeft[slot] = left;
   }
   const sortBy = params.sortBy ?? 'name';
-  if (sortBy !== 'name') rows.sort(COLUMN_ORDER[sortBy]);
-  if (params.descending) rows.reverse();
+  if (sortBy !== 'name') slots.sort(columnOrder(sortBy, table, daysLeft));
+  if (params.descending) slots.reverse();
 
   const offset = params.offset ?? 0;
-  const end = params.limit === undefined ? rows.length : offset + params.limit;
-  // Without paging the rows are the page: no copy of a vault-sized array.
-  return { rows: offset === 0 && end >= rows.length ? rows : rows.slice(offset, end), total: rows.length, asOfDay };
+  const end = params.limit === undefined ? slots.length : offset + params.limit;
+  // Without paging the slots are the page: no copy of a vault-sized array.
+  return { slots: offset === 0 && end >= slots.length ? slots : slots.slice(offset, end), daysLeft, total: slots.length, asOfDay };
 }
 
 /** apiKey.list's answer; `now` is the instant previous values are shown as of. */
-export function listKeys(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
-  const { rows, total, asOfDay } = selectKeys(keysByName, params, todayEpochDay);
-  return { items: rows.map((row) => toInfo(row.record, asOfDay, now)), total };
+export function listKeys(table: KeyTable, params: ApiKeyListParams, todayEpochDay: number, now: number): ApiKeyListResult {
+  const { slots, total, asOfDay } = selectKeys(table, params, todayEpochDay);
+  return { items: slots.map((slot) => toInfo(table.record(slot), asOfDay, now)), total };
 }
 
 /** The size of the blocks a list's JSON is written in: large enough for few writes, and each its own memory, freed when sent. */
@@ -107,22 +104,22 @@ const LIST_END_BYTES = 64;
 
 /**
  * apiKey.list's answer as UTF-8 JSON in blocks, equal to `JSON.stringify(listKeys(…))` once joined:
- * what the daemon sends. Each key's text is written from its record straight into blocks of
+ * what the daemon sends. Each key's text is written from the key table's columns straight into blocks of
  * 256 KiB (writeInfoJson), and nothing is kept: a vault of 100,000 keys answers 38 MB, which lives only
  * until it is sent (docs/architecture.md, "The key table").
  */
-export function listKeysJson(keysByName: readonly ApiKeyRecord[], params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
-  const { rows, total } = selectKeys(keysByName, params, todayEpochDay);
+export function listKeysJson(table: KeyTable, params: ApiKeyListParams, todayEpochDay: number, now: number): Buffer[] {
+  const { slots, daysLeft, total } = selectKeys(table, params, todayEpochDay);
   const out = new JsonBlocks(LIST_BLOCK_BYTES);
   out.reserve(ITEMS_START.length);
   out.bytes(ITEMS_START);
-  for (let i = 0; i < rows.length; i++) {
+  for (let i = 0; i < slots.length; i++) {
     if (i > 0) {
       out.reserve(COMMA.length);
       out.bytes(COMMA);
     }
-    const row = rows[i]!;
-    writeInfoJson(out, row.record, row.daysLeft, now);
+    const slot = slots[i]!;
+    writeInfoJson(out, table, slot, daysLeft[slot]!, now);
   }
   out.reserve(LIST_END_BYTES);
   out.bytes(ITEMS_END);

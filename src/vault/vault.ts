@@ -16,8 +16,7 @@ import sodium from 'sodium-native';
 import { keyedHash, type SecretKey } from './crypto.js';
 import { ApiError } from '../shared/api-error.js';
 import { chosenExpiry, newKeyExpiry } from './expiry.js';
-import { KeyIndex } from './key-index.js';
-import { KeyUsage } from './key-usage.js';
+import { KeyTable } from './key-table.js';
 import { encodeKeyValue, isWellFormedKeyValue, KEY_SECRET_BYTES } from '../shared/secret-format.js';
 import { type Log, silentLog } from '../shared/log.js';
 import { listKeys, listKeysJson } from './query.js';
@@ -108,7 +107,7 @@ const LOOKUP_TAG_HASH_BYTES = 16;
 
 /**
  * The lookup tag of a key value: 32 bits of its keyed hash, a small integer V8 keeps in the map's own
- * slot. Keys that share one are told apart by their values (KeyIndex.findByKey).
+ * slot. Keys that share one are told apart by their values (KeyTable.findByKey).
  */
 function lookupTagOf(lookupKey: SecretKey): (keyValue: string) => number {
   return (value) => keyedHash(lookupKey, Buffer.from(value, 'latin1'), LOOKUP_TAG_HASH_BYTES).readInt32LE(0);
@@ -141,7 +140,7 @@ export class Vault {
   readonly calendar: VaultCalendar;
 
   private constructor(
-    private readonly index: KeyIndex,
+    private readonly index: KeyTable,
     private readonly store: KeyStore,
     /** The audit trail (docs/storage.md): every entry goes through record(). */
     private readonly trail: AuditTrail,
@@ -201,7 +200,7 @@ export class Vault {
         await store.close();
         throw error;
       });
-      const index = new KeyIndex(lookupTagOf(lookupKey));
+      const index = new KeyTable(lookupTagOf(lookupKey));
       index.load(contents.records);
       for (const mutation of contents.mutations) index.apply(mutation);
       const vault = new Vault(index, store, audit, keys, log, clock, timeZone,
@@ -245,12 +244,12 @@ export class Vault {
   }
 
   list(params: ApiKeyListParams): ApiKeyListResult {
-    return listKeys(this.index.keysByName(), params, this.calendar.todayEpochDay(), this.clock.now());
+    return listKeys(this.index, params, this.calendar.todayEpochDay(), this.clock.now());
   }
 
   /** `list` as UTF-8 JSON pieces, for the wire: the same answer, made without an object per key. */
   listJson(params: ApiKeyListParams): Buffer[] {
-    return listKeysJson(this.index.keysByName(), params, this.calendar.todayEpochDay(), this.clock.now());
+    return listKeysJson(this.index, params, this.calendar.todayEpochDay(), this.clock.now());
   }
 
   get(params: { name: string }): ApiKeyInfo {
@@ -276,9 +275,9 @@ export class Vault {
   counts(): KeyCounts {
     const today = this.calendar.todayEpochDay();
     const counts: KeyCounts = { total: 0, Active: 0, Expiring: 0, ExpiresSoon: 0, Expired: 0, Disabled: 0 };
-    for (const record of this.index.records()) {
+    for (const slot of this.index.slots()) {
       counts.total++;
-      counts[statusFor(daysLeft(record.expiresOn, today), record.enabled).status]++;
+      counts[statusFor(this.index.expiresOnDay(slot) - today, this.index.enabled(slot)).status]++;
     }
     return counts;
   }
@@ -418,27 +417,31 @@ export class Vault {
   authenticate(presented: string, recordUse: boolean, connectorId?: string): AuthenticateResult {
     if (!isWellFormedKeyValue(presented)) return { authenticated: false, reason: 'Malformed' };
     const match = this.index.findByKey(presented);
-    if (!match) return { authenticated: false, reason: 'Unknown' };
-    const { record } = match;
+    if (match < 0) return { authenticated: false, reason: 'Unknown' };
+    // The key table's slot and whether the previous value matched: no record is made on this path.
+    const slot = match >> 1;
+    const previous = (match & 1) === 1;
     const now = this.clock.now();
-    if (match.previous && now >= record.previous!.validUntil) return { authenticated: false, reason: 'Unknown' };
-    if (!record.enabled) return { authenticated: false, reason: 'Disabled' };
-    const left = daysLeft(record.expiresOn, this.calendar.todayEpochDay());
+    if (previous && !(now < this.index.previousValidUntil(slot))) return { authenticated: false, reason: 'Unknown' };
+    if (!this.index.enabled(slot)) return { authenticated: false, reason: 'Disabled' };
+    const left = this.index.expiresOnDay(slot) - this.calendar.todayEpochDay();
     if (left < 0) return { authenticated: false, reason: 'Expired' };
     if (recordUse) {
-      record.lastUsedAt = now;
-      (record.usage ??= new KeyUsage()).record(connectorId, now);
-      this.uses.add(record.id);
+      this.index.recordUse(slot, now, connectorId);
+      this.uses.add(this.index.id(slot));
     }
     const { status } = statusFor(left);
-    return match.previous
-      ? { authenticated: true, name: record.name, expiresOn: record.expiresOn, status, previousValue: true }
-      : { authenticated: true, name: record.name, expiresOn: record.expiresOn, status };
+    const name = this.index.name(slot);
+    const expiresOn = this.index.expiresOn(slot);
+    return previous
+      ? { authenticated: true, name, expiresOn, status, previousValue: true }
+      : { authenticated: true, name, expiresOn, status };
   }
 
   /** The name of the key a presented value belongs to, for logs; undefined when malformed or unknown. */
   keyNameOf(presented: string): string | undefined {
-    return isWellFormedKeyValue(presented) ? this.index.findByKey(presented)?.record.name : undefined;
+    const match = isWellFormedKeyValue(presented) ? this.index.findByKey(presented) : -1;
+    return match < 0 ? undefined : this.index.name(match >> 1);
   }
 
   /**
@@ -625,10 +628,11 @@ export class Vault {
       let lastUsedAt: [string, number][] = [];
       let usage: PersistedKeyUsage[] = [];
       for (const id of ids) {
-        const record = this.index.findById(id);
-        if (!record) continue;
-        if (record.lastUsedAt !== null) lastUsedAt.push([id, record.lastUsedAt]);
-        const changed = record.usage?.changes();
+        const slot = this.index.slotById(id);
+        if (slot < 0) continue;
+        const at = this.index.lastUsedAtOf(slot);
+        if (!Number.isNaN(at)) lastUsedAt.push([id, at]);
+        const changed = this.index.usageOf(slot)?.changes();
         if (changed) usage.push([id, ...changed]);
         if (lastUsedAt.length === USES_PER_RECORD) {
           mutations.push({ type: 'used', lastUsedAt, usage });

@@ -7,7 +7,7 @@ import { DaemonImpostorError, DaemonProtocolError, DaemonTimeoutError, MAX_ANSWE
 import { schemaDocuments } from '../../src/generated/schemas.js';
 import { toInfo } from '../../src/vault/api-key.js';
 import { KeyUsage } from '../../src/vault/key-usage.js';
-import { encodeRecords } from '../../src/vault/storage/mutations.js';
+import { encodeRows, toRows } from '../../src/vault/storage/mutations.js';
 import { CLI } from '../helpers/daemon.js';
 import { MiB, sleep } from '../helpers/hostile.js';
 import { rssOf } from '../helpers/process-memory.js';
@@ -185,7 +185,7 @@ t.test('the answer limit after the handshake holds the largest legitimate answer
   const item = Buffer.byteLength(JSON.stringify(toInfo(longestKey(0, now), 20_000, now))) + 1;
   const list = 100_000 * item + 100;
   t.ok(list < MAX_ANSWER_BYTES, `apiKey.list of 100,000 such keys: ${(list / MiB).toFixed(0)} MiB, under ${MAX_ANSWER_BYTES / MiB} MiB`);
-  const rows = encodeRecords(Array.from({ length: 1000 }, (_, i) => longestKey(i, now))).length;
+  const rows = encodeRows(toRows(Array.from({ length: 1000 }, (_, i) => longestKey(i, now)))).length;
   const part = Math.ceil((rows + 64) / 3) * 4 + 100; // sealed (nonce, tag, chunk prefix), then base64 in a JSON answer
   t.ok(part < MAX_ANSWER_BYTES, `backup.read of a part of 1000 of them: ${(part / MiB).toFixed(0)} MiB`);
   t.ok(MAX_ANSWER_BYTES < 2 ** 29 - 24, 'and every body under it can be made one string (V8\'s limit)');

@@ -46,12 +46,13 @@ const STEADY_SLICES = scale(1, 4);
  */
 const FLAT_BYTES = 2 * 2 ** 20;
 /**
- * The most a live key may cost: its record, its index entries, its uses (measured: about 0.75–1.35 KB
- * on a quiet machine, up to 1.8 KB once under a load average of 15; 1.5–2.1 KB while each key kept
- * its cached list answer and a lookup-tag string and object, docs/architecture.md, "The key table").
+ * The most a live key may cost: its slot in the key table, its strings, its uses per connector
+ * (measured with the key table: 650–1,230 bytes on a quiet machine, the higher figure when the
+ * table's arrays have just doubled; 0.75–1.35 KB, up to 1.8 KB under a load average of 15, while
+ * each key was an object filed in three maps, docs/architecture.md, "The key table").
  * That nothing at all stays per key after lists is test/key-table.test.ts's to hold, not this bound's.
  */
-const MAX_BYTES_PER_KEY = 2048;
+const MAX_BYTES_PER_KEY = 1536;
 
 /** The V8 settings the daemon runs with in production (package.json, built into the executable). */
 const { daemonNodeFlags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { daemonNodeFlags: string[] };

@@ -8,7 +8,7 @@ import { StoreIntegrityError } from './integrity-error.js';
  * file from another vault or another generation fails authentication.
  *
  *   header   : magic(4) version(1) vaultId(16) generation(8, big-endian)
- *   snapshot : header ‖ sealed(auditRef ‖ JSON array of records)
+ *   snapshot : header ‖ sealed(auditRef ‖ keys): binary keys from format 5 (key-snapshot.ts), a JSON array of rows before
  *   journal  : header ‖ sealed(empty) ‖ record*
  *   record   : length(4) ‖ lengthCheck(4) ‖ sealed(auditRef ‖ JSON mutation), associated data header ‖ seq(8)
  *   auditRef : seq(8, big-endian) ‖ hash(32): the audit trail's last entry when the file or record was written (format 4)
@@ -20,20 +20,21 @@ import { StoreIntegrityError } from './integrity-error.js';
 // 2: snapshot records as rows (see mutations.ts). 3: rows and puts carry enabled, the rotation and
 // the previous value, snapshot rows the uses per connector, `used` records those that changed.
 // 4: the snapshot and each record carry an auditRef; a store of format 4 is anchored (anchor.ts).
-// Files of formats 2 and 3 are still read; the compaction at start rewrites them as format 4.
+// 5: the snapshot's keys in binary (key-snapshot.ts), read straight into the key table; the journal
+// is as in format 4. Files of formats 2 to 4 are still read; the compaction at start rewrites them as format 5.
 /** The store's two files in the data dir (docs/storage.md): the compacted snapshot and the journal of changes since. */
 export const SNAPSHOT_FILE = 'keys.snapshot';
 export const JOURNAL_FILE = 'keys.journal';
 
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 /** The first format whose snapshot and records carry an auditRef: a store of this format is anchored. */
 export const ANCHORED_FORMAT = 4;
 /**
- * The format of the rows and mutations themselves: format 4 changed only what frames them, so
- * backups still name 3, and a daemon of format 3 reads them.
+ * The format of the rows and mutations themselves: format 4 changed only what frames them, and
+ * format 5 only the snapshot, so backups (JSON rows) still name 3, and a daemon of format 3 reads them.
  */
 export const ROW_FORMAT = 3;
-const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5];
 export const VAULT_ID_BYTES = 16;
 const HEADER_BYTES = 4 + 1 + VAULT_ID_BYTES + 8;
 const SEALED_EMPTY_BYTES = NONCE_BYTES + TAG_BYTES;

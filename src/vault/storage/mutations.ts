@@ -57,7 +57,7 @@ function fromV2({ id, name, description, key, createdAt, updatedAt, expiresOn, l
 
 /**
  * A put carries the key's fields but not its uses: those travel in `used` records, and a change of
- * the key keeps the uses it had (KeyIndex.apply).
+ * the key keeps the uses it had (KeyTable.apply).
  */
 export function encodeMutation(mutation: Mutation): Buffer {
   const stored = mutation.type === 'put' ? { type: 'put', record: toRow(mutation.record, false) } : mutation;
@@ -83,11 +83,7 @@ export function encodeRows(rows: readonly KeyRow[]): Buffer {
   return Buffer.from(JSON.stringify(rows), 'utf8');
 }
 
-export function encodeRecords(records: Iterable<ApiKeyRecord>): Buffer {
-  return encodeRows(toRows(records));
-}
-
-/** A snapshot's keys, of the given format version. */
+/** Keys as JSON rows of the given format version: a backup's, or a snapshot's before format 5. */
 export function decodeRecords(bytes: Buffer, version: number): ApiKeyRecord[] {
   const rows = JSON.parse(bytes.toString('utf8')) as (Row | RowV2)[];
   if (version >= LIFECYCLE_FORMAT) return (rows as Row[]).map(fromRow);

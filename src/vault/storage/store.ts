@@ -11,12 +11,16 @@ import { replaceFileAtomically, type StoreFile, type StoreFileSystem } from '../
 import { StoreIntegrityError } from './integrity-error.js';
 import type { MasterKey } from './master-key.js';
 import { type RotationStep, writeRotation } from './rotation.js';
-import { decodeMutation, decodeRecords, encodeMutation, encodeRecords, type Mutation } from './mutations.js';
+import { decodeMutation, encodeMutation, type Mutation } from './mutations.js';
+import { decodeSnapshotKeys, encodeSnapshotKeys } from './key-snapshot.js';
 
 
-/** What the files hold: the snapshot's records, then the journal's mutations to replay on them. */
+/**
+ * What the files hold: the snapshot's records, then the journal's mutations to replay on them. The
+ * records are read as they are iterated, once, each valid until the next is read (key-snapshot.ts).
+ */
 interface StoreContents {
-  records: ApiKeyRecord[];
+  records: Iterable<ApiKeyRecord>;
   mutations: Mutation[];
 }
 
@@ -78,7 +82,7 @@ export class KeyStore {
       // A new vault, or a first start that stopped before its snapshot was written.
       return KeyStore.create(fs, dataDir, master, log);
     }
-    const records = decodeRecords(snapshot.payload, snapshot.header.version);
+    const records = decodeSnapshotKeys(snapshot.payload, snapshot.header.version);
     const generation = snapshot.header.generation;
     if (!journal) throw new StoreIntegrityError(JOURNAL_FILE, 'is missing, so keys changed since the last snapshot would be lost');
 
@@ -125,7 +129,7 @@ export class KeyStore {
     // Journal first: a start that stops between the two leaves an empty journal and no snapshot, which open() recognises.
     const journalHeader = encodeJournalHeader(master.key, header);
     await replaceFileAtomically(fs, files.journal, journalHeader);
-    const snapshot = encodeSnapshot(master.key, header, NO_AUDIT_ENTRY, encodeRecords([]));
+    const snapshot = encodeSnapshot(master.key, header, NO_AUDIT_ENTRY, encodeSnapshotKeys([]));
     await replaceFileAtomically(fs, files.snapshot, snapshot);
     const handle = await fs.openExisting(files.journal);
     log.info('Created a new, empty key store', { event: 'store.created', dataDir });
@@ -193,7 +197,7 @@ export class KeyStore {
   async rotate(key: SecretKey, records: Iterable<ApiKeyRecord>, masterKey: Buffer, auditKey: Buffer, auditRef: AuditRef,
     onStep?: (step: RotationStep) => Promise<void>): Promise<void> {
     const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
-    const snapshot = encodeSnapshot(key, header, auditRef, encodeRecords(records));
+    const snapshot = encodeSnapshot(key, header, auditRef, encodeSnapshotKeys(records));
     const journal = encodeJournalHeader(key, header);
     this.rotated = true;
     this.mustRewrite = true;
@@ -209,7 +213,7 @@ export class KeyStore {
     if (this.rotated) throw new Error('the master key was rotated: this store writes nothing more');
     const files = KeyStore.filePaths(this.dataDir);
     const header: FileHeader = { vaultId: this.vaultId, generation: this.generation + 1 };
-    const snapshot = encodeSnapshot(this.key, header, auditRef, encodeRecords(records));
+    const snapshot = encodeSnapshot(this.key, header, auditRef, encodeSnapshotKeys(records));
     const journalHeader = encodeJournalHeader(this.key, header);
     // Once the new snapshot may be on disk the old journal is stale, and records appended to it
     // would be ignored at the next start: no appends until the new journal is in place.
