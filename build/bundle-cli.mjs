@@ -19,9 +19,7 @@ await esbuild.build({
   external: ['sodium-native', 'koffi'],
   // Bundled CommonJS packages (winston, ajv…) call require(): an ES module has none of its own.
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
-  // Lines of src/ in stack traces (--enable-source-maps), without a second copy of every source in the map.
   sourcemap: 'linked',
-  sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
 });
