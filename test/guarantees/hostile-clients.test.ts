@@ -23,8 +23,8 @@ const IMPOSTOR = path.join(import.meta.dirname, '..', 'helpers', 'impostor-serve
 const TOKEN = `gwt_${'T'.repeat(49)}`;
 /**
  * What an attack may add to the CLI's own footprint: reading a 2 GiB frame was measured at 410 MiB and
- * rising. The footprint itself is measured here (cliFootprint): about 55 MiB as a user runs the CLI,
- * twice that under tap's coverage, which instruments the whole bundled dist/cli.js.
+ * rising. The footprint itself is measured here (cliFootprint), as it depends on how the CLI runs:
+ * about 55 MiB as a user runs it, more under tap's coverage, over twice that were dist/cli.js a bundle.
  */
 const RSS_ALLOWANCE = 50 * MiB;
 
