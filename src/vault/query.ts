@@ -1,5 +1,6 @@
 import type { ApiKeyListParams, ApiKeyListResult, SortColumn, Status } from '../generated/schemas.js';
-import { toInfo, writeInfoJson } from './api-key.js';
+import { toInfo } from './api-key.js';
+import { writeInfoJson } from './key-info-json.js';
 import type { KeyTable } from './key-table.js';
 import { JsonBlocks } from './json-blocks.js';
 import { foldName, nameMatcher } from './name.js';
