@@ -21,6 +21,8 @@ export const jsonRpcNumbers = {
   BackupInvalid:      -32011, // a backup file that is damaged, cut short, altered or not a backup (offline: `restore`)
   PassphraseWrong:    -32012, // the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)
   TooManySessions:    -32015, // a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, "Limits")
+  Conflict:           -32013, // on a farm host, another host changed the key since this host read it: nothing was changed; read it again and retry (docs/farm.md)
+  StoreUnavailable:   -32014, // on a farm host, the farm's database cannot be reached, or this host has not caught up with it yet: nothing was changed, and keys still authenticate (docs/farm.md)
 } as const satisfies Record<ErrorCode, number>;
 
 /** The codes this project's clients give themselves, never on the wire (docs/protocol.md, "Errors"). */

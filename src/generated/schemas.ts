@@ -97,7 +97,9 @@ export type ErrorCode =
   | "GraceInvalid"
   | "BackupInvalid"
   | "PassphraseWrong"
-  | "TooManySessions";
+  | "TooManySessions"
+  | "Conflict"
+  | "StoreUnavailable";
 /**
  * This interface was referenced by `SharedDefinitionsOfGatewayApikeys`'s JSON-Schema
  * via the `definition` "Role".
@@ -1085,7 +1087,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "GraceInvalid",
           "BackupInvalid",
           "PassphraseWrong",
-          "TooManySessions"
+          "TooManySessions",
+          "Conflict",
+          "StoreUnavailable"
         ],
         "x-codes": {
           "Unauthenticated": {
@@ -1195,6 +1199,18 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
             "category": "LimitsExceeded",
             "terminating": true,
             "meaning": "a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, \"Limits\")"
+          },
+          "Conflict": {
+            "jsonRpc": -32013,
+            "category": "ResourceBusy",
+            "terminating": false,
+            "meaning": "on a farm host, another host changed the key since this host read it: nothing was changed; read it again and retry (docs/farm.md)"
+          },
+          "StoreUnavailable": {
+            "jsonRpc": -32014,
+            "category": "ConnectionError",
+            "terminating": true,
+            "meaning": "on a farm host, the farm's database cannot be reached, or this host has not caught up with it yet: nothing was changed, and keys still authenticate (docs/farm.md)"
           },
           "DaemonUnreachable": {
             "clientOnly": true,

@@ -93,6 +93,8 @@ $script:GatewayErrorIds = @{
     BackupInvalid           = @{ Category = 'InvalidData'; Terminating = $false } # a backup file that is damaged, cut short, altered or not a backup (offline: `restore`)
     PassphraseWrong         = @{ Category = 'AuthenticationError'; Terminating = $false } # the passphrase does not open the backup or the sealed `master.key` (offline: `restore`, `rekey`)
     TooManySessions         = @{ Category = 'LimitsExceeded'; Terminating = $true } # a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, "Limits")
+    Conflict                = @{ Category = 'ResourceBusy'; Terminating = $false } # on a farm host, another host changed the key since this host read it: nothing was changed; read it again and retry (docs/farm.md)
+    StoreUnavailable        = @{ Category = 'ConnectionError'; Terminating = $true } # on a farm host, the farm's database cannot be reached, or this host has not caught up with it yet: nothing was changed, and keys still authenticate (docs/farm.md)
     DaemonUnreachable       = @{ Category = 'ConnectionError'; Terminating = $true } # no daemon answers at the pipe: it is not running, or its pipe is elsewhere
     DaemonAccessDenied      = @{ Category = 'PermissionDenied'; Terminating = $true } # the system refuses this account the pipe (the socket's group, or the pipe's access list)
     DaemonConnectionLost    = @{ Category = 'ConnectionError'; Terminating = $true } # the connection to the daemon broke during a call

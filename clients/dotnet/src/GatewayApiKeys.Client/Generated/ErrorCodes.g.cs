@@ -41,6 +41,10 @@ namespace GatewayApiKeys.Client
         public const string PassphraseWrong = "PassphraseWrong";
         /// <summary>The daemon's code (JSON-RPC -32015): a proved hello found no room for another session: all are taken, the last are kept for admins, or the account has the most it may (docs/protocol.md, "Limits").</summary>
         public const string TooManySessions = "TooManySessions";
+        /// <summary>The daemon's code (JSON-RPC -32013): on a farm host, another host changed the key since this host read it: nothing was changed; read it again and retry (docs/farm.md).</summary>
+        public const string Conflict = "Conflict";
+        /// <summary>The daemon's code (JSON-RPC -32014): on a farm host, the farm's database cannot be reached, or this host has not caught up with it yet: nothing was changed, and keys still authenticate (docs/farm.md).</summary>
+        public const string StoreUnavailable = "StoreUnavailable";
         /// <summary>The client's own code: no daemon answers at the pipe: it is not running, or its pipe is elsewhere.</summary>
         public const string DaemonUnreachable = "DaemonUnreachable";
         /// <summary>The client's own code: the system refuses this account the pipe (the socket's group, or the pipe's access list).</summary>
@@ -75,7 +79,7 @@ namespace GatewayApiKeys.Client
         public const string ConfirmationUnavailable = "ConfirmationUnavailable";
 
         /// <summary>The codes the daemon answers with, in the order of schemas/defs.json.</summary>
-        public static readonly System.Collections.Generic.IReadOnlyList<string> DaemonCodes = new[] { Unauthenticated, Forbidden, InvalidParams, NameInvalid, NameTooShort, NameTooLong, DescriptionTooLong, ExpiryInvalid, ExpiryInPast, ExpiryTooFar, NameTaken, KeyNotFound, Internal, KeyDisabled, GraceInvalid, BackupInvalid, PassphraseWrong, TooManySessions };
+        public static readonly System.Collections.Generic.IReadOnlyList<string> DaemonCodes = new[] { Unauthenticated, Forbidden, InvalidParams, NameInvalid, NameTooShort, NameTooLong, DescriptionTooLong, ExpiryInvalid, ExpiryInPast, ExpiryTooFar, NameTaken, KeyNotFound, Internal, KeyDisabled, GraceInvalid, BackupInvalid, PassphraseWrong, TooManySessions, Conflict, StoreUnavailable };
 
         /// <summary>The codes only clients give, never on the wire.</summary>
         public static readonly System.Collections.Generic.IReadOnlyList<string> ClientCodes = new[] { DaemonUnreachable, DaemonAccessDenied, DaemonConnectionLost, DaemonTimeout, DaemonProtocolError, DaemonImpostor, TokenUnavailable, ClipboardUnavailable, PassphraseUnavailable, PassphraseMismatch, BackupExists, BackupNotFound, BackupWriteFailed, ExecutableNotFound, CommandFailed, ConfirmationUnavailable };
