@@ -2,7 +2,7 @@ import t from 'tap';
 import type { ApiKeyRecord } from '../src/vault/api-key.js';
 import { KeyUsage } from '../src/vault/key-usage.js';
 import { deriveClusterKeys, newClusterKey } from '../src/vault/storage/cluster-key.js';
-import { idBytes, nameHash, openKeyRecord, sealKeyRecord } from '../src/vault/storage/farm-records.js';
+import { idBytes, idOf, nameHash, openKeyRecord, sealKeyRecord } from '../src/vault/storage/farm-records.js';
 import { encodeKeyValue } from '../src/shared/secret-format.js';
 import { randomBytes } from '../src/shared/random.js';
 
@@ -12,7 +12,7 @@ const keys = deriveClusterKeys(newClusterKey());
 
 function record(extra: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
-    id: randomBytes(16).toString('hex'), name: 'Orders connector ✓', description: 'Orders in NAC, "quoted" \\ and ünïcode', key: encodeKeyValue(randomBytes(32)),
+    id: randomBytes(16).toString('base64url'), name: 'Orders connector ✓', description: 'Orders in NAC, "quoted" \\ and ünïcode', key: encodeKeyValue(randomBytes(32)),
     createdAt: 1_795_000_000_000, updatedAt: 1_795_000_100_000, expiresOn: '2027-06-30', enabled: false, disabledAt: 1_795_000_200_000, disabledReason: 'paused',
     rotatedAt: 1_795_000_050_000, previous: { key: encodeKeyValue(randomBytes(32)), validUntil: 1_795_086_450_000 },
     lastUsedAt: 1_795_000_300_000, usage: KeyUsage.from(null), ...extra,
@@ -46,5 +46,8 @@ t.test('names are unique whatever their case, and their hash is the cluster\'s o
   t.same(nameHash(keys, 'STRASSE'), nameHash(keys, 'straße'), 'folded as names are compared');
   t.notSame(nameHash(keys, 'Prod-Key'), nameHash(keys, 'Prod-Key2'));
   t.notSame(nameHash(keys, 'Prod-Key'), nameHash(deriveClusterKeys(newClusterKey()), 'Prod-Key'), 'another farm hashes another way');
-  t.throws(() => idBytes('not-an-id'), RangeError);
+  t.equal(idOf(idBytes('Xb3_-9aQ')), 'Xb3_-9aQ', 'an id is filed as its text');
+  t.throws(() => idBytes(''), RangeError, 'no empty id');
+  t.throws(() => idBytes('x'.repeat(65)), RangeError, 'no id longer than a column should hold');
+  t.throws(() => idBytes('\ud800'), RangeError, 'no id that would not come back the same');
 });

@@ -3,7 +3,7 @@ import type { ApiKeyRecord } from '../src/vault/api-key.js';
 import { FarmSync } from '../src/vault/farm-sync.js';
 import { deriveClusterKeys, newClusterKey } from '../src/vault/storage/cluster-key.js';
 import { FarmDatabase } from '../src/vault/storage/farm-database.js';
-import { sealKeyRecord } from '../src/vault/storage/farm-records.js';
+import { idBytes, sealKeyRecord } from '../src/vault/storage/farm-records.js';
 import type { Mutation } from '../src/vault/storage/mutations.js';
 import { randomBytes } from '../src/shared/random.js';
 import { encodeKeyValue } from '../src/shared/secret-format.js';
@@ -20,7 +20,7 @@ const skip = skipWithoutPostgres(t);
 
 function record(name: string): ApiKeyRecord {
   return {
-    id: randomBytes(16).toString('hex'), name, description: '', key: encodeKeyValue(randomBytes(32)), createdAt: 1, updatedAt: 1, expiresOn: '2027-06-30',
+    id: randomBytes(16).toString('base64url'), name, description: '', key: encodeKeyValue(randomBytes(32)), createdAt: 1, updatedAt: 1, expiresOn: '2027-06-30',
     enabled: true, disabledAt: null, disabledReason: null, rotatedAt: null, previous: null, lastUsedAt: null, usage: null,
   };
 }
@@ -65,17 +65,17 @@ async function farm(t: Test, pollMs: number) {
   const write = {
     async create(name: string) {
       const made = record(name);
-      t.match(await writer.writeKey(Buffer.from(made.id, 'hex'), null, sealKeyRecord(keys, made, 1), undefined), { seq: Number });
+      t.match(await writer.writeKey(idBytes(made.id), null, sealKeyRecord(keys, made, 1), undefined), { seq: Number });
       versions.set(made.id, 1);
       return made;
     },
     async disable(made: ApiKeyRecord) {
       const version = versions.get(made.id)!;
-      t.match(await writer.writeKey(Buffer.from(made.id, 'hex'), version, sealKeyRecord(keys, { ...made, enabled: false }, version + 1), undefined), { seq: Number });
+      t.match(await writer.writeKey(idBytes(made.id), version, sealKeyRecord(keys, { ...made, enabled: false }, version + 1), undefined), { seq: Number });
       versions.set(made.id, version + 1);
     },
     async remove(made: ApiKeyRecord) {
-      t.match(await writer.writeKey(Buffer.from(made.id, 'hex'), versions.get(made.id)!, null, undefined), { seq: Number });
+      t.match(await writer.writeKey(idBytes(made.id), versions.get(made.id)!, null, undefined), { seq: Number });
     },
   };
   return { writer, proxy, sync, replica, appliedSeqs, write, hostId, advance: (ms: number) => (now += ms) };

@@ -64,12 +64,17 @@ function splitCommand(argv: string[]): { name: string | undefined; args: string[
     hoisted.push(argv[i]!);
     if (option.type === 'string' && match![2] === undefined && i + 1 < argv.length) hoisted.push(argv[++i]!);
   }
+  // A command of two words (`farm init`): the second is part of its name, not an operand.
+  const twoWords = `${argv[i]} ${argv[i + 1]}`;
+  if (COMMANDS.some((c) => c.name === twoWords)) return { name: twoWords, args: [...argv.slice(i + 2), ...hoisted] };
   return { name: argv[i], args: [...argv.slice(i + 1), ...hoisted] };
 }
 
 function findCommand(name: string): Command {
   const found = COMMANDS.find((c) => c.name === name);
   if (found) return found;
+  const words = COMMANDS.filter((c) => c.name.startsWith(`${name} `)).map((c) => c.name.slice(name.length + 1));
+  if (words.length > 0) throw new UsageError(`'${name}' takes one of: ${words.join(', ')} (${name} ${words[0]} --help says more).`);
   const near = closest(name, COMMANDS.map((c) => c.name));
   throw new UsageError(`There is no command '${name}'.${near ? ` Did you mean '${near}'?` : ''}`);
 }

@@ -3,6 +3,7 @@ import { auditCommand } from './commands/audit.js';
 import { backupCommand } from './commands/backup.js';
 import { disableCommand } from './commands/disable.js';
 import { enableCommand } from './commands/enable.js';
+import { farmInitCommand, farmJoinCommand, farmStatusCommand } from './commands/farm.js';
 import { getCommand } from './commands/get.js';
 import { installCommand } from './commands/install.js';
 import { listCommand } from './commands/list.js';
@@ -31,5 +32,6 @@ export const COMMANDS: readonly Command[] = [
   listCommand, getCommand, newCommand, setCommand, revealCommand, rotateCommand, disableCommand, enableCommand,
   usageCommand, removeCommand, verifyCommand, statusCommand, auditCommand,
   backupCommand, restoreCommand, rekeyCommand,
+  farmInitCommand, farmJoinCommand, farmStatusCommand,
   installCommand, uninstallCommand,
 ];

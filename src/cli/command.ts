@@ -47,7 +47,7 @@ export interface Invocation {
 
 interface CommandBase {
   name: string;
-  group: 'Daemon' | 'Keys' | 'Backups and passphrases' | 'Windows install';
+  group: 'Daemon' | 'Keys' | 'Backups and passphrases' | 'Farm' | 'Windows install';
   /** What it does, in one line of the help. */
   summary: string;
   /** Its operand: a key's NAME or a FILE, required or optional; none when absent. */

@@ -10,6 +10,7 @@ const GROUP_TITLES: Record<Command['group'], string> = {
   Daemon: 'Daemon',
   Keys: 'Keys (a thin client of the running daemon)',
   'Backups and passphrases': 'Backups and passphrases (backup talks to the daemon; restore and rekey work offline, with no daemon on the data dir)',
+  Farm: 'Farm (several gateway hosts sharing one vault through PostgreSQL; docs/farm.md)',
   'Windows install': 'Windows install (elevated; the single executable)',
 };
 

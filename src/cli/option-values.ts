@@ -3,6 +3,7 @@ import { graceHoursFromText } from './grace.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 import { validForFromText } from './validity-text.js';
+import { checkStoreUrl } from '../vault/storage/farm-membership.js';
 
 /**
  * An option's text as the value its params field takes, or a UsageError that names the option and
@@ -85,4 +86,14 @@ export function graceHours(typed: string, option: string): number {
 
 function listed(values: readonly string[]): string {
   return values.length < 2 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}
+
+/** A farm's store URL (--store, GATEWAY_APIKEYS_STORE), checked as farm.json's is: never with a password (docs/farm.md). */
+export function storeUrl(typed: string | undefined): string | undefined {
+  if (typed === undefined || typed === '') return undefined;
+  try {
+    return checkStoreUrl(typed);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

@@ -1,5 +1,5 @@
 import { ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { ApiKeyListResult, AuthenticateResult, RpcMethod, RpcMethods, Role, StoreStatus } from '../generated/schemas.js';
+import type { ApiKeyListResult, AuthenticateResult, RpcMethod, RpcMethods, Role } from '../generated/schemas.js';
 import { RawJson } from '../rpc/raw-json.js';
 import { newNonce, PROTOCOL_VERSION } from '../session-proof.js';
 import { BackupStream } from '../vault/backup.js';
@@ -42,20 +42,14 @@ export interface DaemonContext {
   openBackups: OpenBackups;
   /** The JSON text of authenticate results, for the fast path. */
   authenticateTexts: AuthenticateTexts;
-  /** Where the keys are kept and whether this host is in step with it (daemon.status's `store`, docs/farm.md). */
-  store(): StoreStatus;
 }
-
-/** A single host's store: its own data dir, which it is always in step with. */
-const LOCAL_STORE: StoreStatus = { kind: 'files', reachable: true, lastSyncAt: null, lagSeconds: 0, hosts: 1 };
 
 /** Backups read at once by one daemon at most (OpenBackups). */
 const MAX_OPEN_BACKUPS = 4;
 
 /** What a daemon remembers between requests besides its vault: its own, so that no two daemons of one process share any. */
-export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups' | 'authenticateTexts' | 'store'> {
+export function daemonState(): Pick<DaemonContext, 'reported' | 'openBackups' | 'authenticateTexts'> {
   return {
-    store: () => LOCAL_STORE,
     reported: {
       expiredKey: new OncePerInterval(3_600_000),
       disabledKey: new OncePerInterval(3_600_000),
@@ -129,7 +123,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     serverVersion: ctx.serverVersion,
     uptimeSeconds: Math.floor((performance.now() - ctx.startedAt) / 1000),
     keys: ctx.vault.counts(),
-    store: ctx.store(),
+    store: ctx.vault.storeStatus(),
   }),
 
   'connector.authenticate': (ctx, session, { key, connectorId }) => authenticate(ctx, session, key, true, connectorId),
@@ -157,7 +151,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
     ctx.requestStop(session.role!, session.id);
     return { stopping: true };
   },
-  'apiKey.usage': (ctx, _session, params) => ctx.vault.usage(params),
+  'apiKey.usage': (ctx, _session, params) => ctx.vault.usageAcrossFarm(params),
 
   // A backup is read a part per request (docs/protocol.md, "Backups"), so authentication goes on between parts.
   'backup.create': async (ctx, session, { passphrase }) => {

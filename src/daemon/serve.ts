@@ -8,6 +8,8 @@ import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
 import { checkNewVaultPassphrase, MASTER_KEY_FILE } from '../vault/storage/master-key.js';
 import { NO_SESSION, Vault } from '../vault/vault.js';
+import { checkStoreUrl, readFarmMembership } from '../vault/storage/farm-membership.js';
+import { nodeFileSystem } from '../vault/storage/node-file-system.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';
 import { SERVER_LIMITS } from './limits.js';
@@ -40,6 +42,13 @@ interface DaemonOptions {
   gatewayAccount?: string;
   /** Unix: the gateway's group, which may read gateway.token, reach it, and connect (serve --gateway-group). */
   gatewayGroup?: string;
+  /**
+   * The farm's database (--store, GATEWAY_APIKEYS_STORE): overrides farm.json's. Given to a data dir
+   * that is no farm host's, the start is refused: `farm init` or `farm join` makes one (docs/farm.md).
+   */
+  store?: string;
+  /** A farm host's backstop poll of the change sequence, in milliseconds (2 s). */
+  farmPollMs?: number;
   /** Where warnings and errors also go: the Windows event log by default there, nowhere elsewhere. */
   eventLog?: EventLogWriter;
 }
@@ -113,8 +122,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     for (const note of lock.notes) log[note.level](note.message, note.meta);
     reportHardening(log);
     const clock = startClock(options.now, log);
+    const membership = await readFarmMembership(nodeFileSystem, options.dataDir);
+    if (options.store !== undefined && !membership) {
+      throw new Error(`${options.dataDir} is not a farm host's data directory: make it one with 'gateway-apikeys farm init' or 'gateway-apikeys farm join' first (docs/farm.md).`);
+    }
     vault = await Vault.open({
       dataDir: options.dataDir, clock, log, passphrase: options.passphrase, timeZone: options.timeZone ?? hostTimeZone(),
+      farm: membership && { membership, url: checkStoreUrl(options.store ?? membership.store), pollMs: options.farmPollMs },
     });
     const tokens = await RoleTokens.ensure(options.dataDir);
     if (gatewayReader) {

@@ -136,7 +136,9 @@ export type AuditEvent =
   | "vault.backedUp"
   | "vault.restored"
   | "vault.rekeyed"
-  | "auth.failures";
+  | "auth.failures"
+  | "farm.created"
+  | "farm.joined";
 export type SortColumn = "name" | "expiresOn" | "lastUsedAt" | "status" | "createdAt";
 /**
  * Whole hours from now during which the previous value still authenticates: 0 to 168 (one week), 24 by default.
@@ -1345,7 +1347,9 @@ export const schemaDocuments: readonly Record<string, unknown>[] = [
           "vault.backedUp",
           "vault.restored",
           "vault.rekeyed",
-          "auth.failures"
+          "auth.failures",
+          "farm.created",
+          "farm.joined"
         ]
       },
       "AuditEntry": {

@@ -13,6 +13,8 @@ const LINES: Record<AuditEvent, { level: 'info' | 'warn'; message: string }> = {
   'vault.backedUp': { level: 'info', message: 'Backup started' },
   'vault.restored': { level: 'info', message: 'Restored a backup' },
   'vault.rekeyed': { level: 'info', message: 'Sealed the master key anew' },
+  'farm.created': { level: 'info', message: 'Made a farm of this vault: its keys are in the farm\'s database' },
+  'farm.joined': { level: 'info', message: 'Joined a farm: this host keeps its keys in step with the farm\'s database' },
   'auth.failures': { level: 'warn', message: 'Failed authentications went past their budget this minute: someone may be guessing tokens or keys' },
 };
 

@@ -3,7 +3,8 @@ import type { Log } from '../shared/log.js';
 import { formatInstant } from './instant.js';
 import type { ClusterKeys } from './storage/cluster-key.js';
 import { type ChangeRow, type FarmDatabase, StoreUnreachableError } from './storage/farm-database.js';
-import { openKeyRecord } from './storage/farm-records.js';
+import { idOf, openKeyRecord } from './storage/farm-records.js';
+import type { ApiKeyRecord } from './api-key.js';
 import type { Mutation } from './storage/mutations.js';
 
 /**
@@ -15,25 +16,46 @@ import type { Mutation } from './storage/mutations.js';
  * round runs at a time; a wake during one asks for another after it.
  */
 
+/** One change another host (or this one) committed: the key's row as it is now, opened, or its deletion. */
+export interface FarmChange {
+  seq: number;
+  /** The version the key is at; null once deleted. */
+  version: number | null;
+  mutation: Mutation;
+}
+
+/** Every key of the farm, opened, at one seq: what a host starts from when it does not know its place. */
+export interface FarmKeys {
+  seq: number;
+  keys: { version: number; record: ApiKeyRecord }[];
+}
+
 export interface FarmSyncOptions {
   db: FarmDatabase;
   keys: ClusterKeys;
   hostId: Buffer;
-  /** The seq this host's replica holds already. */
-  appliedSeq: number;
+  /**
+   * The seq this host's replica holds already; null when it does not know (a start, a join): the
+   * first round then hands every key to `reconcile` before following the changes.
+   */
+  appliedSeq: number | null;
   /** Makes the changes durable in the replica and applies them, in order; resolves once done. */
-  apply(changes: readonly { seq: number; mutation: Mutation }[]): Promise<void>;
+  apply(changes: readonly FarmChange[]): Promise<void>;
+  /** Makes the replica hold exactly these keys (changing only what differs); needed when appliedSeq may be null. */
+  reconcile?(all: FarmKeys): Promise<void>;
   log: Log;
   /** The backstop poll, in milliseconds: 2 s unless told. */
   pollMs?: number;
   now?: () => number;
 }
 
+/** The poll while the database does not answer. */
+const UNREACHABLE_POLL_MS = 500;
 /** Changes read per query: a host far behind catches up in rounds of this many. */
 const BATCH = 1000;
 
 export class FarmSync {
-  private applied: number;
+  private applied: number | null;
   private reachable = false;
   private lastSyncAt: number | null = null;
   private hosts = 1;
@@ -49,8 +71,14 @@ export class FarmSync {
     this.now = options.now ?? Date.now;
   }
 
-  get appliedSeq(): number {
+  /** The last seq applied; null until the first round reached the database. */
+  get appliedSeq(): number | null {
     return this.applied;
+  }
+
+  /** Whether this host has caught up with the database at least once since it started: its versions are the farm's. */
+  get inStep(): boolean {
+    return this.applied !== null;
   }
 
   /** Catches up once (without throwing: the host serves its replica when the database is down), then keeps in step. */
@@ -100,7 +128,8 @@ export class FarmSync {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       void this.syncNow().finally(() => this.schedule());
-    }, this.options.pollMs ?? 2000);
+      // Cut off, it tries again sooner: a host catches up within a second of the link's return (docs/farm.md).
+    }, this.reachable ? this.options.pollMs ?? 2000 : Math.min(this.options.pollMs ?? 2000, UNREACHABLE_POLL_MS));
     this.timer.unref();
   }
 
@@ -109,11 +138,18 @@ export class FarmSync {
     try {
       // Listening first: a change committed after the read below still wakes this host.
       if (!this.stopListening) await this.listen();
+      if (this.applied === null) {
+        const all = await db.allKeys();
+        if (!this.options.reconcile) throw new Error('a host that does not know its place needs reconcile');
+        await this.options.reconcile({ seq: all.seq, keys: all.keys.map((row) => ({ version: row.version, record: openKeyRecord(this.options.keys, row) })) });
+        this.applied = all.seq;
+        log.info('Caught up with every key of the farm', { event: 'farm.reconciled', keys: all.keys.length, appliedSeq: all.seq });
+      }
       let changes: ChangeRow[];
       do {
         changes = await db.changesSince(this.applied, BATCH);
         if (changes.length === 0) break;
-        await this.options.apply(changes.map((change) => ({ seq: change.seq, mutation: this.mutationOf(change) })));
+        await this.options.apply(changes.map((change) => this.changeOf(change)));
         this.applied = changes[changes.length - 1]!.seq;
       } while (changes.length === BATCH && !this.stopped);
       this.hosts = Math.max(1, (await db.hosts()).length);
@@ -146,7 +182,7 @@ export class FarmSync {
     let lost = false;
     end = await this.options.db.listen(
       (seq) => {
-        if (seq > this.applied) void this.syncNow();
+        if (this.applied === null || seq > this.applied) void this.syncNow();
       },
       () => {
         // Notifications stop with their connection: the poll catches up, and listens again.
@@ -159,8 +195,8 @@ export class FarmSync {
     else this.stopListening = end;
   }
 
-  private mutationOf(change: ChangeRow): Mutation {
-    if (change.key === null) return { type: 'delete', id: change.keyId.toString('hex') };
-    return { type: 'put', record: openKeyRecord(this.options.keys, change.key) };
+  private changeOf(change: ChangeRow): FarmChange {
+    if (change.key === null) return { seq: change.seq, version: null, mutation: { type: 'delete', id: idOf(change.keyId) } };
+    return { seq: change.seq, version: change.key.version, mutation: { type: 'put', record: openKeyRecord(this.options.keys, change.key) } };
   }
 }

@@ -8,6 +8,8 @@ import { nodeFileSystem } from './storage/node-file-system.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import { checkNewVaultPassphrase, isSealedMasterKeyFile, MASTER_KEY_FILE, rewrapMasterKeyFile } from './storage/master-key.js';
 import { offline, Vault } from './vault.js';
+import { ApiError } from '../shared/api-error.js';
+import { readFarmMembership } from './storage/farm-membership.js';
 
 type Seal = 'passphrase' | 'keyFile';
 
@@ -45,6 +47,11 @@ export async function rekeyVault(options: RekeyOptions): Promise<{ from: Seal; t
     const file = path.join(dataDir, MASTER_KEY_FILE);
     const bytes = await nodeFileSystem.readFile(file);
     if (!bytes) throw new StoreIntegrityError(MASTER_KEY_FILE, `is not in ${dataDir}`, 'Nothing was changed. Point --data-dir at the data directory of a vault.');
+    if (options.newMasterKey && await readFarmMembership(nodeFileSystem, dataDir)) {
+      // farm.json holds the cluster key wrapped under a key derived from this master key: a new one would open it no more.
+      throw new ApiError('InvalidParams', `${dataDir} is a farm host's: its master key wraps the farm's cluster key, so it is not replaced here. Nothing was changed. ` +
+        'Seal it with a new passphrase instead (rekey without --new-master-key), or join the farm again from a new data directory.');
+    }
     const from: Seal = isSealedMasterKeyFile(bytes) ? 'passphrase' : 'keyFile';
     const to: Seal = next ? 'passphrase' : 'keyFile';
     const vault = await Vault.open({ dataDir, passphrase: current, log });

@@ -32,6 +32,11 @@ import { checkAnchors } from './storage/anchor.js';
 import { type KeyRow, type Mutation, type PersistedKeyUsage, toRows } from './storage/mutations.js';
 import { KeyStore } from './storage/store.js';
 import { WriteQueue } from './write-queue.js';
+import { KeyUsage, type PersistedUsage } from './key-usage.js';
+import { FarmLink } from './farm-link.js';
+import { wrapForHost } from './storage/cluster-key.js';
+import type { FarmMembership } from './storage/farm-membership.js';
+import type { StoreStatus } from '../generated/schemas.js';
 
 export interface VaultOptions {
   /** The data dir: it exists, is private and is locked by the caller (claimDataDir), which owns it. */
@@ -52,7 +57,15 @@ export interface VaultOptions {
   compactAfterDeleteMs?: number;
   /** Opens a data dir that restoreVault is filling (its RESTORE_MARKER is there); any other open refuses such a dir. */
   restoring?: boolean;
+  /**
+   * Farm mode (docs/farm.md): this host's farm.json and the store's URL. Changes are committed in the
+   * farm's database before the journal, and other hosts' changes are kept in step.
+   */
+  farm?: { membership: FarmMembership; url: string; pollMs?: number; timeoutMs?: number };
 }
+
+/** What a single host's store is, for daemon.status: its own data dir, which it is always in step with. */
+const LOCAL_STORE: StoreStatus = { kind: 'files', reachable: true, lastSyncAt: null, lagSeconds: 0, hosts: 1 };
 
 /**
  * Lies in a data dir while a restore fills it (docs/storage.md, "Restore"): a daemon refuses to
@@ -137,6 +150,10 @@ export class Vault {
   private closing: Promise<void> | undefined;
   /** The key of the audit trail's chain, kept across rotations of the master key (in audit.key). */
   private auditKey!: SecretKey;
+  /** Wraps a farm's cluster key for this host (farm.json). */
+  private farmHostKey!: SecretKey;
+  /** The farm this host belongs to, in farm mode (docs/farm.md); undefined on a single host. */
+  private farm: FarmLink | undefined;
   readonly calendar: VaultCalendar;
 
   private constructor(
@@ -176,8 +193,8 @@ export class Vault {
     }
     try {
       const master = await loadOrCreateMasterKey(fs, dataDir, options.passphrase, log);
-      const { lookupKey, storeKey, auditKey: derivedAuditKey, auditWrapKey } = deriveVaultKeys(master);
-      keys.push(lookupKey, storeKey, derivedAuditKey, auditWrapKey);
+      const { lookupKey, storeKey, auditKey: derivedAuditKey, auditWrapKey, farmHostKey } = deriveVaultKeys(master);
+      keys.push(lookupKey, storeKey, derivedAuditKey, auditWrapKey, farmHostKey);
       // A rotation a crash interrupted is completed or undone before anything is read (docs/storage.md, "Rotating the master key").
       await finishRotation(fs, dataDir, master.vaultId, storeKey, log);
       // A rotated vault keeps the audit key it was created with, sealed in audit.key, so that its trail verifies whole.
@@ -206,6 +223,7 @@ export class Vault {
       const vault = new Vault(index, store, audit, keys, log, clock, timeZone,
         options.lastUsedFlushMs ?? 3000, options.compactAfterDeleteMs ?? 30_000, master.vaultId.toString('hex'));
       vault.auditKey = auditKey;
+      vault.farmHostKey = farmHostKey;
       vault.tagInBackground();
       log.info('Opened the vault', { event: 'vault.opened', keys: index.size, timeZone, replayedChanges: contents.mutations.length });
       // Deleted keys' ciphertext, and previous values whose grace ended while the daemon was down,
@@ -219,6 +237,19 @@ export class Vault {
       } else {
         vault.scheduleGraceEnd();
       }
+      if (options.farm) {
+        try {
+          vault.farm = FarmLink.open({ ...options.farm, hostKey: farmHostKey, log, now: nowOf(clock) });
+          await vault.farm.start({
+            applyRemote: (select) => vault.applyRemote(select),
+            findById: (id) => vault.index.findById(id),
+            ids: () => [...vault.index.slots()].map((slot) => vault.index.id(slot)),
+          });
+        } catch (error) {
+          await vault.close();
+          throw error;
+        }
+      }
       return vault;
     } catch (error) {
       for (const key of keys) key.dispose();
@@ -229,6 +260,21 @@ export class Vault {
   /** The audit trail, to list and verify. */
   get audit(): AuditReader {
     return this.trail;
+  }
+
+  /** Where the keys are kept, and whether this host is in step with it (daemon.status's `store`, docs/farm.md). */
+  storeStatus(): StoreStatus {
+    return this.farm?.status() ?? LOCAL_STORE;
+  }
+
+  /** Whether this host is a farm's (docs/farm.md). */
+  get inFarm(): boolean {
+    return this.farm !== undefined;
+  }
+
+  /** A farm's cluster key wrapped for this host, bound to the farm and host ids, for farm.json (`farm init`, `farm join`). */
+  wrapClusterKey(clusterKey: SecretKey, farmId: Buffer, hostId: Buffer): Buffer {
+    return wrapForHost(clusterKey, this.farmHostKey, farmId, hostId);
   }
 
   get timeZone(): string {
@@ -257,12 +303,21 @@ export class Vault {
   }
 
   /** Which connectors used the key, the most recent first, and how often it was used without a connectorId. */
-  usage(params: { name: string }): ApiKeyUsageResult {
+  usage(params: { name: string }, across?: PersistedUsage | null): ApiKeyUsageResult {
     const record = this.find(params.name);
-    const connectors = (record.usage?.connectorsByLastUse() ?? []).map((use) => ({
+    const usage = across === undefined ? record.usage : KeyUsage.from(across);
+    const connectors = (usage?.connectorsByLastUse() ?? []).map((use) => ({
       connectorId: use.connectorId, firstUsedAt: formatInstant(use.firstUsedAt), lastUsedAt: formatInstant(use.lastUsedAt), count: use.count,
     }));
-    return { name: record.name, connectors, unattributedCount: record.usage?.unattributedCount ?? 0 };
+    return { name: record.name, connectors, unattributedCount: usage?.unattributedCount ?? 0 };
+  }
+
+  /** `usage`, on a farm host with every host's uses added up (docs/farm.md, "Design"); a single host's otherwise. */
+  async usageAcrossFarm(params: { name: string }): Promise<ApiKeyUsageResult> {
+    if (!this.farm) return this.usage(params);
+    const record = this.find(params.name);
+    const merged = await this.farm.usageAcrossHosts(record.id, { lastUsedAt: record.lastUsedAt, usage: record.usage?.all() ?? null });
+    return this.usage({ name: record.name }, merged.usage);
   }
 
   /** A key's value, for the View screen: it leaves only once the reveal's audit entry is durable (docs/storage.md, "The audit trail"). */
@@ -452,6 +507,11 @@ export class Vault {
     return toRows(this.index.records());
   }
 
+  /** Every key's record as it is now (`farm init`, which seals each for the farm's database). */
+  records(): ApiKeyRecord[] {
+    return [...this.index.records()];
+  }
+
   /**
    * Fills this new, empty vault with a backup's keys (restoreVault): the audit trail records it
    * first, then one compaction writes them all under this vault's own keys.
@@ -484,7 +544,7 @@ export class Vault {
       this.index.dropPreviousValues(this.clock.now());
       const vaultId = Buffer.from(this.vaultId, 'hex');
       const { file, master } = newMasterKeyFile(vaultId, passphrase);
-      const { lookupKey, storeKey, auditKey, auditWrapKey } = deriveVaultKeys(master);
+      const { lookupKey, storeKey, auditKey, auditWrapKey, farmHostKey } = deriveVaultKeys(master);
       try {
         const auditKeyFile = encodeAuditKeyFile(auditWrapKey, vaultId, this.auditKey);
         await this.record(audited, offline(), async () => {
@@ -494,7 +554,7 @@ export class Vault {
         });
       } finally {
         sodium.sodium_memzero(file); // a key file holds the new key in clear
-        for (const key of [lookupKey, storeKey, auditKey, auditWrapKey]) key.dispose();
+        for (const key of [lookupKey, storeKey, auditKey, auditWrapKey, farmHostKey]) key.dispose();
       }
     });
     await this.close();
@@ -506,6 +566,7 @@ export class Vault {
       this.compactions.stop();
       this.uses.stop();
       await this.uses.flush();
+      await this.farm?.close();
       await this.writes.run(async () => {
         this.closed = true;
         if (!this.store.superseded && (this.store.needsRewrite || this.store.journalRecordCount > 0)) {
@@ -574,6 +635,8 @@ export class Vault {
     return this.writes.run(async () => {
       if (this.closed) throw new ApiError('Internal', 'The vault is shutting down; try again when the daemon is back.');
       const { mutations, audit, result } = plan();
+      // A farm host: the database first, where the change is ordered against every host's; refused there, nothing is written here.
+      await this.farm?.commit(mutations, audit && { ...audit, ...by });
       const apply = async () => {
         if (mutations.length === 0) return;
         await this.persist(mutations);
@@ -582,6 +645,26 @@ export class Vault {
       };
       await (audit ? this.record(audit, by, apply) : apply());
       return result();
+    });
+  }
+
+  /**
+   * Applies changes another host made (FarmLink): `select` picks, in the write queue, what this host
+   * does not hold yet; those are made durable in the journal and applied as a replayed record is.
+   */
+  private applyRemote(select: () => Mutation[]): Promise<void> {
+    return this.writes.run(async () => {
+      if (this.closed) return;
+      const mutations = select();
+      if (mutations.length === 0) return;
+      await this.persist(mutations);
+      for (const mutation of mutations) this.index.apply(mutation);
+      if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
+      for (const mutation of mutations) {
+        if (mutation.type === 'put') this.log.info('Applied a change made on another host of the farm', { event: 'farm.applied', keyName: mutation.record.name });
+        else if (mutation.type === 'delete') this.log.info('Applied a deletion made on another host of the farm', { event: 'farm.applied', keyId: mutation.id });
+      }
+      this.scheduleGraceEnd();
     });
   }
 
@@ -641,7 +724,17 @@ export class Vault {
         }
       }
       if (lastUsedAt.length > 0 || usage.length > 0) mutations.push({ type: 'used', lastUsedAt, usage });
-      return { mutations, result: () => undefined };
+      return {
+        mutations,
+        result: () => {
+          // A farm host's uses go to the database too, coalesced again there (docs/farm.md, "Design").
+          this.farm?.noteUses(ids.flatMap((id) => {
+            const slot = this.index.slotById(id);
+            const at = slot < 0 ? NaN : this.index.lastUsedAtOf(slot);
+            return Number.isNaN(at) ? [] : [{ id, lastUsedAt: at, usage: this.index.usageOf(slot)?.all() ?? null }];
+          }));
+        },
+      };
     });
   }
 }

@@ -16,7 +16,7 @@ $script:GatewayRules = @{
     )
     # A disabled key has this status and colour whatever its days left.
     DisabledStatus           = @{ Status = 'Disabled'; Color = 'Gray' }
-    AuditEvents              = @('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled', 'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures')
+    AuditEvents              = @('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled', 'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures', 'farm.created', 'farm.joined')
     ValidForPattern          = '^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$'
     ValidForShorthandPattern = '^([0-9]+)([dDwWmMyY])$'
     ValidForPresets          = [ordered]@{

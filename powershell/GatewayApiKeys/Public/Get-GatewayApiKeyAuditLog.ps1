@@ -67,7 +67,7 @@ function Get-GatewayApiKeyAuditLog {
 
         # A ValidateSet must be literal: the manifest tests hold it equal to the schema's AuditEvent list.
         [ValidateSet('apiKey.created', 'apiKey.updated', 'apiKey.revealed', 'apiKey.deleted', 'apiKey.rotated', 'apiKey.disabled',
-            'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures')]
+            'apiKey.enabled', 'vault.backedUp', 'vault.restored', 'vault.rekeyed', 'auth.failures', 'farm.created', 'farm.joined')]
         [string] $Event,
 
         [ValidateRange(0, [int]::MaxValue)]

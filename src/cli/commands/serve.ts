@@ -4,6 +4,7 @@ import { type OfflineCommand, text } from '../command.js';
 import { vaultPassphrase } from '../secret-input.js';
 import { exportLine } from '../shell-text.js';
 import { UsageError } from '../usage-error.js';
+import { storeUrl } from '../option-values.js';
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
@@ -29,6 +30,7 @@ export const serveCommand: OfflineCommand = {
     'pipe-allow': { type: 'string', multiple: true, value: 'ACCOUNT', help: 'Windows: only these accounts (names or SIDs) may open the pipe; may be repeated' },
     'gateway-account': { type: 'string', value: 'ACCOUNT', help: "Windows: the gateway's account (name or SID) may read gateway.token where it is, and open the pipe" },
     'gateway-group': { type: 'string', value: 'GROUP', help: "Unix: the gateway's group may read gateway.token where it is (0640; the data dir 0710) and connect to the socket" },
+    store: { type: 'string', value: 'URL', help: "a farm host: the farm's database, postgres://USER@HOST/DB (GATEWAY_APIKEYS_STORE; farm.json's by default; the password from PGPASSWORD or a passfile)" },
   },
   check({ flags }) {
     const logLevel = text(flags, 'log-level');
@@ -40,6 +42,8 @@ export const serveCommand: OfflineCommand = {
     if (text(flags, 'gateway-account') !== undefined && process.platform !== 'win32') {
       throw new UsageError('--gateway-account names a Windows account. On Unix give the gateway\'s group: --gateway-group GROUP.');
     }
+    const store = text(flags, 'store');
+    if (store !== undefined) storeUrl(store);
     if (text(flags, 'gateway-group') !== undefined && process.platform === 'win32') {
       throw new UsageError('--gateway-group names a Unix group. On Windows give the gateway\'s account: --gateway-account ACCOUNT.');
     }
@@ -53,6 +57,8 @@ export const serveCommand: OfflineCommand = {
       passphrase: vaultPassphrase(text(flags, 'passphrase-file')), now: process.env.GATEWAY_APIKEYS_NOW,
       pipeAllow: (flags['pipe-allow'] as string[] | undefined) ?? [],
       gatewayAccount: text(flags, 'gateway-account'), gatewayGroup: text(flags, 'gateway-group'),
+      store: storeUrl(text(flags, 'store') ?? process.env.GATEWAY_APIKEYS_STORE),
+      farmPollMs: process.env.GATEWAY_APIKEYS_FARM_POLL_MS ? Number(process.env.GATEWAY_APIKEYS_FARM_POLL_MS) : undefined,
     });
     // The next command, in another terminal, needs to find this data dir, and the pipe when it is not where that data dir says.
     const pipeIsDefault = defaultPipe(dataDir, {}) === daemon.pipe;
@@ -62,6 +68,7 @@ export const serveCommand: OfflineCommand = {
         `  admin token: ${daemon.adminTokenFile}  (clients read it, or take GATEWAY_APIKEYS_TOKEN)\n` +
         `  data dir:    ${dataDir}\n` +
         `  time zone:   ${daemon.vault.timeZone}, today ${daemon.vault.today().toString()}\n` +
+        (daemon.vault.inFarm ? `  store:       a farm's database, ${daemon.vault.storeStatus().reachable ? 'reachable' : 'NOT reachable: serving this host\'s replica'}\n` : '') +
         'For the command line and PowerShell in another terminal:\n' +
         `  ${exportLine('GATEWAY_APIKEYS_DATA_DIR', dataDir)}\n` +
         (pipeIsDefault ? '' : `  ${exportLine('GATEWAY_APIKEYS_PIPE', daemon.pipe)}\n`) +

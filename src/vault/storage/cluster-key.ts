@@ -26,6 +26,8 @@ export interface ClusterKeys {
   nameKey: SecretKey;
   /** Keyed BLAKE2b of key values: the same lookup tags on every host. */
   lookupKey: SecretKey;
+  /** Seals the farm's audit entries and keys their hash chain. */
+  auditKey: SecretKey;
 }
 
 export function newClusterKey(): SecretKey {
@@ -37,6 +39,7 @@ export function deriveClusterKeys(clusterKey: SecretKey): ClusterKeys {
     recordKey: clusterKey.derive(1, 'gwfarmrc'),
     nameKey: clusterKey.derive(2, 'gwfarmnm'),
     lookupKey: clusterKey.derive(3, 'gwfarmlk'),
+    auditKey: clusterKey.derive(4, 'gwfarmau'),
   };
 }
 

@@ -20,10 +20,24 @@ const USAGE_DATA = Buffer.from('gwk-farm-usage', 'ascii');
 /** The journal format whose put encoding a sealed record uses: it reads back as that format's record. */
 const RECORD_FORMAT = 4;
 
-/** The 16 bytes of a key's id (32 hex digits in a record). */
+/** The most bytes a key's id takes in the database: a vault's ids are 22 characters (16 random bytes in base64url). */
+const MAX_ID_BYTES = 64;
+
+/** A key's id as the database files it: the id's own text, in UTF-8 (ids are random, never secret). */
 export function idBytes(id: string): Buffer {
-  if (!/^[0-9a-f]{32}$/.test(id)) throw new RangeError('a key id is 32 lower-case hex digits');
-  return Buffer.from(id, 'hex');
+  const bytes = Buffer.from(id, 'utf8');
+  if (bytes.length === 0 || bytes.length > MAX_ID_BYTES || bytes.toString('utf8') !== id) throw new RangeError(`a key id is 1 to ${MAX_ID_BYTES} bytes of text`);
+  return bytes;
+}
+
+/** The id of a key the database files under `bytes` (idBytes, back). */
+export function idOf(bytes: Buffer): string {
+  return bytes.toString('utf8');
+}
+
+/** A record as the farm shares it: every field but the uses and the last use, which each host keeps apart. */
+export function sharedRecordBytes(record: ApiKeyRecord): Buffer {
+  return encodeMutation({ type: 'put', record: { ...record, lastUsedAt: null, usage: null } });
 }
 
 /** The keyed hash under which the database keeps a name unique, whatever its case. */
@@ -42,7 +56,7 @@ function recordData(id: Buffer, version: number): Buffer {
 /** The row of `record` at `version`, ready for `FarmDatabase.writeKey`. */
 export function sealKeyRecord(keys: ClusterKeys, record: ApiKeyRecord, version: number): KeyRow {
   const id = idBytes(record.id);
-  const plaintext = encodeMutation({ type: 'put', record: { ...record, lastUsedAt: null, usage: null } });
+  const plaintext = sharedRecordBytes(record);
   return { id, version, nameHash: nameHash(keys, record.name), sealed: seal(keys.recordKey, plaintext, recordData(id, version)) };
 }
 
@@ -52,10 +66,10 @@ export function sealKeyRecord(keys: ClusterKeys, record: ApiKeyRecord, version: 
  */
 export function openKeyRecord(keys: ClusterKeys, row: KeyRow): ApiKeyRecord {
   const plaintext = open(keys.recordKey, row.sealed, recordData(row.id, row.version));
-  if (!plaintext) throw new Error(`The farm's database holds a key row that does not open (id ${row.id.toString('hex')}, version ${row.version}): altered, moved, or sealed under another cluster key.`);
+  if (!plaintext) throw new Error(`The farm's database holds a key row that does not open (id ${idOf(row.id)}, version ${row.version}): altered, moved, or sealed under another cluster key.`);
   const mutation = decodeMutation(plaintext, RECORD_FORMAT);
-  if (mutation.type !== 'put' || mutation.record.id !== row.id.toString('hex')) {
-    throw new Error(`The farm's database holds a key row whose record is not the key it is filed as (id ${row.id.toString('hex')}).`);
+  if (mutation.type !== 'put' || mutation.record.id !== idOf(row.id)) {
+    throw new Error(`The farm's database holds a key row whose record is not the key it is filed as (id ${idOf(row.id)}).`);
   }
   return mutation.record;
 }

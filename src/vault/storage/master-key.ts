@@ -273,11 +273,13 @@ export function decodeAuditKeyFile(wrapKey: SecretKey, vaultId: Buffer, bytes: B
  * leaves memory. `auditKey` is the one a vault never rotated uses; a rotated vault's is in
  * audit.key (decodeAuditKeyFile with `auditWrapKey`), so that its trail keeps verifying.
  */
-export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey; auditKey: SecretKey; auditWrapKey: SecretKey } {
+export function deriveVaultKeys(master: MasterKey): { lookupKey: SecretKey; storeKey: SecretKey; auditKey: SecretKey; auditWrapKey: SecretKey; farmHostKey: SecretKey } {
   const lookupKey = master.key.derive(1, 'gwlookup');
   const storeKey = master.key.derive(2, 'gwstore_');
   const auditKey = master.key.derive(3, 'gwaudit_');
   const auditWrapKey = master.key.derive(4, 'gwauditw');
+  // Wraps a farm's cluster key for this host (docs/farm.md, "The cluster key"): farm.json holds that wrap.
+  const farmHostKey = master.key.derive(5, 'gwfarmhk');
   master.key.dispose();
-  return { lookupKey, storeKey, auditKey, auditWrapKey };
+  return { lookupKey, storeKey, auditKey, auditWrapKey, farmHostKey };
 }
