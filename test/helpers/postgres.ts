@@ -28,6 +28,11 @@ export interface PostgresServer {
   url: string;
   /** The server's log so far (initdb's and the server's own). */
   log(): string;
+  /**
+   * Stops the server with `signal` (SIGINT: a fast shutdown; SIGKILL: a crash, as a failover sees it)
+   * and starts it again on the same data and port, after `downMs`; resolves when it accepts connections again.
+   */
+  restart(signal: 'SIGINT' | 'SIGKILL', downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +46,11 @@ export function postgresBinDir(): string | undefined {
   if (!fs.existsSync(debian)) return undefined;
   const versions = fs.readdirSync(debian).filter((v) => fs.existsSync(path.join(debian, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
   return versions.length > 0 ? path.join(debian, versions[0]!, 'bin') : undefined;
+}
+
+/** A client program of the server's own version (pg_dump, psql): beside the server's real binaries, PATH's being links. */
+export function postgresTool(name: string): string {
+  return path.join(path.dirname(fs.realpathSync(path.join(postgresBinDir()!, 'initdb'))), name);
 }
 
 /** Why PostgreSQL tests cannot run here, or undefined when they can. */
@@ -70,6 +80,14 @@ function account(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+}
+
 export async function startPostgres(t: Test): Promise<PostgresServer> {
   const missing = postgresMissing();
   if (missing) throw new Error(`PostgreSQL cannot run here: ${missing}.`);
@@ -96,39 +114,67 @@ export async function startPostgres(t: Test): Promise<PostgresServer> {
   fs.rmSync(passwordFile);
 
   const port = await freePort();
-  const server: ChildProcess = spawn(path.join(bin, 'postgres'), [
-    '-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50',
-  ], spawnOptions);
-  server.stdout!.on('data', (chunk: Buffer) => (log += chunk));
-  server.stderr!.on('data', (chunk: Buffer) => (log += chunk));
-  const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 60 s:\n${log}`)), 60_000);
-    const check = () => {
-      if (!log.includes('ready to accept connections')) return;
-      clearTimeout(timer);
-      server.stderr!.off('data', check);
-      resolve();
-    };
-    server.stderr!.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`PostgreSQL exited (${code}) before it was ready:\n${log}`));
+  const launch = async () => {
+    const server: ChildProcess = spawn(path.join(bin, 'postgres'), [
+      '-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50',
+    ], spawnOptions);
+    const from = log.length;
+    server.stdout!.on('data', (chunk: Buffer) => (log += chunk));
+    server.stderr!.on('data', (chunk: Buffer) => (log += chunk));
+    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 60 s:\n${log}`)), 60_000);
+      const check = () => {
+        if (!log.includes('ready to accept connections', from)) return;
+        clearTimeout(timer);
+        server.stderr!.off('data', check);
+        resolve();
+      };
+      server.stderr!.on('data', check);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`PostgreSQL exited (${code}) before it was ready:\n${log}`));
+      });
     });
-  });
+    return { server, exited };
+  };
+  let current = await launch();
+  const halt = async (signal: NodeJS.Signals) => {
+    const { server, exited } = current;
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    // Killed, the server goes as a crashed machine's would: its backends with it (left alone, they would hold its
+    // shared memory, and the next start would refuse to run beside them).
+    const backends = signal === 'SIGKILL' ? childrenOf(server.pid!) : [];
+    server.kill(signal);
+    for (const pid of backends) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await exited;
+  };
 
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= (async () => {
     // SIGINT: PostgreSQL's fast shutdown (clients disconnected, no wait for them).
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
-    await exited;
+    await halt('SIGINT');
     fs.rmSync(dir, { recursive: true, force: true });
   })());
   t.teardown(stop);
   return {
-    pid: server.pid!, host: '127.0.0.1', port, user, password, database: 'postgres',
+    get pid() {
+      return current.server.pid!;
+    },
+    host: '127.0.0.1', port, user, password, database: 'postgres',
     url: `postgres://${user}@127.0.0.1:${port}/postgres`,
     log: () => log,
+    async restart(signal, downMs = 0) {
+      await halt(signal);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      current = await launch();
+    },
     stop,
   };
 }
