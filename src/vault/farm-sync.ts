@@ -65,10 +65,12 @@ export class FarmSync {
   private stopListening: (() => Promise<void>) | undefined;
   private stopped = false;
   private readonly now: () => number;
+  private readonly startedAt: number;
 
   constructor(private readonly options: FarmSyncOptions) {
     this.applied = options.appliedSeq;
     this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
   }
 
   /** The last seq applied; null until the first round reached the database. */
@@ -112,7 +114,8 @@ export class FarmSync {
       kind: 'postgres',
       reachable: this.reachable,
       lastSyncAt: this.lastSyncAt === null ? null : formatInstant(this.lastSyncAt),
-      lagSeconds: this.lastSyncAt === null ? 0 : Math.max(0, (this.now() - this.lastSyncAt) / 1000),
+      // Never synced since it started: its replica is at least as old as this run.
+      lagSeconds: Math.max(0, (this.now() - (this.lastSyncAt ?? this.startedAt)) / 1000),
       hosts: this.hosts,
     };
   }

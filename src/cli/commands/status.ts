@@ -8,9 +8,10 @@ const STALE_AFTER_SECONDS = 60;
 
 /** Why this host is out of step with its store, or undefined when it is in step (`status --health`). */
 export function storeProblem(store: StoreStatus, staleAfterSeconds: number): string | undefined {
-  if (!store.reachable) return `the ${store.kind} store does not answer this host`;
-  if (store.lagSeconds > staleAfterSeconds) return `this host last read the store's changes ${Math.round(store.lagSeconds)} s ago (stale after ${staleAfterSeconds} s)`;
-  return undefined;
+  // A store that stops answering is not yet a reason to leave the load balancer: the host authenticates from its
+  // replica, and every host may lose the database at once. Only a replica older than the threshold is.
+  if (store.lagSeconds <= staleAfterSeconds) return undefined;
+  return `${store.reachable ? '' : `the ${store.kind} store does not answer, and `}this host last read the store's changes ${Math.round(store.lagSeconds)} s ago (stale after ${staleAfterSeconds} s)`;
 }
 
 function storeLine(store: StoreStatus): string {

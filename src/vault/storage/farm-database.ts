@@ -133,7 +133,8 @@ export class FarmDatabase {
   private constructor(private readonly pool: pg.Pool, private readonly options: Required<FarmDatabaseOptions>) {}
 
   static open(options: FarmDatabaseOptions): FarmDatabase {
-    const full = { timeoutMs: 5000, ...options };
+    // `?? 5000`, not a spread default: an options object that says `timeoutMs: undefined` must not turn the timeouts off.
+    const full = { ...options, timeoutMs: options.timeoutMs ?? 5000 };
     const pool = new pg.Pool({
       connectionString: full.url, max: 4, connectionTimeoutMillis: full.timeoutMs, query_timeout: full.timeoutMs, idleTimeoutMillis: 30_000,
     });
