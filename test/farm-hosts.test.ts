@@ -17,7 +17,7 @@ import { postgresTool, skipWithoutPostgres } from './helpers/postgres.js';
  */
 
 const skip = skipWithoutPostgres(t);
-/** DESIGN §12: a change on one host fails on every connected host within 1 s. */
+/** docs/farm.md: a change on one host fails on every connected host within 1 s. */
 const PROPAGATION_MS = 1000;
 
 async function authenticates(host: FarmHost, key: string): Promise<boolean> {

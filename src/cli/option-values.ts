@@ -3,7 +3,7 @@ import { graceHoursFromText } from './grace.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 import { validForFromText } from './validity-text.js';
-import { checkStoreUrl } from '../vault/storage/farm-membership.js';
+import { checkStoreUrl } from '../shared/store-url.js';
 
 /**
  * An option's text as the value its params field takes, or a UsageError that names the option and

@@ -8,7 +8,8 @@ import { type Clock, clockStartingAt, hostTimeZone, systemClock } from '../vault
 import { claimDataDir, refuseIfHeld } from '../vault/storage/data-dir.js';
 import { checkNewVaultPassphrase, MASTER_KEY_FILE } from '../vault/storage/master-key.js';
 import { NO_SESSION, Vault } from '../vault/vault.js';
-import { checkStoreUrl, readFarmMembership } from '../vault/storage/farm-membership.js';
+import { readFarmMembership } from '../vault/storage/farm-membership.js';
+import { checkStoreUrl } from '../shared/store-url.js';
 import { nodeFileSystem } from '../vault/storage/node-file-system.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { FailedAuthentications } from './failed-authentications.js';

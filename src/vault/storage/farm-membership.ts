@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { replaceFileAtomically, type StoreFileSystem } from '../../shared/file-system.js';
 import { StoreIntegrityError } from './integrity-error.js';
+import { checkStoreUrl } from '../../shared/store-url.js';
 
 /**
  * farm.json, in a farm host's data dir (docs/farm.md, "A host's files"): which farm the host belongs
@@ -21,28 +22,6 @@ export interface FarmMembership {
   store: string;
   /** The cluster key, sealed under this host's farm key (cluster-key.ts, wrapForHost). */
   keyWrap: Buffer;
-}
-
-/**
- * A store URL as DESIGN §12 takes it: postgres:// (or postgresql://), and never with a password, which
- * other users would read in the process list or a service's definition: libpq's PGPASSWORD,
- * PGPASSFILE or a passfile give it. Returns the URL; throws a RangeError that says what to do.
- */
-export function checkStoreUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new RangeError(`'${url.replace(/:[^:@/]*@/, ':***@')}' is not a URL: a farm's store is postgres://USER@HOST:PORT/DATABASE.`);
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new RangeError(`A farm's store is a PostgreSQL database, postgres://USER@HOST:PORT/DATABASE, not ${parsed.protocol}//.`);
-  }
-  if (parsed.password || parsed.searchParams.has('password')) {
-    throw new RangeError('A password is never part of the store URL: other users could read it in the process list. ' +
-      'Give it through PGPASSWORD, PGPASSFILE or ~/.pgpass, as libpq takes it.');
-  }
-  return url;
 }
 
 export async function readFarmMembership(fs: StoreFileSystem, dataDir: string): Promise<FarmMembership | undefined> {
