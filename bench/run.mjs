@@ -1,6 +1,6 @@
 // npm run bench: every performance figure of the project beside its baseline, measured in the same
 // run on this machine, written to bench/results.json and bench/results.md.
-//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,client,hostile,scale,backup,executable,powershell,dotnet]
+//   node bench/run.mjs [--tiny] [--out DIR] [--only rpc,client,hostile,scale,backup,farm,executable,powershell,dotnet]
 // --tiny runs every benchmark on a tiny size: it checks the code, not the speed (npm test uses it).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,13 +9,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, connect, drive, openSession, percentile, timeToLastByte } from './lib/framed-client.mjs';
 import { populate } from './lib/populate.mjs';
+import { postgresBinDir, postgresMissing, startPostgres } from './lib/postgres.mjs';
 import { EXECUTABLE, ROOT, rssMiB, startBareServer, startCServer, startDaemon, tempPipe } from './lib/processes.mjs';
 import { openSession as openClientSession } from '../dist/client/connect.js';
 
 const { values: flags } = parseArgs({ options: { tiny: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } });
 const tiny = Boolean(flags.tiny);
 const outDir = path.resolve(flags.out ?? path.join(ROOT, 'bench'));
-const only = new Set((flags.only ?? 'rpc,client,hostile,scale,backup,executable,powershell,dotnet').split(','));
+const only = new Set((flags.only ?? 'rpc,client,hostile,scale,backup,farm,executable,powershell,dotnet').split(','));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gwk-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -213,8 +214,8 @@ async function clientBenchmarks() {
   };
 }
 
-/** Times one sequential request `count` times; returns {medianMs, meanMs}. */
-async function timeEach(socket, count, request) {
+/** Times one sequential request `count` times; the milliseconds each took, in order. */
+async function timings(socket, count, request) {
   const times = [];
   for (let i = 0; i < count; i++) {
     const { method, params } = request(i);
@@ -222,6 +223,12 @@ async function timeEach(socket, count, request) {
     await call(socket, method, params);
     times.push(performance.now() - started);
   }
+  return times;
+}
+
+/** Times one sequential request `count` times; returns {medianMs, meanMs}. */
+async function timeEach(socket, count, request) {
+  const times = await timings(socket, count, request);
   return { medianMs: round(median(times), 3), meanMs: round(times.reduce((a, b) => a + b, 0) / times.length, 3) };
 }
 
@@ -508,6 +515,221 @@ async function dotnetBenchmarks() {
   return results;
 }
 
+/**
+ * From host A's acknowledgment of each change to host B's first answer showing it (docs/farm.md,
+ * "Design"): B's gateway session asks connector.authenticate, one request after another, from the
+ * moment A answered. Each key is created (its value authenticates on B), rotated with no grace (the
+ * old value fails), disabled (the new one answers Disabled), then deleted (it answers Unknown).
+ */
+async function farmPropagation(a, b, count) {
+  const admin = await connect(a.pipe);
+  await openSession(admin, 'admin', a.adminToken);
+  const gateway = await connect(b.pipe);
+  await openSession(gateway, 'gateway', b.gatewayToken);
+  const limitMs = 10_000;
+  const delays = { create: [], rotate: [], disable: [], delete: [] };
+  const unseen = { create: 0, rotate: 0, disable: 0, delete: 0 };
+  // B often has a change before A's answer is back: then its first answer shows it, and the delay is one round trip to B.
+  const atFirstAnswer = { create: 0, rotate: 0, disable: 0, delete: 0 };
+  /** Makes a change on A; from its answer, asks B about the value `valueOf(answer)` until `shows` holds (or limitMs passed). */
+  const change = async (kind, method, params, valueOf, shows) => {
+    const result = await call(admin, method, params);
+    const acknowledged = performance.now();
+    const key = valueOf(result);
+    for (let asked = 1; ; asked++) {
+      const answer = await call(gateway, 'connector.authenticate', { key });
+      const delay = performance.now() - acknowledged;
+      if (shows(answer)) {
+        delays[kind].push(delay);
+        if (asked === 1) atFirstAnswer[kind]++;
+        return result;
+      }
+      if (delay > limitMs) {
+        unseen[kind]++;
+        return result;
+      }
+    }
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const name = `farm-propagation-${i}`;
+      const created = await change('create', 'apiKey.create', { name }, (answer) => answer.key, (answer) => answer.authenticated);
+      const rotated = await change('rotate', 'apiKey.rotate', { name, graceHours: 0 }, () => created.key, (answer) => !answer.authenticated);
+      await change('disable', 'apiKey.disable', { name }, () => rotated.key, (answer) => answer.reason === 'Disabled');
+      await change('delete', 'apiKey.delete', { name }, () => rotated.key, (answer) => answer.reason === 'Unknown');
+    }
+  } finally {
+    admin.destroy();
+    gateway.destroy();
+  }
+  return Object.entries(delays).map(([kind, ms]) => {
+    const sorted = ms.sort((x, y) => x - y);
+    const at = (p) => (sorted.length ? round(percentile(sorted, p), 1) : null);
+    return { change: kind, count, unseen: unseen[kind], atFirstAnswer: atFirstAnswer[kind], p50Ms: at(50), p99Ms: at(99), maxMs: sorted.length ? round(sorted.at(-1), 1) : null };
+  });
+}
+
+/**
+ * apiKey.create then apiKey.update, sequential, on `hosts.farm` and on `hosts.single`, alternating
+ * rounds: every latency of each, in ms. A farm host's change commits in the database first.
+ */
+async function farmWriteLatency(hosts, { rounds, count }) {
+  const sockets = {};
+  for (const [label, daemon] of Object.entries(hosts)) {
+    sockets[label] = await connect(daemon.pipe);
+    await openSession(sockets[label], 'admin', daemon.adminToken);
+  }
+  const times = Object.fromEntries(Object.keys(hosts).map((label) => [label, { create: [], update: [] }]));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const label of Object.keys(hosts)) {
+        const name = (i) => `farm-write-${r}-${i}`;
+        times[label].create.push(...(await timings(sockets[label], count, (i) => ({ method: 'apiKey.create', params: { name: name(i) } }))));
+        times[label].update.push(...(await timings(sockets[label], count, (i) => ({ method: 'apiKey.update', params: { name: name(i), description: `edited ${i}` } }))));
+      }
+      log(`farm writes round ${r + 1}: create median farm ${median(times.farm.create).toFixed(2)} ms, single ${median(times.single.create).toFixed(2)} ms (load ${os.loadavg()[0].toFixed(1)})`);
+    }
+  } finally {
+    for (const socket of Object.values(sockets)) socket.destroy();
+  }
+  const summary = (ms) => {
+    const sorted = [...ms].sort((x, y) => x - y);
+    return { count: sorted.length, medianMs: round(median(sorted), 3), p99Ms: round(percentile(sorted, 99), 3) };
+  };
+  return ['create', 'update'].map((method) => {
+    const farm = summary(times.farm[method]);
+    const single = summary(times.single[method]);
+    return { method: `apiKey.${method}`, farm, single, medianRatio: round(farm.medianMs / single.medianMs), p99Ratio: round(farm.p99Ms / single.p99Ms) };
+  });
+}
+
+/**
+ * The database's write rate while a farm host authenticates as fast as the bench can drive it, against
+ * a window as long with no authentications (docs/farm.md, "Design": uses are coalesced per host and
+ * flushed every few seconds). Each connection presents a key of its own with a connectorId, so that
+ * every flush carries one row per key.
+ *
+ * pg_stat_database's counters lag: a backend adds to them at most once a second, and one gone idle
+ * within 10 s (PostgreSQL's PGSTAT_IDLE_INTERVAL). So each reading follows `settleMs` of quiet, whose
+ * own writes, at the quiet window's rate, are taken off the busy window's. Transaction ids handed out
+ * (one per transaction that writes) and WAL written are exact, and read beside them.
+ */
+async function farmUsageFlush(host, server, keys, { seconds, settleMs }) {
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  await db.connect();
+  const counters = async () => {
+    const { rows: [row] } = await db.query(`SELECT xact_commit, tup_inserted + tup_updated AS written, pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid,
+      pg_current_wal_lsn() AS wal FROM pg_stat_database WHERE datname = current_database()`);
+    return { at: performance.now(), commits: Number(row.xact_commit), rows: Number(row.written), xids: Number(row.next_xid), wal: row.wal };
+  };
+  const walBytes = async (from, to) => Number((await db.query('SELECT pg_wal_lsn_diff($1, $2) AS bytes', [to, from])).rows[0].bytes);
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const inFlight = 4;
+  const sockets = await Promise.all(keys.map(() => connect(host.pipe)));
+  try {
+    for (const socket of sockets) await openSession(socket, 'gateway', host.gatewayToken);
+    await sleep(settleMs);
+    const quietStart = await counters();
+    await sleep(seconds * 1000);
+    const busyStart = await counters();
+    const deadline = busyStart.at + seconds * 1000;
+    const counts = await Promise.all(sockets.map(async (socket, i) => {
+      let answered = 0;
+      while (performance.now() < deadline) {
+        answered += (await drive(socket, { count: 5000, inFlight, method: 'connector.authenticate', params: { key: keys[i], connectorId: `bench-connector-${i}` } })).count;
+      }
+      return answered;
+    }));
+    const busyEnd = await counters();
+    await sleep(settleMs);
+    const settled = await counters();
+    const quietSeconds = (busyStart.at - quietStart.at) / 1000;
+    const busySeconds = (busyEnd.at - busyStart.at) / 1000;
+    const settleSeconds = (settled.at - busyEnd.at) / 1000;
+    const quietRate = (name) => (busyStart[name] - quietStart[name]) / quietSeconds;
+    const quiet = {
+      seconds: round(quietSeconds, 1), authenticationsPerSecond: 0,
+      commitsPerSecond: round(quietRate('commits')), rowsWrittenPerSecond: round(quietRate('rows')),
+      writeTransactionsPerSecond: round(quietRate('xids')), walKiBPerSecond: round((await walBytes(quietStart.wal, busyStart.wal)) / 1024 / quietSeconds, 1),
+    };
+    // The lagging counters: up to the settled reading, less the settling's own quiet writes.
+    const lagging = (name) => Math.max(0, (settled[name] - busyStart[name] - quietRate(name) * settleSeconds) / busySeconds);
+    const busy = {
+      seconds: round(busySeconds, 1), authenticationsPerSecond: round(counts.reduce((x, y) => x + y, 0) / busySeconds, 0),
+      commitsPerSecond: round(lagging('commits')), rowsWrittenPerSecond: round(lagging('rows')),
+      writeTransactionsPerSecond: round((busyEnd.xids - busyStart.xids) / busySeconds), walKiBPerSecond: round((await walBytes(busyStart.wal, busyEnd.wal)) / 1024 / busySeconds, 1),
+    };
+    log(`farm usage flush: ${busy.authenticationsPerSecond} authentications/s: ${busy.commitsPerSecond} commits/s, ${busy.rowsWrittenPerSecond} rows/s, `
+      + `${busy.writeTransactionsPerSecond} writing transactions/s; idle ${quiet.commitsPerSecond} commits/s, ${quiet.rowsWrittenPerSecond} rows/s, `
+      + `${quiet.writeTransactionsPerSecond} writing transactions/s (load ${os.loadavg()[0].toFixed(1)})`);
+    return { keys: keys.length, connections: sockets.length, inFlight: sockets.length * inFlight, settleSeconds: round(settleMs / 1000, 1), quiet, busy };
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await db.end();
+  }
+}
+
+/**
+ * A farm of two hosts (docs/farm.md) made as an admin makes one, with the real `farm init` and
+ * `farm join` against a PostgreSQL of the bench's own, beside a single-host daemon on a vault of the
+ * same size: the figures of issue 25, each against its baseline in the same run.
+ */
+async function farmBenchmarks() {
+  const missing = postgresMissing();
+  if (missing) {
+    log(`farm skipped: ${missing}`);
+    return { skipped: missing };
+  }
+  // fsync on, as a customer's database has it: a farm host's change waits for the database's commit.
+  const server = await startPostgres({ durable: true });
+  const env = { PGPASSWORD: server.password, GATEWAY_APIKEYS_RECOVERY_PASSPHRASE: 'the benchmark recovery passphrase' };
+  const daemons = [];
+  try {
+    const [singleKey] = await populate(path.join(work, 'farm-single'), 100);
+    const farmKeys = await populate(path.join(work, 'farm-a'), 100);
+    await timedCli(['farm', 'init', '--store', server.url, '--from-data-dir', path.join(work, 'farm-a'), '--host-name', 'host-a'], env);
+    await timedCli(['farm', 'join', '--store', server.url, '--data-dir', path.join(work, 'farm-b'), '--host-name', 'host-b'], env);
+    const start = async (label, extraEnv) => {
+      const daemon = await startDaemon(path.join(work, `farm-${label}`), tempPipe(`farm-${label}`), false, extraEnv);
+      daemons.push(daemon);
+      return daemon;
+    };
+    const a = await start('a', env);
+    const b = await start('b', env);
+    const single = await start('single', {});
+
+    const rounds = tiny ? 1 : 7;
+    const shape = { connections: 1, inFlight: 64, count: tiny ? 500 : 40000 };
+    await measure(a, a.gatewayToken, { key: farmKeys[0] }, { ...shape, count: Math.min(shape.count, 2000) });
+    await measure(single, single.gatewayToken, { key: singleKey }, { ...shape, count: Math.min(shape.count, 2000) });
+    const pairs = [];
+    for (let r = 0; r < rounds; r++) {
+      const farm = await measure(a, a.gatewayToken, { key: farmKeys[0] }, shape);
+      const alone = await measure(single, single.gatewayToken, { key: singleKey }, shape);
+      pairs.push({ farm, alone });
+      log(`farm authenticate round ${r + 1}: farm host ${Math.round(farm.perSecond)}/s, single host ${Math.round(alone.perSecond)}/s (load ${os.loadavg()[0].toFixed(1)})`);
+    }
+    const authenticate = {
+      rounds, inFlight: shape.inFlight, connections: shape.connections,
+      farmPerSecond: round(median(pairs.map((p) => p.farm.perSecond)), 0),
+      singlePerSecond: round(median(pairs.map((p) => p.alone.perSecond)), 0),
+      ratio: round(median(pairs.map((p) => p.farm.perSecond / p.alone.perSecond))),
+    };
+
+    const writes = await farmWriteLatency({ farm: a, single }, { rounds: tiny ? 1 : 5, count: tiny ? 5 : 40 });
+    const propagation = await farmPropagation(a, b, tiny ? 5 : 50);
+    for (const x of propagation) log(`farm propagation of ${x.change}: p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms, ${x.unseen} unseen`);
+    const usageFlush = await farmUsageFlush(a, server, farmKeys, { seconds: tiny ? 3 : 15, settleMs: tiny ? 500 : 11_000 });
+    const version = execFileSync(path.join(postgresBinDir(), 'postgres'), ['--version'], { encoding: 'utf8' });
+    const postgres = `PostgreSQL ${/\(PostgreSQL\) (\S+)/.exec(version)?.[1] ?? version.trim()}`;
+    return { hosts: 2, postgres, propagation, writes, authenticate, usageFlush };
+  } finally {
+    for (const daemon of daemons) await daemon.stop();
+    await server.stop();
+  }
+}
+
 async function main() {
   const results = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`, date: new Date().toISOString(), tiny, loadAverageAtStart: os.loadavg().map((x) => round(x, 1)) };
   if (only.has('rpc')) {
@@ -519,6 +741,7 @@ async function main() {
   if (only.has('hostile')) results.hostile = await hostileBenchmarks();
   if (only.has('scale')) results.scale = await scaleBenchmarks();
   if (only.has('backup')) results.backup = await backupBenchmarks();
+  if (only.has('farm')) results.farm = await farmBenchmarks();
   if (only.has('executable')) results.executable = executableBenchmark();
   if (only.has('dotnet')) {
     // The 1-minute load average around the .NET rounds: on a shared machine it says how far to trust their ratios.

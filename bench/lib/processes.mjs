@@ -12,10 +12,10 @@ export function tempPipe(label) {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), `gwk-bench-${label}-`)), 'd.sock');
 }
 
-/** Starts a process and resolves once its stdout shows `ready`; with its start time in ms. */
-function startProcess(args, ready, command = process.execPath) {
+/** Starts a process (with `env` added to this one's) and resolves once its stdout shows `ready`; with its start time in ms. */
+function startProcess(args, ready, command = process.execPath, env = {}) {
   const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stderr.on('data', (c) => (err += c));
@@ -34,12 +34,15 @@ export const EXECUTABLE = path.join(ROOT, 'dist/gateway-apikeys-linux-x64');
 /** The V8 flags the daemon runs with (package.json's daemonNodeFlags; the executable has them built in). */
 const { daemonNodeFlags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
-/** Starts the daemon: `node dist/cli.js serve`, or the single executable when `executable` is true. */
-export async function startDaemon(dataDir, pipe, executable = false) {
+/**
+ * Starts the daemon: `node dist/cli.js serve`, or the single executable when `executable` is true;
+ * `env` adds to its environment (a farm host's PGPASSWORD, docs/farm.md).
+ */
+export async function startDaemon(dataDir, pipe, executable = false, env = {}) {
   const serve = ['serve', '--data-dir', dataDir, '--pipe', pipe, '--time-zone', 'UTC', '--log-level', 'warn'];
   const { child, startMs } = executable
-    ? await startProcess(serve, 'is serving', EXECUTABLE)
-    : await startProcess([...daemonNodeFlags, path.join(ROOT, 'dist/cli.js'), ...serve], 'is serving');
+    ? await startProcess(serve, 'is serving', EXECUTABLE, env)
+    : await startProcess([...daemonNodeFlags, path.join(ROOT, 'dist/cli.js'), ...serve], 'is serving', process.execPath, env);
   const token = (file) => fs.readFileSync(path.join(dataDir, file), 'utf8').trim();
   return { child, startMs, pipe, adminToken: token('admin.token'), gatewayToken: token('gateway.token'), stop: () => stop(child) };
 }

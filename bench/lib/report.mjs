@@ -111,6 +111,46 @@ export function markdown(r) {
     }
     lines.push('');
   }
+  if (r.farm) {
+    const f = r.farm;
+    lines.push('## Farm', '');
+    if (f.skipped) {
+      lines.push(`Skipped: ${f.skipped}.`, '');
+    } else {
+      lines.push(`A farm of ${f.hosts} hosts made by \`farm init --from-data-dir\` and \`farm join\` (docs/farm.md) on a PostgreSQL of the bench's own (${f.postgres}, on loopback, fsync on), `
+        + 'beside a single-host daemon on a vault of the same size (100 keys), all on this machine; each daemon with its defaults (a 2 s backstop poll, uses flushed every 5 s).', '',
+        '### A change on one host, seen on another', '',
+        'From host A\'s answer to an admin change to host B\'s first `connector.authenticate` answer showing it, B asked one request after another from the moment A answered. '
+        + 'Each key is created (its value authenticates on B), rotated with no grace (the old value fails), disabled (the new value answers Disabled), then deleted (it answers Unknown). '
+        + 'B often has the change before A\'s answer is back: then its first answer shows it, and the delay is one round trip to B.', '',
+        '| change on A | changes | p50 ms | p99 ms | slowest ms | shown at B\'s first answer | not seen within 10 s |', '| --- | --- | --- | --- | --- | --- | --- |');
+      for (const x of f.propagation) lines.push(`| ${x.change} | ${x.count} | ${x.p50Ms} | ${x.p99Ms} | ${x.maxMs} | ${x.atFirstAnswer} | ${x.unseen} |`);
+      const slowest = Math.max(...f.propagation.map((x) => x.p99Ms ?? Infinity));
+      const unseen = f.propagation.reduce((n, x) => n + x.unseen, 0);
+      lines.push('', `Target: seen on every host within a second (issue 25), p99 ≤ 1000 ms of every kind, none unseen: ${slowest} ms, ${unseen} unseen — ${check(slowest <= 1000 && unseen === 0)}`, '',
+        '### Changes on a farm host against a single host', '',
+        'Sequential admin requests on one connection, each acknowledged once durable: a farm host\'s commits in the database, then in its own journal; a single host\'s in its journal. Alternating rounds.', '',
+        '| method | changes each | farm median / p99 ms | single host median / p99 ms | median ratio | p99 ratio |', '| --- | --- | --- | --- | --- | --- |');
+      for (const x of f.writes) lines.push(`| ${x.method} | ${x.farm.count} | ${x.farm.medianMs} / ${x.farm.p99Ms} | ${x.single.medianMs} / ${x.single.p99Ms} | ${x.medianRatio} | ${x.p99Ratio} |`);
+      const a = f.authenticate;
+      lines.push('', '### connector.authenticate on a farm host against a single host', '',
+        `${a.inFlight} in flight, ${a.connections} connection, the lean client of the rpc section; medians of ${a.rounds} alternating rounds.`, '',
+        '| farm host req/s | single host req/s | ratio |', '| --- | --- | --- |', `| ${a.farmPerSecond} | ${a.singlePerSecond} | ${a.ratio} |`, '',
+        `Target: a farm host authenticates within 10% of a single host (issue 25), ratio ≥ 0.9: ${a.ratio} — ${check(a.ratio >= 0.9)}`, '');
+      const u = f.usageFlush;
+      const extra = Math.round((u.busy.writeTransactionsPerSecond - u.quiet.writeTransactionsPerSecond) * 100) / 100;
+      lines.push('### The database\'s writes while a farm host authenticates', '',
+        `Host A authenticates as fast as the bench drives it (${u.connections} connections, ${u.inFlight} in flight, each connection a key of its own with a connectorId) for ${u.busy.seconds} s, `
+        + `against ${u.quiet.seconds} s with no authentications just before. Commits and rows written (inserted + updated): pg_stat_database's counters, each read after ${u.settleSeconds} s of quiet `
+        + '(PostgreSQL adds a backend\'s counts up to 10 s late), the quiet rate taken off the busy window\'s settling. Writing transactions (transaction ids handed out) and WAL: exact.', '',
+        '| window | authentications/s | commits/s | rows written/s | writing transactions/s | WAL KiB/s |', '| --- | --- | --- | --- | --- | --- |');
+      for (const [label, x] of [['no authentications', u.quiet], ['authenticating', u.busy]]) {
+        lines.push(`| ${label} | ${x.authenticationsPerSecond} | ${x.commitsPerSecond} | ${x.rowsWrittenPerSecond} | ${x.writeTransactionsPerSecond} | ${x.walKiBPerSecond} |`);
+      }
+      lines.push('', `Target: the database's write rate does not follow the request rate (uses flushed every 5 s, one transaction a host), at most 1 writing transaction a second more than with no authentications: `
+        + `${extra} more at ${u.busy.authenticationsPerSecond} authentications/s — ${check(extra <= 1)}`, '');
+    }
+  }
   if (r.executable) {
     lines.push('## The executable', '');
     if (r.executable.skipped) lines.push(`Skipped: ${r.executable.skipped}.`, '');
