@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { ROOT } from './helpers/daemon.js';
+import { shellBlocks } from './helpers/readme.js';
 
 /**
  * The README's shell blocks, run as shown and in order, as a new user pastes them (README,
@@ -12,26 +13,6 @@ import { ROOT } from './helpers/daemon.js';
  * `<!-- readme-test: skip: why -->` is not run, and the test says why. The set-up and test commands
  * of the first block are .ci/run's own, which runs them on a clean clone.
  */
-interface Block {
-  line: number;
-  text: string;
-  skip?: string;
-}
-
-export function shellBlocks(readme: string): Block[] {
-  const lines = readme.split('\n');
-  const blocks: Block[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== '```sh') continue;
-    const start = i;
-    const body: string[] = [];
-    while (lines[++i] !== '```') body.push(lines[i]!);
-    const skip = /^<!-- readme-test: skip: (.+) -->$/.exec(lines[start - 1] ?? '')?.[1];
-    blocks.push({ line: start + 1, text: body.join('\n'), ...(skip && { skip }) });
-  }
-  return blocks;
-}
-
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
 t.test('the README runs as shown: npm start, then every shell block in order', { timeout: 120_000 }, async (t) => {
