@@ -7,6 +7,12 @@ import { cli } from './helpers/backup.js';
 import { callError } from './helpers/daemon.js';
 import { type FarmHost, RECOVERY_PASSPHRASE, startFarm, within } from './helpers/farm.js';
 import { postgresTool, skipWithoutPostgres } from './helpers/postgres.js';
+import { deriveClusterKeys, unwrapForHost } from '../src/vault/storage/cluster-key.js';
+import { FarmDatabase } from '../src/vault/storage/farm-database.js';
+import { readFarmMembership } from '../src/vault/storage/farm-membership.js';
+import { auditChainHash, openAuditEntry } from '../src/vault/storage/farm-records.js';
+import { deriveVaultKeys, readMasterKeyFile } from '../src/vault/storage/master-key.js';
+import { nodeFileSystem } from '../src/vault/storage/node-file-system.js';
 
 /**
  * Three real daemons as one farm (docs/farm.md): what one host does, the others see within a second,
@@ -128,6 +134,33 @@ t.test('three hosts as one farm', { skip }, async (t) => {
       t.ok(await authenticates(d, value), `${key.name} authenticates on D`);
     }
     t.equal((await d.admin.request('daemon.status', {})).store!.hosts, hostsBefore + 1);
+  });
+
+  await t.test('the audit trail is in the database: one sealed entry per change, in its transaction, chained', async (t) => {
+    // The cluster key as host A holds it: its master key's farm subkey opens farm.json's wrap.
+    const master = readMasterKeyFile(fs.readFileSync(path.join(a.dataDir, 'master.key')), 'master.key');
+    const { farmHostKey } = deriveVaultKeys(master);
+    const membership = (await readFarmMembership(nodeFileSystem, a.dataDir))!;
+    const keys = deriveClusterKeys(unwrapForHost(membership.keyWrap, farmHostKey, membership.farmId, membership.hostId)!);
+    process.env.PGPASSWORD = farm.server.password;
+    const db = FarmDatabase.open({ url: farm.server.url });
+    t.teardown(() => db.close());
+    const { lastSeq } = (await db.readFarm())!;
+    const entries = await db.auditSince(0);
+    t.same(entries.map((e) => e.seq), Array.from({ length: lastSeq }, (_, i) => i + 1),
+      'one entry per committed change, and none for the refused ones (the NameTaken and Conflict rounds above)');
+    let previous: Buffer | null = null;
+    const events: Record<string, unknown>[] = [];
+    for (const { seq, entry, hash } of entries) {
+      t.ok(hash.equals(auditChainHash(keys, previous, entry)), `entry ${seq} chains to the one before`);
+      const body = openAuditEntry(keys, seq, entry);
+      if (!body) t.fail(`entry ${seq} opens under the cluster key`);
+      else events.push(body);
+      previous = hash;
+    }
+    t.match(events[0], { seq: 1, event: 'apiKey.created', keyName: 'orders', role: 'admin', host: 'host-a' }, 'an entry says what, to which key, by which role, on which host');
+    t.ok(events.some((e) => e.event === 'apiKey.updated' && e.host === 'host-c'), 'every host writes the one trail');
+    t.notOk(openAuditEntry(keys, 2, entries[0]!.entry), 'an entry moved to another seq does not open');
   });
 
   await t.test('the database holds no key value, name or description: a dump of it is scanned for each', async (t) => {

@@ -2,7 +2,7 @@ import type { StoreStatus } from '../generated/schemas.js';
 import { ApiError } from '../shared/api-error.js';
 import type { Log } from '../shared/log.js';
 import type { ApiKeyRecord } from './api-key.js';
-import { keyedHash, seal, type SecretKey } from './crypto.js';
+import type { SecretKey } from './crypto.js';
 import { type FarmChange, type FarmKeys, FarmSync } from './farm-sync.js';
 import { combineHostUsage } from './farm-usage.js';
 import { formatInstant } from './instant.js';
@@ -10,7 +10,7 @@ import type { PersistedUsage } from './key-usage.js';
 import { type ClusterKeys, deriveClusterKeys, unwrapForHost } from './storage/cluster-key.js';
 import { type AuditAppend, FarmDatabase, type RefusedWrite, StoreUnreachableError, type UsageRow } from './storage/farm-database.js';
 import type { FarmMembership } from './storage/farm-membership.js';
-import { idBytes, openUsage, sealKeyRecord, sealUsage, sharedRecordBytes } from './storage/farm-records.js';
+import { idBytes, openUsage, sealAuditEntry, sealKeyRecord, sealUsage, sharedRecordBytes } from './storage/farm-records.js';
 import { StoreIntegrityError } from './storage/integrity-error.js';
 import type { Mutation } from './storage/mutations.js';
 import type { AuditRecord } from './storage/audit-trail.js';
@@ -43,9 +43,6 @@ export interface FarmLinkOptions {
   timeoutMs?: number;
 }
 
-const AUDIT_DATA = Buffer.from('gwk-farm-audit', 'ascii');
-const AUDIT_GENESIS = Buffer.from('gateway-apikeys farm audit trail v1', 'ascii');
-const AUDIT_HASH_BYTES = 32;
 /** How often this host's uses go to the database, at most: the database's write rate does not follow the request rate. */
 const USAGE_FLUSH_MS = 5000;
 
@@ -228,17 +225,10 @@ export class FarmLink {
     });
   }
 
-  /** An audit entry for the database: sealed (it names the key), chained by a keyed hash to the one before. */
+  /** An audit entry for the database, made in the change's transaction (farm-records.ts, sealAuditEntry). */
   private auditEntry(audited: AuditRecord): AuditAppend {
     return {
-      make: (previousHash, seq) => {
-        const body = Buffer.from(JSON.stringify({ seq, at: formatInstant(this.now()), host: this.membership.hostName, ...audited }), 'utf8');
-        const seqBytes = Buffer.alloc(8);
-        seqBytes.writeBigUInt64BE(BigInt(seq));
-        const entry = seal(this.keys.auditKey, body, Buffer.concat([AUDIT_DATA, seqBytes]));
-        const hash = keyedHash(this.keys.auditKey, Buffer.concat([previousHash ?? AUDIT_GENESIS, entry]), AUDIT_HASH_BYTES);
-        return { entry, hash };
-      },
+      make: (previousHash, seq) => sealAuditEntry(this.keys, seq, previousHash, { seq, at: formatInstant(this.now()), host: this.membership.hostName, ...audited }),
     };
   }
 }

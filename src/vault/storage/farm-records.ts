@@ -17,6 +17,9 @@ import { decodeMutation, encodeMutation } from './mutations.js';
 
 const RECORD_DATA = Buffer.from('gwk-farm-key', 'ascii');
 const USAGE_DATA = Buffer.from('gwk-farm-usage', 'ascii');
+const AUDIT_DATA = Buffer.from('gwk-farm-audit', 'ascii');
+const AUDIT_GENESIS = Buffer.from('gateway-apikeys farm audit trail v1', 'ascii');
+const AUDIT_HASH_BYTES = 32;
 /** The journal format whose put encoding a sealed record uses: it reads back as that format's record. */
 const RECORD_FORMAT = 4;
 
@@ -85,4 +88,28 @@ export function sealUsage(keys: ClusterKeys, keyId: Buffer, hostId: Buffer, usag
 export function openUsage(keys: ClusterKeys, keyId: Buffer, hostId: Buffer, sealed: Buffer): PersistedUsage | undefined {
   const plaintext = open(keys.recordKey, sealed, usageData(keyId, hostId));
   return plaintext ? JSON.parse(plaintext.toString('utf8')) as PersistedUsage : undefined;
+}
+
+const auditData = (seq: number) => {
+  const data = Buffer.alloc(AUDIT_DATA.length + 8);
+  AUDIT_DATA.copy(data);
+  data.writeBigUInt64BE(BigInt(seq), AUDIT_DATA.length);
+  return data;
+};
+
+/** The hash that chains an entry to the one before (none before the first), keyed, as the single host's trail is (docs/storage.md, "The audit trail"). */
+export function auditChainHash(keys: ClusterKeys, previousHash: Buffer | null, entry: Buffer): Buffer {
+  return keyedHash(keys.auditKey, Buffer.concat([previousHash ?? AUDIT_GENESIS, entry]), AUDIT_HASH_BYTES);
+}
+
+/** A farm audit entry for the database (docs/farm.md, "The tables"): sealed, since it names a key, bound to its seq, and chained. */
+export function sealAuditEntry(keys: ClusterKeys, seq: number, previousHash: Buffer | null, body: Record<string, unknown>): { entry: Buffer; hash: Buffer } {
+  const entry = seal(keys.auditKey, Buffer.from(JSON.stringify(body), 'utf8'), auditData(seq));
+  return { entry, hash: auditChainHash(keys, previousHash, entry) };
+}
+
+/** A farm audit entry's body; undefined when it does not open at this seq (altered, or moved). */
+export function openAuditEntry(keys: ClusterKeys, seq: number, entry: Buffer): Record<string, unknown> | undefined {
+  const plaintext = open(keys.auditKey, entry, auditData(seq));
+  return plaintext ? JSON.parse(plaintext.toString('utf8')) as Record<string, unknown> : undefined;
 }
