@@ -86,8 +86,8 @@ t.test('the subkeys: one per use, the same on every host that holds the cluster 
   const elsewhere = unwrapForHost(wrapForHost(cluster, hostKey, farmId, farmId), hostKey, farmId, farmId)!;
   const here = deriveClusterKeys(cluster);
   const there = deriveClusterKeys(elsewhere);
-  const prints = [here.recordKey, here.nameKey, here.lookupKey].map(fingerprint);
+  const prints = [here.recordKey, here.nameKey, here.auditKey].map(fingerprint);
   t.equal(new Set(prints).size, 3, 'three different keys');
-  t.same([there.recordKey, there.nameKey, there.lookupKey].map(fingerprint), prints, 'and the same ones from the same cluster key');
+  t.same([there.recordKey, there.nameKey, there.auditKey].map(fingerprint), prints, 'and the same ones from the same cluster key');
   t.not(fingerprint(cluster), prints[0]);
 });

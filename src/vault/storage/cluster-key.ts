@@ -24,8 +24,6 @@ export interface ClusterKeys {
   recordKey: SecretKey;
   /** Keyed hash of a folded name: the database keeps names unique without knowing them. */
   nameKey: SecretKey;
-  /** Keyed BLAKE2b of key values: the same lookup tags on every host. */
-  lookupKey: SecretKey;
   /** Seals the farm's audit entries and keys their hash chain. */
   auditKey: SecretKey;
 }
@@ -38,7 +36,7 @@ export function deriveClusterKeys(clusterKey: SecretKey): ClusterKeys {
   return {
     recordKey: clusterKey.derive(1, 'gwfarmrc'),
     nameKey: clusterKey.derive(2, 'gwfarmnm'),
-    lookupKey: clusterKey.derive(3, 'gwfarmlk'),
+    // Subkey 3 is not used: lookup tags stay each host's own, under its master key (docs/farm.md, "The cluster key").
     auditKey: clusterKey.derive(4, 'gwfarmau'),
   };
 }
