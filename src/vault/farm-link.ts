@@ -25,8 +25,11 @@ import type { AuditRecord } from './storage/audit-trail.js';
 
 /** What the link needs of the vault: its write queue, and a look at the keys it holds. */
 export interface FarmReplica {
-  /** Runs `select` in the vault's write queue, then makes the mutations it returns durable and applies them. */
-  applyRemote(select: () => Mutation[]): Promise<void>;
+  /**
+   * Runs `select` in the vault's write queue, makes the mutations it returns durable and applies
+   * them, then calls its `applied`, still in the queue: nothing the link records happens for a write that failed.
+   */
+  applyRemote(select: () => { mutations: Mutation[]; applied(): void }): Promise<void>;
   findById(id: string): ApiKeyRecord | undefined;
   ids(): string[];
 }
@@ -98,11 +101,13 @@ export class FarmLink {
    * Commits an admin change in the database (docs/farm.md, "How a host works", 1): one key's new row
    * or its deletion, at the version this host planned it against, with its audit entry, in one
    * transaction. Only once that commits may the vault write its journal. Throws an ApiError, having
-   * changed nothing: NameTaken, Conflict, KeyNotFound, or StoreUnavailable.
+   * changed nothing: NameTaken, Conflict, KeyNotFound, or StoreUnavailable. Returns what the vault
+   * calls when its own write then fails: this host forgets that it holds the change, so that the
+   * sync brings it from the database.
    */
-  async commit(mutations: readonly Mutation[], audited: AuditRecord | undefined): Promise<void> {
+  async commit(mutations: readonly Mutation[], audited: AuditRecord | undefined): Promise<() => void> {
     const changes = mutations.filter((mutation): mutation is Exclude<Mutation, { type: 'used' }> => mutation.type !== 'used');
-    if (changes.length === 0) return;
+    if (changes.length === 0) return () => undefined;
     if (changes.length > 1) throw new Error('a farm change is one key\'s');
     if (!this.sync.inStep) {
       throw new ApiError('StoreUnavailable', 'This farm host has not reached the farm\'s database since it started, so it cannot tell whether the key changed elsewhere. ' +
@@ -127,6 +132,11 @@ export class FarmLink {
     if ('refused' in outcome) throw refusal(outcome.refused, change);
     if (row) this.versions.set(id, next);
     else this.versions.delete(id);
+    return () => {
+      if (current === undefined) this.versions.delete(id);
+      else this.versions.set(id, current);
+      void this.sync.syncNow();
+    };
   }
 
   /** Takes this host's uses of some keys, as they are now, for the next flush to the database. */
@@ -193,18 +203,30 @@ export class FarmLink {
   private async applyChanges(changes: readonly FarmChange[]): Promise<void> {
     await this.replica!.applyRemote(() => {
       const needed: Mutation[] = [];
+      // The versions this round brings, null for a deletion: recorded once the replica holds them.
+      const brought = new Map<string, number | null>();
+      const held = (id: string) => (brought.has(id) ? brought.get(id) : this.versions.get(id)) ?? null;
       for (const { version, mutation } of changes) {
         if (mutation.type === 'put') {
           const id = mutation.record.id;
-          if ((this.versions.get(id) ?? 0) >= version!) continue;
-          this.versions.set(id, version!);
+          if ((held(id) ?? 0) >= version!) continue;
+          brought.set(id, version);
           needed.push(mutation);
         } else if (mutation.type === 'delete') {
-          if (!this.versions.delete(mutation.id) && !this.replica!.findById(mutation.id)) continue;
+          if (held(mutation.id) === null && !this.replica!.findById(mutation.id)) continue;
+          brought.set(mutation.id, null);
           needed.push(mutation);
         }
       }
-      return needed;
+      return {
+        mutations: needed,
+        applied: () => {
+          for (const [id, version] of brought) {
+            if (version === null) this.versions.delete(id);
+            else this.versions.set(id, version);
+          }
+        },
+      };
     });
   }
 
@@ -212,16 +234,20 @@ export class FarmLink {
   private async reconcile(all: FarmKeys): Promise<void> {
     await this.replica!.applyRemote(() => {
       const needed: Mutation[] = [];
-      const inFarm = new Set<string>();
-      this.versions.clear();
+      const versions = new Map<string, number>();
       for (const { version, record } of all.keys) {
-        inFarm.add(record.id);
-        this.versions.set(record.id, version);
+        versions.set(record.id, version);
         const held = this.replica!.findById(record.id);
         if (!held || !sharedRecordBytes(held).equals(sharedRecordBytes(record))) needed.push({ type: 'put', record });
       }
-      for (const id of this.replica!.ids()) if (!inFarm.has(id)) needed.push({ type: 'delete', id });
-      return needed;
+      for (const id of this.replica!.ids()) if (!versions.has(id)) needed.push({ type: 'delete', id });
+      return {
+        mutations: needed,
+        applied: () => {
+          this.versions.clear();
+          for (const [id, version] of versions) this.versions.set(id, version);
+        },
+      };
     });
   }
 

@@ -636,14 +636,20 @@ export class Vault {
       if (this.closed) throw new ApiError('Internal', 'The vault is shutting down; try again when the daemon is back.');
       const { mutations, audit, result } = plan();
       // A farm host: the database first, where the change is ordered against every host's; refused there, nothing is written here.
-      await this.farm?.commit(mutations, audit && { ...audit, ...by });
+      const forget = await this.farm?.commit(mutations, audit && { ...audit, ...by });
       const apply = async () => {
         if (mutations.length === 0) return;
         await this.persist(mutations);
         for (const mutation of mutations) this.index.apply(mutation);
         if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
       };
-      await (audit ? this.record(audit, by, apply) : apply());
+      try {
+        await (audit ? this.record(audit, by, apply) : apply());
+      } catch (error) {
+        // In the farm, not here: the sync brings it from the database (docs/farm.md, "How a host works").
+        forget?.();
+        throw error;
+      }
       return result();
     });
   }
@@ -652,11 +658,14 @@ export class Vault {
    * Applies changes another host made (FarmLink): `select` picks, in the write queue, what this host
    * does not hold yet; those are made durable in the journal and applied as a replayed record is.
    */
-  private applyRemote(select: () => Mutation[]): Promise<void> {
+  private applyRemote(select: () => { mutations: Mutation[]; applied(): void }): Promise<void> {
     return this.writes.run(async () => {
       if (this.closed) return;
-      const mutations = select();
-      if (mutations.length === 0) return;
+      const { mutations, applied } = select();
+      if (mutations.length === 0) {
+        applied();
+        return;
+      }
       await this.persist(mutations);
       for (const mutation of mutations) this.index.apply(mutation);
       if (this.store.journalOutgrewSnapshot) this.compactions.within(0);
@@ -664,6 +673,7 @@ export class Vault {
         if (mutation.type === 'put') this.log.info('Applied a change made on another host of the farm', { event: 'farm.applied', keyName: mutation.record.name });
         else if (mutation.type === 'delete') this.log.info('Applied a deletion made on another host of the farm', { event: 'farm.applied', keyId: mutation.id });
       }
+      applied();
       this.scheduleGraceEnd();
     });
   }
