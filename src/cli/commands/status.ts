@@ -26,7 +26,7 @@ export const statusCommand: SessionCommand = {
   summary: "the daemon's version, uptime, store and the count of keys of each status; --health for a load balancer's probe",
   session: true,
   options: {
-    health: { type: 'boolean', help: 'exit 0 when this host is in step with its store, 1 when it is stale or its store or the daemon does not answer' },
+    health: { type: 'boolean', help: 'exit 0 when this host is in step with its store, 1 when it is stale (its store unread for longer than --stale-after) or the daemon does not answer' },
     'stale-after': { type: 'string', value: 'SECONDS', help: `with --health: how far behind its store a host may be (${STALE_AFTER_SECONDS})`, parse: seconds },
   },
   async run(client, invocation) {

@@ -51,11 +51,18 @@ namespace GatewayApiKeys.AspNetCore
                 data["store"] = store.Kind;
                 data["storeReachable"] = reachable;
                 data["lagSeconds"] = lag;
-                if (!reachable || lag > options.StaleAfter.TotalSeconds)
+                var ago = lag.ToString("0", CultureInfo.InvariantCulture);
+                // As `status --health`: stale only past the threshold. A store that stopped answering a moment ago
+                // is no reason to leave the load balancer while the host authenticates from its replica (docs/farm.md).
+                if (lag > options.StaleAfter.TotalSeconds)
                 {
                     return new HealthCheckResult(context.Registration.FailureStatus,
-                        $"The gateway-apikeys daemon is stale: {(reachable ? "its last sync with the shared store was " + lag.ToString("0", CultureInfo.InvariantCulture) + " s ago" : "it cannot reach the shared store")}.",
+                        $"The gateway-apikeys daemon is stale: its last sync with the shared store was {ago} s ago{(reachable ? "" : ", and it cannot reach the store")}.",
                         data: data);
+                }
+                if (!reachable)
+                {
+                    return HealthCheckResult.Degraded($"The gateway-apikeys daemon cannot reach the shared store; it serves its replica, synced {ago} s ago.", data: data);
                 }
             }
             return HealthCheckResult.Healthy("The gateway-apikeys daemon answers.", data);
