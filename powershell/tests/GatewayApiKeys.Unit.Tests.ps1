@@ -276,11 +276,12 @@ Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message
             Unauthenticated = 'PermissionDenied'; Forbidden = 'PermissionDenied'; NameTaken = 'ResourceExists'
             KeyNotFound = 'ObjectNotFound'; Internal = 'NotSpecified'; KeyDisabled = 'InvalidOperation'
             BackupInvalid = 'InvalidData'; PassphraseWrong = 'AuthenticationError'; TooManySessions = 'LimitsExceeded'
+            Conflict = 'ResourceBusy'; StoreUnavailable = 'ConnectionError'
         }
     }
 
-    It 'knows the 18 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
-        $Count | Should -Be 18
+    It 'knows the 20 codes of schemas/defs.json' -TestCases @{ Count = @($errorCodes).Count } {
+        $Count | Should -Be 20
     }
 
     It 'maps <_> from the daemon to ErrorId <_> and its category' -ForEach $errorCodes {
@@ -301,7 +302,8 @@ Describe 'Errors: the daemon''s code as ErrorId, a fitting category, the message
         # -ErrorVariable also holds what the module caught on the way; the cmdlet's own errors end in its name.
         $written = @($errors | Where-Object FullyQualifiedErrorId -EQ "$code,Remove-GatewayApiKey")
         $calls = 2
-        if ($code -in 'Unauthenticated', 'Forbidden', 'TooManySessions') { $calls = 1 }
+        # A terminating code ends the pipeline at the first key (x-codes' terminating).
+        if ($code -in 'Unauthenticated', 'Forbidden', 'TooManySessions', 'StoreUnavailable') { $calls = 1 }
         $written.Count | Should -Be $calls
         $written = $written[0]
         $written.CategoryInfo.Category | Should -Be $category

@@ -17,6 +17,7 @@ $script:GatewayExceptionTypes = @{
     AuthenticationError = [System.Security.Authentication.AuthenticationException]
     WriteError          = [System.IO.IOException]
     LimitsExceeded      = [System.InvalidOperationException]
+    ResourceBusy        = [System.InvalidOperationException]
 }
 
 function Get-GatewayRootException([System.Exception] $Exception) {
