@@ -34,7 +34,7 @@ t.test('params schemas reject unknown fields', async (t) => {
 t.test('error codes: the one list, and every code a schema names is in it', async (t) => {
   t.same(errorCodes, ['Unauthenticated', 'Forbidden', 'InvalidParams', 'NameInvalid', 'NameTooShort', 'NameTooLong',
     'DescriptionTooLong', 'ExpiryInvalid', 'ExpiryInPast', 'ExpiryTooFar', 'NameTaken', 'KeyNotFound', 'Internal', 'KeyDisabled', 'GraceInvalid',
-    'BackupInvalid', 'PassphraseWrong', 'TooManySessions']);
+    'BackupInvalid', 'PassphraseWrong', 'TooManySessions', 'Conflict', 'StoreUnavailable']);
   const named: string[] = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);
@@ -114,7 +114,7 @@ t.test('error codes: the JSON-RPC numbers clients already know, and every client
     Unauthenticated: -32001, Forbidden: -32003, InvalidParams: -32602, NameInvalid: -32602, NameTooShort: -32602, NameTooLong: -32602,
     DescriptionTooLong: -32602, ExpiryInvalid: -32602, ExpiryInPast: -32602, ExpiryTooFar: -32602, NameTaken: -32009, KeyNotFound: -32004,
     Internal: -32603, KeyDisabled: -32010, GraceInvalid: -32602, BackupInvalid: -32011, PassphraseWrong: -32012,
-    TooManySessions: -32015,
+    TooManySessions: -32015, Conflict: -32013, StoreUnavailable: -32014,
   }, 'a number once published is never changed');
   t.same(jsonRpcNumbers, Object.fromEntries(errorCodes.map((code) => [code, rows[code]!.jsonRpc])), 'the daemon answers with the numbers of the rows');
   // Every literal ErrorId the module's sources give must have a row, or its category would silently be NotSpecified.
