@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import { initFarm } from '../src/vault/farm-setup.js';
-import { readFarmMembership } from '../src/vault/storage/farm-membership.js';
+import { FARM_FILE, readFarmMembership } from '../src/vault/storage/farm-membership.js';
 import { nodeFileSystem } from '../src/vault/storage/node-file-system.js';
 import { Vault } from '../src/vault/vault.js';
 import { FaultyFileSystem } from './helpers/faulty-fs.js';
@@ -43,4 +45,32 @@ t.test('a change committed in the farm whose local write failed arrives through 
   t.pass('it arrived from the database');
   const edited = await vault.update({ name: 'took by the farm', description: 'edited after' });
   t.equal(edited.description, 'edited after', 'and this host edits it at the version the farm has: no Conflict');
+});
+
+t.test('a doctored farm.json stops the start with its name, and changes nothing', { skip }, async (t) => {
+  const server = await startPostgres(t);
+  process.env.PGPASSWORD = server.password;
+  const dataDir = madeDataDir(t);
+  await initFarm({ dataDir, url: server.url, recoveryPassphrase: Buffer.from('a farm recovery passphrase'), hostName: 'in-process', fromDataDir: false });
+  const file = path.join(dataDir, FARM_FILE);
+  const original = fs.readFileSync(file, 'utf8');
+  const doctor = async (text: string) => {
+    fs.writeFileSync(file, text);
+    const membership = await readFarmMembership(nodeFileSystem, dataDir);
+    return Vault.open({ dataDir, farm: { membership: membership!, url: server.url } });
+  };
+  const json = JSON.parse(original) as Record<string, string>;
+  const wrap = Buffer.from(json.keyWrap!, 'base64url');
+  wrap[wrap.length - 1]! ^= 1;
+  await t.rejects(doctor(JSON.stringify({ ...json, keyWrap: wrap.toString('base64url') })), { name: 'StoreIntegrityError', message: /farm\.json: holds a cluster key that does not open/ },
+    'a wrap altered by one bit');
+  await t.rejects(doctor(JSON.stringify({ ...json, hostId: 'ab'.repeat(16) })), { message: /farm\.json: holds a cluster key that does not open/ }, 'another host\'s id: the wrap is bound to it');
+  await t.rejects(doctor('{"format":1'), { message: /farm\.json: is not JSON/ });
+  await t.rejects(doctor(JSON.stringify({ ...json, format: 2 })), { message: /farm\.json: is not a farm file this version reads/ });
+  await t.rejects(doctor(JSON.stringify({ ...json, store: server.url.replace('gwk@', `gwk:${server.password}@`) })), { message: /names a store it may not: A password is never part/ },
+    'a password put into the store URL');
+  fs.writeFileSync(file, original);
+  const vault = await doctor(original);
+  t.equal(vault.storeStatus().kind, 'postgres', 'put back, it opens');
+  await vault.close();
 });

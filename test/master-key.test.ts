@@ -151,3 +151,14 @@ t.test('serve and rekey refuse a short new vault passphrase, writing nothing', a
   t.equal((await still.reveal({ name: 'sealed' })).key, key);
   await still.close();
 });
+
+t.test('a key disposed twice, or used after it is disposed, is an error and not the end of the process', async (t) => {
+  const key = SecretKey.generate();
+  const sub = key.derive(1, 'testtest');
+  key.dispose();
+  t.doesNotThrow(() => key.dispose(), 'a second dispose does nothing (a second sodium_free would end the process)');
+  t.throws(() => key.derive(2, 'testtest'), /used after it was disposed/);
+  t.throws(() => key.use(() => undefined), /used after it was disposed/);
+  t.equal(sub.use((bytes) => bytes.length), 32, 'what it derived lives on');
+  sub.dispose();
+});

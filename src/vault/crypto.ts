@@ -25,6 +25,8 @@ export function wipeableBytes(length: number): Buffer {
 
 /** A 32-byte key held in sodium_malloc memory, read-only once made. */
 export class SecretKey {
+  private disposed = false;
+
   private constructor(private readonly bytes: Buffer) {
     sodium.sodium_mprotect_readonly(bytes);
   }
@@ -56,17 +58,24 @@ export class SecretKey {
   derive(subkeyId: number, context: string): SecretKey {
     const ctx = Buffer.from(context, 'ascii');
     if (ctx.length !== sodium.crypto_kdf_CONTEXTBYTES) throw new RangeError('a KDF context has 8 characters');
-    const bytes = sodium.sodium_malloc(KEY_BYTES);
-    sodium.crypto_kdf_derive_from_key(bytes, subkeyId, ctx, this.bytes);
-    return new SecretKey(bytes);
+    return this.use((key) => {
+      const bytes = sodium.sodium_malloc(KEY_BYTES);
+      sodium.crypto_kdf_derive_from_key(bytes, subkeyId, ctx, key);
+      return new SecretKey(bytes);
+    });
   }
 
   /** Lends the raw bytes to a libsodium call; they must not be copied or kept. */
   use<T>(fn: (bytes: Buffer) => T): T {
+    // Freed secure memory is unmapped: a use after dispose would end the process, not throw.
+    if (this.disposed) throw new Error('a key was used after it was disposed');
     return fn(this.bytes);
   }
 
+  /** Wipes and frees the key; a second call does nothing (a second sodium_free would end the process). */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     sodium.sodium_mprotect_readwrite(this.bytes);
     sodium.sodium_memzero(this.bytes);
     sodium.sodium_free(this.bytes);

@@ -33,7 +33,7 @@ import { type KeyRow, type Mutation, type PersistedKeyUsage, toRows } from './st
 import { KeyStore } from './storage/store.js';
 import { WriteQueue } from './write-queue.js';
 import { KeyUsage, type PersistedUsage } from './key-usage.js';
-import { FarmLink } from './farm-link.js';
+import type { FarmLink } from './farm-link.js';
 import { wrapForHost } from './storage/cluster-key.js';
 import type { FarmMembership } from './storage/farm-membership.js';
 import type { StoreStatus } from '../generated/schemas.js';
@@ -239,6 +239,8 @@ export class Vault {
       }
       if (options.farm) {
         try {
+          // Loaded for a farm host only: a single host's start does not pay for the PostgreSQL client.
+          const { FarmLink } = await import('./farm-link.js');
           vault.farm = FarmLink.open({ ...options.farm, hostKey: farmHostKey, log, now: nowOf(clock) });
           await vault.farm.start({
             applyRemote: (select) => vault.applyRemote(select),
