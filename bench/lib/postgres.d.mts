@@ -23,6 +23,8 @@ export interface PostgresServer {
 
 /** The directory of initdb and postgres, or undefined when this machine has no PostgreSQL server. */
 export function postgresBinDir(): string | undefined;
+/** A TCP port nothing listens on now. */
+export function freePort(): Promise<number>;
 /** A client program of the server's own version (pg_dump, psql). */
 export function postgresTool(name: string): string;
 /** Why a PostgreSQL server cannot run here, or undefined when it can. */

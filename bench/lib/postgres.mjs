@@ -39,7 +39,7 @@ export function postgresMissing() {
 }
 
 /** A TCP port nothing listens on now. */
-async function freePort() {
+export async function freePort() {
   const server = net.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
