@@ -136,6 +136,24 @@ t.test('three hosts as one farm', { skip }, async (t) => {
     t.equal((await d.admin.request('daemon.status', {})).store!.hosts, hostsBefore + 1);
   });
 
+  await t.test('uses are counted on each host and added up on a read, whichever host answers', async (t) => {
+    const made = await a.admin.request('apiKey.create', { name: 'used everywhere' });
+    await within(PROPAGATION_MS, async () => (await authenticates(b, made.key)) && (await authenticates(c, made.key)));
+    for (const [host, connectorId, times] of [[a, 'nac-orders', 3], [b, 'nac-orders', 2], [c, 'nac-billing', 1]] as const) {
+      for (let i = 0; i < times; i++) await host.gateway.request('connector.authenticate', { key: made.key, connectorId });
+    }
+    // Each host flushes its uses to its journal every few seconds, then to the database every five.
+    const counts = async (host: FarmHost) => Object.fromEntries((await host.admin.request('apiKey.usage', { name: 'used everywhere' })).connectors
+      .map((u) => [u.connectorId, u.count] as const).sort(([x], [y]) => (x < y ? -1 : 1)));
+    let seen = {};
+    await within(20_000, async () => JSON.stringify(seen = await counts(a)) === JSON.stringify({ 'nac-billing': 1, 'nac-orders': 5 })).catch((error: Error) => {
+      throw new Error(`${error.message}: A says ${JSON.stringify(seen)}`);
+    });
+    t.same(await counts(c), { 'nac-orders': 5, 'nac-billing': 1 }, 'every host adds up every host\'s uses');
+    // The checks that it reached B and C authenticated there without a connectorId: counted apart, and added up too.
+    t.ok((await a.admin.request('apiKey.usage', { name: 'used everywhere' })).unattributedCount >= 2, 'uses without a connectorId, from B and C, seen on A');
+  });
+
   await t.test('the audit trail is in the database: one sealed entry per change, in its transaction, chained', async (t) => {
     // The cluster key as host A holds it: its master key's farm subkey opens farm.json's wrap.
     const master = readMasterKeyFile(fs.readFileSync(path.join(a.dataDir, 'master.key')), 'master.key');
@@ -172,7 +190,8 @@ t.test('three hosts as one farm', { skip }, async (t) => {
     t.ok(keys.length >= 12);
     for (const key of keys) {
       const value = (await a.admin.request('apiKey.reveal', { name: key.name })).key;
-      const secrets = { value, name: key.name, description: key.description };
+      const connectors = (await a.admin.request('apiKey.usage', { name: key.name })).connectors.map((u) => u.connectorId);
+      const secrets = { value, name: key.name, description: key.description, ...Object.fromEntries(connectors.map((id, i) => [`connector ${i}`, id])) };
       for (const [what, secret] of Object.entries(secrets).filter(([, s]) => s.length >= 4)) {
         t.notOk(dump.includes(Buffer.from(secret, 'utf8')), `the dump does not hold ${key.name}'s ${what} in clear`);
         t.notOk(text.includes(Buffer.from(secret, 'utf8').toString('hex')), `nor in hex`);

@@ -148,8 +148,8 @@ export class FarmLink {
     }, USAGE_FLUSH_MS).unref();
   }
 
-  /** A key's uses on every host, this one's as the vault has them now (`local`), the others' as they last flushed. */
-  async usageAcrossHosts(id: string, local: { lastUsedAt: number | null; usage: PersistedUsage | null }): Promise<{ lastUsedAt: number | null; usage: PersistedUsage | null }> {
+  /** A key's uses on every host: this one's as the vault has them now (`local`), the others' as they last flushed. */
+  async usageAcrossHosts(id: string, local: PersistedUsage | null): Promise<PersistedUsage | null> {
     let rows: Awaited<ReturnType<FarmDatabase['usageOf']>>;
     try {
       rows = await this.db.usageOf(idBytes(id));
@@ -157,16 +157,14 @@ export class FarmLink {
       if (error instanceof StoreUnreachableError) throw new ApiError('StoreUnavailable', `The farm's database cannot be reached (${error.reason}): other hosts' uses cannot be read now.`);
       throw error;
     }
-    let lastUsedAt = local.lastUsedAt;
-    const perHost: PersistedUsage[] = local.usage ? [local.usage] : [];
+    const perHost: PersistedUsage[] = local ? [local] : [];
     for (const { hostId, row } of rows) {
       if (hostId.equals(this.membership.hostId)) continue;
+      // A row that does not open (altered, or moved to another key or host) adds nothing.
       const usage = openUsage(this.keys, row.keyId, hostId, row.sealed);
-      if (!usage) continue; // a row that does not open (altered, or moved) adds nothing
-      perHost.push(usage);
-      if (lastUsedAt === null || row.lastUsedAt > lastUsedAt) lastUsedAt = row.lastUsedAt;
+      if (usage) perHost.push(usage);
     }
-    return { lastUsedAt, usage: combineHostUsage(perHost) };
+    return combineHostUsage(perHost);
   }
 
   async close(): Promise<void> {

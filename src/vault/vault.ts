@@ -318,8 +318,7 @@ export class Vault {
   async usageAcrossFarm(params: { name: string }): Promise<ApiKeyUsageResult> {
     if (!this.farm) return this.usage(params);
     const record = this.find(params.name);
-    const merged = await this.farm.usageAcrossHosts(record.id, { lastUsedAt: record.lastUsedAt, usage: record.usage?.all() ?? null });
-    return this.usage({ name: record.name }, merged.usage);
+    return this.usage({ name: record.name }, await this.farm.usageAcrossHosts(record.id, record.usage?.all() ?? null));
   }
 
   /** A key's value, for the View screen: it leaves only once the reveal's audit entry is durable (docs/storage.md, "The audit trail"). */
