@@ -63,6 +63,9 @@ t.test('the help is rendered from the command table: every command and every opt
   }
   t.match((await commandLine('help', 'rotate')).out, /^gwk rotate NAME \[--grace HOURS\]\n.*\n\nOptions:\n  --grace HOURS  how long the old value/);
   t.match((await commandLine('rotate', '--help')).out, /^gwk rotate NAME/);
+  t.match((await commandLine('help', 'farm', 'status')).out, /^gwk farm status \[--store URL\]/, 'the help of a two-word command, as its errors point to it');
+  t.match((await commandLine('farm', 'join', '--help')).out, /^gwk farm join \[--store URL\]/);
+  t.match((await commandLine('farm')).err, /'farm' takes one of: init, join, status/);
   const none = await commandLine();
   t.equal(none.code, 2, 'no command: the help, exit 2');
   t.match(none.out, /^gateway-apikeys: the API key vault/);

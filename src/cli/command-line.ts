@@ -30,7 +30,9 @@ export async function runCommandLine(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      const about = name === 'help' && args[0] !== undefined ? findCommand(args[0]) : undefined;
+      // `help farm init`: the command named after `help`, of one word or two, as on a command line.
+      const asked = name === 'help' ? splitCommand(args).name : undefined;
+      const about = asked !== undefined ? findCommand(asked) : undefined;
       io.out(about ? renderCommandHelp(about, io.invokedAs) : renderUsage(COMMANDS, io.invokedAs));
       return name === undefined ? 2 : 0;
     }
