@@ -26,7 +26,8 @@ const helloAllowance = (seconds: number) => FAILURE_BUDGETS.handshake.burst / 2 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 
 const EXISTING = ['alpha-key', 'Beta key', 'gamma'];
-const MUTATING = new Set(['apiKey.create', 'apiKey.update', 'apiKey.delete', 'daemon.shutdown']);
+// Every method that changes a key (or the daemon): one left out here may, by chance, be sent valid, and change what the test says nothing changes.
+const MUTATING = new Set(['apiKey.create', 'apiKey.update', 'apiKey.delete', 'apiKey.disable', 'apiKey.enable', 'apiKey.rotate', 'daemon.shutdown']);
 const FIELDS = ['name', 'newName', 'description', 'expiresOn', 'validFor', 'key', 'role', 'clientNonce', 'clientProof', 'status', 'sortBy', 'descending', 'asOf', 'offset', 'limit', 'connectorId', 'extra'];
 
 const deep = (depth: number): unknown => (depth === 0 ? 1 : [deep(depth - 1)]);

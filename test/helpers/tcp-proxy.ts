@@ -34,11 +34,14 @@ export async function startTcpProxy(t: Test, target: { host: string; port: numbe
   };
 
   const server = net.createServer((client) => {
+    // The proxy never keeps the test process alive by itself: a connection a daemon left half-open at
+    // teardown (a silent link holds both ends) must not leave the test hanging until tap's timeout.
+    client.unref();
     if (cutMode === 'reset') {
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect(target.port, target.host).unref();
     const pair = { client, upstream, held: false };
     pairs.add(pair);
     const end = () => {
@@ -58,6 +61,7 @@ export async function startTcpProxy(t: Test, target: { host: string; port: numbe
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
   const { port } = server.address() as net.AddressInfo;
 
   const proxy: TcpProxy = {
@@ -84,7 +88,11 @@ export async function startTcpProxy(t: Test, target: { host: string; port: numbe
         pair.client.destroy();
         pair.upstream.destroy();
       }
-      await new Promise((resolve) => server.close(resolve));
+      // Closed once every connection is; bounded, so that a teardown never waits on a socket the OS holds open.
+      await Promise.race([
+        new Promise((resolve) => server.close(resolve)),
+        new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+      ]);
     },
   };
   t.teardown(() => proxy.close());
