@@ -60,6 +60,10 @@ t.test('7: a second daemon on the same data dir is refused, whatever way it reac
   const { daemon } = await daemonWithKey(t);
   // The audit trail's head is the first daemon's to write, on its own timer: left out of the comparison.
   const state = () => [...filesUnder(daemon.dataDir)].filter(([file]) => !file.endsWith(path.join('audit', 'head')));
+  // The first daemon's log line of that key is written after the answer, as the log's stream drains: under load it
+  // landed after the snapshot below, and was counted as the refused daemons' writing.
+  const logged = () => [...filesUnder(daemon.dataDir)].some(([file, bytes]) => file.includes(`${path.sep}logs${path.sep}`) && bytes.includes('"event":"apiKey.created"'));
+  for (let waited = 0; !logged() && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   const before = state();
   const second = (prefix: string[], dataDir: string) => spawnSync(prefix[0]!, [...prefix.slice(1), process.execPath, CLI, 'serve', '--data-dir', dataDir, '--pipe', shortPipe()],
     { encoding: 'utf8', timeout: 20_000 });
