@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { postgresMissing, type PostgresServer, startPostgres as startServer } from '../../bench/lib/postgres.mjs';
 
-export { freePort, postgresBinDir, postgresTool } from '../../bench/lib/postgres.mjs';
+export { freePort, postgresTool } from '../../bench/lib/postgres.mjs';
 import { skipWhenMissing } from './skip.js';
 
 /**
